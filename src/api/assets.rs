@@ -1,0 +1,176 @@
+//! `/api/v1/sessions/{id}/assets`: list, show, delete assets and serve their
+//! bytes (ETag, conditional GET and single-range requests for seeking).
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
+use crate::ids::{AssetKind, AssetName, SessionId};
+use crate::store::Asset;
+use crate::studio::Studio;
+
+#[derive(Deserialize, IntoParams)]
+pub struct Filter {
+    /// Only assets of this type: image, audio, video, social, subtitles.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+}
+
+fn parse_ids(session: &str, name: &str) -> Result<(SessionId, AssetName), ApiError> {
+    Ok((SessionId::parse(session)?, AssetName::parse(name)?))
+}
+
+/// List a session's assets, oldest first.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets", tag = "assets",
+    params(("session_id" = String, Path), Filter),
+    responses((status = 200, body = [Asset]), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiQuery(filter): ApiQuery<Filter>,
+) -> Result<Json<Vec<Asset>>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    let kind = filter
+        .kind
+        .as_deref()
+        .map(str::parse::<AssetKind>)
+        .transpose()?;
+    Ok(Json(studio.store().list_assets(&session, kind).await?))
+}
+
+/// Show one asset's metadata.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}", tag = "assets",
+    params(("session_id" = String, Path), ("name" = String, Path, example = "image_1.png")),
+    responses((status = 200, body = Asset), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(studio): State<Studio>,
+    ApiPath((session, name)): ApiPath<(String, String)>,
+) -> Result<Json<Asset>, ApiError> {
+    let (session, name) = parse_ids(&session, &name)?;
+    Ok(Json(studio.store().asset(&session, &name).await?))
+}
+
+/// Delete one asset.
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/assets/{name}", tag = "assets",
+    params(("session_id" = String, Path), ("name" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(studio): State<Studio>,
+    ApiPath((session, name)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (session, name) = parse_ids(&session, &name)?;
+    studio.store().delete_asset(&session, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The asset's bytes. Supports `Range: bytes=...` (one range), `ETag` and
+/// `If-None-Match`.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}/content", tag = "assets",
+    params(("session_id" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "The bytes"), (status = 206, description = "A range of the bytes"),
+        (status = 304), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+pub async fn content(
+    State(studio): State<Studio>,
+    ApiPath((session, name)): ApiPath<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (session, name) = parse_ids(&session, &name)?;
+    let asset = studio.store().asset(&session, &name).await?;
+    let len = asset.size_bytes as u64;
+    // The storage key is random and never rewritten: a strong validator.
+    let etag = format!(
+        "\"{}\"",
+        asset.storage_key.rsplit('/').next().unwrap_or_default()
+    );
+
+    let mut common = HeaderMap::new();
+    common.insert(header::ETAG, header_value(&etag));
+    common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    common.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        if inm.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
+            return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+        }
+    }
+    common.insert(header::CONTENT_TYPE, header_value(&asset.mime_type));
+    common.insert(
+        header::CONTENT_DISPOSITION,
+        header_value(&format!("inline; filename=\"{}\"", asset.name)),
+    );
+
+    let range = match requested_range(&headers, len) {
+        RangeRequest::None => None,
+        RangeRequest::Single(start, end) => Some((start, end)),
+        RangeRequest::Unsatisfiable => {
+            let mut resp = super::error::error_response(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                format!("the requested range is outside the asset's {len} bytes"),
+                None,
+            );
+            resp.headers_mut().insert(
+                header::CONTENT_RANGE,
+                header_value(&format!("bytes */{len}")),
+            );
+            return Ok(resp);
+        }
+    };
+
+    let (status, body_range) = match range {
+        Some((start, end)) => {
+            common.insert(
+                header::CONTENT_RANGE,
+                header_value(&format!("bytes {start}-{end}/{len}")),
+            );
+            (StatusCode::PARTIAL_CONTENT, Some(start..end + 1))
+        }
+        None => (StatusCode::OK, None),
+    };
+    let size = body_range.as_ref().map_or(len, |r| r.end - r.start);
+    common.insert(header::CONTENT_LENGTH, header_value(&size.to_string()));
+    let result = studio.store().open_asset(&asset, body_range).await?;
+    let stream = result.into_stream().map_err(std::io::Error::other);
+    Ok((status, common, Body::from_stream(stream)).into_response())
+}
+
+enum RangeRequest {
+    None,
+    Single(u64, u64),
+    Unsatisfiable,
+}
+
+/// RFC 9110: a malformed Range header is ignored; a well-formed one outside
+/// the content is 416; several ranges are answered with the whole content.
+fn requested_range(headers: &HeaderMap, len: u64) -> RangeRequest {
+    let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return RangeRequest::None;
+    };
+    let Ok(parsed) = http_range_header::parse_range_header(value) else {
+        return RangeRequest::None;
+    };
+    match parsed.validate(len) {
+        Ok(ranges) if ranges.len() == 1 => {
+            RangeRequest::Single(*ranges[0].start(), *ranges[0].end())
+        }
+        Ok(_) => RangeRequest::None,
+        Err(_) => RangeRequest::Unsatisfiable,
+    }
+}
+
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}

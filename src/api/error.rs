@@ -1,0 +1,221 @@
+//! Every error leaves the API in one shape:
+//! `{"error": {"code": "unknown_asset", "message": "...", "field": "prompt"?}}`.
+//! The extractors here turn malformed requests into that shape too, so no
+//! rejection of the framework reaches a client as plain text.
+
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use crate::error::Error;
+
+/// The error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `unknown_asset`, `invalid_request`.
+    #[schema(example = "unknown_asset")]
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// For `invalid_request`: the field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+pub fn status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::InvalidSessionId(_) | Error::InvalidAssetName(_) | Error::BadRequest(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        Error::UnknownSession(_) | Error::UnknownAsset { .. } | Error::UnknownJob(_) => {
+            StatusCode::NOT_FOUND
+        }
+        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Provider { .. } => StatusCode::BAD_GATEWAY,
+        Error::ProviderTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Database(_)
+        | Error::Migration(_)
+        | Error::Storage(_)
+        | Error::Io(_)
+        | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    field: Option<String>,
+) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message,
+            field,
+        },
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // Details (paths, SQL) go to the log, not to the client.
+            tracing::error!(error = %self.0, "internal error");
+            "internal error; see the server log".to_owned()
+        } else {
+            self.0.to_string()
+        };
+        error_response(
+            status,
+            self.0.code(),
+            message,
+            self.0.field().map(str::to_owned),
+        )
+    }
+}
+
+/// JSON body extractor: requires `Content-Type: application/json`, answers
+/// 400 for malformed JSON and 422 (naming the field) for wrong values.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_media_type);
+        if !is_json {
+            return Err(ApiError(Error::UnsupportedMedia(
+                "send the request body as JSON with the header Content-Type: application/json"
+                    .into(),
+            )));
+        }
+        let body = axum::body::Bytes::from_request(req, state).await.map_err(
+            |e: BytesRejection| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError(Error::TooLarge(e.body_text())),
+                _ => ApiError(Error::BadRequest(e.body_text())),
+            },
+        )?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// Deserialises JSON with the path of a bad value, so errors can name the field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError(Error::BadRequest(format!("malformed JSON: {inner}")));
+        }
+        let path = e.path().to_string();
+        let message = inner.to_string();
+        let field = match message.split_once("missing field `") {
+            Some((_, rest)) => rest.split('`').next().unwrap_or_default().to_owned(),
+            None if path != "." => path,
+            None => "body".to_owned(),
+        };
+        let message = strip_position(&message);
+        ApiError(Error::invalid(field, message))
+    })
+}
+
+/// serde_json appends " at line 1 column 17"; the field name says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Path extractor whose rejections use the error shape.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e: PathRejection| ApiError(Error::BadRequest(e.body_text())))
+    }
+}
+
+/// Query extractor whose rejections use the error shape (422: a bad value).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| ApiError(Error::invalid("query", e.body_text())))
+    }
+}
+
+/// `application/json` or `application/*+json`, with optional parameters.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Req {
+        prompt: String,
+        width: Option<u32>,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Req>(br#"{"width": 3}"#).unwrap_err().0;
+        assert_eq!(e.field(), Some("prompt"));
+        let e = parse_json::<Req>(br#"{"prompt": "x", "width": "wide"}"#)
+            .unwrap_err()
+            .0;
+        assert_eq!(e.field(), Some("width"));
+        let e = parse_json::<Req>(br#"{"prompt": "#).unwrap_err().0;
+        assert_eq!(e.code(), "bad_request");
+    }
+}

@@ -1,0 +1,132 @@
+//! The HTTP API. Handlers only translate HTTP into calls of the library and
+//! its answers back into HTTP; no business rule lives here.
+
+pub mod assets;
+pub mod error;
+pub mod sessions;
+pub mod uploads;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::studio::Studio;
+
+/// Largest JSON body accepted by the JSON routes.
+pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Content Studio API",
+        description = "Make short narrated videos step by step: generate or upload assets in a session, then compose them into an MP4."
+    ),
+    tags(
+        (name = "sessions", description = "Sessions hold every asset a user makes."),
+        (name = "assets", description = "Listing, serving, uploading and deleting assets."),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+fn api_routes() -> OpenApiRouter<Studio> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sessions::create, sessions::list))
+        .routes(routes!(sessions::get, sessions::delete))
+        .routes(routes!(assets::list))
+        .routes(routes!(assets::get, assets::delete))
+        .routes(routes!(assets::content))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+}
+
+/// The whole application: API, OpenAPI document, docs page, health check.
+pub fn router(studio: Studio) -> Router {
+    let upload_limit = usize::try_from(studio.config().max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(uploads::upload))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    let (api, doc) = api_routes().merge(uploads).split_for_parts();
+
+    api.merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(studio)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> Response {
+    error::error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route".into(),
+        None,
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    error::error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method".into(),
+        None,
+    )
+}
+
+/// Serves the app on `listener` until `shutdown` resolves; requests in
+/// flight finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    studio: Studio,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(studio);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down; letting requests in flight finish");
+}

@@ -1,0 +1,89 @@
+//! `/api/v1/sessions`: create, list, show and delete sessions.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
+use crate::error::Error;
+use crate::ids::SessionId;
+use crate::store::{Session, SessionDetail};
+use crate::studio::Studio;
+
+#[derive(Deserialize, IntoParams)]
+pub struct Page {
+    /// How many sessions to return (1–500, default 50).
+    limit: Option<i64>,
+    /// How many to skip (default 0).
+    offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionPage {
+    /// Newest first.
+    sessions: Vec<Session>,
+    total: i64,
+    limit: i64,
+    offset: i64,
+}
+
+/// Create a session with a server-generated id.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions",
+    responses((status = 201, body = Session)))]
+pub async fn create(State(studio): State<Studio>) -> Result<(StatusCode, Json<Session>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(studio.store().create_session().await?),
+    ))
+}
+
+/// List sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(Page),
+    responses((status = 200, body = SessionPage), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(studio): State<Studio>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Result<Json<SessionPage>, ApiError> {
+    let limit = page.limit.unwrap_or(50);
+    let offset = page.offset.unwrap_or(0);
+    if !(1..=500).contains(&limit) {
+        return Err(Error::invalid("limit", "must be between 1 and 500").into());
+    }
+    if offset < 0 {
+        return Err(Error::invalid("offset", "must not be negative").into());
+    }
+    let (sessions, total) = studio.store().list_sessions(limit, offset).await?;
+    Ok(Json(SessionPage {
+        sessions,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// Show a session with its asset counts.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}", tag = "sessions",
+    params(("session_id" = String, Path, description = "Session id: 1–64 of A-Z a-z 0-9 _ -")),
+    responses((status = 200, body = SessionDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(studio): State<Studio>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    let id = SessionId::parse(&id)?;
+    Ok(Json(studio.store().session_detail(&id).await?))
+}
+
+/// Delete a session and all its assets (bytes included).
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}", tag = "sessions",
+    params(("session_id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(studio): State<Studio>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = SessionId::parse(&id)?;
+    studio.store().delete_session(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

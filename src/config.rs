@@ -1,0 +1,58 @@
+//! Configuration: one value, read from flags or `STUDIO_*` environment
+//! variables, that decides every backend (database, storage, providers).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+pub const DEFAULT_DATA_DIR: &str = "./studio-data";
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
+
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Folder for the embedded database, asset bytes and temporary files.
+    #[arg(long, env = "STUDIO_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+    pub data_dir: PathBuf,
+
+    /// Metadata database: `sqlite://PATH` or `postgres://...`.
+    /// Default: `sqlite://<data-dir>/studio.db`.
+    #[arg(long, env = "STUDIO_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Asset bytes: `file:///abs/path`, `s3://bucket/prefix`, `gs://bucket/prefix`
+    /// or `memory:///`. Cloud credentials come from the usual `AWS_*` /
+    /// `GOOGLE_*` variables. Default: `<data-dir>/assets`.
+    #[arg(long, env = "STUDIO_STORAGE_URL", global = true)]
+    pub storage_url: Option<String>,
+
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "STUDIO_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, global = true)]
+    pub max_upload_bytes: u64,
+}
+
+impl Config {
+    /// The defaults, with the data kept in `data_dir`.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+            storage_url: None,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("studio.db").display()
+            ),
+        }
+    }
+
+    /// Where temporary files (uploads being checked, renders in progress) go.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
+    }
+}

@@ -1,0 +1,119 @@
+//! The library's one error type. Each variant says whose fault it is, so the
+//! HTTP layer can map it to a status and a stable `code` without guessing.
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(
+        "invalid session id {0:?}: session ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"
+    )]
+    InvalidSessionId(String),
+
+    #[error("invalid asset name {0:?}: asset names look like image_1.png")]
+    InvalidAssetName(String),
+
+    #[error("unknown session {0:?}")]
+    UnknownSession(String),
+
+    #[error("session {session:?} has no asset named {name:?}")]
+    UnknownAsset { session: String, name: String },
+
+    #[error("unknown job {0:?}")]
+    UnknownJob(String),
+
+    /// A field of the request has a value the operation cannot accept (422).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+
+    /// The request is not well-formed (400).
+    #[error("{0}")]
+    BadRequest(String),
+
+    #[error("unsupported media: {0}")]
+    UnsupportedMedia(String),
+
+    #[error("too large: {0}")]
+    TooLarge(String),
+
+    /// An external provider (an image, speech or text API) failed (502).
+    #[error("provider {provider} failed: {message}")]
+    Provider { provider: String, message: String },
+
+    /// The provider did not answer in time (504).
+    #[error("provider {provider} timed out: {message}")]
+    ProviderTimeout { provider: String, message: String },
+
+    /// Something this machine needs is missing (an ffmpeg or espeak-ng binary).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+
+    #[error("conflict: {0}")]
+    Conflict(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    #[error("storage error: {0}")]
+    Storage(#[from] object_store::Error),
+
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A field-level validation failure (HTTP 422).
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn provider(provider: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Provider {
+            provider: provider.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The stable machine-readable code clients can branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidSessionId(_) => "invalid_session_id",
+            Error::InvalidAssetName(_) => "invalid_asset_name",
+            Error::UnknownSession(_) => "unknown_session",
+            Error::UnknownAsset { .. } => "unknown_asset",
+            Error::UnknownJob(_) => "unknown_job",
+            Error::Invalid { .. } => "invalid_request",
+            Error::BadRequest(_) => "bad_request",
+            Error::UnsupportedMedia(_) => "unsupported_media_type",
+            Error::TooLarge(_) => "payload_too_large",
+            Error::Provider { .. } => "provider_error",
+            Error::ProviderTimeout { .. } => "provider_timeout",
+            Error::Unavailable(_) => "unavailable",
+            Error::Conflict(_) => "conflict",
+            Error::Database(_)
+            | Error::Migration(_)
+            | Error::Storage(_)
+            | Error::Io(_)
+            | Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The field a validation error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Content Studio: turn ideas into short narrated videos, step by step.
+//!
+//! - [`studio`]: the facade the HTTP API, the CLI and the agent share.
+//! - [`store`]: sessions and assets (SQL metadata + object-store bytes).
+//! - [`tools`]: the generation tools (image, speech, social) and their providers.
+//! - [`api`]: HTTP only — translates requests into calls of the library.
+//! - [`media`]: ffprobe; [`uploads`]: users' own files.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod media;
+pub mod store;
+pub mod studio;
+pub mod tools;
+pub mod uploads;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use studio::Studio;

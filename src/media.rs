@@ -1,0 +1,155 @@
+//! Facts about media files, from `ffprobe` (run with an argument vector,
+//! never a shell).
+
+use std::path::Path;
+
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::error::{Error, Result};
+
+/// What ffprobe says about a file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MediaInfo {
+    pub duration_seconds: Option<f64>,
+    pub format_name: String,
+    pub video: Option<VideoStream>,
+    pub audio: Option<AudioStream>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoStream {
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioStream {
+    pub codec: String,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u32>,
+}
+
+/// Probes a media file. A file ffprobe cannot read gives
+/// [`Error::UnsupportedMedia`]; a missing ffprobe gives [`Error::Unavailable`].
+pub async fn probe(path: &Path) -> Result<MediaInfo> {
+    let output = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(path)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| Error::Unavailable(format!("cannot run ffprobe (install ffmpeg): {e}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(Error::UnsupportedMedia(format!(
+            "not a readable media file: {}",
+            stderr.lines().last().unwrap_or("ffprobe failed").trim()
+        )));
+    }
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| Error::Internal(format!("unexpected ffprobe output: {e}")))?;
+    Ok(parse_probe(&json))
+}
+
+fn parse_probe(json: &Value) -> MediaInfo {
+    let format = &json["format"];
+    let mut info = MediaInfo {
+        duration_seconds: number(&format["duration"]),
+        format_name: format["format_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        ..Default::default()
+    };
+    for stream in json["streams"].as_array().into_iter().flatten() {
+        let codec = stream["codec_name"].as_str().unwrap_or_default().to_owned();
+        match stream["codec_type"].as_str() {
+            // Cover art in an MP3 shows up as a one-frame video stream: not a video.
+            Some("video") if info.video.is_none() && stream["disposition"]["attached_pic"] != 1 => {
+                info.video = Some(VideoStream {
+                    codec,
+                    width: stream["width"].as_u64().unwrap_or(0) as u32,
+                    height: stream["height"].as_u64().unwrap_or(0) as u32,
+                    fps: stream["avg_frame_rate"].as_str().and_then(ratio),
+                });
+            }
+            Some("audio") if info.audio.is_none() => {
+                info.audio = Some(AudioStream {
+                    codec,
+                    sample_rate: number(&stream["sample_rate"]).map(|r| r as u32),
+                    channels: stream["channels"].as_u64().map(|c| c as u32),
+                });
+            }
+            _ => {}
+        }
+    }
+    if info.duration_seconds.is_none() {
+        info.duration_seconds = json["streams"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| number(&s["duration"]))
+            .reduce(f64::max);
+    }
+    info
+}
+
+/// ffprobe writes numbers as strings ("12.345000").
+fn number(v: &Value) -> Option<f64> {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .filter(|n: &f64| n.is_finite())
+}
+
+fn ratio(s: &str) -> Option<f64> {
+    let (n, d) = s.split_once('/')?;
+    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+    (d != 0.0 && n != 0.0).then(|| n / d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_ffprobe_json() {
+        let info = parse_probe(&json!({
+            "format": {"duration": "4.020000", "format_name": "mov,mp4,m4a,3gp,3g2,mj2"},
+            "streams": [
+                {"codec_type": "video", "codec_name": "h264", "width": 1920, "height": 1080, "avg_frame_rate": "30/1"},
+                {"codec_type": "audio", "codec_name": "aac", "sample_rate": "48000", "channels": 2}
+            ]
+        }));
+        assert_eq!(info.duration_seconds, Some(4.02));
+        let video = info.video.unwrap();
+        assert_eq!(
+            (video.width, video.height, video.fps),
+            (1920, 1080, Some(30.0))
+        );
+        assert_eq!(info.audio.unwrap().sample_rate, Some(48000));
+    }
+
+    #[test]
+    fn cover_art_is_not_video() {
+        let info = parse_probe(&json!({
+            "format": {"duration": "1.0", "format_name": "mp3"},
+            "streams": [
+                {"codec_type": "audio", "codec_name": "mp3"},
+                {"codec_type": "video", "codec_name": "png", "width": 10, "height": 10, "disposition": {"attached_pic": 1}}
+            ]
+        }));
+        assert!(info.video.is_none());
+        assert!(info.audio.is_some());
+    }
+}

@@ -1,0 +1,569 @@
+//! Sessions and assets: metadata rows in SQL (SQLite by default, Postgres by
+//! configuration; one portable schema) and bytes in [`Blobs`].
+//!
+//! Writing is ordered so that a failure never leaves a listed asset without
+//! bytes: the bytes are stored first under a fresh random key, the metadata
+//! row (which gives the asset its name) is inserted last, and the bytes are
+//! removed again if the row cannot be written.
+
+mod blobs;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path as FsPath, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use object_store::{GetResult, PutPayload};
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+use utoipa::ToSchema;
+
+pub use blobs::Blobs;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::{AssetKind, AssetName, SessionId};
+
+/// A literal `SELECT` of every asset column, followed by `$rest`.
+macro_rules! select_assets {
+    ($rest:literal) => {
+        concat!(
+            "SELECT session_id, name, kind, mime_type, size_bytes, created_at, source, metadata, storage_key FROM assets ",
+            $rest
+        )
+    };
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A session as listed.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Session {
+    #[schema(value_type = String, example = "3f2c0a9e1b7d4c55a0e6f1d2c3b4a596")]
+    pub session_id: SessionId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A session with the number of assets it holds, per type.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SessionDetail {
+    #[serde(flatten)]
+    pub session: Session,
+    pub asset_count: i64,
+    /// Number of assets per type (`image`, `audio`, `video`, `social`, `subtitles`).
+    pub asset_counts: BTreeMap<String, i64>,
+}
+
+/// One stored asset. `asset_id` and `name` are the same: the name is the id
+/// within its session.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Asset {
+    #[schema(value_type = String, example = "image_1.png")]
+    pub asset_id: AssetName,
+    #[schema(value_type = String, example = "demo")]
+    pub session_id: SessionId,
+    #[serde(rename = "type")]
+    pub kind: AssetKind,
+    #[schema(value_type = String, example = "image_1.png")]
+    pub name: AssetName,
+    /// Where the bytes are served (supports HTTP Range requests).
+    #[schema(example = "/api/v1/sessions/demo/assets/image_1.png/content")]
+    pub url: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+    pub created_at: DateTime<Utc>,
+    /// The tool that made it (`image`, `speech`, `social`, `compose`) or `upload`.
+    pub source: String,
+    /// Kind-specific facts: width/height, duration_seconds, prompt, text, voice_name, provider ...
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    #[serde(skip)]
+    pub storage_key: String,
+}
+
+/// What a tool hands the store to make a new asset; the store picks the name.
+#[derive(Clone, Debug)]
+pub struct NewAsset {
+    pub kind: AssetKind,
+    /// File extension without the dot, e.g. `png`.
+    pub ext: String,
+    pub mime_type: String,
+    pub source: String,
+    pub metadata: serde_json::Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: AnyPool,
+    blobs: Blobs,
+}
+
+impl Store {
+    /// Opens (and migrates) the configured database and storage.
+    pub async fn open(config: &Config) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let blobs = Blobs::open(
+            config.storage_url.as_deref(),
+            &config.data_dir.join("assets"),
+        )?;
+        Self::open_with(&config.database_url(), blobs).await
+    }
+
+    pub async fn open_with(database_url: &str, blobs: Blobs) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let db = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 30000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(database_url)
+            .await?;
+        MIGRATOR.run(&db).await?;
+        Ok(Self { db, blobs })
+    }
+
+    pub fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    pub fn db(&self) -> &AnyPool {
+        &self.db
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    // ---- sessions -------------------------------------------------------
+
+    pub async fn create_session(&self) -> Result<Session> {
+        let session = Session {
+            session_id: SessionId::generate(),
+            created_at: now(),
+        };
+        sqlx::query("INSERT INTO sessions (id, created_at) VALUES ($1, $2)")
+            .bind(session.session_id.as_str())
+            .bind(timestamp(&session.created_at))
+            .execute(&self.db)
+            .await?;
+        Ok(session)
+    }
+
+    /// Creates the session if it does not exist yet (client-chosen ids).
+    pub async fn ensure_session(&self, id: &SessionId) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(timestamp(&now()))
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id: &SessionId) -> Result<Session> {
+        let row = sqlx::query("SELECT id, created_at FROM sessions WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.db)
+            .await?
+            .ok_or_else(|| Error::UnknownSession(id.to_string()))?;
+        session_from_row(&row)
+    }
+
+    pub async fn session_detail(&self, id: &SessionId) -> Result<SessionDetail> {
+        let session = self.session(id).await?;
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) AS n FROM assets WHERE session_id = $1 GROUP BY kind",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.db)
+        .await?;
+        let mut asset_counts: BTreeMap<String, i64> = AssetKind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_owned(), 0))
+            .collect();
+        for row in rows {
+            asset_counts.insert(row.try_get("kind")?, row.try_get("n")?);
+        }
+        Ok(SessionDetail {
+            session,
+            asset_count: asset_counts.values().sum(),
+            asset_counts,
+        })
+    }
+
+    /// Sessions, newest first, and the total count.
+    pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<(Vec<Session>, i64)> {
+        let rows = sqlx::query(
+            "SELECT id, created_at FROM sessions ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.db)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.db)
+            .await?;
+        let sessions = rows.iter().map(session_from_row).collect::<Result<_>>()?;
+        Ok((sessions, total))
+    }
+
+    /// Removes a session, its assets' rows and then their bytes.
+    pub async fn delete_session(&self, id: &SessionId) -> Result<()> {
+        self.session(id).await?;
+        let keys: Vec<String> =
+            sqlx::query_scalar("SELECT storage_key FROM assets WHERE session_id = $1")
+                .bind(id.as_str())
+                .fetch_all(&self.db)
+                .await?;
+        let mut tx = self.db.begin().await?;
+        for statement in [
+            "DELETE FROM assets WHERE session_id = $1",
+            "DELETE FROM name_counters WHERE session_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        for key in keys {
+            if let Err(e) = self.blobs.delete(&key).await {
+                tracing::warn!(%key, error = %e, "could not remove the bytes of a deleted asset");
+            }
+        }
+        Ok(())
+    }
+
+    // ---- assets ---------------------------------------------------------
+
+    /// Stores bytes as a new asset of the session (created on first use).
+    pub async fn put_asset(
+        &self,
+        session: &SessionId,
+        new: NewAsset,
+        bytes: PutPayload,
+    ) -> Result<Asset> {
+        let key = Blobs::new_key(session, &new.ext);
+        let size = bytes.content_length() as i64;
+        self.blobs.put(&key, bytes).await?;
+        self.finish_asset(session, new, key, size).await
+    }
+
+    /// Stores a finished local file (a render, a converted upload) as a new
+    /// asset. The file is moved, not copied, when storage is local.
+    pub async fn put_asset_file(
+        &self,
+        session: &SessionId,
+        new: NewAsset,
+        file: &FsPath,
+    ) -> Result<Asset> {
+        let key = Blobs::new_key(session, &new.ext);
+        let size = tokio::fs::metadata(file).await?.len() as i64;
+        self.blobs.put_file(&key, file).await?;
+        self.finish_asset(session, new, key, size).await
+    }
+
+    async fn finish_asset(
+        &self,
+        session: &SessionId,
+        new: NewAsset,
+        key: String,
+        size: i64,
+    ) -> Result<Asset> {
+        match self.insert_asset_row(session, new, &key, size).await {
+            Ok(asset) => Ok(asset),
+            Err(e) => {
+                let _ = self.blobs.delete(&key).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn insert_asset_row(
+        &self,
+        session: &SessionId,
+        new: NewAsset,
+        key: &str,
+        size: i64,
+    ) -> Result<Asset> {
+        let created_at = now();
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(session.as_str())
+        .bind(timestamp(&created_at))
+        .execute(&mut *tx)
+        .await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO name_counters (session_id, kind, last_seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (session_id, kind) DO UPDATE SET last_seq = name_counters.last_seq + 1 \
+             RETURNING last_seq",
+        )
+        .bind(session.as_str())
+        .bind(new.kind.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let name = AssetName::numbered(new.kind, seq, &new.ext);
+        sqlx::query(
+            "INSERT INTO assets (session_id, name, kind, seq, mime_type, size_bytes, created_at, source, metadata, storage_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(session.as_str())
+        .bind(name.as_str())
+        .bind(new.kind.as_str())
+        .bind(seq)
+        .bind(&new.mime_type)
+        .bind(size)
+        .bind(timestamp(&created_at))
+        .bind(&new.source)
+        .bind(new.metadata.to_string())
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Asset {
+            url: content_url(session, &name),
+            asset_id: name.clone(),
+            session_id: session.clone(),
+            kind: new.kind,
+            name,
+            mime_type: new.mime_type,
+            size_bytes: size,
+            created_at,
+            source: new.source,
+            metadata: new.metadata,
+            storage_key: key.to_owned(),
+        })
+    }
+
+    /// The session's assets, oldest first, optionally of one type.
+    pub async fn list_assets(
+        &self,
+        session: &SessionId,
+        kind: Option<AssetKind>,
+    ) -> Result<Vec<Asset>> {
+        self.session(session).await?;
+        let rows = match kind {
+            None => {
+                sqlx::query(select_assets!(
+                    "WHERE session_id = $1 ORDER BY created_at, kind, seq"
+                ))
+                .bind(session.as_str())
+                .fetch_all(&self.db)
+                .await?
+            }
+            Some(kind) => {
+                sqlx::query(select_assets!(
+                    "WHERE session_id = $1 AND kind = $2 ORDER BY created_at, seq"
+                ))
+                .bind(session.as_str())
+                .bind(kind.as_str())
+                .fetch_all(&self.db)
+                .await?
+            }
+        };
+        rows.iter().map(asset_from_row).collect()
+    }
+
+    pub async fn asset(&self, session: &SessionId, name: &AssetName) -> Result<Asset> {
+        let row = sqlx::query(select_assets!("WHERE session_id = $1 AND name = $2"))
+            .bind(session.as_str())
+            .bind(name.as_str())
+            .fetch_optional(&self.db)
+            .await?;
+        match row {
+            Some(row) => asset_from_row(&row),
+            None => {
+                self.session(session).await?;
+                Err(Error::UnknownAsset {
+                    session: session.to_string(),
+                    name: name.to_string(),
+                })
+            }
+        }
+    }
+
+    pub async fn delete_asset(&self, session: &SessionId, name: &AssetName) -> Result<()> {
+        let asset = self.asset(session, name).await?;
+        sqlx::query("DELETE FROM assets WHERE session_id = $1 AND name = $2")
+            .bind(session.as_str())
+            .bind(name.as_str())
+            .execute(&self.db)
+            .await?;
+        self.blobs.delete(&asset.storage_key).await
+    }
+
+    /// The asset's bytes, or a range of them, as a stream.
+    pub async fn open_asset(&self, asset: &Asset, range: Option<Range<u64>>) -> Result<GetResult> {
+        self.blobs.get(&asset.storage_key, range).await
+    }
+
+    pub async fn read_asset(&self, asset: &Asset) -> Result<bytes::Bytes> {
+        self.blobs.read(&asset.storage_key).await
+    }
+
+    /// A path ffmpeg can read: the stored file itself on local storage, else a
+    /// downloaded copy in `tmp_dir` (removed when the returned guard drops).
+    pub async fn local_copy(&self, asset: &Asset, tmp_dir: &FsPath) -> Result<LocalFile> {
+        if let Some(path) = self.blobs.local_path(&asset.storage_key) {
+            return Ok(LocalFile { path, _temp: None });
+        }
+        tokio::fs::create_dir_all(tmp_dir).await?;
+        let bytes = self.read_asset(asset).await?;
+        let ext = asset.name.as_str().rsplit('.').next().unwrap_or("bin");
+        let temp = tempfile::Builder::new()
+            .suffix(&format!(".{ext}"))
+            .tempfile_in(tmp_dir)?;
+        tokio::fs::write(temp.path(), &bytes).await?;
+        Ok(LocalFile {
+            path: temp.path().to_owned(),
+            _temp: Some(temp.into_temp_path()),
+        })
+    }
+}
+
+/// A readable local path for an asset; a temporary copy is deleted on drop.
+#[derive(Debug)]
+pub struct LocalFile {
+    pub path: PathBuf,
+    _temp: Option<tempfile::TempPath>,
+}
+
+/// Where an asset's bytes are served.
+pub fn content_url(session: &SessionId, name: &AssetName) -> String {
+    format!("/api/v1/sessions/{session}/assets/{name}/content")
+}
+
+fn now() -> DateTime<Utc> {
+    // Microsecond precision: what is stored is exactly what is returned.
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Fixed-width RFC 3339, so text order is time order in every database.
+fn timestamp(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Internal(format!("bad timestamp {s:?} in the database: {e}")))
+}
+
+fn session_from_row(row: &AnyRow) -> Result<Session> {
+    Ok(Session {
+        session_id: SessionId::parse(row.try_get("id")?)?,
+        created_at: parse_timestamp(row.try_get("created_at")?)?,
+    })
+}
+
+fn asset_from_row(row: &AnyRow) -> Result<Asset> {
+    let session_id = SessionId::parse(row.try_get("session_id")?)?;
+    let name = AssetName::parse(row.try_get("name")?)?;
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Asset {
+        url: content_url(&session_id, &name),
+        asset_id: name.clone(),
+        kind: row.try_get::<String, _>("kind")?.parse()?,
+        mime_type: row.try_get("mime_type")?,
+        size_bytes: row.try_get("size_bytes")?,
+        created_at: parse_timestamp(row.try_get("created_at")?)?,
+        source: row.try_get("source")?,
+        metadata: serde_json::from_str(&metadata)
+            .map_err(|e| Error::Internal(format!("bad metadata in the database: {e}")))?,
+        storage_key: row.try_get("storage_key")?,
+        session_id,
+        name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::open_with(&url, Blobs::memory()).await.unwrap();
+        (dir, store)
+    }
+
+    fn image() -> NewAsset {
+        NewAsset {
+            kind: AssetKind::Image,
+            ext: "png".into(),
+            mime_type: "image/png".into(),
+            source: "test".into(),
+            metadata: json!({"width": 2}),
+        }
+    }
+
+    #[tokio::test]
+    async fn names_are_sequential_per_type_and_never_reused() {
+        let (_dir, store) = store().await;
+        let s = SessionId::parse("s").unwrap();
+        let a = store
+            .put_asset(&s, image(), PutPayload::from_static(b"a"))
+            .await
+            .unwrap();
+        let b = store
+            .put_asset(&s, image(), PutPayload::from_static(b"b"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.name.as_str(), b.name.as_str()),
+            ("image_1.png", "image_2.png")
+        );
+        store.delete_asset(&s, &b.name).await.unwrap();
+        let c = store
+            .put_asset(&s, image(), PutPayload::from_static(b"c"))
+            .await
+            .unwrap();
+        assert_eq!(c.name.as_str(), "image_3.png");
+        let listed = store.list_assets(&s, None).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].metadata, json!({"width": 2}));
+        assert_eq!(store.read_asset(&listed[1]).await.unwrap().as_ref(), b"c");
+        let detail = store.session_detail(&s).await.unwrap();
+        assert_eq!(detail.asset_count, 2);
+        assert_eq!(detail.asset_counts["image"], 2);
+    }
+
+    #[tokio::test]
+    async fn deleting_a_session_removes_rows_and_bytes() {
+        let (_dir, store) = store().await;
+        let s = SessionId::parse("gone").unwrap();
+        let a = store
+            .put_asset(&s, image(), PutPayload::from_static(b"a"))
+            .await
+            .unwrap();
+        store.delete_session(&s).await.unwrap();
+        assert!(matches!(
+            store.session(&s).await,
+            Err(Error::UnknownSession(_))
+        ));
+        assert!(store.blobs().read(&a.storage_key).await.is_err());
+        assert!(matches!(
+            store.delete_session(&s).await,
+            Err(Error::UnknownSession(_))
+        ));
+    }
+}

@@ -1,0 +1,57 @@
+//! The studio: one value that holds the configuration, the store and the
+//! tools. The HTTP API, the CLI and the agent all call through it.
+
+use std::sync::Arc;
+
+use object_store::PutPayload;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::ids::SessionId;
+use crate::store::{Asset, NewAsset, Store};
+
+#[derive(Clone, Debug)]
+pub struct Studio {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+}
+
+impl Studio {
+    /// Opens the configured database and storage (creating and migrating them
+    /// on first use).
+    pub async fn open(config: Config) -> Result<Self> {
+        let store = Store::open(&config).await?;
+        std::fs::create_dir_all(config.tmp_dir())?;
+        Ok(Self::from_parts(config, store))
+    }
+
+    pub fn from_parts(config: Config, store: Store) -> Self {
+        Self {
+            inner: Arc::new(Inner { config, store }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The one path every generation tool uses to keep what it made: bytes
+    /// and metadata in, a named, listed asset out.
+    pub async fn save_generated(
+        &self,
+        session: &SessionId,
+        new: NewAsset,
+        bytes: impl Into<PutPayload>,
+    ) -> Result<Asset> {
+        self.store().put_asset(session, new, bytes.into()).await
+    }
+}

@@ -1,0 +1,11 @@
+//! The generation tools. Each tool is a folder with the same shape:
+//!
+//! - a provider trait (what the tool needs from an engine),
+//! - a built-in offline provider that works on a fresh machine,
+//! - HTTP providers for real services, chosen by configuration,
+//!
+//! and each stores what it makes through [`crate::Studio::save_generated`].
+//! HTTP providers share [`http::ProviderClient`] for timeouts, retries with
+//! backoff and error mapping.
+
+pub mod http;

@@ -1,0 +1,146 @@
+//! Users' own files: the kind is read from the content, never the file name,
+//! and the file must decode (an image's header, or ffprobe for audio/video)
+//! before it becomes an asset.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::ids::{AssetKind, SessionId};
+use crate::media;
+use crate::store::{Asset, NewAsset};
+use crate::studio::Studio;
+
+/// What the content's first bytes say the file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sniffed {
+    pub kind: AssetKind,
+    pub ext: &'static str,
+    pub mime: &'static str,
+}
+
+/// Recognises the supported formats from their leading bytes.
+pub fn sniff(head: &[u8]) -> Option<Sniffed> {
+    let t = infer::get(head)?;
+    let (kind, ext, mime) = match t.mime_type() {
+        "image/png" => (AssetKind::Image, "png", "image/png"),
+        "image/jpeg" => (AssetKind::Image, "jpg", "image/jpeg"),
+        "image/webp" => (AssetKind::Image, "webp", "image/webp"),
+        "image/gif" => (AssetKind::Image, "gif", "image/gif"),
+        "audio/mpeg" => (AssetKind::Audio, "mp3", "audio/mpeg"),
+        "audio/x-wav" => (AssetKind::Audio, "wav", "audio/wav"),
+        "audio/ogg" => (AssetKind::Audio, "ogg", "audio/ogg"),
+        "audio/x-flac" => (AssetKind::Audio, "flac", "audio/flac"),
+        "audio/m4a" => (AssetKind::Audio, "m4a", "audio/mp4"),
+        "audio/aac" => (AssetKind::Audio, "aac", "audio/aac"),
+        "video/mp4" => (AssetKind::Video, "mp4", "video/mp4"),
+        "video/webm" => (AssetKind::Video, "webm", "video/webm"),
+        "video/quicktime" => (AssetKind::Video, "mov", "video/quicktime"),
+        "video/x-matroska" => (AssetKind::Video, "mkv", "video/x-matroska"),
+        _ => return None,
+    };
+    Some(Sniffed { kind, ext, mime })
+}
+
+/// Turns an uploaded file (already on disk, in the studio's temporary folder)
+/// into an asset. `role` marks audio as `music` for the compose step.
+pub async fn store_upload(
+    studio: &Studio,
+    session: &SessionId,
+    file: &Path,
+    original_name: Option<&str>,
+    role: Option<&str>,
+) -> Result<Asset> {
+    let mut head = [0u8; 8192];
+    let n = std::fs::File::open(file)?.read(&mut head)?;
+    let mut sniffed = sniff(&head[..n]).ok_or_else(|| {
+        Error::UnsupportedMedia(
+            "the file is not a supported image (PNG, JPEG, WebP, GIF), audio (MP3, WAV, OGG, FLAC, M4A) or video (MP4, WebM, MOV, MKV)"
+                .into(),
+        )
+    })?;
+
+    let mut metadata = Map::new();
+    match sniffed.kind {
+        AssetKind::Image => {
+            let (width, height) = image::ImageReader::open(file)?
+                .with_guessed_format()?
+                .into_dimensions()
+                .map_err(|e| Error::UnsupportedMedia(format!("the image does not decode: {e}")))?;
+            metadata.insert("width".into(), json!(width));
+            metadata.insert("height".into(), json!(height));
+        }
+        _ => {
+            let info = media::probe(file).await?;
+            match (&info.video, &info.audio) {
+                (Some(video), _) if sniffed.kind == AssetKind::Video => {
+                    metadata.insert("width".into(), json!(video.width));
+                    metadata.insert("height".into(), json!(video.height));
+                    metadata.insert("fps".into(), json!(video.fps));
+                    metadata.insert("has_audio".into(), json!(info.audio.is_some()));
+                }
+                // An MP4 container with sound only is an audio file.
+                (None, Some(_)) if sniffed.kind == AssetKind::Video && sniffed.ext == "mp4" => {
+                    sniffed = Sniffed {
+                        kind: AssetKind::Audio,
+                        ext: "m4a",
+                        mime: "audio/mp4",
+                    };
+                }
+                (_, Some(_)) if sniffed.kind == AssetKind::Audio => {}
+                _ => {
+                    return Err(Error::UnsupportedMedia(format!(
+                        "the {} file has no {} stream",
+                        sniffed.ext, sniffed.kind
+                    )));
+                }
+            }
+            let duration = info.duration_seconds.ok_or_else(|| {
+                Error::UnsupportedMedia("the file has no measurable duration".into())
+            })?;
+            metadata.insert("duration_seconds".into(), json!(duration));
+        }
+    }
+    if let Some(name) = original_name.map(str::trim).filter(|n| !n.is_empty()) {
+        let name: String = name.chars().filter(|c| !c.is_control()).take(255).collect();
+        metadata.insert("original_filename".into(), Value::String(name));
+    }
+    if let Some(role) = role.map(str::trim).filter(|r| !r.is_empty()) {
+        if role != "music" {
+            return Err(Error::invalid(
+                "role",
+                "the only role is \"music\" (background music for compose)",
+            ));
+        }
+        if sniffed.kind != AssetKind::Audio {
+            return Err(Error::invalid("role", "only audio can be marked as music"));
+        }
+        metadata.insert("role".into(), json!(role));
+    }
+
+    let new = NewAsset {
+        kind: sniffed.kind,
+        ext: sniffed.ext.into(),
+        mime_type: sniffed.mime.into(),
+        source: "upload".into(),
+        metadata: Value::Object(metadata),
+    };
+    studio.store().put_asset_file(session, new, file).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert_eq!(sniff(png).unwrap().kind, AssetKind::Image);
+        assert_eq!(sniff(b"ID3\x04\0\0\0\0\0\0").unwrap().ext, "mp3");
+        assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt ").unwrap().ext, "wav");
+        assert!(sniff(b"just some text pretending to be a png").is_none());
+        assert!(sniff(b"%PDF-1.7").is_none());
+    }
+}

@@ -98,13 +98,12 @@ pub async fn content(
         HeaderValue::from_static("private, max-age=3600"),
     );
 
-    if let Some(inm) = headers
+    let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-    {
-        if inm.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
-            return Ok((StatusCode::NOT_MODIFIED, common).into_response());
-        }
+        .is_some_and(|inm| inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if not_modified {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
     common.insert(header::CONTENT_TYPE, header_value(&asset.mime_type));
     common.insert(

@@ -1,0 +1,179 @@
+//! Test harness: the real application on a random loopback port, driven over HTTP.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use studio::{Config, Studio};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub studio: Studio,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self::start_with(Config::with_data_dir(dir.path())).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let studio = Studio::open(config).await.expect("studio opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn({
+            let studio = studio.clone();
+            async move {
+                studio::api::serve(listener, studio, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+            }
+        });
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            studio,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        self.studio.store().close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let resp = self.get(path).await;
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn upload(&self, session: &str, file_name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = Form::new().part("file", Part::bytes(bytes).file_name(file_name.to_owned()));
+        self.upload_form(session, form).await
+    }
+
+    pub async fn upload_form(&self, session: &str, form: Form) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(self.url(&format!("/api/v1/sessions/{session}/uploads")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Downloads an asset's bytes through its `url`.
+    pub async fn download(&self, asset: &Value) -> Vec<u8> {
+        let resp = self.get(asset["url"].as_str().unwrap()).await;
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap().to_vec()
+    }
+}
+
+/// Asserts the error shape and code, returning the message.
+pub fn assert_error(body: &Value, code: &str) -> String {
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message is a string");
+    assert!(!message.is_empty());
+    message.to_owned()
+}
+
+/// A solid-colour PNG.
+pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Runs ffmpeg with `args` (lavfi sources) to make a fixture file.
+pub fn ffmpeg_fixture(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(status.success(), "ffmpeg fixture {name}");
+    out
+}
+
+/// A tone of `seconds` as MP3.
+pub fn tone_mp3(dir: &Path, name: &str, seconds: f64) -> PathBuf {
+    ffmpeg_fixture(
+        dir,
+        name,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=440:duration={seconds}"),
+            "-c:a",
+            "libmp3lame",
+        ],
+    )
+}
+
+/// ffprobe's JSON for a file.
+pub fn ffprobe(path: &Path) -> Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe is installed");
+    assert!(out.status.success(), "ffprobe {}", path.display());
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -28,6 +28,44 @@ pub struct Config {
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "STUDIO_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, global = true)]
     pub max_upload_bytes: u64,
+
+    /// Seconds an external provider may take for one attempt.
+    #[arg(
+        long,
+        env = "STUDIO_PROVIDER_TIMEOUT_SECS",
+        default_value_t = 120,
+        global = true
+    )]
+    pub provider_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub image: ImageConfig,
+}
+
+/// The image tool's provider: `builtin` (offline, default), `openai`
+/// (any OpenAI-compatible `/v1/images/generations`), `automatic1111`
+/// (Stable Diffusion web UI / Forge) or `imagen` (Google Gemini API).
+#[derive(Clone, Debug, Default, Args)]
+pub struct ImageConfig {
+    #[arg(
+        long = "image-provider",
+        env = "STUDIO_IMAGE_PROVIDER",
+        default_value = "builtin",
+        global = true
+    )]
+    pub provider: String,
+    /// Base URL of the provider's API (each provider has a sensible default).
+    #[arg(long = "image-base-url", env = "STUDIO_IMAGE_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    #[arg(
+        long = "image-api-key",
+        env = "STUDIO_IMAGE_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
+    #[arg(long = "image-model", env = "STUDIO_IMAGE_MODEL", global = true)]
+    pub model: Option<String>,
 }
 
 impl Config {
@@ -38,6 +76,11 @@ impl Config {
             database_url: None,
             storage_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            provider_timeout_secs: 120,
+            image: ImageConfig {
+                provider: "builtin".into(),
+                ..Default::default()
+            },
         }
     }
 
@@ -49,6 +92,10 @@ impl Config {
                 self.data_dir.join("studio.db").display()
             ),
         }
+    }
+
+    pub fn provider_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.provider_timeout_secs.max(1))
     }
 
     /// Where temporary files (uploads being checked, renders in progress) go.

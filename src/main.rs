@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use studio::ids::{AssetKind, SessionId};
+use studio::store::Asset;
+use studio::tools::image::ImageParams;
 use studio::{Config, Studio};
 use tracing_subscriber::EnvFilter;
 
@@ -40,6 +42,14 @@ enum Command {
         /// Only this type (image, audio, video, social, subtitles).
         #[arg(long = "type")]
         kind: Option<String>,
+    },
+    /// Generate an image from a prompt and print where it is stored.
+    Image {
+        /// Session to add the image to (created on first use).
+        #[arg(long)]
+        session: String,
+        #[command(flatten)]
+        params: ImageParams,
     },
 }
 
@@ -83,8 +93,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let kind = kind.as_deref().map(str::parse::<AssetKind>).transpose()?;
             print_json(&studio.store().list_assets(&session, kind).await?)?;
         }
+        Command::Image { session, params } => {
+            let session = SessionId::parse(&session)?;
+            let asset = studio.generate_image(&session, &params).await?;
+            print_asset(&studio, &asset);
+        }
     }
     Ok(())
+}
+
+/// Prints where an asset's bytes are: a file path on local storage, else its URL.
+fn print_asset(studio: &Studio, asset: &Asset) {
+    match studio.store().blobs().local_path(&asset.storage_key) {
+        Some(path) => println!("{}", path.display()),
+        None => println!("{}", asset.url),
+    }
+    eprintln!(
+        "{} {} ({} bytes)",
+        asset.session_id, asset.name, asset.size_bytes
+    );
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {

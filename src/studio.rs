@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::ids::SessionId;
 use crate::store::{Asset, NewAsset, Store};
+use crate::tools::image::{ImageParams, ImageTool};
 
 #[derive(Clone, Debug)]
 pub struct Studio {
@@ -19,6 +20,7 @@ pub struct Studio {
 struct Inner {
     config: Config,
     store: Store,
+    image: ImageTool,
 }
 
 impl Studio {
@@ -27,13 +29,19 @@ impl Studio {
     pub async fn open(config: Config) -> Result<Self> {
         let store = Store::open(&config).await?;
         std::fs::create_dir_all(config.tmp_dir())?;
-        Ok(Self::from_parts(config, store))
+        Self::from_parts(config, store)
     }
 
-    pub fn from_parts(config: Config, store: Store) -> Self {
-        Self {
-            inner: Arc::new(Inner { config, store }),
-        }
+    /// Builds the studio over an opened store, with the configured tools.
+    pub fn from_parts(config: Config, store: Store) -> Result<Self> {
+        let image = ImageTool::from_config(&config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                image,
+            }),
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -42,6 +50,15 @@ impl Studio {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn image_tool(&self) -> &ImageTool {
+        &self.inner.image
+    }
+
+    /// Generates an image from a prompt and stores it as the session's next image.
+    pub async fn generate_image(&self, session: &SessionId, params: &ImageParams) -> Result<Asset> {
+        self.inner.image.generate(self, session, params).await
     }
 
     /// The one path every generation tool uses to keep what it made: bytes

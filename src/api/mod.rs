@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod generate;
 pub mod sessions;
 pub mod uploads;
 
@@ -33,6 +34,7 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
     tags(
         (name = "sessions", description = "Sessions hold every asset a user makes."),
         (name = "assets", description = "Listing, serving, uploading and deleting assets."),
+        (name = "tools", description = "Generation tools: image, voice-over, social post."),
     )
 )]
 struct ApiDoc;
@@ -49,6 +51,7 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(assets::list))
         .routes(routes!(assets::get, assets::delete))
         .routes(routes!(assets::content))
+        .routes(routes!(generate::image))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
 

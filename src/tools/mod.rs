@@ -5,7 +5,9 @@
 //! - HTTP providers for real services, chosen by configuration,
 //!
 //! and each stores what it makes through [`crate::Studio::save_generated`].
-//! HTTP providers share [`http::ProviderClient`] for timeouts, retries with
-//! backoff and error mapping.
+//! HTTP providers share [`http::ProviderClient`] (timeouts, retries with
+//! backoff, error mapping); OpenAI-compatible ones use [`openai::client`].
 
 pub mod http;
+pub mod image;
+pub mod openai;

@@ -34,7 +34,10 @@ fn main() {
     let baseline = time(runs, || {
         encode_png(w, h, &flat).unwrap();
     });
-    println!("baseline: encode a flat 1920x1080 PNG: median {:.1} ms", baseline.as_secs_f64() * 1e3);
+    println!(
+        "baseline: encode a flat 1920x1080 PNG: median {:.1} ms",
+        baseline.as_secs_f64() * 1e3
+    );
     let prompts = [
         "A futuristic neon city at night in the rain",
         "Calm ocean at sunset",

@@ -40,6 +40,66 @@ pub struct Config {
 
     #[command(flatten)]
     pub image: ImageConfig,
+
+    #[command(flatten)]
+    pub speech: SpeechConfig,
+}
+
+/// The speech tool's provider: `builtin` (espeak-ng, offline, default),
+/// `google` (Cloud Text-to-Speech) or `openai` (any OpenAI-compatible
+/// `/v1/audio/speech`).
+#[derive(Clone, Debug, Args)]
+pub struct SpeechConfig {
+    #[arg(
+        id = "speech_provider",
+        long = "speech-provider",
+        env = "STUDIO_SPEECH_PROVIDER",
+        default_value = "builtin",
+        global = true
+    )]
+    pub provider: String,
+    #[arg(
+        id = "speech_base_url",
+        long = "speech-base-url",
+        env = "STUDIO_SPEECH_BASE_URL",
+        global = true
+    )]
+    pub base_url: Option<String>,
+    #[arg(
+        id = "speech_api_key",
+        long = "speech-api-key",
+        env = "STUDIO_SPEECH_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
+    #[arg(
+        id = "speech_model",
+        long = "speech-model",
+        env = "STUDIO_SPEECH_MODEL",
+        global = true
+    )]
+    pub model: Option<String>,
+    /// The voice used when a request names none.
+    #[arg(
+        long = "default-voice",
+        env = "STUDIO_DEFAULT_VOICE",
+        default_value = "en-US-Neural2-D",
+        global = true
+    )]
+    pub default_voice: String,
+}
+
+impl Default for SpeechConfig {
+    fn default() -> Self {
+        Self {
+            provider: "builtin".into(),
+            base_url: None,
+            api_key: None,
+            model: None,
+            default_voice: crate::tools::speech::DEFAULT_VOICE.into(),
+        }
+    }
 }
 
 /// The image tool's provider: `builtin` (offline, default), `openai`
@@ -48,6 +108,7 @@ pub struct Config {
 #[derive(Clone, Debug, Default, Args)]
 pub struct ImageConfig {
     #[arg(
+        id = "image_provider",
         long = "image-provider",
         env = "STUDIO_IMAGE_PROVIDER",
         default_value = "builtin",
@@ -55,16 +116,27 @@ pub struct ImageConfig {
     )]
     pub provider: String,
     /// Base URL of the provider's API (each provider has a sensible default).
-    #[arg(long = "image-base-url", env = "STUDIO_IMAGE_BASE_URL", global = true)]
+    #[arg(
+        id = "image_base_url",
+        long = "image-base-url",
+        env = "STUDIO_IMAGE_BASE_URL",
+        global = true
+    )]
     pub base_url: Option<String>,
     #[arg(
+        id = "image_api_key",
         long = "image-api-key",
         env = "STUDIO_IMAGE_API_KEY",
         global = true,
         hide_env_values = true
     )]
     pub api_key: Option<String>,
-    #[arg(long = "image-model", env = "STUDIO_IMAGE_MODEL", global = true)]
+    #[arg(
+        id = "image_model",
+        long = "image-model",
+        env = "STUDIO_IMAGE_MODEL",
+        global = true
+    )]
     pub model: Option<String>,
 }
 
@@ -81,6 +153,7 @@ impl Config {
                 provider: "builtin".into(),
                 ..Default::default()
             },
+            speech: SpeechConfig::default(),
         }
     }
 

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use studio::ids::{AssetKind, SessionId};
 use studio::store::Asset;
 use studio::tools::image::ImageParams;
+use studio::tools::speech::SpeechParams;
 use studio::{Config, Studio};
 use tracing_subscriber::EnvFilter;
 
@@ -51,6 +52,16 @@ enum Command {
         #[command(flatten)]
         params: ImageParams,
     },
+    /// Speak text as a voice-over and print where it is stored.
+    Say {
+        /// Session to add the voice-over to (created on first use).
+        #[arg(long)]
+        session: String,
+        #[command(flatten)]
+        params: SpeechParams,
+    },
+    /// List the voices the configured speech providers offer.
+    Voices,
 }
 
 #[tokio::main]
@@ -98,6 +109,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let asset = studio.generate_image(&session, &params).await?;
             print_asset(&studio, &asset);
         }
+        Command::Say { session, params } => {
+            let session = SessionId::parse(&session)?;
+            let asset = studio.synthesize_voiceover(&session, &params).await?;
+            print_asset(&studio, &asset);
+        }
+        Command::Voices => print_json(&studio.voices().await)?,
     }
     Ok(())
 }

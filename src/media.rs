@@ -117,6 +117,48 @@ fn ratio(s: &str) -> Option<f64> {
     (d != 0.0 && n != 0.0).then(|| n / d)
 }
 
+/// Runs ffmpeg with an argument vector (`-nostdin -v error` are added).
+/// A failure carries ffmpeg's last lines of stderr.
+pub async fn ffmpeg(args: &[std::ffi::OsString]) -> Result<()> {
+    let output = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
+        .args(args)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| Error::Unavailable(format!("cannot run ffmpeg (install ffmpeg): {e}")))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Internal(format!(
+            "ffmpeg failed: {}",
+            tail(&output.stderr, 5)
+        )))
+    }
+}
+
+/// The last `n` lines of a process's output, for error messages.
+pub fn tail(bytes: &[u8], n: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
+/// Duration of an audio file: read from a WAV header when it is one (no
+/// process), else from ffprobe.
+pub async fn audio_duration(path: &Path) -> Result<f64> {
+    if let Ok(reader) = hound::WavReader::open(path) {
+        let spec = reader.spec();
+        if reader.duration() > 0 && spec.sample_rate > 0 {
+            return Ok(f64::from(reader.duration()) / f64::from(spec.sample_rate));
+        }
+    }
+    probe(path)
+        .await?
+        .duration_seconds
+        .ok_or_else(|| Error::UnsupportedMedia("the audio has no measurable duration".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::ids::SessionId;
 use crate::store::{Asset, NewAsset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
+use crate::tools::speech::{SpeechParams, SpeechTool, Voice};
 
 #[derive(Clone, Debug)]
 pub struct Studio {
@@ -21,6 +22,7 @@ struct Inner {
     config: Config,
     store: Store,
     image: ImageTool,
+    speech: SpeechTool,
 }
 
 impl Studio {
@@ -35,11 +37,13 @@ impl Studio {
     /// Builds the studio over an opened store, with the configured tools.
     pub fn from_parts(config: Config, store: Store) -> Result<Self> {
         let image = ImageTool::from_config(&config)?;
+        let speech = SpeechTool::from_config(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 store,
                 image,
+                speech,
             }),
         })
     }
@@ -59,6 +63,20 @@ impl Studio {
     /// Generates an image from a prompt and stores it as the session's next image.
     pub async fn generate_image(&self, session: &SessionId, params: &ImageParams) -> Result<Asset> {
         self.inner.image.generate(self, session, params).await
+    }
+
+    /// Speaks text as a voice-over and stores it as the session's next audio.
+    pub async fn synthesize_voiceover(
+        &self,
+        session: &SessionId,
+        params: &SpeechParams,
+    ) -> Result<Asset> {
+        self.inner.speech.synthesize(self, session, params).await
+    }
+
+    /// The voices the configured speech providers offer.
+    pub async fn voices(&self) -> Vec<Voice> {
+        self.inner.speech.voices().await
     }
 
     /// The one path every generation tool uses to keep what it made: bytes

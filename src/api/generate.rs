@@ -10,6 +10,7 @@ use crate::ids::SessionId;
 use crate::store::Asset;
 use crate::studio::Studio;
 use crate::tools::image::ImageParams;
+use crate::tools::speech::{SpeechParams, Voice};
 
 /// Generate an image from a prompt. Creates the session on first use.
 #[utoipa::path(post, path = "/api/v1/sessions/{session_id}/image", tag = "tools",
@@ -29,4 +30,30 @@ pub async fn image(
         StatusCode::CREATED,
         Json(studio.generate_image(&session, &params).await?),
     ))
+}
+
+/// Speak text as a voice-over. Creates the session on first use.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/audio", tag = "tools",
+    params(("session_id" = String, Path)),
+    request_body = SpeechParams,
+    responses((status = 201, body = Asset, description = "The new audio asset; `metadata` has `duration_seconds`, `voice_name`, `text` and sentence `segments`"),
+        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn audio(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiJson(params): ApiJson<SpeechParams>,
+) -> Result<(StatusCode, Json<Asset>), ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(studio.synthesize_voiceover(&session, &params).await?),
+    ))
+}
+
+/// The voices the configured speech providers offer.
+#[utoipa::path(get, path = "/api/v1/voices", tag = "tools",
+    responses((status = 200, body = [Voice])))]
+pub async fn voices(State(studio): State<Studio>) -> Json<Vec<Voice>> {
+    Json(studio.voices().await)
 }

@@ -52,6 +52,8 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(assets::get, assets::delete))
         .routes(routes!(assets::content))
         .routes(routes!(generate::image))
+        .routes(routes!(generate::audio))
+        .routes(routes!(generate::voices))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
 

@@ -11,3 +11,4 @@
 pub mod http;
 pub mod image;
 pub mod openai;
+pub mod speech;

@@ -177,3 +177,53 @@ pub fn ffprobe(path: &Path) -> Value {
     assert!(out.status.success(), "ffprobe {}", path.display());
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// ffmpeg's volumedetect mean volume (dB) of a file's audio.
+pub fn mean_volume_db(path: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg is installed");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let line = text
+        .lines()
+        .find(|l| l.contains("mean_volume:"))
+        .expect("volumedetect output");
+    line.split("mean_volume:")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches(" dB")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Writes bytes to a file in `dir` and returns its path.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// A WAV tone of `seconds` at 24 kHz mono, as a provider would send it.
+pub fn tone_wav_bytes(seconds: f64) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ffmpeg_fixture(
+        dir.path(),
+        "t.wav",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=300:duration={seconds}"),
+            "-ar",
+            "24000",
+            "-ac",
+            "1",
+        ],
+    );
+    std::fs::read(path).unwrap()
+}

@@ -1,0 +1,535 @@
+//! The voice-over tool: text and a voice name in, a stored `audio` asset out,
+//! with the start and end of each sentence (or provider chunk) in
+//! `metadata.segments` for captions.
+//!
+//! Providers only turn text chunks into audio files: the built-in espeak-ng
+//! engine ([`espeak`]), Google Cloud Text-to-Speech ([`google`]) and
+//! OpenAI-compatible speech ([`openai`]). What follows is shared: one ffmpeg
+//! run joins the chunks with short pauses, applies any remaining tempo change,
+//! normalises loudness and encodes the requested format; the duration is then
+//! measured from the encoded file.
+
+pub mod espeak;
+pub mod google;
+pub mod openai;
+pub mod voices;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use unicode_segmentation::UnicodeSegmentation;
+use utoipa::ToSchema;
+
+pub use voices::{Gender, Voice};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::{AssetKind, SessionId};
+use crate::media;
+use crate::store::{Asset, NewAsset};
+use crate::studio::Studio;
+
+pub const DEFAULT_VOICE: &str = "en-US-Neural2-D";
+/// Loudness every voice-over is normalised to (EBU R128 integrated, LUFS).
+pub const VOICE_LUFS: f64 = -16.0;
+/// Silence between sentences, in seconds.
+pub const SENTENCE_GAP: f64 = 0.3;
+
+/// Arguments of `synthesize_voiceover`: the HTTP body, the CLI's flags and
+/// the agent's tool call are all this one type.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, clap::Args)]
+pub struct SpeechParams {
+    /// What to say (1–5000 characters).
+    #[schema(example = "Hello, world!")]
+    pub text: String,
+    /// A Google-style name such as `en-US-Neural2-D` (works with every
+    /// provider), or a provider's own voice; `GET /api/v1/voices` lists them.
+    #[arg(long = "voice")]
+    #[schema(example = "en-US-Neural2-D")]
+    pub voice_name: Option<String>,
+    /// `mp3` (default), `wav` or `ogg`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// 0.25–4.0, default 1.0.
+    #[arg(long)]
+    pub speaking_rate: Option<f64>,
+    /// −20 to 20 semitones, default 0.
+    #[arg(long, allow_negative_numbers = true)]
+    pub pitch: Option<f64>,
+    /// Overrides the configured provider for this request.
+    #[arg(long)]
+    pub provider: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AudioFormat {
+    Mp3,
+    Wav,
+    Ogg,
+}
+
+impl AudioFormat {
+    pub fn ext(self) -> &'static str {
+        match self {
+            AudioFormat::Mp3 => "mp3",
+            AudioFormat::Wav => "wav",
+            AudioFormat::Ogg => "ogg",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            AudioFormat::Mp3 => "audio/mpeg",
+            AudioFormat::Wav => "audio/wav",
+            AudioFormat::Ogg => "audio/ogg",
+        }
+    }
+
+    fn codec_args(self) -> &'static [&'static str] {
+        match self {
+            AudioFormat::Mp3 => &["-c:a", "libmp3lame", "-b:a", "128k"],
+            AudioFormat::Wav => &["-c:a", "pcm_s16le"],
+            AudioFormat::Ogg => &["-c:a", "libvorbis", "-q:a", "5"],
+        }
+    }
+}
+
+/// A validated request, as providers see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpeechRequest {
+    pub text: String,
+    pub voice_name: String,
+    pub format: AudioFormat,
+    pub speaking_rate: f64,
+    pub pitch: f64,
+}
+
+impl SpeechParams {
+    pub fn validate(&self, default_voice: &str) -> Result<SpeechRequest> {
+        let text = self.text.trim();
+        let chars = text.chars().count();
+        if chars == 0 {
+            return Err(Error::invalid("text", "must not be empty"));
+        }
+        if chars > 5000 {
+            return Err(Error::invalid(
+                "text",
+                format!("is {chars} characters; the limit is 5000"),
+            ));
+        }
+        let format = match self.format.as_deref().map(str::trim).unwrap_or("mp3") {
+            "mp3" => AudioFormat::Mp3,
+            "wav" => AudioFormat::Wav,
+            "ogg" => AudioFormat::Ogg,
+            other => {
+                return Err(Error::invalid(
+                    "format",
+                    format!("{other:?} is not one of mp3, wav, ogg"),
+                ));
+            }
+        };
+        let speaking_rate = self.speaking_rate.unwrap_or(1.0);
+        if !(0.25..=4.0).contains(&speaking_rate) {
+            return Err(Error::invalid(
+                "speaking_rate",
+                "must be between 0.25 and 4.0",
+            ));
+        }
+        let pitch = self.pitch.unwrap_or(0.0);
+        if !(-20.0..=20.0).contains(&pitch) {
+            return Err(Error::invalid(
+                "pitch",
+                "must be between -20 and 20 semitones",
+            ));
+        }
+        let voice_name = match self.voice_name.as_deref().map(str::trim) {
+            None | Some("") => default_voice.to_owned(),
+            Some(v) if v.len() > 100 => return Err(Error::invalid("voice_name", "is too long")),
+            Some(v) => v.to_owned(),
+        };
+        Ok(SpeechRequest {
+            text: text.to_owned(),
+            voice_name,
+            format,
+            speaking_rate,
+            pitch,
+        })
+    }
+}
+
+/// One piece of text and the audio file a provider made of it.
+#[derive(Clone, Debug)]
+pub struct Chunk {
+    pub text: String,
+    pub path: PathBuf,
+}
+
+/// What a provider made: audio files in order, the voice that actually
+/// spoke, and any tempo change it left for the shared step to apply.
+#[derive(Clone, Debug)]
+pub struct Synthesis {
+    pub chunks: Vec<Chunk>,
+    pub engine_voice: String,
+    pub model: Option<String>,
+    /// 1.0 when the provider applied the speaking rate itself.
+    pub tempo: f64,
+}
+
+#[async_trait::async_trait]
+pub trait SpeechProvider: Send + Sync + std::fmt::Debug {
+    fn name(&self) -> &str;
+    async fn voices(&self) -> Vec<Voice>;
+    /// The provider's own voice for `name`, or `None` if it cannot speak it.
+    async fn resolve(&self, name: &str) -> Option<String>;
+    /// Speaks `req.text` with `voice` (from [`resolve`](Self::resolve)),
+    /// writing audio files into `workdir`.
+    async fn synthesize(
+        &self,
+        req: &SpeechRequest,
+        voice: &str,
+        workdir: &Path,
+    ) -> Result<Synthesis>;
+}
+
+/// Splits text into sentences (Unicode rules), each trimmed and non-empty.
+pub fn sentences(text: &str) -> Vec<String> {
+    text.split_sentence_bounds()
+        .flat_map(|s| s.split('\n'))
+        .map(str::trim)
+        .filter(|s| s.chars().any(char::is_alphanumeric))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Groups sentences into chunks of at most `max_bytes` (providers' request
+/// limits), splitting an over-long sentence at spaces.
+pub fn chunk_text(text: &str, max_bytes: usize) -> Vec<String> {
+    let mut chunks: Vec<String> = Vec::new();
+    for sentence in sentences(text) {
+        let pieces: Vec<String> = if sentence.len() <= max_bytes {
+            vec![sentence]
+        } else {
+            let mut pieces = vec![String::new()];
+            for word in sentence.split_whitespace() {
+                let last = pieces.last_mut().expect("never empty");
+                if !last.is_empty() && last.len() + 1 + word.len() > max_bytes {
+                    pieces.push(word.to_owned());
+                } else {
+                    if !last.is_empty() {
+                        last.push(' ');
+                    }
+                    last.push_str(word);
+                }
+            }
+            pieces
+        };
+        for piece in pieces {
+            match chunks.last_mut() {
+                Some(last) if last.len() + 1 + piece.len() <= max_bytes => {
+                    last.push(' ');
+                    last.push_str(&piece);
+                }
+                _ => chunks.push(piece),
+            }
+        }
+    }
+    chunks
+}
+
+/// A sentence's place in the finished audio.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Segment {
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// Joins the chunks with pauses, applies `tempo`, normalises loudness and
+/// encodes `format` into `out`. Returns where each chunk landed.
+pub async fn assemble(
+    chunks: &[Chunk],
+    tempo: f64,
+    format: AudioFormat,
+    out: &Path,
+) -> Result<Vec<Segment>> {
+    if chunks.is_empty() {
+        return Err(Error::invalid("text", "has nothing to say (no words)"));
+    }
+    let mut durations = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        durations.push(media::audio_duration(&chunk.path).await?);
+    }
+    let mut args: Vec<OsString> = Vec::new();
+    let mut graph = String::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        args.extend(["-i".into(), chunk.path.clone().into_os_string()]);
+        let pad = if i + 1 < chunks.len() {
+            format!(",apad=pad_dur={SENTENCE_GAP}")
+        } else {
+            String::new()
+        };
+        graph.push_str(&format!(
+            "[{i}:a]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono{pad}[a{i}];"
+        ));
+    }
+    for i in 0..chunks.len() {
+        graph.push_str(&format!("[a{i}]"));
+    }
+    graph.push_str(&format!("concat=n={}:v=0:a=1", chunks.len()));
+    for factor in atempo_chain(tempo) {
+        graph.push_str(&format!(",atempo={factor:.6}"));
+    }
+    graph.push_str(&format!(
+        ",loudnorm=I={VOICE_LUFS}:TP=-1.5:LRA=11,aresample=44100[out]"
+    ));
+    args.extend([
+        "-filter_complex".into(),
+        graph.into(),
+        "-map".into(),
+        "[out]".into(),
+        "-ac".into(),
+        "1".into(),
+    ]);
+    args.extend(format.codec_args().iter().map(OsString::from));
+    args.push(out.as_os_str().to_owned());
+    media::ffmpeg(&args).await?;
+
+    let mut t = 0.0;
+    let segments = chunks
+        .iter()
+        .zip(&durations)
+        .map(|(chunk, d)| {
+            let segment = Segment {
+                text: chunk.text.clone(),
+                start: round_ms(t / tempo),
+                end: round_ms((t + d) / tempo),
+            };
+            t += d + SENTENCE_GAP;
+            segment
+        })
+        .collect();
+    Ok(segments)
+}
+
+/// ffmpeg's atempo takes 0.5–100 per stage; slower rates need a chain.
+fn atempo_chain(mut tempo: f64) -> Vec<f64> {
+    let mut chain = Vec::new();
+    if (tempo - 1.0).abs() < 1e-6 {
+        return chain;
+    }
+    while tempo < 0.5 {
+        chain.push(0.5);
+        tempo /= 0.5;
+    }
+    chain.push(tempo);
+    chain
+}
+
+fn round_ms(t: f64) -> f64 {
+    (t * 1000.0).round() / 1000.0
+}
+
+/// The configured speech engines: `builtin` always, plus the configured one.
+#[derive(Clone, Debug)]
+pub struct SpeechTool {
+    default: String,
+    default_voice: String,
+    providers: BTreeMap<String, Arc<dyn SpeechProvider>>,
+}
+
+impl SpeechTool {
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let c = &config.speech;
+        let timeout = config.provider_timeout();
+        let mut providers: BTreeMap<String, Arc<dyn SpeechProvider>> = BTreeMap::new();
+        providers.insert("builtin".into(), Arc::new(espeak::Espeak::default()));
+        let configured: Option<Arc<dyn SpeechProvider>> = match c.provider.as_str() {
+            "builtin" => None,
+            "google" => Some(Arc::new(google::GoogleTts::new(c, timeout)?)),
+            "openai" => Some(Arc::new(openai::OpenAiSpeech::new(c, timeout))),
+            other => {
+                return Err(Error::Internal(format!(
+                    "STUDIO_SPEECH_PROVIDER={other:?} is not one of builtin, google, openai"
+                )));
+            }
+        };
+        if let Some(p) = configured {
+            providers.insert(p.name().to_owned(), p);
+        }
+        Ok(Self {
+            default: c.provider.clone(),
+            default_voice: c.default_voice.clone(),
+            providers,
+        })
+    }
+
+    /// Every voice of every configured provider, the default provider first.
+    pub async fn voices(&self) -> Vec<Voice> {
+        let mut all = Vec::new();
+        if let Some(p) = self.providers.get(&self.default) {
+            all.extend(p.voices().await);
+        }
+        for (name, p) in &self.providers {
+            if *name != self.default {
+                all.extend(p.voices().await);
+            }
+        }
+        all
+    }
+
+    /// The provider for a request and its voice for the name asked for.
+    async fn pick(
+        &self,
+        provider: Option<&str>,
+        voice: &str,
+    ) -> Result<(Arc<dyn SpeechProvider>, String)> {
+        let explicit = provider.map(str::trim).filter(|n| !n.is_empty());
+        let name = explicit.unwrap_or(&self.default);
+        let first = self.providers.get(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = self.providers.keys().map(String::as_str).collect();
+            Error::invalid(
+                "provider",
+                format!(
+                    "{name:?} is not configured; available: {}",
+                    names.join(", ")
+                ),
+            )
+        })?;
+        if let Some(v) = first.resolve(voice).await {
+            return Ok((first, v));
+        }
+        // A voice the default provider lacks may be another provider's own.
+        if explicit.is_none() {
+            for p in self.providers.values() {
+                if let Some(v) = p.resolve(voice).await {
+                    return Ok((p.clone(), v));
+                }
+            }
+        }
+        Err(Error::invalid(
+            "voice_name",
+            format!(
+                "no configured provider can speak the voice {voice:?}; GET /api/v1/voices lists the voices (Google-style names such as en-US-Neural2-D work everywhere)"
+            ),
+        ))
+    }
+
+    /// Validates, synthesises, joins, normalises, encodes and stores.
+    pub async fn synthesize(
+        &self,
+        studio: &Studio,
+        session: &SessionId,
+        params: &SpeechParams,
+    ) -> Result<Asset> {
+        let req = params.validate(&self.default_voice)?;
+        let (provider, voice) = self
+            .pick(params.provider.as_deref(), &req.voice_name)
+            .await?;
+        let tmp = studio.config().tmp_dir();
+        tokio::fs::create_dir_all(&tmp).await?;
+        let workdir = tempfile::Builder::new()
+            .prefix("speech-")
+            .tempdir_in(&tmp)?;
+        let synthesis = provider.synthesize(&req, &voice, workdir.path()).await?;
+        let out = workdir.path().join(format!("voice.{}", req.format.ext()));
+        let segments = assemble(&synthesis.chunks, synthesis.tempo, req.format, &out).await?;
+        let duration = media::probe(&out)
+            .await?
+            .duration_seconds
+            .ok_or_else(|| Error::Internal("the encoded voice-over has no duration".into()))?;
+        let new = NewAsset {
+            kind: AssetKind::Audio,
+            ext: req.format.ext().into(),
+            mime_type: req.format.mime().into(),
+            source: "speech".into(),
+            metadata: json!({
+                "text": req.text,
+                "voice_name": req.voice_name,
+                "engine_voice": synthesis.engine_voice,
+                "provider": provider.name(),
+                "model": synthesis.model,
+                "duration_seconds": duration,
+                "speaking_rate": req.speaking_rate,
+                "pitch": req.pitch,
+                "loudness_lufs": VOICE_LUFS,
+                "segments": segments,
+            }),
+        };
+        studio.store().put_asset_file(session, new, &out).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_sentences_and_chunks() {
+        let s = sentences("Hello, world! How are you? I'm fine.\nNew line here... «Ça va?»  ---  ");
+        assert_eq!(
+            s,
+            vec![
+                "Hello, world!",
+                "How are you?",
+                "I'm fine.",
+                "New line here...",
+                "«Ça va?»"
+            ]
+        );
+        let chunks = chunk_text(&"Word word word. ".repeat(100), 100);
+        assert!(chunks.iter().all(|c| c.len() <= 100));
+        assert_eq!(chunks.join(" ").matches("Word").count(), 100);
+        let long = chunk_text(&"x ".repeat(300), 50);
+        assert!(long.len() > 5 && long.iter().all(|c| c.len() <= 50));
+    }
+
+    #[test]
+    fn validates_fields() {
+        let p = |f: fn(&mut SpeechParams)| {
+            let mut p = SpeechParams {
+                text: "hi".into(),
+                ..Default::default()
+            };
+            f(&mut p);
+            p.validate("en-US-Neural2-D")
+        };
+        assert_eq!(p(|_| {}).unwrap().voice_name, "en-US-Neural2-D");
+        assert_eq!(
+            p(|p| p.text = " ".into()).unwrap_err().field(),
+            Some("text")
+        );
+        assert_eq!(
+            p(|p| p.text = "a".repeat(5001)).unwrap_err().field(),
+            Some("text")
+        );
+        assert_eq!(
+            p(|p| p.format = Some("flac".into())).unwrap_err().field(),
+            Some("format")
+        );
+        assert_eq!(
+            p(|p| p.speaking_rate = Some(5.0)).unwrap_err().field(),
+            Some("speaking_rate")
+        );
+        assert_eq!(
+            p(|p| p.pitch = Some(-21.0)).unwrap_err().field(),
+            Some("pitch")
+        );
+        assert_eq!(
+            p(|p| p.format = Some("ogg".into())).unwrap().format,
+            AudioFormat::Ogg
+        );
+    }
+
+    #[test]
+    fn tempo_chains_stay_in_range() {
+        assert!(atempo_chain(1.0).is_empty());
+        assert_eq!(atempo_chain(0.25), vec![0.5, 0.5]);
+        let c = atempo_chain(0.3);
+        assert!(c.iter().all(|f| (0.5..=100.0).contains(f)));
+        assert!((c.iter().product::<f64>() - 0.3).abs() < 1e-9);
+    }
+}

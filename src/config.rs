@@ -38,6 +38,14 @@ pub struct Config {
     )]
     pub provider_timeout_secs: u64,
 
+    /// How many renders may run at once; the rest queue.
+    #[arg(long, env = "STUDIO_MAX_RENDERS", default_value_t = 1, global = true)]
+    pub max_renders: usize,
+
+    /// The longest video a timeline may make, in seconds.
+    #[arg(long, env = "STUDIO_MAX_VIDEO_SECONDS", default_value_t = 600.0, global = true)]
+    pub max_video_seconds: f64,
+
     #[command(flatten)]
     pub image: ImageConfig,
 
@@ -149,6 +157,8 @@ impl Config {
             storage_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             provider_timeout_secs: 120,
+            max_renders: 1,
+            max_video_seconds: 600.0,
             image: ImageConfig {
                 provider: "builtin".into(),
                 ..Default::default()

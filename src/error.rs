@@ -53,6 +53,9 @@ pub enum Error {
     #[error("conflict: {0}")]
     Conflict(String),
 
+    #[error("cancelled")]
+    Cancelled,
+
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -101,6 +104,7 @@ impl Error {
             Error::ProviderTimeout { .. } => "provider_timeout",
             Error::Unavailable(_) => "unavailable",
             Error::Conflict(_) => "conflict",
+            Error::Cancelled => "cancelled",
             Error::Database(_)
             | Error::Migration(_)
             | Error::Storage(_)

@@ -3,13 +3,16 @@
 //! - [`studio`]: the facade the HTTP API, the CLI and the agent share.
 //! - [`store`]: sessions and assets (SQL metadata + object-store bytes).
 //! - [`tools`]: the generation tools (image, speech, social) and their providers.
+//! - [`compose`]: timelines into MP4s with ffmpeg; [`jobs`]: background work with progress.
 //! - [`api`]: HTTP only — translates requests into calls of the library.
 //! - [`media`]: ffprobe; [`uploads`]: users' own files.
 
 pub mod api;
+pub mod compose;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod media;
 pub mod store;
 pub mod studio;

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use object_store::PutPayload;
 
+use crate::compose::{self, ComposeOutcome, ComposeRequest, Composer};
 use crate::config::Config;
+use crate::jobs::Jobs;
 use crate::error::Result;
 use crate::ids::SessionId;
 use crate::store::{Asset, NewAsset, Store};
@@ -23,6 +25,8 @@ struct Inner {
     store: Store,
     image: ImageTool,
     speech: SpeechTool,
+    composer: Composer,
+    jobs: Jobs,
 }
 
 impl Studio {
@@ -31,19 +35,23 @@ impl Studio {
     pub async fn open(config: Config) -> Result<Self> {
         let store = Store::open(&config).await?;
         std::fs::create_dir_all(config.tmp_dir())?;
-        Self::from_parts(config, store)
+        Self::from_parts(config, store).await
     }
 
     /// Builds the studio over an opened store, with the configured tools.
-    pub fn from_parts(config: Config, store: Store) -> Result<Self> {
+    pub async fn from_parts(config: Config, store: Store) -> Result<Self> {
         let image = ImageTool::from_config(&config)?;
         let speech = SpeechTool::from_config(&config)?;
+        let composer = Composer::new(config.max_renders);
+        let jobs = Jobs::open(store.db().clone()).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 store,
                 image,
                 speech,
+                composer,
+                jobs,
             }),
         })
     }
@@ -77,6 +85,19 @@ impl Studio {
     /// The voices the configured speech providers offer.
     pub async fn voices(&self) -> Vec<Voice> {
         self.inner.speech.voices().await
+    }
+
+    pub fn composer(&self) -> &Composer {
+        &self.inner.composer
+    }
+
+    pub fn jobs(&self) -> &Jobs {
+        &self.inner.jobs
+    }
+
+    /// Composes a timeline into a video (or queues it, with `async`).
+    pub async fn compose(&self, session: &SessionId, req: &ComposeRequest) -> Result<ComposeOutcome> {
+        compose::compose(self, session, req).await
     }
 
     /// The one path every generation tool uses to keep what it made: bytes

@@ -52,7 +52,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Conflict(_) | Error::Cancelled => StatusCode::CONFLICT,
         Error::Provider { .. } => StatusCode::BAD_GATEWAY,
         Error::ProviderTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -2,6 +2,7 @@
 //! its answers back into HTTP; no business rule lives here.
 
 pub mod assets;
+pub mod compose;
 pub mod error;
 pub mod generate;
 pub mod sessions;
@@ -35,6 +36,7 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
         (name = "sessions", description = "Sessions hold every asset a user makes."),
         (name = "assets", description = "Listing, serving, uploading and deleting assets."),
         (name = "tools", description = "Generation tools: image, voice-over, social post."),
+        (name = "compose", description = "Timelines into MP4 videos; jobs with progress."),
     )
 )]
 struct ApiDoc;
@@ -54,6 +56,9 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(generate::image))
         .routes(routes!(generate::audio))
         .routes(routes!(generate::voices))
+        .routes(routes!(compose::compose))
+        .routes(routes!(compose::job, compose::cancel))
+        .routes(routes!(compose::events))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
 

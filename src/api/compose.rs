@@ -1,0 +1,108 @@
+//! `/api/v1/sessions/{id}/compose` and the jobs it starts.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use tokio_stream::wrappers::WatchStream;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use crate::compose::{ComposeOutcome, ComposeRequest};
+use crate::ids::SessionId;
+use crate::jobs::JobView;
+use crate::store::Asset;
+use crate::studio::Studio;
+
+#[derive(Serialize, ToSchema)]
+pub struct JobAccepted {
+    job_id: String,
+    status_url: String,
+    events_url: String,
+}
+
+/// Compose a timeline of the session's assets into an MP4.
+///
+/// Items play in order. A visual item (image or video clip) starts a new
+/// scene; the audio items after it, up to the next visual, play in that scene
+/// one after another. A scene lasts its `duration` when given, else as long as
+/// its audio, else (a clip) the clip's length, else 3 s. Audio items before
+/// the first visual play from the start. An image shown longer than its audio
+/// is silent for the rest; audio longer than its scene is cut at the scene's
+/// end with a short fade. A `transition` into a scene overlaps it with the
+/// previous scene by its duration. Synchronous by default (201 with the video
+/// asset); with `"async": true`, 202 with a job to follow.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/compose", tag = "compose",
+    params(("session_id" = String, Path)),
+    request_body = ComposeRequest,
+    responses((status = 201, body = Asset, description = "The video asset"),
+        (status = 202, body = JobAccepted, description = "Queued (async)"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "Invalid timeline: the field names the item's index")))]
+pub async fn compose(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiJson(req): ApiJson<ComposeRequest>,
+) -> Result<Response, ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok(match studio.compose(&session, &req).await? {
+        ComposeOutcome::Done(asset) => (StatusCode::CREATED, Json(asset)).into_response(),
+        ComposeOutcome::Queued(job) => (
+            StatusCode::ACCEPTED,
+            Json(JobAccepted { job_id: job.job_id, status_url: job.status_url, events_url: job.events_url }),
+        )
+            .into_response(),
+    })
+}
+
+/// A job's status, progress and outcome.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose",
+    params(("session_id" = String, Path), ("job_id" = String, Path)),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+pub async fn job(State(studio): State<Studio>, ApiPath((session, id)): ApiPath<(String, String)>) -> Result<Json<JobView>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok(Json(studio.jobs().get(&session, &id).await?))
+}
+
+/// Cancel a job (a running render's ffmpeg is stopped).
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose",
+    params(("session_id" = String, Path), ("job_id" = String, Path)),
+    responses((status = 202, body = JobView), (status = 404, body = ErrorBody)))]
+pub async fn cancel(State(studio): State<Studio>, ApiPath((session, id)): ApiPath<(String, String)>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok((StatusCode::ACCEPTED, Json(studio.jobs().cancel(&session, &id).await?)))
+}
+
+/// The job's states as server-sent events (`event: job`, JSON data), ending
+/// when the job does.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}/events", tag = "compose",
+    params(("session_id" = String, Path), ("job_id" = String, Path)),
+    responses((status = 200, description = "text/event-stream of JobView"), (status = 404, body = ErrorBody)))]
+pub async fn events(
+    State(studio): State<Studio>,
+    ApiPath((session, id)): ApiPath<(String, String)>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    let current = studio.jobs().get(&session, &id).await?;
+    let stream: futures::stream::BoxStream<'static, JobView> = match studio.jobs().subscribe(&id) {
+        Some(rx) if !current.status.is_final() => {
+            let (studio, session, id) = (studio.clone(), session.clone(), id.clone());
+            // Live states until the channel closes, then the recorded outcome.
+            let tail = futures::stream::once(async move { studio.jobs().get(&session, &id).await.ok() }).filter_map(|v| async { v });
+            WatchStream::new(rx).chain(tail).scan(false, |done, v| {
+                if *done {
+                    return futures::future::ready(None);
+                }
+                *done = v.status.is_final();
+                futures::future::ready(Some(v))
+            }).boxed()
+        }
+        _ => futures::stream::once(async move { current }).boxed(),
+    };
+    let events = stream.map(|v| Ok(Event::default().event("job").json_data(&v).unwrap_or_default()));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,450 @@
+//! The timeline: the request's shape, and its validation into a [`Plan`]
+//! before any work starts.
+//!
+//! Semantics: items play in order. A visual item (an image or a video clip)
+//! starts a new scene; the audio items after it, up to the next visual, play
+//! in that scene one after another. A scene lasts its `duration` when given,
+//! else as long as its audio, else (a video clip) the clip's length, else 3 s.
+//! Audio items before the first visual play from the start. An image shown
+//! longer than its audio is silent for the rest; audio longer than its scene
+//! is cut at the scene's end with a short fade. A transition into a scene
+//! overlaps it with the previous one by the transition's duration.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::ids::AssetKind;
+use crate::store::Asset;
+use crate::tools::image::ASPECT_RATIOS;
+
+pub const DEFAULT_SCENE_SECONDS: f64 = 3.0;
+
+/// `POST /compose` body. Only `timeline` is required.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct ComposeRequest {
+    /// The items, in order.
+    pub timeline: Vec<TimelineItem>,
+    pub output: Option<OutputOptions>,
+    /// `cover` (default: fill the frame, cropping) or `contain` (the whole
+    /// picture over a blurred copy of itself).
+    pub fit: Option<String>,
+    /// Burn the narration in as subtitles (from the voice-overs' sentence
+    /// timings) and store them as an `.srt` asset.
+    pub captions: Option<bool>,
+    pub music: Option<MusicOptions>,
+    /// Return 202 with a job at once instead of waiting for the video.
+    #[serde(rename = "async")]
+    pub run_async: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct TimelineItem {
+    #[schema(example = "image_1.png")]
+    pub asset_id: String,
+    /// Seconds. For a visual: the scene's length; for audio: how much of it plays.
+    pub duration: Option<f64>,
+    /// Seconds to skip at the start (audio and video).
+    pub trim_start: Option<f64>,
+    /// Audio gain, 0–4 (1 = unchanged).
+    pub volume: Option<f64>,
+    /// `none`, `zoom_in`, `zoom_out`, `pan_left`, `pan_right` (images).
+    pub effect: Option<String>,
+    /// The transition into this scene.
+    pub transition: Option<Transition>,
+    /// A title shown over this scene.
+    pub text: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct Transition {
+    /// `fade`, `crossfade`, `slide_left`, `slide_right` or `wipe`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Seconds, default 0.5.
+    pub duration: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct OutputOptions {
+    /// `16:9` (default, 1920×1080), `9:16`, `1:1`, `4:5`.
+    pub aspect_ratio: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Frames per second, default 30.
+    pub fps: Option<u32>,
+    /// `draft`, `standard` (default) or `high`.
+    pub quality: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct MusicOptions {
+    pub asset_id: String,
+    /// Gain, default 0.3.
+    pub volume: Option<f64>,
+    /// Lower the music under narration (default true).
+    pub ducking: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    None,
+    ZoomIn,
+    ZoomOut,
+    PanLeft,
+    PanRight,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    Cover,
+    Contain,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quality {
+    Draft,
+    Standard,
+    High,
+}
+
+impl Quality {
+    /// x264 preset and CRF.
+    pub fn x264(self) -> (&'static str, &'static str) {
+        match self {
+            Quality::Draft => ("veryfast", "26"),
+            Quality::Standard => ("medium", "21"),
+            Quality::High => ("slow", "18"),
+        }
+    }
+}
+
+/// One sound placed on the output timeline.
+#[derive(Clone, Debug)]
+pub struct AudioPart {
+    pub asset: Asset,
+    /// Where it starts in the output, seconds.
+    pub at: f64,
+    pub trim_start: f64,
+    /// How long it plays.
+    pub length: f64,
+    pub volume: f64,
+    /// Cut short by its scene's end: fade out.
+    pub cut: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scene {
+    pub visual: Asset,
+    pub is_video: bool,
+    pub trim_start: f64,
+    pub duration: f64,
+    /// Where the scene starts in the output, seconds.
+    pub start: f64,
+    pub effect: Effect,
+    /// xfade name and duration of the transition into this scene.
+    pub transition: Option<(&'static str, f64)>,
+    pub text: Option<String>,
+    pub volume: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Music {
+    pub asset: Asset,
+    pub volume: f64,
+    pub ducking: bool,
+}
+
+/// A validated timeline, with every time worked out.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub quality: Quality,
+    pub fit: Fit,
+    pub captions: bool,
+    pub scenes: Vec<Scene>,
+    pub audio: Vec<AudioPart>,
+    pub music: Option<Music>,
+    pub total: f64,
+}
+
+fn invalid(index: usize, field: &str, message: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("timeline[{index}].{field}"), format!("item {index}: {message}"))
+}
+
+fn seconds(index: usize, field: &str, value: Option<f64>, min: f64, max: f64) -> Result<Option<f64>> {
+    match value {
+        Some(v) if !v.is_finite() || v < min || v > max => {
+            Err(invalid(index, field, format!("{field} {v} is outside {min}–{max} seconds")))
+        }
+        other => Ok(other),
+    }
+}
+
+fn duration_of(asset: &Asset) -> Option<f64> {
+    asset.metadata["duration_seconds"].as_f64().filter(|d| *d > 0.0)
+}
+
+impl ComposeRequest {
+    /// Checks everything that can be checked without rendering and works out
+    /// the plan. `assets` are the session's assets; `max_seconds` bounds the
+    /// video's length.
+    pub fn plan(&self, assets: &[Asset], max_seconds: f64) -> Result<Plan> {
+        let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
+        if self.timeline.is_empty() {
+            return Err(Error::invalid("timeline", "the timeline is empty; add at least one image or video"));
+        }
+        if self.timeline.len() > 500 {
+            return Err(Error::invalid("timeline", "the timeline has more than 500 items"));
+        }
+        let (width, height, fps, quality) = self.output_options()?;
+        let fit = match self.fit.as_deref().unwrap_or("cover") {
+            "cover" => Fit::Cover,
+            "contain" => Fit::Contain,
+            other => return Err(Error::invalid("fit", format!("{other:?} is not cover or contain"))),
+        };
+
+        // First pass: resolve assets, check kinds and values, group into scenes.
+        struct Pending {
+            scene: Scene,
+            given: Option<f64>,
+            audio: Vec<(Asset, f64, Option<f64>, f64)>,
+        }
+        let mut lead: Vec<(Asset, f64, Option<f64>, f64)> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        for (i, item) in self.timeline.iter().enumerate() {
+            let asset = *by_name.get(item.asset_id.as_str()).ok_or_else(|| {
+                invalid(i, "asset_id", format!("the session has no asset named {:?}", item.asset_id))
+            })?;
+            let duration = seconds(i, "duration", item.duration, 0.04, max_seconds)?;
+            let trim_start = seconds(i, "trim_start", item.trim_start, 0.0, 86_400.0)?.unwrap_or(0.0);
+            let volume = match item.volume {
+                Some(v) if !(0.0..=4.0).contains(&v) => return Err(invalid(i, "volume", "volume must be between 0 and 4")),
+                v => v.unwrap_or(1.0),
+            };
+            match asset.kind {
+                AssetKind::Image | AssetKind::Video => {
+                    let is_video = asset.kind == AssetKind::Video;
+                    if !is_video && item.trim_start.is_some() {
+                        return Err(invalid(i, "trim_start", "an image cannot be trimmed"));
+                    }
+                    let effect = match item.effect.as_deref().unwrap_or("none") {
+                        "none" => Effect::None,
+                        "zoom_in" => Effect::ZoomIn,
+                        "zoom_out" => Effect::ZoomOut,
+                        "pan_left" => Effect::PanLeft,
+                        "pan_right" => Effect::PanRight,
+                        other => {
+                            return Err(invalid(i, "effect", format!("unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right")));
+                        }
+                    };
+                    if is_video && effect != Effect::None {
+                        return Err(invalid(i, "effect", "effects apply to images only"));
+                    }
+                    let transition = match &item.transition {
+                        None => None,
+                        Some(t) => {
+                            let name = match t.kind.as_str() {
+                                "fade" => "fadeblack",
+                                "crossfade" => "fade",
+                                "slide_left" => "slideleft",
+                                "slide_right" => "slideright",
+                                "wipe" => "wipeleft",
+                                other => {
+                                    return Err(invalid(i, "transition", format!("unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe")));
+                                }
+                            };
+                            let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?.unwrap_or(0.5);
+                            Some((name, d))
+                        }
+                    };
+                    let text = item.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+                    if text.as_ref().is_some_and(|t| t.chars().count() > 300) {
+                        return Err(invalid(i, "text", "titles are limited to 300 characters"));
+                    }
+                    if is_video {
+                        let length = duration_of(asset).unwrap_or(0.0);
+                        if trim_start >= length {
+                            return Err(invalid(i, "trim_start", format!("the clip is only {length:.2} s long")));
+                        }
+                    }
+                    pending.push(Pending {
+                        scene: Scene {
+                            visual: asset.clone(),
+                            is_video,
+                            trim_start,
+                            duration: 0.0,
+                            start: 0.0,
+                            effect,
+                            transition,
+                            text,
+                            volume,
+                        },
+                        given: duration,
+                        audio: Vec::new(),
+                    });
+                }
+                AssetKind::Audio => {
+                    for field in ["effect", "text"] {
+                        let set = if field == "effect" { item.effect.is_some() } else { item.text.is_some() };
+                        if set {
+                            return Err(invalid(i, field, "only visual items take an effect or a title"));
+                        }
+                    }
+                    if item.transition.is_some() {
+                        return Err(invalid(i, "transition", "only visual items take a transition"));
+                    }
+                    let length = duration_of(asset)
+                        .ok_or_else(|| invalid(i, "asset_id", "the audio's duration is unknown"))?;
+                    if trim_start >= length {
+                        return Err(invalid(i, "trim_start", format!("the audio is only {length:.2} s long")));
+                    }
+                    let part = (asset.clone(), trim_start, duration, volume);
+                    match pending.last_mut() {
+                        Some(p) => p.audio.push(part),
+                        None => lead.push(part),
+                    }
+                }
+                other => {
+                    return Err(invalid(i, "asset_id", format!("{} is a {other} asset; the timeline takes images, videos and audio", asset.name)));
+                }
+            }
+        }
+        if pending.is_empty() {
+            return Err(Error::invalid("timeline", "the timeline has no image or video; add at least one visual item"));
+        }
+
+        // Second pass: durations and start times.
+        let mut scenes = Vec::new();
+        let mut audio = Vec::new();
+        let mut at = 0.0;
+        for (index, p) in pending.into_iter().enumerate() {
+            let mut scene = p.scene;
+            let audio_total: f64 = p
+                .audio
+                .iter()
+                .map(|(a, trim, d, _)| d.unwrap_or(duration_of(a).unwrap_or(0.0) - trim))
+                .sum();
+            scene.duration = match p.given {
+                Some(d) => d,
+                None if audio_total > 0.0 => audio_total,
+                None if scene.is_video => duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start,
+                None => DEFAULT_SCENE_SECONDS,
+            };
+            if index == 0 {
+                // Nothing to blend into: a transition opens from black.
+                scene.transition = scene.transition.map(|(_, d)| ("fadeblack", d));
+            } else if let Some((_, d)) = &mut scene.transition {
+                let previous: &Scene = scenes.last().expect("index > 0");
+                *d = d.min(previous.duration / 2.0).min(scene.duration / 2.0);
+                at -= *d;
+            }
+            scene.start = at;
+            let mut offset = 0.0;
+            for (asset, trim_start, given, volume) in p.audio {
+                let natural = duration_of(&asset).unwrap_or(0.0) - trim_start;
+                let wanted = given.unwrap_or(natural).min(natural);
+                let room = (scene.duration - offset).max(0.0);
+                if room <= 0.0 {
+                    break;
+                }
+                audio.push(AudioPart {
+                    asset,
+                    at: at + offset,
+                    trim_start,
+                    length: wanted.min(room),
+                    volume,
+                    cut: wanted > room + 1e-6,
+                });
+                offset += wanted;
+            }
+            at += scene.duration;
+            scenes.push(scene);
+        }
+        let total = at;
+        let mut lead_at = 0.0;
+        for (asset, trim_start, given, volume) in lead {
+            let natural = duration_of(&asset).unwrap_or(0.0) - trim_start;
+            let wanted = given.unwrap_or(natural).min(natural);
+            let room = (total - lead_at).max(0.0);
+            if room <= 0.0 {
+                break;
+            }
+            audio.push(AudioPart { asset, at: lead_at, trim_start, length: wanted.min(room), volume, cut: wanted > room + 1e-6 });
+            lead_at += wanted;
+        }
+        if total > max_seconds {
+            return Err(Error::invalid("timeline", format!("the video would last {total:.1} s; the limit is {max_seconds} s")));
+        }
+
+        let music = match &self.music {
+            None => None,
+            Some(m) => {
+                let asset = *by_name.get(m.asset_id.as_str()).ok_or_else(|| {
+                    Error::invalid("music.asset_id", format!("the session has no asset named {:?}", m.asset_id))
+                })?;
+                if asset.kind != AssetKind::Audio {
+                    return Err(Error::invalid("music.asset_id", format!("{} is a {} asset; music must be audio", asset.name, asset.kind)));
+                }
+                if duration_of(asset).is_none() {
+                    return Err(Error::invalid("music.asset_id", "the music's duration is unknown"));
+                }
+                let volume = m.volume.unwrap_or(0.3);
+                if !(0.0..=4.0).contains(&volume) {
+                    return Err(Error::invalid("music.volume", "must be between 0 and 4"));
+                }
+                Some(Music { asset: asset.clone(), volume, ducking: m.ducking.unwrap_or(true) })
+            }
+        };
+
+        Ok(Plan {
+            width,
+            height,
+            fps,
+            quality,
+            fit,
+            captions: self.captions.unwrap_or(false),
+            scenes,
+            audio,
+            music,
+            total,
+        })
+    }
+
+    fn output_options(&self) -> Result<(u32, u32, u32, Quality)> {
+        let o = self.output.clone().unwrap_or_default();
+        let (width, height) = match (o.width, o.height, o.aspect_ratio.as_deref()) {
+            (Some(w), Some(h), None) => {
+                for (field, v) in [("output.width", w), ("output.height", h)] {
+                    if !(128..=3840).contains(&v) || v % 2 != 0 {
+                        return Err(Error::invalid(field, format!("{v} is not an even number between 128 and 3840")));
+                    }
+                }
+                (w, h)
+            }
+            (None, None, ratio) => {
+                let ratio = ratio.unwrap_or("16:9");
+                let (_, w, h) = ASPECT_RATIOS.iter().find(|(r, _, _)| *r == ratio).ok_or_else(|| {
+                    Error::invalid("output.aspect_ratio", format!("{ratio:?} is not one of 16:9, 9:16, 1:1, 4:5"))
+                })?;
+                (*w, *h)
+            }
+            _ => return Err(Error::invalid("output", "give either aspect_ratio, or width and height together")),
+        };
+        let fps = o.fps.unwrap_or(30);
+        if !(1..=60).contains(&fps) {
+            return Err(Error::invalid("output.fps", "must be between 1 and 60"));
+        }
+        let quality = match o.quality.as_deref().unwrap_or("standard") {
+            "draft" => Quality::Draft,
+            "standard" => Quality::Standard,
+            "high" => Quality::High,
+            other => return Err(Error::invalid("output.quality", format!("{other:?} is not draft, standard or high"))),
+        };
+        Ok((width, height, fps, quality))
+    }
+}

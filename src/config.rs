@@ -43,7 +43,12 @@ pub struct Config {
     pub max_renders: usize,
 
     /// The longest video a timeline may make, in seconds.
-    #[arg(long, env = "STUDIO_MAX_VIDEO_SECONDS", default_value_t = 600.0, global = true)]
+    #[arg(
+        long,
+        env = "STUDIO_MAX_VIDEO_SECONDS",
+        default_value_t = 600.0,
+        global = true
+    )]
     pub max_video_seconds: f64,
 
     #[command(flatten)]

@@ -49,7 +49,10 @@ impl JobStatus {
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
     }
 }
 
@@ -117,7 +120,10 @@ impl Jobs {
         if n > 0 {
             tracing::warn!(jobs = n, "jobs interrupted by a restart were marked failed");
         }
-        Ok(Self { db, live: Arc::default() })
+        Ok(Self {
+            db,
+            live: Arc::default(),
+        })
     }
 
     /// Records a new queued job and returns the handle its worker reports through.
@@ -150,15 +156,27 @@ impl Jobs {
         };
         let (tx, _) = watch::channel(view);
         let cancel = CancellationToken::new();
-        self.live.lock().expect("jobs lock").insert(id.clone(), Live { tx: tx.clone(), cancel: cancel.clone() });
-        Ok(JobHandle { jobs: self.clone(), id, tx, cancel })
+        self.live.lock().expect("jobs lock").insert(
+            id.clone(),
+            Live {
+                tx: tx.clone(),
+                cancel: cancel.clone(),
+            },
+        );
+        Ok(JobHandle {
+            jobs: self.clone(),
+            id,
+            tx,
+            cancel,
+        })
     }
 
     pub async fn get(&self, session: &SessionId, id: &str) -> Result<JobView> {
-        if let Some(view) = self.live_view(id) {
-            if view.session_id == session.as_str() {
-                return Ok(view);
-            }
+        if let Some(view) = self
+            .live_view(id)
+            .filter(|v| v.session_id == session.as_str())
+        {
+            return Ok(view);
         }
         let row = sqlx::query(
             "SELECT id, session_id, kind, status, progress, result, error, created_at, updated_at FROM jobs WHERE id = $1 AND session_id = $2",
@@ -187,21 +205,33 @@ impl Jobs {
     }
 
     fn live_view(&self, id: &str) -> Option<JobView> {
-        self.live.lock().expect("jobs lock").get(id).map(|l| l.tx.borrow().clone())
+        self.live
+            .lock()
+            .expect("jobs lock")
+            .get(id)
+            .map(|l| l.tx.borrow().clone())
     }
 
     /// A stream of the job's states while it runs (`None` once it is over).
     pub fn subscribe(&self, id: &str) -> Option<watch::Receiver<JobView>> {
-        self.live.lock().expect("jobs lock").get(id).map(|l| l.tx.subscribe())
+        self.live
+            .lock()
+            .expect("jobs lock")
+            .get(id)
+            .map(|l| l.tx.subscribe())
     }
 
     /// Asks a running or queued job to stop. Finished jobs are left as they are.
     pub async fn cancel(&self, session: &SessionId, id: &str) -> Result<JobView> {
         let view = self.get(session, id).await?;
-        if !view.status.is_final() {
-            if let Some(live) = self.live.lock().expect("jobs lock").get(id) {
-                live.cancel.cancel();
-            }
+        if let Some(live) = self
+            .live
+            .lock()
+            .expect("jobs lock")
+            .get(id)
+            .filter(|_| !view.status.is_final())
+        {
+            live.cancel.cancel();
         }
         Ok(view)
     }
@@ -250,7 +280,11 @@ impl JobHandle {
     }
 
     pub async fn fail(self, error: &Error) -> Result<()> {
-        let status = if matches!(error, Error::Cancelled) { JobStatus::Cancelled } else { JobStatus::Failed };
+        let status = if matches!(error, Error::Cancelled) {
+            JobStatus::Cancelled
+        } else {
+            JobStatus::Failed
+        };
         let message = match error {
             Error::Database(_) | Error::Migration(_) | Error::Storage(_) | Error::Io(_) => {
                 tracing::error!(job = %self.id, %error, "job failed");
@@ -261,7 +295,8 @@ impl JobHandle {
         };
         self.tx.send_modify(|v| {
             v.status = status;
-            v.error = Some(json!({"code": error.code(), "message": message, "field": error.field()}));
+            v.error =
+                Some(json!({"code": error.code(), "message": message, "field": error.field()}));
         });
         self.finish().await
     }

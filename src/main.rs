@@ -62,6 +62,15 @@ enum Command {
     },
     /// List the voices the configured speech providers offer.
     Voices,
+    /// Compose a timeline (a JSON file with the same body as POST /compose)
+    /// into a video, with a progress bar.
+    Compose {
+        #[arg(long)]
+        session: String,
+        /// Path of the timeline JSON.
+        #[arg(long)]
+        timeline: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -115,6 +124,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_asset(&studio, &asset);
         }
         Command::Voices => print_json(&studio.voices().await)?,
+        Command::Compose { session, timeline } => {
+            let session = SessionId::parse(&session)?;
+            let text = std::fs::read(&timeline)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", timeline.display()))?;
+            let req: studio::compose::ComposeRequest =
+                studio::api::error::parse_json(&text).map_err(|e| e.0)?;
+            let plan = studio::compose::plan(&studio, &session, &req).await?;
+            let bar = indicatif::ProgressBar::new(1000).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} rendering [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            let progress = |p: f64| bar.set_position((p * 1000.0) as u64);
+            let asset =
+                studio::compose::render(&studio, &session, &plan, &progress, Default::default())
+                    .await;
+            bar.finish_and_clear();
+            print_asset(&studio, &asset?);
+        }
     }
     Ok(())
 }

@@ -7,9 +7,9 @@ use object_store::PutPayload;
 
 use crate::compose::{self, ComposeOutcome, ComposeRequest, Composer};
 use crate::config::Config;
-use crate::jobs::Jobs;
 use crate::error::Result;
 use crate::ids::SessionId;
+use crate::jobs::Jobs;
 use crate::store::{Asset, NewAsset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
 use crate::tools::speech::{SpeechParams, SpeechTool, Voice};
@@ -96,7 +96,11 @@ impl Studio {
     }
 
     /// Composes a timeline into a video (or queues it, with `async`).
-    pub async fn compose(&self, session: &SessionId, req: &ComposeRequest) -> Result<ComposeOutcome> {
+    pub async fn compose(
+        &self,
+        session: &SessionId,
+        req: &ComposeRequest,
+    ) -> Result<ComposeOutcome> {
         compose::compose(self, session, req).await
     }
 

@@ -53,7 +53,11 @@ pub async fn compose(
         ComposeOutcome::Done(asset) => (StatusCode::CREATED, Json(asset)).into_response(),
         ComposeOutcome::Queued(job) => (
             StatusCode::ACCEPTED,
-            Json(JobAccepted { job_id: job.job_id, status_url: job.status_url, events_url: job.events_url }),
+            Json(JobAccepted {
+                job_id: job.job_id,
+                status_url: job.status_url,
+                events_url: job.events_url,
+            }),
         )
             .into_response(),
     })
@@ -63,7 +67,10 @@ pub async fn compose(
 #[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose",
     params(("session_id" = String, Path), ("job_id" = String, Path)),
     responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
-pub async fn job(State(studio): State<Studio>, ApiPath((session, id)): ApiPath<(String, String)>) -> Result<Json<JobView>, ApiError> {
+pub async fn job(
+    State(studio): State<Studio>,
+    ApiPath((session, id)): ApiPath<(String, String)>,
+) -> Result<Json<JobView>, ApiError> {
     let session = SessionId::parse(&session)?;
     Ok(Json(studio.jobs().get(&session, &id).await?))
 }
@@ -72,9 +79,15 @@ pub async fn job(State(studio): State<Studio>, ApiPath((session, id)): ApiPath<(
 #[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose",
     params(("session_id" = String, Path), ("job_id" = String, Path)),
     responses((status = 202, body = JobView), (status = 404, body = ErrorBody)))]
-pub async fn cancel(State(studio): State<Studio>, ApiPath((session, id)): ApiPath<(String, String)>) -> Result<(StatusCode, Json<JobView>), ApiError> {
+pub async fn cancel(
+    State(studio): State<Studio>,
+    ApiPath((session, id)): ApiPath<(String, String)>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let session = SessionId::parse(&session)?;
-    Ok((StatusCode::ACCEPTED, Json(studio.jobs().cancel(&session, &id).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(studio.jobs().cancel(&session, &id).await?),
+    ))
 }
 
 /// The job's states as server-sent events (`event: job`, JSON data), ending
@@ -92,17 +105,27 @@ pub async fn events(
         Some(rx) if !current.status.is_final() => {
             let (studio, session, id) = (studio.clone(), session.clone(), id.clone());
             // Live states until the channel closes, then the recorded outcome.
-            let tail = futures::stream::once(async move { studio.jobs().get(&session, &id).await.ok() }).filter_map(|v| async { v });
-            WatchStream::new(rx).chain(tail).scan(false, |done, v| {
-                if *done {
-                    return futures::future::ready(None);
-                }
-                *done = v.status.is_final();
-                futures::future::ready(Some(v))
-            }).boxed()
+            let tail =
+                futures::stream::once(async move { studio.jobs().get(&session, &id).await.ok() })
+                    .filter_map(|v| async { v });
+            WatchStream::new(rx)
+                .chain(tail)
+                .scan(false, |done, v| {
+                    if *done {
+                        return futures::future::ready(None);
+                    }
+                    *done = v.status.is_final();
+                    futures::future::ready(Some(v))
+                })
+                .boxed()
         }
         _ => futures::stream::once(async move { current }).boxed(),
     };
-    let events = stream.map(|v| Ok(Event::default().event("job").json_data(&v).unwrap_or_default()));
+    let events = stream.map(|v| {
+        Ok(Event::default()
+            .event("job")
+            .json_data(&v)
+            .unwrap_or_default())
+    });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

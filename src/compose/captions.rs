@@ -20,14 +20,25 @@ pub fn cues(plan: &Plan) -> Vec<Cue> {
             continue;
         };
         for seg in segments {
-            let (Some(s), Some(e), Some(text)) = (seg["start"].as_f64(), seg["end"].as_f64(), seg["text"].as_str()) else {
+            let (Some(s), Some(e), Some(text)) = (
+                seg["start"].as_f64(),
+                seg["end"].as_f64(),
+                seg["text"].as_str(),
+            ) else {
                 continue;
             };
-            let (s, e) = ((s - part.trim_start).max(0.0), (e - part.trim_start).min(part.length));
+            let (s, e) = (
+                (s - part.trim_start).max(0.0),
+                (e - part.trim_start).min(part.length),
+            );
             if e - s < 0.05 || text.trim().is_empty() {
                 continue;
             }
-            cues.push(Cue { start: part.at + s, end: part.at + e, text: wrap(text.trim(), 42) });
+            cues.push(Cue {
+                start: part.at + s,
+                end: part.at + e,
+                text: wrap(text.trim(), 42),
+            });
         }
     }
     cues.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -52,13 +63,26 @@ fn wrap(text: &str, width: usize) -> String {
 
 fn srt_time(t: f64) -> String {
     let ms = (t.max(0.0) * 1000.0).round() as u64;
-    format!("{:02}:{:02}:{:02},{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    format!(
+        "{:02}:{:02}:{:02},{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 pub fn srt(cues: &[Cue]) -> String {
     let mut out = String::new();
     for (i, cue) in cues.iter().enumerate() {
-        let _ = write!(out, "{}\n{} --> {}\n{}\n\n", i + 1, srt_time(cue.start), srt_time(cue.end), cue.text);
+        let _ = write!(
+            out,
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            srt_time(cue.start),
+            srt_time(cue.end),
+            cue.text
+        );
     }
     out
 }
@@ -69,8 +93,22 @@ mod tests {
 
     #[test]
     fn formats_srt() {
-        let text = srt(&[Cue { start: 0.0, end: 1.5, text: "Hi".into() }, Cue { start: 61.25, end: 3725.001, text: "a: 'b' %c".into() }]);
-        assert_eq!(text, "1\n00:00:00,000 --> 00:00:01,500\nHi\n\n2\n00:01:01,250 --> 01:02:05,001\na: 'b' %c\n\n");
+        let text = srt(&[
+            Cue {
+                start: 0.0,
+                end: 1.5,
+                text: "Hi".into(),
+            },
+            Cue {
+                start: 61.25,
+                end: 3725.001,
+                text: "a: 'b' %c".into(),
+            },
+        ]);
+        assert_eq!(
+            text,
+            "1\n00:00:00,000 --> 00:00:01,500\nHi\n\n2\n00:01:01,250 --> 01:02:05,001\na: 'b' %c\n\n"
+        );
         assert_eq!(wrap("one two three four", 9), "one two\nthree\nfour");
     }
 }

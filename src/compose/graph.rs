@@ -76,7 +76,10 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
         let _ = write!(graph, "[{v}:v]");
         match plan.fit {
             Fit::Cover => {
-                let _ = write!(graph, "scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh}");
+                let _ = write!(
+                    graph,
+                    "scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh}"
+                );
             }
             Fit::Contain => {
                 let _ = write!(
@@ -101,14 +104,32 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
             let n = frames.max(2) - 1;
             let motion = match scene.effect {
                 Effect::None => String::new(),
-                Effect::ZoomIn => zoom(&format!("1+0.18*on/{n}"), "iw/2-(iw/zoom/2)", "ih/2-(ih/zoom/2)"),
-                Effect::ZoomOut => zoom(&format!("1.18-0.18*on/{n}"), "iw/2-(iw/zoom/2)", "ih/2-(ih/zoom/2)"),
-                Effect::PanLeft => zoom("1.15", &format!("(iw-iw/zoom)*(1-on/{n})"), "ih/2-(ih/zoom/2)"),
-                Effect::PanRight => zoom("1.15", &format!("(iw-iw/zoom)*on/{n}"), "ih/2-(ih/zoom/2)"),
+                Effect::ZoomIn => zoom(
+                    &format!("1+0.18*on/{n}"),
+                    "iw/2-(iw/zoom/2)",
+                    "ih/2-(ih/zoom/2)",
+                ),
+                Effect::ZoomOut => zoom(
+                    &format!("1.18-0.18*on/{n}"),
+                    "iw/2-(iw/zoom/2)",
+                    "ih/2-(ih/zoom/2)",
+                ),
+                Effect::PanLeft => zoom(
+                    "1.15",
+                    &format!("(iw-iw/zoom)*(1-on/{n})"),
+                    "ih/2-(ih/zoom/2)",
+                ),
+                Effect::PanRight => {
+                    zoom("1.15", &format!("(iw-iw/zoom)*on/{n}"), "ih/2-(ih/zoom/2)")
+                }
             };
             if motion.is_empty() {
                 // Scale once, then repeat the frame: no per-frame decoding or scaling.
-                let _ = write!(graph, ",format=yuv420p,loop=loop={}:size=1:start=0", frames - 1);
+                let _ = write!(
+                    graph,
+                    ",format=yuv420p,loop=loop={}:size=1:start=0",
+                    frames - 1
+                );
             } else {
                 let _ = write!(graph, "{motion},format=yuv420p");
             }
@@ -125,10 +146,8 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
                 size / 4
             );
         }
-        if i == 0 {
-            if let Some((_, d)) = scene.transition {
-                let _ = write!(graph, ",fade=t=in:st=0:d={}", fmt_s(d));
-            }
+        if let (0, Some((_, d))) = (i, scene.transition) {
+            let _ = write!(graph, ",fade=t=in:st=0:d={}", fmt_s(d));
         }
         let _ = writeln!(graph, "[s{i}];");
 
@@ -172,7 +191,13 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
                 graph,
                 "[{acc}]subtitles=filename={}:fontsdir={}:force_style={}[vout];",
                 escape_filter_value(&srt.to_string_lossy()),
-                escape_filter_value(&inputs.font.parent().unwrap_or(Path::new(".")).to_string_lossy()),
+                escape_filter_value(
+                    &inputs
+                        .font
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .to_string_lossy()
+                ),
                 escape_filter_value(&style)
             );
         }
@@ -208,7 +233,10 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
     }
     let total = fmt_s(plan.total);
     if labels.is_empty() {
-        let _ = writeln!(graph, "anullsrc=r=48000:cl=stereo,atrim=duration={total}[narr];");
+        let _ = writeln!(
+            graph,
+            "anullsrc=r=48000:cl=stereo,atrim=duration={total}[narr];"
+        );
     } else {
         let _ = writeln!(
             graph,
@@ -221,7 +249,12 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
     // Music: looped or cut to length, faded out, ducked under the narration.
     let mix = match (&plan.music, inputs.music) {
         (Some(music), Some(path)) => {
-            args.extend(["-stream_loop".into(), "-1".into(), "-i".into(), path.as_os_str().to_owned()]);
+            args.extend([
+                "-stream_loop".into(),
+                "-1".into(),
+                "-i".into(),
+                path.as_os_str().to_owned(),
+            ]);
             let m = input;
             let fade = (plan.total - 2.0).max(0.0);
             let _ = writeln!(
@@ -238,23 +271,54 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
                      [narr1][ducked]amix=inputs=2:normalize=0:duration=first[mix];"
                 );
             } else {
-                let _ = writeln!(graph, "[narr][music]amix=inputs=2:normalize=0:duration=first[mix];");
+                let _ = writeln!(
+                    graph,
+                    "[narr][music]amix=inputs=2:normalize=0:duration=first[mix];"
+                );
             }
             "mix"
         }
         _ => "narr",
     };
-    let _ = write!(graph, "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]");
+    let _ = write!(
+        graph,
+        "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]"
+    );
 
     let (preset, crf) = plan.quality.x264();
     args.extend(["-filter_complex".into(), graph.into()]);
     for a in [
-        "-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", preset, "-crf", crf, "-pix_fmt", "yuv420p",
-        "-profile:v", "high", "-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-movflags", "+faststart",
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        crf,
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "high",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-ar",
+        "48000",
+        "-movflags",
+        "+faststart",
     ] {
         args.push(a.into());
     }
-    args.extend(["-r".into(), fps.to_string().into(), "-fps_mode".into(), "cfr".into()]);
+    args.extend([
+        "-r".into(),
+        fps.to_string().into(),
+        "-fps_mode".into(),
+        "cfr".into(),
+    ]);
     args.extend(["-t".into(), total.into()]);
     args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
     args.push(out.as_os_str().to_owned());

@@ -50,7 +50,9 @@ pub enum ComposeOutcome {
 
 impl Composer {
     pub fn new(max_renders: usize) -> Self {
-        Self { slots: Arc::new(Semaphore::new(max_renders.max(1))) }
+        Self {
+            slots: Arc::new(Semaphore::new(max_renders.max(1))),
+        }
     }
 }
 
@@ -61,7 +63,11 @@ pub async fn plan(studio: &Studio, session: &SessionId, req: &ComposeRequest) ->
 }
 
 /// Composes synchronously, or queues a job when the request says `async`.
-pub async fn compose(studio: &Studio, session: &SessionId, req: &ComposeRequest) -> Result<ComposeOutcome> {
+pub async fn compose(
+    studio: &Studio,
+    session: &SessionId,
+    req: &ComposeRequest,
+) -> Result<ComposeOutcome> {
     let plan = plan(studio, session, req).await?;
     if req.run_async.unwrap_or(false) {
         let job = studio.jobs().create(session, "compose").await?;
@@ -102,12 +108,20 @@ pub async fn render(
     };
     let tmp = studio.config().tmp_dir();
     tokio::fs::create_dir_all(&tmp).await?;
-    let work = tempfile::Builder::new().prefix("render-").tempdir_in(&tmp)?;
+    let work = tempfile::Builder::new()
+        .prefix("render-")
+        .tempdir_in(&tmp)?;
 
     // Local paths for every input (the stored files themselves on local storage).
     let store = studio.store();
     let mut keep: Vec<LocalFile> = Vec::new();
-    for asset in plan.scenes.iter().map(|s| &s.visual).chain(plan.audio.iter().map(|a| &a.asset)).chain(plan.music.iter().map(|m| &m.asset)) {
+    for asset in plan
+        .scenes
+        .iter()
+        .map(|s| &s.visual)
+        .chain(plan.audio.iter().map(|a| &a.asset))
+        .chain(plan.music.iter().map(|m| &m.asset))
+    {
         keep.push(store.local_copy(asset, work.path()).await?);
     }
     let paths: Vec<&Path> = keep.iter().map(|f| f.path.as_path()).collect();
@@ -120,13 +134,21 @@ pub async fn render(
         titles.push(match &scene.text {
             Some(text) => {
                 let path = work.path().join(format!("title-{i}.txt"));
-                tokio::fs::write(&path, wrap_title(text, if plan.height > plan.width { 18 } else { 32 })).await?;
+                tokio::fs::write(
+                    &path,
+                    wrap_title(text, if plan.height > plan.width { 18 } else { 32 }),
+                )
+                .await?;
                 Some(path)
             }
             None => None,
         });
     }
-    let cues = if plan.captions { captions::cues(plan) } else { Vec::new() };
+    let cues = if plan.captions {
+        captions::cues(plan)
+    } else {
+        Vec::new()
+    };
     let srt_path = work.path().join("captions.srt");
     if !cues.is_empty() {
         tokio::fs::write(&srt_path, captions::srt(&cues)).await?;
@@ -145,7 +167,10 @@ pub async fn render(
     run_ffmpeg(&args, plan.total, progress, cancel).await?;
 
     let info = media::probe(&out).await?;
-    let video = info.video.clone().ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
+    let video = info
+        .video
+        .clone()
+        .ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
     let subtitles = if cues.is_empty() {
         None
     } else {
@@ -192,7 +217,9 @@ pub async fn render(
 async fn font_file(studio: &Studio) -> Result<PathBuf> {
     let dir = studio.config().data_dir.join("fonts");
     let path = dir.join("DejaVuSans-Bold.ttf");
-    let fresh = tokio::fs::metadata(&path).await.is_ok_and(|m| m.len() == FONT_BYTES.len() as u64);
+    let fresh = tokio::fs::metadata(&path)
+        .await
+        .is_ok_and(|m| m.len() == FONT_BYTES.len() as u64);
     if !fresh {
         tokio::fs::create_dir_all(&dir).await?;
         let tmp = dir.join(format!(".font-{}", uuid::Uuid::new_v4().simple()));
@@ -218,7 +245,12 @@ fn wrap_title(text: &str, width: usize) -> String {
 
 /// Runs ffmpeg, reporting progress (0–1) from its `-progress` output, until
 /// it ends, is cancelled, or stalls.
-async fn run_ffmpeg(args: &[std::ffi::OsString], total: f64, progress: &(dyn Fn(f64) + Sync), cancel: CancellationToken) -> Result<()> {
+async fn run_ffmpeg(
+    args: &[std::ffi::OsString],
+    total: f64,
+    progress: &(dyn Fn(f64) + Sync),
+    cancel: CancellationToken,
+) -> Result<()> {
     let mut child = Command::new("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
         .args(args)
@@ -247,10 +279,9 @@ async fn run_ffmpeg(args: &[std::ffi::OsString], total: f64, progress: &(dyn Fn(
                     return Err(Error::Internal(format!("ffmpeg reported no progress for {} s and was stopped", STALL_TIMEOUT.as_secs())));
                 }
                 Ok(Ok(Some(line))) => {
-                    if let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok()) {
-                        if total > 0.0 {
-                            progress((us / 1e6 / total).clamp(0.0, 0.99));
-                        }
+                    let time = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok());
+                    if let Some(us) = time.filter(|_| total > 0.0) {
+                        progress((us / 1e6 / total).clamp(0.0, 0.99));
                     }
                 }
                 Ok(_) => break,
@@ -260,7 +291,10 @@ async fn run_ffmpeg(args: &[std::ffi::OsString], total: f64, progress: &(dyn Fn(
     let status = child.wait().await?;
     let stderr = stderr_task.await.unwrap_or_default();
     if !status.success() {
-        return Err(Error::Internal(format!("the render failed: {}", media::tail(&stderr, 6))));
+        return Err(Error::Internal(format!(
+            "the render failed: {}",
+            media::tail(&stderr, 6)
+        )));
     }
     progress(1.0);
     Ok(())

@@ -173,20 +173,33 @@ pub struct Plan {
 }
 
 fn invalid(index: usize, field: &str, message: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("timeline[{index}].{field}"), format!("item {index}: {message}"))
+    Error::invalid(
+        format!("timeline[{index}].{field}"),
+        format!("item {index}: {message}"),
+    )
 }
 
-fn seconds(index: usize, field: &str, value: Option<f64>, min: f64, max: f64) -> Result<Option<f64>> {
+fn seconds(
+    index: usize,
+    field: &str,
+    value: Option<f64>,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>> {
     match value {
-        Some(v) if !v.is_finite() || v < min || v > max => {
-            Err(invalid(index, field, format!("{field} {v} is outside {min}–{max} seconds")))
-        }
+        Some(v) if !v.is_finite() || v < min || v > max => Err(invalid(
+            index,
+            field,
+            format!("{field} {v} is outside {min}–{max} seconds"),
+        )),
         other => Ok(other),
     }
 }
 
 fn duration_of(asset: &Asset) -> Option<f64> {
-    asset.metadata["duration_seconds"].as_f64().filter(|d| *d > 0.0)
+    asset.metadata["duration_seconds"]
+        .as_f64()
+        .filter(|d| *d > 0.0)
 }
 
 impl ComposeRequest {
@@ -196,16 +209,27 @@ impl ComposeRequest {
     pub fn plan(&self, assets: &[Asset], max_seconds: f64) -> Result<Plan> {
         let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
         if self.timeline.is_empty() {
-            return Err(Error::invalid("timeline", "the timeline is empty; add at least one image or video"));
+            return Err(Error::invalid(
+                "timeline",
+                "the timeline is empty; add at least one image or video",
+            ));
         }
         if self.timeline.len() > 500 {
-            return Err(Error::invalid("timeline", "the timeline has more than 500 items"));
+            return Err(Error::invalid(
+                "timeline",
+                "the timeline has more than 500 items",
+            ));
         }
         let (width, height, fps, quality) = self.output_options()?;
         let fit = match self.fit.as_deref().unwrap_or("cover") {
             "cover" => Fit::Cover,
             "contain" => Fit::Contain,
-            other => return Err(Error::invalid("fit", format!("{other:?} is not cover or contain"))),
+            other => {
+                return Err(Error::invalid(
+                    "fit",
+                    format!("{other:?} is not cover or contain"),
+                ));
+            }
         };
 
         // First pass: resolve assets, check kinds and values, group into scenes.
@@ -218,12 +242,19 @@ impl ComposeRequest {
         let mut pending: Vec<Pending> = Vec::new();
         for (i, item) in self.timeline.iter().enumerate() {
             let asset = *by_name.get(item.asset_id.as_str()).ok_or_else(|| {
-                invalid(i, "asset_id", format!("the session has no asset named {:?}", item.asset_id))
+                invalid(
+                    i,
+                    "asset_id",
+                    format!("the session has no asset named {:?}", item.asset_id),
+                )
             })?;
             let duration = seconds(i, "duration", item.duration, 0.04, max_seconds)?;
-            let trim_start = seconds(i, "trim_start", item.trim_start, 0.0, 86_400.0)?.unwrap_or(0.0);
+            let trim_start =
+                seconds(i, "trim_start", item.trim_start, 0.0, 86_400.0)?.unwrap_or(0.0);
             let volume = match item.volume {
-                Some(v) if !(0.0..=4.0).contains(&v) => return Err(invalid(i, "volume", "volume must be between 0 and 4")),
+                Some(v) if !(0.0..=4.0).contains(&v) => {
+                    return Err(invalid(i, "volume", "volume must be between 0 and 4"));
+                }
                 v => v.unwrap_or(1.0),
             };
             match asset.kind {
@@ -239,7 +270,13 @@ impl ComposeRequest {
                         "pan_left" => Effect::PanLeft,
                         "pan_right" => Effect::PanRight,
                         other => {
-                            return Err(invalid(i, "effect", format!("unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right")));
+                            return Err(invalid(
+                                i,
+                                "effect",
+                                format!(
+                                    "unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right"
+                                ),
+                            ));
                         }
                     };
                     if is_video && effect != Effect::None {
@@ -255,21 +292,37 @@ impl ComposeRequest {
                                 "slide_right" => "slideright",
                                 "wipe" => "wipeleft",
                                 other => {
-                                    return Err(invalid(i, "transition", format!("unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe")));
+                                    return Err(invalid(
+                                        i,
+                                        "transition",
+                                        format!(
+                                            "unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe"
+                                        ),
+                                    ));
                                 }
                             };
-                            let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?.unwrap_or(0.5);
+                            let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?
+                                .unwrap_or(0.5);
                             Some((name, d))
                         }
                     };
-                    let text = item.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+                    let text = item
+                        .text
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned);
                     if text.as_ref().is_some_and(|t| t.chars().count() > 300) {
                         return Err(invalid(i, "text", "titles are limited to 300 characters"));
                     }
                     if is_video {
                         let length = duration_of(asset).unwrap_or(0.0);
                         if trim_start >= length {
-                            return Err(invalid(i, "trim_start", format!("the clip is only {length:.2} s long")));
+                            return Err(invalid(
+                                i,
+                                "trim_start",
+                                format!("the clip is only {length:.2} s long"),
+                            ));
                         }
                     }
                     pending.push(Pending {
@@ -290,18 +343,34 @@ impl ComposeRequest {
                 }
                 AssetKind::Audio => {
                     for field in ["effect", "text"] {
-                        let set = if field == "effect" { item.effect.is_some() } else { item.text.is_some() };
+                        let set = if field == "effect" {
+                            item.effect.is_some()
+                        } else {
+                            item.text.is_some()
+                        };
                         if set {
-                            return Err(invalid(i, field, "only visual items take an effect or a title"));
+                            return Err(invalid(
+                                i,
+                                field,
+                                "only visual items take an effect or a title",
+                            ));
                         }
                     }
                     if item.transition.is_some() {
-                        return Err(invalid(i, "transition", "only visual items take a transition"));
+                        return Err(invalid(
+                            i,
+                            "transition",
+                            "only visual items take a transition",
+                        ));
                     }
                     let length = duration_of(asset)
                         .ok_or_else(|| invalid(i, "asset_id", "the audio's duration is unknown"))?;
                     if trim_start >= length {
-                        return Err(invalid(i, "trim_start", format!("the audio is only {length:.2} s long")));
+                        return Err(invalid(
+                            i,
+                            "trim_start",
+                            format!("the audio is only {length:.2} s long"),
+                        ));
                     }
                     let part = (asset.clone(), trim_start, duration, volume);
                     match pending.last_mut() {
@@ -310,12 +379,22 @@ impl ComposeRequest {
                     }
                 }
                 other => {
-                    return Err(invalid(i, "asset_id", format!("{} is a {other} asset; the timeline takes images, videos and audio", asset.name)));
+                    return Err(invalid(
+                        i,
+                        "asset_id",
+                        format!(
+                            "{} is a {other} asset; the timeline takes images, videos and audio",
+                            asset.name
+                        ),
+                    ));
                 }
             }
         }
         if pending.is_empty() {
-            return Err(Error::invalid("timeline", "the timeline has no image or video; add at least one visual item"));
+            return Err(Error::invalid(
+                "timeline",
+                "the timeline has no image or video; add at least one visual item",
+            ));
         }
 
         // Second pass: durations and start times.
@@ -332,7 +411,9 @@ impl ComposeRequest {
             scene.duration = match p.given {
                 Some(d) => d,
                 None if audio_total > 0.0 => audio_total,
-                None if scene.is_video => duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start,
+                None if scene.is_video => {
+                    duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start
+                }
                 None => DEFAULT_SCENE_SECONDS,
             };
             if index == 0 {
@@ -374,30 +455,56 @@ impl ComposeRequest {
             if room <= 0.0 {
                 break;
             }
-            audio.push(AudioPart { asset, at: lead_at, trim_start, length: wanted.min(room), volume, cut: wanted > room + 1e-6 });
+            audio.push(AudioPart {
+                asset,
+                at: lead_at,
+                trim_start,
+                length: wanted.min(room),
+                volume,
+                cut: wanted > room + 1e-6,
+            });
             lead_at += wanted;
         }
         if total > max_seconds {
-            return Err(Error::invalid("timeline", format!("the video would last {total:.1} s; the limit is {max_seconds} s")));
+            return Err(Error::invalid(
+                "timeline",
+                format!("the video would last {total:.1} s; the limit is {max_seconds} s"),
+            ));
         }
 
         let music = match &self.music {
             None => None,
             Some(m) => {
                 let asset = *by_name.get(m.asset_id.as_str()).ok_or_else(|| {
-                    Error::invalid("music.asset_id", format!("the session has no asset named {:?}", m.asset_id))
+                    Error::invalid(
+                        "music.asset_id",
+                        format!("the session has no asset named {:?}", m.asset_id),
+                    )
                 })?;
                 if asset.kind != AssetKind::Audio {
-                    return Err(Error::invalid("music.asset_id", format!("{} is a {} asset; music must be audio", asset.name, asset.kind)));
+                    return Err(Error::invalid(
+                        "music.asset_id",
+                        format!(
+                            "{} is a {} asset; music must be audio",
+                            asset.name, asset.kind
+                        ),
+                    ));
                 }
                 if duration_of(asset).is_none() {
-                    return Err(Error::invalid("music.asset_id", "the music's duration is unknown"));
+                    return Err(Error::invalid(
+                        "music.asset_id",
+                        "the music's duration is unknown",
+                    ));
                 }
                 let volume = m.volume.unwrap_or(0.3);
                 if !(0.0..=4.0).contains(&volume) {
                     return Err(Error::invalid("music.volume", "must be between 0 and 4"));
                 }
-                Some(Music { asset: asset.clone(), volume, ducking: m.ducking.unwrap_or(true) })
+                Some(Music {
+                    asset: asset.clone(),
+                    volume,
+                    ducking: m.ducking.unwrap_or(true),
+                })
             }
         };
 
@@ -420,20 +527,34 @@ impl ComposeRequest {
         let (width, height) = match (o.width, o.height, o.aspect_ratio.as_deref()) {
             (Some(w), Some(h), None) => {
                 for (field, v) in [("output.width", w), ("output.height", h)] {
-                    if !(128..=3840).contains(&v) || v % 2 != 0 {
-                        return Err(Error::invalid(field, format!("{v} is not an even number between 128 and 3840")));
+                    if !(64..=3840).contains(&v) || v % 2 != 0 {
+                        return Err(Error::invalid(
+                            field,
+                            format!("{v} is not an even number between 64 and 3840"),
+                        ));
                     }
                 }
                 (w, h)
             }
             (None, None, ratio) => {
                 let ratio = ratio.unwrap_or("16:9");
-                let (_, w, h) = ASPECT_RATIOS.iter().find(|(r, _, _)| *r == ratio).ok_or_else(|| {
-                    Error::invalid("output.aspect_ratio", format!("{ratio:?} is not one of 16:9, 9:16, 1:1, 4:5"))
-                })?;
+                let (_, w, h) = ASPECT_RATIOS
+                    .iter()
+                    .find(|(r, _, _)| *r == ratio)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "output.aspect_ratio",
+                            format!("{ratio:?} is not one of 16:9, 9:16, 1:1, 4:5"),
+                        )
+                    })?;
                 (*w, *h)
             }
-            _ => return Err(Error::invalid("output", "give either aspect_ratio, or width and height together")),
+            _ => {
+                return Err(Error::invalid(
+                    "output",
+                    "give either aspect_ratio, or width and height together",
+                ));
+            }
         };
         let fps = o.fps.unwrap_or(30);
         if !(1..=60).contains(&fps) {
@@ -443,7 +564,12 @@ impl ComposeRequest {
             "draft" => Quality::Draft,
             "standard" => Quality::Standard,
             "high" => Quality::High,
-            other => return Err(Error::invalid("output.quality", format!("{other:?} is not draft, standard or high"))),
+            other => {
+                return Err(Error::invalid(
+                    "output.quality",
+                    format!("{other:?} is not draft, standard or high"),
+                ));
+            }
         };
         Ok((width, height, fps, quality))
     }

@@ -227,3 +227,76 @@ pub fn tone_wav_bytes(seconds: f64) -> Vec<u8> {
     );
     std::fs::read(path).unwrap()
 }
+
+/// Duration (seconds) of a media file, from ffprobe's format section.
+pub fn duration_of(path: &Path) -> f64 {
+    ffprobe(path)["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The mean colour of the frame at `t` seconds.
+pub fn mean_colour_at(path: &Path, t: f64) -> [f64; 3] {
+    mean_colour_of_region(path, t, "iw:ih:0:0")
+}
+
+/// The mean colour of a crop (`w:h:x:y`, ffmpeg expressions) of the frame at `t`.
+pub fn mean_colour_of_region(path: &Path, t: f64, crop: &str) -> [f64; 3] {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-ss", &format!("{t:.3}"), "-i"])
+        .arg(path)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            &format!("crop={crop},scale=1:1:flags=area"),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(
+        out.status.success() && out.stdout.len() == 3,
+        "frame grab at {t}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    [
+        f64::from(out.stdout[0]),
+        f64::from(out.stdout[1]),
+        f64::from(out.stdout[2]),
+    ]
+}
+
+/// Intervals ffmpeg's silencedetect finds, as (start, end).
+pub fn silences(path: &Path) -> Vec<(f64, f64)> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-af", "silencedetect=noise=-45dB:d=0.3", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg is installed");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let mut result = Vec::new();
+    let mut start = None;
+    for line in text.lines() {
+        if let Some(v) = line.split("silence_start: ").nth(1) {
+            start = v
+                .split_whitespace()
+                .next()
+                .and_then(|s| s.parse::<f64>().ok());
+        }
+        if let Some(v) = line.split("silence_end: ").nth(1) {
+            let end: f64 = v.split_whitespace().next().unwrap().parse().unwrap();
+            result.push((start.take().unwrap_or(0.0).max(0.0), end));
+        }
+    }
+    if let Some(s) = start {
+        result.push((s, f64::INFINITY));
+    }
+    result
+}

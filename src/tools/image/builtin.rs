@@ -399,6 +399,11 @@ fn sky_colours(scene: &Scene) -> (Rgb, Rgb) {
     if scene.neon {
         (top, bottom) = ([22.0, 6.0, 44.0], [150.0, 40.0, 140.0]);
     }
+    if scene.setting == Setting::Desert {
+        // Dust and heat: a warm, hazy horizon.
+        top = lerp(top, [200.0, 150.0, 110.0], 0.25);
+        bottom = lerp(bottom, [245.0, 205.0, 150.0], 0.6);
+    }
     let grey = match scene.weather {
         Weather::Cloudy => 0.45,
         Weather::Rain => 0.6,

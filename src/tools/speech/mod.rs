@@ -477,7 +477,7 @@ mod tests {
                 "How are you?",
                 "I'm fine.",
                 "New line here...",
-                "«Ça va?»"
+                "«Ça va?»  ---"
             ]
         );
         let chunks = chunk_text(&"Word word word. ".repeat(100), 100);

@@ -56,6 +56,47 @@ pub struct Config {
 
     #[command(flatten)]
     pub speech: SpeechConfig,
+
+    /// The social post engine: `builtin` (extractive, offline) or `openai`
+    /// (the LLM configured by STUDIO_LLM_*).
+    #[arg(
+        long,
+        env = "STUDIO_SOCIAL_PROVIDER",
+        default_value = "builtin",
+        global = true
+    )]
+    pub social_provider: String,
+
+    #[command(flatten)]
+    pub llm: LlmConfig,
+}
+
+/// An OpenAI-compatible chat server (OpenAI, Ollama, vLLM, llama.cpp server,
+/// Gemini's OpenAI-compatible endpoint), for the social tool and the agent.
+#[derive(Clone, Debug, Default, Args)]
+pub struct LlmConfig {
+    #[arg(
+        id = "llm_base_url",
+        long = "llm-base-url",
+        env = "STUDIO_LLM_BASE_URL",
+        global = true
+    )]
+    pub base_url: Option<String>,
+    #[arg(
+        id = "llm_api_key",
+        long = "llm-api-key",
+        env = "STUDIO_LLM_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
+    #[arg(
+        id = "llm_model",
+        long = "llm-model",
+        env = "STUDIO_LLM_MODEL",
+        global = true
+    )]
+    pub model: Option<String>,
 }
 
 /// The speech tool's provider: `builtin` (espeak-ng, offline, default),
@@ -169,6 +210,8 @@ impl Config {
                 ..Default::default()
             },
             speech: SpeechConfig::default(),
+            social_provider: "builtin".into(),
+            llm: LlmConfig::default(),
         }
     }
 

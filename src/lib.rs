@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod media;
 pub mod store;
 pub mod studio;
+pub mod text;
 pub mod tools;
 pub mod uploads;
 

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use studio::ids::{AssetKind, SessionId};
 use studio::store::Asset;
 use studio::tools::image::ImageParams;
+use studio::tools::social::SocialParams;
 use studio::tools::speech::SpeechParams;
 use studio::{Config, Studio};
 use tracing_subscriber::EnvFilter;
@@ -62,6 +63,16 @@ enum Command {
     },
     /// List the voices the configured speech providers offer.
     Voices,
+    /// Write a social media post about a text (from --text or --text-file).
+    Social {
+        #[arg(long)]
+        session: String,
+        /// Read the text from this file ("-" for standard input).
+        #[arg(long)]
+        text_file: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        params: SocialParams,
+    },
     /// Compose a timeline (a JSON file with the same body as POST /compose)
     /// into a video, with a progress bar.
     Compose {
@@ -124,6 +135,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_asset(&studio, &asset);
         }
         Command::Voices => print_json(&studio.voices().await)?,
+        Command::Social {
+            session,
+            text_file,
+            mut params,
+        } => {
+            let session = SessionId::parse(&session)?;
+            if let Some(path) = text_file {
+                params.text = if path.as_os_str() == "-" {
+                    std::io::read_to_string(std::io::stdin())?
+                } else {
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+                };
+            }
+            print_json(&studio.generate_social_post(&session, &params).await?)?;
+        }
         Command::Compose { session, timeline } => {
             let session = SessionId::parse(&session)?;
             let text = std::fs::read(&timeline)

@@ -12,6 +12,7 @@ use crate::ids::SessionId;
 use crate::jobs::Jobs;
 use crate::store::{Asset, NewAsset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
+use crate::tools::social::{SocialParams, SocialResult, SocialTool};
 use crate::tools::speech::{SpeechParams, SpeechTool, Voice};
 
 #[derive(Clone, Debug)]
@@ -25,6 +26,7 @@ struct Inner {
     store: Store,
     image: ImageTool,
     speech: SpeechTool,
+    social: SocialTool,
     composer: Composer,
     jobs: Jobs,
 }
@@ -42,6 +44,7 @@ impl Studio {
     pub async fn from_parts(config: Config, store: Store) -> Result<Self> {
         let image = ImageTool::from_config(&config)?;
         let speech = SpeechTool::from_config(&config)?;
+        let social = SocialTool::from_config(&config)?;
         let composer = Composer::new(config.max_renders);
         let jobs = Jobs::open(store.db().clone()).await?;
         Ok(Self {
@@ -50,6 +53,7 @@ impl Studio {
                 store,
                 image,
                 speech,
+                social,
                 composer,
                 jobs,
             }),
@@ -80,6 +84,15 @@ impl Studio {
         params: &SpeechParams,
     ) -> Result<Asset> {
         self.inner.speech.synthesize(self, session, params).await
+    }
+
+    /// Writes a social media post about the text and stores it.
+    pub async fn generate_social_post(
+        &self,
+        session: &SessionId,
+        params: &SocialParams,
+    ) -> Result<SocialResult> {
+        self.inner.social.generate(self, session, params).await
     }
 
     /// The voices the configured speech providers offer.

@@ -10,6 +10,7 @@ use crate::ids::SessionId;
 use crate::store::Asset;
 use crate::studio::Studio;
 use crate::tools::image::ImageParams;
+use crate::tools::social::{SocialParams, SocialResult};
 use crate::tools::speech::{SpeechParams, Voice};
 
 /// Generate an image from a prompt. Creates the session on first use.
@@ -56,4 +57,24 @@ pub async fn audio(
     responses((status = 200, body = [Voice])))]
 pub async fn voices(State(studio): State<Studio>) -> Json<Vec<Voice>> {
     Json(studio.voices().await)
+}
+
+/// Write a social media post (`title`, `description`, `hashtags`) about a
+/// text, held to the platform's rules, and store it as a `social` asset.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/social", tag = "tools",
+    params(("session_id" = String, Path)),
+    request_body = SocialParams,
+    responses((status = 201, body = SocialResult),
+        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn social(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiJson(params): ApiJson<SocialParams>,
+) -> Result<(StatusCode, Json<SocialResult>), ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(studio.generate_social_post(&session, &params).await?),
+    ))
 }

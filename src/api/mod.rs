@@ -56,6 +56,7 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(generate::image))
         .routes(routes!(generate::audio))
         .routes(routes!(generate::voices))
+        .routes(routes!(generate::social))
         .routes(routes!(compose::compose))
         .routes(routes!(compose::job, compose::cancel))
         .routes(routes!(compose::events))

@@ -11,4 +11,5 @@
 pub mod http;
 pub mod image;
 pub mod openai;
+pub mod social;
 pub mod speech;

@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use unicode_segmentation::UnicodeSegmentation;
 use utoipa::ToSchema;
 
 pub use voices::{Gender, Voice};
@@ -32,6 +31,7 @@ use crate::ids::{AssetKind, SessionId};
 use crate::media;
 use crate::store::{Asset, NewAsset};
 use crate::studio::Studio;
+pub use crate::text::sentences;
 
 pub const DEFAULT_VOICE: &str = "en-US-Neural2-D";
 /// Loudness every voice-over is normalised to (EBU R128 integrated, LUFS).
@@ -193,16 +193,6 @@ pub trait SpeechProvider: Send + Sync + std::fmt::Debug {
         voice: &str,
         workdir: &Path,
     ) -> Result<Synthesis>;
-}
-
-/// Splits text into sentences (Unicode rules), each trimmed and non-empty.
-pub fn sentences(text: &str) -> Vec<String> {
-    text.split_sentence_bounds()
-        .flat_map(|s| s.split('\n'))
-        .map(str::trim)
-        .filter(|s| s.chars().any(char::is_alphanumeric))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Groups sentences into chunks of at most `max_bytes` (providers' request

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Compose benchmark: a 60-second 1080p30 slideshow of 12 images with
+narration and captions, rendered (a) by Content Studio, (b) by MoviePy 2 with
+the same inputs, and (c) as a lower bound by one minimal hand-written ffmpeg
+command (concat demuxer) encoding the same images for the same durations with
+the same encoder settings (libx264 preset medium, CRF 21, AAC). Reports wall
+time and peak memory (largest resident set of the process tree) of each, and
+ratios against (c) measured in the same run.
+
+Run from the repository root: python3 bench/compose_bench.py
+(`bash bench/run.sh` builds the release binary and the MoviePy venv first.)
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+DATA = OUT / "data"
+STUDIO = ROOT / "target" / "release" / "studio"
+VENV_PY = ROOT / "bench" / ".venv" / "bin" / "python"
+SESSION = "bench"
+
+PROMPTS = [
+    "A futuristic neon city at night in the rain", "Calm ocean at sunset", "Snowy mountains at dawn",
+    "A deep forest with fireflies at night", "A desert of dunes under a bright sky", "A quiet village on a cloudy day",
+    "A lighthouse in the fog", "Space with a purple nebula and a planet", "A green field in the morning",
+    "A harbour at dusk with golden light", "A stormy sea at night", "A magical forest with sparkles",
+]
+NARRATION = [
+    "Every story starts with a single idea, small enough to hold in one hand.",
+    "The sea at sunset reminds us that endings can be beautiful and calm.",
+    "High in the mountains, the first light of morning touches the snow.",
+    "In the forest at night, tiny lights dance between the quiet trees.",
+    "The desert teaches patience, one slow dune after another.",
+    "A village under grey clouds still hums with everyday life.",
+    "The lighthouse keeps its promise, even when the fog rolls in.",
+    "Far above, planets drift through clouds of violet dust.",
+    "Morning in the fields smells of fresh grass and open roads.",
+    "The harbour glows gold as the boats come home at dusk.",
+    "Storms at sea are loud, but they always pass in the end.",
+    "And sometimes, the world looks like magic if you let it.",
+]
+
+
+def run(cmd, **kw):
+    """Runs cmd; returns (seconds, peak RSS in MB of the process tree's largest process)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - start
+    if status != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def studio(*args):
+    out = subprocess.run([STUDIO, "--data-dir", DATA, *args], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["rm", "-rf", DATA], check=True)
+    images, voices = [], []
+    for prompt, text in zip(PROMPTS, NARRATION):
+        images.append(studio("image", "--session", SESSION, prompt))
+        voices.append(studio("say", "--session", SESSION, text))
+    assets = json.loads(studio("assets", SESSION))
+    durations = [a["metadata"]["duration_seconds"] for a in assets if a["type"] == "audio"]
+    timeline = []
+    for i in range(12):
+        timeline += [{"asset_id": f"image_{i + 1}.png"}, {"asset_id": f"audio_{i + 1}.mp3"}]
+    (OUT / "timeline.json").write_text(json.dumps({"timeline": timeline, "captions": True}))
+    total = sum(durations)
+    print(f"inputs: 12 images 1920x1080, 12 narration clips, {total:.1f} s in all")
+
+    # (a) Content Studio.
+    a_time, a_mem = run([STUDIO, "--data-dir", DATA, "compose", "--session", SESSION, "--timeline", OUT / "timeline.json"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srt = next(DATA.glob("assets/sessions/bench/*.srt"))
+
+    # (c) Lower bound: concat demuxer for images and for audio, same encoder settings.
+    img_list = OUT / "images.txt"
+    img_list.write_text("".join(f"file '{p}'\nduration {d:.6f}\n" for p, d in zip(images, durations)) + f"file '{images[-1]}'\n")
+    aud_list = OUT / "audio.txt"
+    aud_list.write_text("".join(f"file '{p}'\n" for p in voices))
+    c_time, c_mem = run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", img_list,
+                         "-f", "concat", "-safe", "0", "-i", aud_list, "-map", "0:v", "-map", "1:a",
+                         "-vf", "fps=30,format=yuv420p", "-c:v", "libx264", "-preset", "medium", "-crf", "21",
+                         "-c:a", "aac", "-b:a", "192k", "-t", f"{total:.3f}", "-movflags", "+faststart", OUT / "lower_bound.mp4"])
+
+    # (b) MoviePy 2, same inputs and captions.
+    b = None
+    if VENV_PY.exists():
+        b = run([VENV_PY, ROOT / "bench" / "moviepy_render.py", json.dumps({"images": images, "voices": voices, "srt": str(srt),
+                 "font": str(ROOT / "assets" / "fonts" / "DejaVuSans-Bold.ttf"), "out": str(OUT / "moviepy.mp4")})],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    lines = [
+        f"Compose benchmark ({total:.0f} s, 1080p30, 12 images + narration + captions), one run on this machine:",
+        f"- (c) lower bound, one ffmpeg command (no captions, no loudness): {c_time:.1f} s, peak {c_mem:.0f} MB",
+        f"- (a) Content Studio: {a_time:.1f} s = {a_time / c_time:.2f}x the lower bound, peak {a_mem:.0f} MB",
+    ]
+    if b:
+        lines.append(f"- (b) MoviePy 2: {b[0]:.1f} s = {b[0] / c_time:.2f}x the lower bound, peak {b[1]:.0f} MB; "
+                     f"Content Studio is {b[0] / a_time:.1f}x faster")
+    else:
+        lines.append("- (b) MoviePy 2: skipped (run bash bench/run.sh to create bench/.venv)")
+    text = "\n".join(lines)
+    print(text)
+    (OUT / "results.txt").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,18 +31,18 @@ PROMPTS = [
     "A harbour at dusk with golden light", "A stormy sea at night", "A magical forest with sparkles",
 ]
 NARRATION = [
-    "Every story starts with a single idea, small enough to hold in one hand.",
-    "The sea at sunset reminds us that endings can be beautiful and calm.",
-    "High in the mountains, the first light of morning touches the snow.",
-    "In the forest at night, tiny lights dance between the quiet trees.",
-    "The desert teaches patience, one slow dune after another.",
-    "A village under grey clouds still hums with everyday life.",
-    "The lighthouse keeps its promise, even when the fog rolls in.",
-    "Far above, planets drift through clouds of violet dust.",
-    "Morning in the fields smells of fresh grass and open roads.",
-    "The harbour glows gold as the boats come home at dusk.",
-    "Storms at sea are loud, but they always pass in the end.",
-    "And sometimes, the world looks like magic if you let it.",
+    "Every story starts with a single idea, small enough to hold in one hand, yet big enough to grow.",
+    "The sea at sunset reminds us that endings can be beautiful, calm, and full of quiet colour.",
+    "High in the mountains, the first light of morning touches the fresh snow on every peak.",
+    "In the forest at night, tiny lights dance slowly between the quiet trees and the sleeping ferns.",
+    "The desert teaches patience, one slow golden dune after another, under a wide and endless sky.",
+    "A village under grey clouds still hums with everyday life, from the bakery to the busy market.",
+    "The lighthouse keeps its promise, even when the fog rolls in thick and heavy from the sea.",
+    "Far above us, distant planets drift through soft clouds of violet dust and silent starlight.",
+    "Morning in the fields smells of fresh grass, warm bread, and long open roads ahead of us.",
+    "The harbour glows gold as the fishing boats come home at dusk, one by one, to rest.",
+    "Storms at sea are loud and frightening, but they always pass in the end, and calm returns.",
+    "And sometimes, if you slow down and let it, the whole world looks like pure magic again.",
 ]
 
 

@@ -67,6 +67,16 @@ pub struct Config {
     )]
     pub social_provider: String,
 
+    /// The coordinator: `builtin` (offline intent parser) or `openai` (the
+    /// LLM configured by STUDIO_LLM_*, with tool calling).
+    #[arg(
+        long,
+        env = "STUDIO_AGENT_PROVIDER",
+        default_value = "builtin",
+        global = true
+    )]
+    pub agent_provider: String,
+
     #[command(flatten)]
     pub llm: LlmConfig,
 }
@@ -211,6 +221,7 @@ impl Config {
             },
             speech: SpeechConfig::default(),
             social_provider: "builtin".into(),
+            agent_provider: "builtin".into(),
             llm: LlmConfig::default(),
         }
     }

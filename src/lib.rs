@@ -4,9 +4,11 @@
 //! - [`store`]: sessions and assets (SQL metadata + object-store bytes).
 //! - [`tools`]: the generation tools (image, speech, social) and their providers.
 //! - [`compose`]: timelines into MP4s with ffmpeg; [`jobs`]: background work with progress.
+//! - [`agent`]: the coordinator (tool registry, intent parser, LLM, automatic pipeline).
 //! - [`api`]: HTTP only — translates requests into calls of the library.
 //! - [`media`]: ffprobe; [`uploads`]: users' own files.
 
+pub mod agent;
 pub mod api;
 pub mod compose;
 pub mod config;

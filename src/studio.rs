@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use object_store::PutPayload;
 
+use crate::agent::{Agent, AgentReply, AgentRequest};
 use crate::compose::{self, ComposeOutcome, ComposeRequest, Composer};
 use crate::config::Config;
 use crate::error::Result;
@@ -27,6 +28,7 @@ struct Inner {
     image: ImageTool,
     speech: SpeechTool,
     social: SocialTool,
+    agent: Agent,
     composer: Composer,
     jobs: Jobs,
 }
@@ -45,6 +47,7 @@ impl Studio {
         let image = ImageTool::from_config(&config)?;
         let speech = SpeechTool::from_config(&config)?;
         let social = SocialTool::from_config(&config)?;
+        let agent = Agent::from_config(&config)?;
         let composer = Composer::new(config.max_renders);
         let jobs = Jobs::open(store.db().clone()).await?;
         Ok(Self {
@@ -54,6 +57,7 @@ impl Studio {
                 image,
                 speech,
                 social,
+                agent,
                 composer,
                 jobs,
             }),
@@ -98,6 +102,15 @@ impl Studio {
     /// The voices the configured speech providers offer.
     pub async fn voices(&self) -> Vec<Voice> {
         self.inner.speech.voices().await
+    }
+
+    pub fn agent(&self) -> &Agent {
+        &self.inner.agent
+    }
+
+    /// Hands a plain request to the coordinator.
+    pub async fn ask_agent(&self, session: &SessionId, req: &AgentRequest) -> Result<AgentReply> {
+        self.inner.agent.handle(self, session, req).await
     }
 
     pub fn composer(&self) -> &Composer {

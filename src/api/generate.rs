@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use crate::agent::{AgentReply, AgentRequest};
 use crate::ids::SessionId;
 use crate::store::Asset;
 use crate::studio::Studio;
@@ -77,4 +78,20 @@ pub async fn social(
         StatusCode::CREATED,
         Json(studio.generate_social_post(&session, &params).await?),
     ))
+}
+
+/// Ask the coordinator in plain words: it calls the one tool that fits
+/// (interactive mode) or runs the whole pipeline (automatic mode).
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/agent", tag = "tools",
+    params(("session_id" = String, Path)),
+    request_body = AgentRequest,
+    responses((status = 200, body = AgentReply), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+pub async fn agent(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiJson(req): ApiJson<AgentRequest>,
+) -> Result<Json<AgentReply>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok(Json(studio.ask_agent(&session, &req).await?))
 }

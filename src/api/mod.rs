@@ -57,6 +57,7 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(generate::audio))
         .routes(routes!(generate::voices))
         .routes(routes!(generate::social))
+        .routes(routes!(generate::agent))
         .routes(routes!(compose::compose))
         .routes(routes!(compose::job, compose::cancel))
         .routes(routes!(compose::events))

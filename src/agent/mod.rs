@@ -1,0 +1,199 @@
+//! The coordinator agent: plain requests in, one tool call out.
+//!
+//! Interactive mode maps a message to exactly one tool of the [`registry`]
+//! and returns that call's result; automatic mode runs the whole
+//! [`pipeline`]. Two engines decide: the built-in deterministic parser
+//! ([`intent`], offline, the default) or an LLM with tool calling ([`llm`]).
+
+pub mod intent;
+pub mod llm;
+pub mod pipeline;
+pub mod registry;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use registry::ToolName;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::SessionId;
+use crate::studio::Studio;
+
+/// `POST /agent` body.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct AgentRequest {
+    #[schema(example = "Generate an image of a cat")]
+    pub message: String,
+    /// `interactive` (default) or `automatic`.
+    pub mode: Option<String>,
+}
+
+/// What the coordinator did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AgentReply {
+    /// `interactive` or `automatic`.
+    pub mode: String,
+    /// The tool it called, or null when none fits.
+    #[schema(example = "generate_image")]
+    pub tool: Option<String>,
+    #[schema(value_type = Object)]
+    pub arguments: Value,
+    /// The tool's result: the same object its own endpoint returns (for the
+    /// pipeline: its job).
+    #[schema(value_type = Object)]
+    pub result: Value,
+    /// A short sentence for the user.
+    pub reply: String,
+}
+
+#[derive(Debug)]
+pub struct Agent {
+    llm: Option<llm::LlmAgent>,
+}
+
+impl Agent {
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let llm = match config.agent_provider.as_str() {
+            "builtin" => None,
+            "openai" => Some(llm::LlmAgent::new(&config.llm, config.provider_timeout())),
+            other => {
+                return Err(Error::Internal(format!(
+                    "STUDIO_AGENT_PROVIDER={other:?} is not one of builtin, openai"
+                )));
+            }
+        };
+        Ok(Self { llm })
+    }
+
+    /// The LLM that can write scripts from a topic, when one is configured.
+    pub fn script_writer(&self) -> Option<&llm::LlmAgent> {
+        self.llm.as_ref()
+    }
+
+    pub async fn handle(
+        &self,
+        studio: &Studio,
+        session: &SessionId,
+        req: &AgentRequest,
+    ) -> Result<AgentReply> {
+        let message = req.message.trim();
+        if message.is_empty() {
+            return Err(Error::invalid("message", "must not be empty"));
+        }
+        if message.chars().count() > 20_000 {
+            return Err(Error::invalid("message", "is longer than 20000 characters"));
+        }
+        let automatic = match req.mode.as_deref().unwrap_or("interactive") {
+            "interactive" => false,
+            "automatic" => true,
+            other => {
+                return Err(Error::invalid(
+                    "mode",
+                    format!("{other:?} is not interactive or automatic"),
+                ));
+            }
+        };
+
+        let (tool, arguments, model_reply) = match &self.llm {
+            Some(llm) => {
+                let choice = llm.choose(message, automatic).await?;
+                (choice.tool, choice.arguments, choice.reply)
+            }
+            None => match intent::parse(message) {
+                Some(i) => (Some(i.tool), i.arguments, None),
+                None if automatic => (
+                    Some(ToolName::RunFullPipeline),
+                    json!({ "text": message }),
+                    None,
+                ),
+                None => (None, Value::Null, None),
+            },
+        };
+        // Automatic mode always runs the pipeline; a whole-video request is automatic.
+        let (tool, arguments) = match tool {
+            Some(t) if automatic && t != ToolName::RunFullPipeline => {
+                (Some(ToolName::RunFullPipeline), json!({ "text": message }))
+            }
+            other => (other, arguments),
+        };
+        let mode = if automatic || tool == Some(ToolName::RunFullPipeline) {
+            "automatic"
+        } else {
+            "interactive"
+        };
+
+        let Some(tool) = tool else {
+            return Ok(AgentReply {
+                mode: mode.into(),
+                tool: None,
+                arguments: Value::Null,
+                result: Value::Null,
+                reply: model_reply.unwrap_or_else(|| intent::HELP.into()),
+            });
+        };
+        if tool == ToolName::RunFullPipeline && arguments["text"].is_null() && self.llm.is_none() {
+            return Ok(AgentReply {
+                mode: mode.into(),
+                tool: None,
+                arguments,
+                result: Value::Null,
+                reply: "Writing a script from a bare topic needs an LLM provider (set STUDIO_AGENT_PROVIDER=openai and STUDIO_LLM_*). \
+                        Offline, send the text to narrate instead, e.g. \"make a video from this text: ...\" or mode automatic with your text."
+                    .into(),
+            });
+        }
+        let result = registry::call(studio, session, tool, &arguments).await?;
+        Ok(AgentReply {
+            mode: mode.into(),
+            tool: Some(tool.as_str().into()),
+            reply: summary(tool, &result),
+            arguments,
+            result,
+        })
+    }
+}
+
+/// A short sentence about what a tool made.
+fn summary(tool: ToolName, result: &Value) -> String {
+    let name = result["asset_id"].as_str().unwrap_or("the asset");
+    match tool {
+        ToolName::GenerateImage => format!("Here is your image, {name}."),
+        ToolName::SynthesizeVoiceover => {
+            format!(
+                "Your voice-over {name} is ready ({:.1} s).",
+                result["metadata"]["duration_seconds"]
+                    .as_f64()
+                    .unwrap_or(0.0)
+            )
+        }
+        ToolName::GenerateSocialPost => format!(
+            "Here is your post: \"{}\".",
+            result["title"].as_str().unwrap_or_default()
+        ),
+        ToolName::ListAssets => match result.as_array().map(Vec::len).unwrap_or(0) {
+            0 => "This session has no assets yet.".into(),
+            n => format!(
+                "You have {n} asset{}: {}.",
+                if n == 1 { "" } else { "s" },
+                result
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a["name"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        ToolName::ComposeVideo => format!(
+            "Your video {name} is ready ({:.1} s).",
+            result["metadata"]["duration_seconds"]
+                .as_f64()
+                .unwrap_or(0.0)
+        ),
+        ToolName::RunFullPipeline => {
+            "I am making the whole video now; follow the job for progress.".into()
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! The automatic pipeline as one tool: text (or, with an LLM, a topic) →
+//! script split into scenes → an image prompt per scene → images →
+//! voice-over per scene → video with captions (and music) → social post.
+//! Every step's output is an ordinary asset of the session; a failing step
+//! stops the run with an error naming the step and keeps what was made.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use yake_rust::{Config as YakeConfig, StopWords, get_n_best};
+
+use crate::compose::timeline::{ComposeRequest, MusicOptions, OutputOptions, TimelineItem};
+use crate::error::{Error, Result};
+use crate::ids::{AssetKind, SessionId};
+use crate::jobs::JobView;
+use crate::store::Asset;
+use crate::studio::Studio;
+use crate::text::sentences;
+use crate::tools::image::ImageParams;
+use crate::tools::social::extractive::detect_language;
+use crate::tools::social::{SocialParams, SocialResult};
+use crate::tools::speech::SpeechParams;
+
+/// Arguments of `run_full_pipeline`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, clap::Args)]
+pub struct PipelineParams {
+    /// The text to narrate (an article, a story, a script). Paragraphs become scenes.
+    #[arg(skip)]
+    pub text: Option<String>,
+    /// A topic to write a script about (needs an LLM provider).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// The narrator, e.g. `en-US-Neural2-D`.
+    #[arg(long = "voice")]
+    pub voice_name: Option<String>,
+    /// Platform for the social post (`youtube` default).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// `16:9` (default), `9:16`, `1:1`, `4:5`.
+    #[arg(long)]
+    pub aspect_ratio: Option<String>,
+    /// Background music: an audio asset's name (default: the session's
+    /// latest upload marked as music, if any).
+    #[arg(long)]
+    pub music: Option<String>,
+    /// Burn in captions (default true).
+    #[arg(long)]
+    pub captions: Option<bool>,
+    /// At most this many scenes (1–20, default 12).
+    #[arg(long)]
+    pub max_scenes: Option<usize>,
+}
+
+/// One scene of the script.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScriptScene {
+    pub narration: String,
+    pub image_prompt: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SceneResult {
+    pub narration: String,
+    pub image_prompt: String,
+    pub image: String,
+    pub audio: String,
+}
+
+/// What a finished run made.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PipelineResult {
+    pub scenes: Vec<SceneResult>,
+    #[schema(value_type = Object)]
+    pub video: Asset,
+    #[schema(value_type = Object)]
+    pub post: SocialResult,
+    /// Every asset the run made, in order.
+    pub assets: Vec<String>,
+}
+
+fn in_step(step: &str, e: Error) -> Error {
+    match e {
+        Error::Invalid { field, message } => {
+            Error::invalid(field, format!("step {step}: {message}"))
+        }
+        Error::Provider { provider, message } => {
+            Error::provider(provider, format!("step {step}: {message}"))
+        }
+        Error::Cancelled => Error::Cancelled,
+        other => Error::Internal(format!("step {step} failed: {other}")),
+    }
+}
+
+/// Splits a text into scenes: its paragraphs when it has a sensible number of
+/// them, else groups of sentences. Each scene's image prompt is made of its
+/// key phrases.
+pub fn script_from_text(text: &str, max_scenes: usize) -> Vec<ScriptScene> {
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| p.chars().any(char::is_alphanumeric))
+        .collect();
+    let narrations: Vec<String> = if (2..=max_scenes).contains(&paragraphs.len()) {
+        paragraphs
+    } else {
+        let all = sentences(text);
+        let scenes = all.len().div_ceil(2).clamp(1, max_scenes);
+        let per = all.len().div_ceil(scenes).max(1);
+        all.chunks(per).map(|c| c.join(" ")).collect()
+    };
+    let language = detect_language(text);
+    let stop = StopWords::predefined(&language)
+        .or_else(|| StopWords::predefined("en"))
+        .unwrap_or_default();
+    let config = YakeConfig {
+        ngrams: 2,
+        ..YakeConfig::default()
+    };
+    narrations
+        .into_iter()
+        .map(|narration| {
+            let phrases: Vec<String> = get_n_best(4, &narration, &stop, &config)
+                .into_iter()
+                .map(|p| p.raw)
+                .collect();
+            let image_prompt = if phrases.is_empty() {
+                narration
+                    .split_whitespace()
+                    .take(12)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                phrases.join(", ")
+            };
+            ScriptScene {
+                narration,
+                image_prompt,
+            }
+        })
+        .collect()
+}
+
+impl PipelineParams {
+    /// Checks the request and works out the script (a topic needs an LLM).
+    pub async fn script(&self, studio: &Studio) -> Result<Vec<ScriptScene>> {
+        let max = self.max_scenes.unwrap_or(12);
+        if !(1..=20).contains(&max) {
+            return Err(Error::invalid("max_scenes", "must be between 1 and 20"));
+        }
+        let text = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let topic = self
+            .topic
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let scenes = match (text, topic) {
+            (Some(text), _) => {
+                if text.chars().count() > 20_000 {
+                    return Err(Error::invalid("text", "is longer than 20000 characters"));
+                }
+                script_from_text(text, max)
+            }
+            (None, Some(topic)) => match studio.agent().script_writer() {
+                Some(llm) => llm.write_script(topic, max).await?,
+                None => {
+                    return Err(Error::invalid(
+                        "topic",
+                        "writing a script from a bare topic needs an LLM provider (set STUDIO_AGENT_PROVIDER=openai and STUDIO_LLM_*); or send the text to narrate",
+                    ));
+                }
+            },
+            (None, None) => {
+                return Err(Error::invalid(
+                    "text",
+                    "give the text to narrate (or a topic, with an LLM provider)",
+                ));
+            }
+        };
+        if scenes.is_empty() {
+            return Err(Error::invalid("text", "has nothing to narrate"));
+        }
+        Ok(scenes)
+    }
+}
+
+/// Runs the whole pipeline, reporting `(step, fraction done)`.
+pub async fn run(
+    studio: &Studio,
+    session: &SessionId,
+    params: &PipelineParams,
+    progress: &(dyn Fn(&str, f64) + Sync),
+) -> Result<PipelineResult> {
+    progress("script", 0.0);
+    let script = params
+        .script(studio)
+        .await
+        .map_err(|e| in_step("script", e))?;
+    let n = script.len();
+    // Scenes take 70% of the work, the render 25%, the post 5%.
+    let share = 0.7 / (2 * n) as f64;
+    let mut made = Vec::new();
+    let mut scenes = Vec::new();
+    for (i, scene) in script.iter().enumerate() {
+        let step = format!("image {}/{n}", i + 1);
+        progress(&step, share * (2 * i) as f64);
+        let image = studio
+            .generate_image(
+                session,
+                &ImageParams {
+                    prompt: scene.image_prompt.clone(),
+                    aspect_ratio: params.aspect_ratio.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| in_step(&step, e))?;
+        made.push(image.name.to_string());
+        let step = format!("voice-over {}/{n}", i + 1);
+        progress(&step, share * (2 * i + 1) as f64);
+        let audio = studio
+            .synthesize_voiceover(
+                session,
+                &SpeechParams {
+                    text: scene.narration.clone(),
+                    voice_name: params.voice_name.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| in_step(&step, e))?;
+        made.push(audio.name.to_string());
+        scenes.push(SceneResult {
+            narration: scene.narration.clone(),
+            image_prompt: scene.image_prompt.clone(),
+            image: image.name.to_string(),
+            audio: audio.name.to_string(),
+        });
+    }
+
+    progress("compose", 0.7);
+    let music = match &params.music {
+        Some(m) => Some(m.clone()),
+        None => studio
+            .store()
+            .list_assets(session, Some(AssetKind::Audio))
+            .await?
+            .into_iter()
+            .rev()
+            .find(|a| a.metadata["role"] == "music")
+            .map(|a| a.name.to_string()),
+    };
+    let req = ComposeRequest {
+        timeline: scenes
+            .iter()
+            .flat_map(|s| [s.image.clone(), s.audio.clone()])
+            .map(|asset_id| TimelineItem {
+                asset_id,
+                ..Default::default()
+            })
+            .collect(),
+        output: params.aspect_ratio.clone().map(|r| OutputOptions {
+            aspect_ratio: Some(r),
+            ..Default::default()
+        }),
+        captions: Some(params.captions.unwrap_or(true)),
+        music: music.map(|asset_id| MusicOptions {
+            asset_id,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let plan = crate::compose::plan(studio, session, &req)
+        .await
+        .map_err(|e| in_step("compose", e))?;
+    let render_progress = |p: f64| progress("compose", 0.7 + 0.25 * p);
+    let video =
+        crate::compose::render(studio, session, &plan, &render_progress, Default::default())
+            .await
+            .map_err(|e| in_step("compose", e))?;
+    if let Some(captions) = video.metadata["captions"].as_str() {
+        made.push(captions.to_owned());
+    }
+    made.push(video.name.to_string());
+
+    progress("social post", 0.95);
+    let text = script
+        .iter()
+        .map(|s| s.narration.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let post = studio
+        .generate_social_post(
+            session,
+            &SocialParams {
+                text,
+                platform: params.platform.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| in_step("social post", e))?;
+    made.push(post.asset_id.clone());
+    progress("done", 1.0);
+    Ok(PipelineResult {
+        scenes,
+        video,
+        post,
+        assets: made,
+    })
+}
+
+/// Checks the request, then runs the pipeline as a job.
+pub async fn start(
+    studio: &Studio,
+    session: &SessionId,
+    params: &PipelineParams,
+) -> Result<JobView> {
+    params.script(studio).await?;
+    let job = studio.jobs().create(session, "pipeline").await?;
+    let view = job.view();
+    let (studio, session, params) = (studio.clone(), session.clone(), params.clone());
+    tokio::spawn(async move {
+        let progress = |step: &str, p: f64| job.progress(p, Some(step));
+        let outcome = run(&studio, &session, &params, &progress).await;
+        let recorded = match outcome {
+            Ok(result) => job.succeed(json!(result)).await,
+            Err(e) => job.fail(&e).await,
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record a pipeline job's outcome");
+        }
+    });
+    Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_become_scenes_with_prompts() {
+        let text = "The ocean covers most of the planet.\n\nDeep forests hold ancient trees.\n\nCities glow with neon at night.";
+        let script = script_from_text(text, 12);
+        assert_eq!(script.len(), 3);
+        assert_eq!(script[2].narration, "Cities glow with neon at night.");
+        assert!(
+            script[0].image_prompt.to_lowercase().contains("ocean"),
+            "{:?}",
+            script[0]
+        );
+        let one = script_from_text(
+            "A single paragraph. With three sentences. That get grouped.",
+            12,
+        );
+        assert_eq!(one.len(), 2);
+        assert_eq!(script_from_text(&"Sentence here. ".repeat(100), 5).len(), 5);
+    }
+}

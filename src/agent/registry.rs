@@ -1,0 +1,234 @@
+//! The one registry of tools. Each tool has one argument type (serde + JSON
+//! schema), the same the HTTP routes and the CLI use, so the three cannot
+//! drift: the agent validates a call by deserialising its arguments into that
+//! type, and runs it through the same [`Studio`] method the route calls.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::pipeline::{self, PipelineParams};
+use crate::compose::timeline::{ComposeRequest, MusicOptions, TimelineItem};
+use crate::error::{Error, Result};
+use crate::ids::{AssetKind, SessionId};
+use crate::studio::Studio;
+use crate::tools::image::ImageParams;
+use crate::tools::social::SocialParams;
+use crate::tools::speech::SpeechParams;
+
+/// Arguments of `list_assets`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct ListAssetsParams {
+    /// Only this type: image, audio, video, social, subtitles.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// Arguments of `compose_video`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct ComposeVideoParams {
+    /// Asset names in play order, e.g. `["image_2.png", "audio_1.mp3"]`.
+    /// Empty or absent: every image, video clip and voice-over of the
+    /// session in creation order, each visual followed by the audio made after it.
+    #[serde(default)]
+    pub asset_ids: Vec<String>,
+    /// Burn in captions from the voice-overs.
+    pub captions: Option<bool>,
+    /// `16:9` (default), `9:16`, `1:1`, `4:5`.
+    pub aspect_ratio: Option<String>,
+    /// Background music: an audio asset's name.
+    pub music: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolName {
+    GenerateImage,
+    SynthesizeVoiceover,
+    GenerateSocialPost,
+    ListAssets,
+    ComposeVideo,
+    RunFullPipeline,
+}
+
+pub const TOOLS: [ToolName; 6] = [
+    ToolName::GenerateImage,
+    ToolName::SynthesizeVoiceover,
+    ToolName::GenerateSocialPost,
+    ToolName::ListAssets,
+    ToolName::ComposeVideo,
+    ToolName::RunFullPipeline,
+];
+
+impl ToolName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolName::GenerateImage => "generate_image",
+            ToolName::SynthesizeVoiceover => "synthesize_voiceover",
+            ToolName::GenerateSocialPost => "generate_social_post",
+            ToolName::ListAssets => "list_assets",
+            ToolName::ComposeVideo => "compose_video",
+            ToolName::RunFullPipeline => "run_full_pipeline",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        TOOLS.into_iter().find(|t| t.as_str() == name)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            ToolName::GenerateImage => "Generate an image from a text prompt.",
+            ToolName::SynthesizeVoiceover => {
+                "Speak text as a voice-over (a Google-style voice name such as en-US-Neural2-D picks language and gender)."
+            }
+            ToolName::GenerateSocialPost => {
+                "Write a social media post (title, description, hashtags) about a text for a platform."
+            }
+            ToolName::ListAssets => "List what the session holds so far.",
+            ToolName::ComposeVideo => {
+                "Compose a video from named assets in order, or from everything in the session."
+            }
+            ToolName::RunFullPipeline => {
+                "Make a whole narrated video and post from a text or a topic: script, scenes, images, voice-overs, captions, video, post."
+            }
+        }
+    }
+
+    /// The JSON schema of the tool's arguments (from the same type the HTTP
+    /// route deserialises).
+    pub fn schema(self) -> Value {
+        let schema = match self {
+            ToolName::GenerateImage => ImageParams::schema(),
+            ToolName::SynthesizeVoiceover => SpeechParams::schema(),
+            ToolName::GenerateSocialPost => SocialParams::schema(),
+            ToolName::ListAssets => ListAssetsParams::schema(),
+            ToolName::ComposeVideo => ComposeVideoParams::schema(),
+            ToolName::RunFullPipeline => PipelineParams::schema(),
+        };
+        serde_json::to_value(schema).unwrap_or_else(|_| json!({"type": "object"}))
+    }
+}
+
+fn parse_args<T: serde::de::DeserializeOwned>(args: &Value) -> Result<T> {
+    let args = if args.is_null() {
+        json!({})
+    } else {
+        args.clone()
+    };
+    serde_json::from_value(args).map_err(|e| Error::invalid("arguments", e.to_string()))
+}
+
+/// Checks a call's arguments against the tool's type without running it.
+pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
+    match tool {
+        ToolName::GenerateImage => parse_args::<ImageParams>(args)?.validate().map(drop),
+        ToolName::SynthesizeVoiceover => parse_args::<SpeechParams>(args)?
+            .validate("en-US-Neural2-D")
+            .map(drop),
+        ToolName::GenerateSocialPost => parse_args::<SocialParams>(args)?.validate().map(drop),
+        ToolName::ListAssets => parse_args::<ListAssetsParams>(args).map(drop),
+        ToolName::ComposeVideo => parse_args::<ComposeVideoParams>(args).map(drop),
+        ToolName::RunFullPipeline => parse_args::<PipelineParams>(args).map(drop),
+    }
+}
+
+/// Runs one tool call and returns its result as JSON.
+pub async fn call(
+    studio: &Studio,
+    session: &SessionId,
+    tool: ToolName,
+    args: &Value,
+) -> Result<Value> {
+    Ok(match tool {
+        ToolName::GenerateImage => json!(studio.generate_image(session, &parse_args(args)?).await?),
+        ToolName::SynthesizeVoiceover => json!(
+            studio
+                .synthesize_voiceover(session, &parse_args(args)?)
+                .await?
+        ),
+        ToolName::GenerateSocialPost => json!(
+            studio
+                .generate_social_post(session, &parse_args(args)?)
+                .await?
+        ),
+        ToolName::ListAssets => {
+            let p: ListAssetsParams = parse_args(args)?;
+            let kind = p.kind.as_deref().map(str::parse::<AssetKind>).transpose()?;
+            match studio.store().list_assets(session, kind).await {
+                Ok(assets) => json!(assets),
+                Err(Error::UnknownSession(_)) => json!([]),
+                Err(e) => return Err(e),
+            }
+        }
+        ToolName::ComposeVideo => {
+            let p: ComposeVideoParams = parse_args(args)?;
+            let req = compose_request(studio, session, &p).await?;
+            match studio.compose(session, &req).await? {
+                crate::compose::ComposeOutcome::Done(asset) => json!(asset),
+                crate::compose::ComposeOutcome::Queued(job) => json!(job),
+            }
+        }
+        ToolName::RunFullPipeline => {
+            let p: PipelineParams = parse_args(args)?;
+            json!(pipeline::start(studio, session, &p).await?)
+        }
+    })
+}
+
+/// The timeline for `compose_video`: the named assets in order, or the
+/// whole session (visuals and voice-overs in creation order).
+pub async fn compose_request(
+    studio: &Studio,
+    session: &SessionId,
+    p: &ComposeVideoParams,
+) -> Result<ComposeRequest> {
+    let names: Vec<String> = if p.asset_ids.is_empty() {
+        let assets = studio.store().list_assets(session, None).await?;
+        assets
+            .iter()
+            .filter(|a| match a.kind {
+                AssetKind::Image | AssetKind::Video => true,
+                AssetKind::Audio => a.metadata["role"] != "music",
+                _ => false,
+            })
+            .map(|a| a.name.to_string())
+            .collect()
+    } else {
+        // "image_2" names image_2.png (or .jpg ...): resolve stems to names.
+        let assets = studio.store().list_assets(session, None).await?;
+        p.asset_ids
+            .iter()
+            .map(|id| {
+                let stem = format!("{id}.");
+                assets
+                    .iter()
+                    .find(|a| a.name.as_str() == id)
+                    .or_else(|| assets.iter().find(|a| a.name.as_str().starts_with(&stem)))
+                    .map_or_else(|| id.clone(), |a| a.name.to_string())
+            })
+            .collect()
+    };
+    Ok(ComposeRequest {
+        timeline: names
+            .into_iter()
+            .map(|asset_id| TimelineItem {
+                asset_id,
+                ..Default::default()
+            })
+            .collect(),
+        output: p
+            .aspect_ratio
+            .clone()
+            .map(|r| crate::compose::timeline::OutputOptions {
+                aspect_ratio: Some(r),
+                ..Default::default()
+            }),
+        captions: p.captions,
+        music: p.music.clone().map(|asset_id| MusicOptions {
+            asset_id,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use studio::agent::AgentRequest;
+use studio::agent::pipeline::PipelineParams;
 use studio::ids::{AssetKind, SessionId};
 use studio::store::Asset;
 use studio::tools::image::ImageParams;
@@ -72,6 +74,29 @@ enum Command {
         text_file: Option<std::path::PathBuf>,
         #[command(flatten)]
         params: SocialParams,
+    },
+    /// Make a whole narrated video and social post from a text (or, with an
+    /// LLM provider, a topic): script, images, voice-overs, captions, video, post.
+    Run {
+        /// The text to narrate ("-" for standard input). Paragraphs become scenes.
+        #[arg(long)]
+        text_file: Option<std::path::PathBuf>,
+        /// Where to write the video.
+        #[arg(long, default_value = "video.mp4")]
+        out: std::path::PathBuf,
+        /// Session to work in (default: a new one).
+        #[arg(long)]
+        session: Option<String>,
+        #[command(flatten)]
+        params: PipelineParams,
+    },
+    /// Talk to the coordinator: one request per line.
+    Chat {
+        #[arg(long)]
+        session: String,
+        /// `interactive` (default) or `automatic`.
+        #[arg(long, default_value = "interactive")]
+        mode: String,
     },
     /// Compose a timeline (a JSON file with the same body as POST /compose)
     /// into a video, with a progress bar.
@@ -151,6 +176,74 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             print_json(&studio.generate_social_post(&session, &params).await?)?;
         }
+        Command::Run {
+            text_file,
+            out,
+            session,
+            mut params,
+        } => {
+            if let Some(path) = text_file {
+                params.text = Some(read_text(&path)?);
+            }
+            let session = match session {
+                Some(s) => SessionId::parse(&s)?,
+                None => studio.store().create_session().await?.session_id,
+            };
+            let bars = Steps::new();
+            let result = studio::agent::pipeline::run(&studio, &session, &params, &|step, p| {
+                bars.update(step, p)
+            })
+            .await;
+            bars.finish();
+            let result = result?;
+            let video = studio
+                .store()
+                .local_copy(&result.video, &studio.config().tmp_dir())
+                .await?;
+            std::fs::copy(&video.path, &out)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!(
+                "video: {} ({:.1} s, {} scenes)",
+                out.display(),
+                result.video.metadata["duration_seconds"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+                result.scenes.len()
+            );
+            println!(
+                "post:  {}",
+                serde_json::to_string_pretty(&result.post.post)?
+            );
+            println!("session {session}: {}", result.assets.join(", "));
+        }
+        Command::Chat { session, mode } => {
+            let session = SessionId::parse(&session)?;
+            eprintln!("Talk to the studio (Ctrl-D to leave). Try: \"draw a lighthouse at night\"");
+            let stdin = std::io::stdin();
+            loop {
+                eprint!("> ");
+                let mut line = String::new();
+                if stdin.read_line(&mut line)? == 0 {
+                    break;
+                }
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let req = AgentRequest {
+                    message: line.trim().to_owned(),
+                    mode: Some(mode.clone()),
+                };
+                match studio.ask_agent(&session, &req).await {
+                    Ok(reply) => {
+                        println!("{}", reply.reply);
+                        if let Some(url) = reply.result["url"].as_str() {
+                            println!("  {url}");
+                        }
+                    }
+                    Err(e) => println!("error: {e}"),
+                }
+            }
+        }
         Command::Compose { session, timeline } => {
             let session = SessionId::parse(&session)?;
             let text = std::fs::read(&timeline)
@@ -174,6 +267,59 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads a text file, or standard input for "-".
+fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        return Ok(std::io::read_to_string(std::io::stdin())?);
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+/// One progress bar per pipeline step; a finished step stays on screen.
+struct Steps {
+    multi: indicatif::MultiProgress,
+    current: std::sync::Mutex<Option<(String, indicatif::ProgressBar)>>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Self {
+            multi: indicatif::MultiProgress::new(),
+            current: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn update(&self, step: &str, overall: f64) {
+        let mut current = self.current.lock().expect("progress lock");
+        if current.as_ref().is_none_or(|(name, _)| name != step) {
+            if let Some((name, bar)) = current.take() {
+                bar.finish_with_message(format!("{name} ✓"));
+            }
+            let bar = self.multi.add(indicatif::ProgressBar::new(1000));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg:<18} [{bar:30}] {percent:>3}% overall {elapsed}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(step.to_owned());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            *current = Some((step.to_owned(), bar));
+        }
+        if let Some((_, bar)) = current.as_ref() {
+            bar.set_position((overall * 1000.0) as u64);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((name, bar)) = self.current.lock().expect("progress lock").take() {
+            bar.finish_with_message(format!("{name} ✓"));
+        }
+    }
 }
 
 /// Prints where an asset's bytes are: a file path on local storage, else its URL.

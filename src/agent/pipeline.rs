@@ -123,14 +123,13 @@ pub fn script_from_text(text: &str, max_scenes: usize) -> Vec<ScriptScene> {
                 .into_iter()
                 .map(|p| p.raw)
                 .collect();
+            // Key phrases first (what the picture is about), then the scene's
+            // own words for setting, light and mood.
+            let words = crate::text::cut_words(&narration, 240);
             let image_prompt = if phrases.is_empty() {
-                narration
-                    .split_whitespace()
-                    .take(12)
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                words
             } else {
-                phrases.join(", ")
+                format!("{}. {words}", phrases.join(", "))
             };
             ScriptScene {
                 narration,

@@ -154,6 +154,12 @@ pub fn analyse(prompt: &str) -> Scene {
         &[
             "city",
             "cityscape",
+            "cities",
+            "tower",
+            "towers",
+            "factory",
+            "factories",
+            "railway",
             "urban",
             "skyline",
             "street",

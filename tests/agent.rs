@@ -1,0 +1,444 @@
+//! The coordinator end to end: interactive requests over HTTP through a whole
+//! session, the automatic pipeline as a job, the LLM engine against a fake
+//! OpenAI-compatible server, and the `run` / `chat` commands.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestServer, assert_error, ffprobe, write_file};
+use serde_json::{Value, json};
+use studio::Config;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn ask(s: &TestServer, session: &str, body: Value) -> Value {
+    let (status, reply) = s
+        .post_json(&format!("/api/v1/sessions/{session}/agent"), body)
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    for field in ["mode", "tool", "arguments", "result", "reply"] {
+        assert!(reply.get(field).is_some(), "{field} in {reply}");
+    }
+    reply
+}
+
+async fn wait_job(s: &TestServer, status_url: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, job) = s.get_json(status_url).await;
+        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
+            return job;
+        }
+        assert!(started.elapsed() < Duration::from_secs(240), "{job}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_whole_session_through_the_agent() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let image = ask(&s, "chat", json!({"message": "Generate an image of a cat"})).await;
+    assert_eq!(
+        (image["mode"].as_str(), image["tool"].as_str()),
+        (Some("interactive"), Some("generate_image"))
+    );
+    assert_eq!(image["arguments"], json!({"prompt": "a cat"}));
+    assert_eq!(image["result"]["asset_id"], "image_1.png");
+    let (_, shown) = s.get_json("/api/v1/sessions/chat/assets/image_1.png").await;
+    assert_eq!(
+        image["result"], shown,
+        "the same asset object the image endpoint returns"
+    );
+    assert!(image["reply"].as_str().unwrap().contains("image_1.png"));
+
+    let voice = ask(&s, "chat", json!({"message": "say 'Cats rule the internet. Everyone knows it.' in a British female voice"})).await;
+    assert_eq!(voice["tool"], "synthesize_voiceover");
+    assert_eq!(voice["arguments"]["voice_name"], "en-GB-Neural2-F");
+    assert_eq!(voice["result"]["asset_id"], "audio_1.mp3");
+    let spoken = voice["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap();
+
+    let post = ask(
+        &s,
+        "chat",
+        json!({"message": "write a TikTok caption for a video about cats ruling the internet"}),
+    )
+    .await;
+    assert_eq!(post["tool"], "generate_social_post");
+    assert_eq!(post["result"]["platform"], "tiktok");
+    assert!(
+        post["result"]["hashtags"]
+            .as_str()
+            .unwrap()
+            .starts_with('#')
+    );
+
+    let listed = ask(&s, "chat", json!({"message": "What have I made so far?"})).await;
+    assert_eq!(listed["tool"], "list_assets");
+    assert_eq!(listed["result"].as_array().unwrap().len(), 3);
+
+    let video = ask(
+        &s,
+        "chat",
+        json!({"message": "put image 1 and audio 1 together with captions"}),
+    )
+    .await;
+    assert_eq!(video["tool"], "compose_video");
+    assert_eq!(video["result"]["asset_id"], "video_1.mp4");
+    let path = write_file(dir.path(), "v.mp4", &s.download(&video["result"]).await);
+    let probe = ffprobe(&path);
+    let duration: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((duration - spoken).abs() < 0.1, "{duration} vs {spoken}");
+    assert_eq!(probe["streams"].as_array().unwrap().len(), 2);
+
+    let help = ask(&s, "chat", json!({"message": "what is the weather like?"})).await;
+    assert_eq!(help["tool"], Value::Null);
+    assert!(
+        help["reply"]
+            .as_str()
+            .unwrap()
+            .contains("I can generate images")
+    );
+
+    let topic = ask(
+        &s,
+        "chat",
+        json!({"message": "make a full video about the history of coffee"}),
+    )
+    .await;
+    assert_eq!(topic["tool"], Value::Null);
+    assert!(topic["reply"].as_str().unwrap().contains("LLM"), "{topic}");
+
+    let (status, err) = s
+        .post_json("/api/v1/sessions/chat/agent", json!({"message": "  "}))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "message");
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/chat/agent",
+            json!({"message": "hi", "mode": "turbo"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(err["error"]["field"], "mode");
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/chat/agent",
+            json!({"message": "put image 7 and audio 1 together"}),
+        )
+        .await;
+    assert_eq!(status, 422, "a bad reference is the user's mistake: {err}");
+    s.stop().await;
+}
+
+const FIVE_PARAGRAPHS: &str = "The ocean covers most of our planet and holds most of its life.\n\n\
+Deep forests breathe for the world, storing carbon in ancient trees.\n\n\
+Snowy mountains feed the rivers that cities drink from every day.\n\n\
+At night the cities glow, and their lights can be seen from space.\n\n\
+Protecting these places means protecting ourselves and our children.";
+
+#[tokio::test]
+async fn automatic_mode_runs_the_whole_pipeline_as_a_job() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let reply = ask(
+        &s,
+        "auto",
+        json!({"message": FIVE_PARAGRAPHS, "mode": "automatic"}),
+    )
+    .await;
+    assert_eq!(
+        (reply["mode"].as_str(), reply["tool"].as_str()),
+        (Some("automatic"), Some("run_full_pipeline"))
+    );
+    let status_url = reply["result"]["status_url"].as_str().unwrap().to_owned();
+    let job = wait_job(&s, &status_url).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let result = &job["result"];
+    let scenes = result["scenes"].as_array().unwrap();
+    assert_eq!(scenes.len(), 5, "one scene per paragraph");
+    assert_eq!(
+        scenes[3]["narration"],
+        "At night the cities glow, and their lights can be seen from space."
+    );
+
+    let mut spoken = 0.0;
+    for scene in scenes {
+        let (_, audio) = s
+            .get_json(&format!(
+                "/api/v1/sessions/auto/assets/{}",
+                scene["audio"].as_str().unwrap()
+            ))
+            .await;
+        spoken += audio["metadata"]["duration_seconds"].as_f64().unwrap();
+    }
+    let path = write_file(dir.path(), "auto.mp4", &s.download(&result["video"]).await);
+    let duration: f64 = ffprobe(&path)["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (duration - spoken).abs() < 0.15,
+        "video {duration} vs voice-overs {spoken}"
+    );
+    assert_eq!(result["video"]["metadata"]["captions"], "subtitles_1.srt");
+    assert!(!result["post"]["title"].as_str().unwrap().is_empty());
+    assert!(
+        result["post"]["hashtags"]
+            .as_str()
+            .unwrap()
+            .starts_with('#')
+    );
+    let (_, listed) = s.get_json("/api/v1/sessions/auto/assets").await;
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        5 + 5 + 3,
+        "images, voice-overs, subtitles, video, post"
+    );
+    s.stop().await;
+}
+
+fn chat(content: Option<&str>, tool_calls: Option<Value>) -> Value {
+    let mut message = json!({"role": "assistant", "content": content});
+    if let Some(calls) = tool_calls {
+        message["tool_calls"] = calls;
+    }
+    json!({"id": "x", "object": "chat.completion", "created": 1, "model": "fake",
+           "choices": [{"index": 0, "finish_reason": "stop", "message": message}]})
+}
+
+fn call(name: &str, args: Value) -> Value {
+    json!([{"id": "call_1", "type": "function", "function": {"name": name, "arguments": args.to_string()}}])
+}
+
+#[tokio::test]
+async fn llm_engine_calls_validated_tools() {
+    let fake = MockServer::start().await;
+    let answers = [
+        chat(
+            None,
+            Some(call(
+                "generate_image",
+                json!({"prompt": "a cat in a hat", "aspect_ratio": "1:1"}),
+            )),
+        ),
+        chat(None, Some(call("generate_image", json!({"prompt": ""})))),
+        chat(
+            None,
+            Some(call(
+                "generate_image",
+                json!({"prompt": "a fixed prompt", "width": 64, "height": 64}),
+            )),
+        ),
+        chat(Some("I can make images, voice-overs and videos."), None),
+        chat(None, Some(call("no_such_tool", json!({})))),
+        chat(None, Some(call("still_wrong", json!({})))),
+    ];
+    for answer in answers {
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .up_to_n_times(1)
+            .mount(&fake)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(json!({"error": {"message": "backend down"}})),
+        )
+        .mount(&fake)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.agent_provider = "openai".into();
+    config.llm.base_url = Some(format!("{}/v1", fake.uri()));
+    config.llm.model = Some("fake".into());
+    config.provider_timeout_secs = 5;
+    let s = TestServer::start_with(config).await;
+
+    let first = ask(
+        &s,
+        "llm",
+        json!({"message": "I'd love a picture of my cat wearing a hat"}),
+    )
+    .await;
+    assert_eq!(first["tool"], "generate_image");
+    assert_eq!(first["result"]["metadata"]["prompt"], "a cat in a hat");
+    assert_eq!(first["result"]["metadata"]["width"], 1080);
+    let sent: Value = fake.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let tools: Vec<&str> = sent["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "generate_image",
+            "synthesize_voiceover",
+            "generate_social_post",
+            "list_assets",
+            "compose_video",
+            "run_full_pipeline"
+        ]
+    );
+    assert!(
+        sent["tools"][0]["function"]["parameters"]["properties"]["prompt"].is_object(),
+        "schemas come from the registry"
+    );
+    assert!(
+        sent["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("interactive")
+    );
+
+    let corrected = ask(&s, "llm", json!({"message": "draw something"})).await;
+    assert_eq!(corrected["result"]["metadata"]["prompt"], "a fixed prompt");
+    let retry: Value = fake.received_requests().await.unwrap()[2]
+        .body_json()
+        .unwrap();
+    let last = retry["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["role"], "tool");
+    assert!(
+        last["content"].as_str().unwrap().contains("prompt"),
+        "the model is told what was wrong: {last}"
+    );
+
+    let text = ask(&s, "llm", json!({"message": "what can you do?"})).await;
+    assert_eq!(
+        (text["tool"].clone(), text["reply"].as_str()),
+        (
+            Value::Null,
+            Some("I can make images, voice-overs and videos.")
+        )
+    );
+
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/llm/agent",
+            json!({"message": "do a thing"}),
+        )
+        .await;
+    assert_eq!(status, 502);
+    assert!(assert_error(&err, "provider_error").contains("still invalid"));
+    let (status, err) = s
+        .post_json("/api/v1/sessions/llm/agent", json!({"message": "anything"}))
+        .await;
+    assert_eq!(status, 502);
+    assert!(assert_error(&err, "provider_error").contains("backend down"));
+    s.stop().await;
+}
+
+#[test]
+fn run_makes_a_video_and_a_failing_step_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("text.txt");
+    std::fs::write(
+        &text,
+        "Bread needs flour, water and time.\n\nThe oven does the rest.",
+    )
+    .unwrap();
+    let out_path = dir.path().join("out.mp4");
+    let studio = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_studio"));
+        c.env("STUDIO_DATA_DIR", dir.path().join("data"));
+        c
+    };
+    let out = studio()
+        .args([
+            "run",
+            "--session",
+            "bake",
+            "--text-file",
+            text.to_str().unwrap(),
+            "--out",
+            out_path.to_str().unwrap(),
+            "--aspect-ratio",
+            "9:16",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("2 scenes") && stdout.contains("hashtags"),
+        "{stdout}"
+    );
+    let probe = ffprobe(&out_path);
+    assert_eq!(
+        (
+            probe["streams"][0]["width"].as_u64(),
+            probe["streams"][0]["height"].as_u64()
+        ),
+        (Some(1080), Some(1920))
+    );
+
+    let out = studio()
+        .args([
+            "run",
+            "--session",
+            "broken",
+            "--text-file",
+            text.to_str().unwrap(),
+            "--voice",
+            "zz-robot-voice",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("step voice-over 1/2"), "{stderr}");
+    let kept = studio().args(["assets", "broken"]).output().unwrap();
+    let kept: Value = serde_json::from_slice(&kept.stdout).unwrap();
+    assert_eq!(
+        kept[0]["name"], "image_1.png",
+        "what was made before the failure is kept"
+    );
+}
+
+#[test]
+fn chat_reads_requests_line_by_line() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
+        .env("STUDIO_DATA_DIR", dir.path())
+        .args(["chat", "--session", "talk"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"draw a red boat\nwhat have I made so far?\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("image_1.png") && stdout.contains("You have 1 asset"),
+        "{stdout}"
+    );
+}

@@ -251,6 +251,7 @@ async fn run_ffmpeg(
     progress: &(dyn Fn(f64) + Sync),
     cancel: CancellationToken,
 ) -> Result<()> {
+    tracing::debug!(?args, "running ffmpeg");
     let mut child = Command::new("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
         .args(args)

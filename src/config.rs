@@ -109,7 +109,8 @@ pub struct LlmConfig {
     pub model: Option<String>,
 }
 
-/// The speech tool's provider: `builtin` (espeak-ng, offline, default),
+/// The speech tool's provider: `auto` (default: the best installed offline
+/// voice, Piper first, then espeak-ng), `piper`, `builtin` (espeak-ng),
 /// `google` (Cloud Text-to-Speech) or `openai` (any OpenAI-compatible
 /// `/v1/audio/speech`).
 #[derive(Clone, Debug, Args)]
@@ -118,7 +119,7 @@ pub struct SpeechConfig {
         id = "speech_provider",
         long = "speech-provider",
         env = "STUDIO_SPEECH_PROVIDER",
-        default_value = "builtin",
+        default_value = "auto",
         global = true
     )]
     pub provider: String,
@@ -144,6 +145,12 @@ pub struct SpeechConfig {
         global = true
     )]
     pub model: Option<String>,
+    /// Piper's program (default: `.tools/piper/bin/piper`, then `piper` on PATH).
+    #[arg(long = "piper-bin", env = "STUDIO_PIPER_BIN", global = true)]
+    pub piper_bin: Option<PathBuf>,
+    /// Folder of extra Piper voices (`*.onnx` with `*.onnx.json`). Default: `<data-dir>/voices`.
+    #[arg(long = "voices-dir", env = "STUDIO_VOICES_DIR", global = true)]
+    pub voices_dir: Option<PathBuf>,
     /// The voice used when a request names none.
     #[arg(
         long = "default-voice",
@@ -157,10 +164,12 @@ pub struct SpeechConfig {
 impl Default for SpeechConfig {
     fn default() -> Self {
         Self {
-            provider: "builtin".into(),
+            provider: "auto".into(),
             base_url: None,
             api_key: None,
             model: None,
+            piper_bin: None,
+            voices_dir: None,
             default_voice: crate::tools::speech::DEFAULT_VOICE.into(),
         }
     }

@@ -98,6 +98,8 @@ enum Command {
         #[arg(long, default_value = "interactive")]
         mode: String,
     },
+    /// Check which engines this machine has, and how to add the missing ones.
+    Doctor,
     /// Compose a timeline (a JSON file with the same body as POST /compose)
     /// into a video, with a progress bar.
     Compose {
@@ -244,6 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Doctor => doctor(&studio).await,
         Command::Compose { session, timeline } => {
             let session = SessionId::parse(&session)?;
             let text = std::fs::read(&timeline)
@@ -267,6 +270,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints what each engine needs and whether this machine has it.
+async fn doctor(studio: &Studio) {
+    let works = |program: &str, arg: &str| {
+        std::process::Command::new(program)
+            .arg(arg)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let line = |ok: bool, what: &str, fix: &str| {
+        if ok {
+            println!("ok       {what}");
+        } else {
+            println!("missing  {what} — {fix}");
+        }
+    };
+    line(
+        works("ffmpeg", "-version") && works("ffprobe", "-version"),
+        "ffmpeg and ffprobe (compose, uploads, voice-overs)",
+        "apt-get install ffmpeg (or bash scripts/setup.sh)",
+    );
+    line(
+        works("espeak-ng", "--version"),
+        "espeak-ng (the built-in voice)",
+        "apt-get install espeak-ng (or bash scripts/setup.sh)",
+    );
+    let piper = studio.speech_tool().has_provider("piper");
+    line(
+        piper,
+        "Piper (the natural offline voice)",
+        "bash scripts/setup.sh installs it into .tools/piper; or set STUDIO_PIPER_BIN, and add voices to STUDIO_VOICES_DIR",
+    );
+    let voices = studio.voices().await;
+    let engines: std::collections::BTreeSet<&str> =
+        voices.iter().map(|v| v.provider.as_str()).collect();
+    println!(
+        "voices   {} from {}",
+        voices.len(),
+        engines.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    let c = studio.config();
+    println!(
+        "engines  image: {}, speech: {}, social: {}, agent: {}",
+        c.image.provider, c.speech.provider, c.social_provider, c.agent_provider
+    );
 }
 
 /// Reads a text file, or standard input for "-".

@@ -99,6 +99,10 @@ impl Studio {
         self.inner.social.generate(self, session, params).await
     }
 
+    pub fn speech_tool(&self) -> &SpeechTool {
+        &self.inner.speech
+    }
+
     /// The voices the configured speech providers offer.
     pub async fn voices(&self) -> Vec<Voice> {
         self.inner.speech.voices().await

@@ -103,3 +103,21 @@ fn help_lists_the_commands_and_bad_input_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid session id"));
 }
+
+#[test]
+fn doctor_reports_engines_and_how_to_add_missing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = studio(dir.path())
+        .env("STUDIO_PIPER_BIN", "/nonexistent/piper")
+        .arg("doctor")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ok       ffmpeg"), "{text}");
+    assert!(text.contains("ok       espeak-ng"), "{text}");
+    assert!(
+        text.contains("missing  Piper") && text.contains("scripts/setup.sh"),
+        "{text}"
+    );
+}

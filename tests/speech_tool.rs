@@ -32,7 +32,7 @@ async fn builtin_voice_speaks_audibly_with_segments() {
     let asset = speak(
         &s,
         "vo",
-        json!({"text": text, "voice_name": "en-US-Neural2-D"}),
+        json!({"text": text, "voice_name": "en-US-Neural2-D", "provider": "builtin"}),
     )
     .await;
     assert_eq!(asset["asset_id"], "audio_1.mp3");

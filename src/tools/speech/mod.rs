@@ -12,6 +12,7 @@
 pub mod espeak;
 pub mod google;
 pub mod openai;
+pub mod piper;
 pub mod voices;
 
 use std::collections::BTreeMap;
@@ -326,7 +327,7 @@ fn round_ms(t: f64) -> f64 {
 /// The configured speech engines: `builtin` always, plus the configured one.
 #[derive(Clone, Debug)]
 pub struct SpeechTool {
-    default: String,
+    order: Vec<String>,
     default_voice: String,
     providers: BTreeMap<String, Arc<dyn SpeechProvider>>,
 }
@@ -337,36 +338,59 @@ impl SpeechTool {
         let timeout = config.provider_timeout();
         let mut providers: BTreeMap<String, Arc<dyn SpeechProvider>> = BTreeMap::new();
         providers.insert("builtin".into(), Arc::new(espeak::Espeak::default()));
+        let voices_dir = c
+            .voices_dir
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("voices"));
+        if let Some(p) = piper::Piper::discover(
+            c.piper_bin.as_deref(),
+            &voices_dir,
+            &config.tmp_dir().join("piper"),
+        ) {
+            providers.insert("piper".into(), Arc::new(p));
+        }
         let configured: Option<Arc<dyn SpeechProvider>> = match c.provider.as_str() {
-            "builtin" => None,
+            "auto" | "builtin" | "piper" => None,
             "google" => Some(Arc::new(google::GoogleTts::new(c, timeout)?)),
             "openai" => Some(Arc::new(openai::OpenAiSpeech::new(c, timeout))),
             other => {
                 return Err(Error::Internal(format!(
-                    "STUDIO_SPEECH_PROVIDER={other:?} is not one of builtin, google, openai"
+                    "STUDIO_SPEECH_PROVIDER={other:?} is not one of auto, builtin, piper, google, openai"
                 )));
             }
         };
         if let Some(p) = configured {
             providers.insert(p.name().to_owned(), p);
         }
+        // The order voices are looked up in: the configured provider first;
+        // `auto` means the best installed offline voice (Piper, then espeak-ng).
+        let mut order: Vec<String> = match c.provider.as_str() {
+            "auto" => vec!["piper".into(), "builtin".into()],
+            other => vec![other.to_owned()],
+        };
+        for name in providers.keys() {
+            if !order.contains(name) {
+                order.push(name.clone());
+            }
+        }
+        order.retain(|n| providers.contains_key(n));
         Ok(Self {
-            default: c.provider.clone(),
+            order,
             default_voice: c.default_voice.clone(),
             providers,
         })
     }
 
-    /// Every voice of every configured provider, the default provider first.
+    /// Whether an engine is available (`piper` only when installed).
+    pub fn has_provider(&self, name: &str) -> bool {
+        self.providers.contains_key(name)
+    }
+
+    /// Every voice of every configured provider, in lookup order.
     pub async fn voices(&self) -> Vec<Voice> {
         let mut all = Vec::new();
-        if let Some(p) = self.providers.get(&self.default) {
-            all.extend(p.voices().await);
-        }
-        for (name, p) in &self.providers {
-            if *name != self.default {
-                all.extend(p.voices().await);
-            }
+        for name in &self.order {
+            all.extend(self.providers[name].voices().await);
         }
         all
     }
@@ -377,27 +401,28 @@ impl SpeechTool {
         provider: Option<&str>,
         voice: &str,
     ) -> Result<(Arc<dyn SpeechProvider>, String)> {
-        let explicit = provider.map(str::trim).filter(|n| !n.is_empty());
-        let name = explicit.unwrap_or(&self.default);
-        let first = self.providers.get(name).cloned().ok_or_else(|| {
-            let names: Vec<&str> = self.providers.keys().map(String::as_str).collect();
-            Error::invalid(
-                "provider",
-                format!(
-                    "{name:?} is not configured; available: {}",
-                    names.join(", ")
-                ),
-            )
-        })?;
-        if let Some(v) = first.resolve(voice).await {
-            return Ok((first, v));
-        }
-        // A voice the default provider lacks may be another provider's own.
-        if explicit.is_none() {
-            for p in self.providers.values() {
-                if let Some(v) = p.resolve(voice).await {
-                    return Ok((p.clone(), v));
+        let candidates: Vec<&String> = match provider.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => {
+                let (key, _) = self.providers.get_key_value(name).ok_or_else(|| {
+                    Error::invalid(
+                        "provider",
+                        format!(
+                            "{name:?} is not configured; available: {}",
+                            self.order.join(", ")
+                        ),
+                    )
+                })?;
+                vec![key]
+            }
+            None => self.order.iter().collect(),
+        };
+        for (i, name) in candidates.iter().enumerate() {
+            let p = &self.providers[*name];
+            if let Some(v) = p.resolve(voice).await {
+                if i > 0 {
+                    tracing::info!(voice, provider = %name, skipped = ?&candidates[..i], "no earlier engine has this voice; falling back");
                 }
+                return Ok((p.clone(), v));
             }
         }
         Err(Error::invalid(

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Content Studio needs on a Debian/Ubuntu machine: ffmpeg,
-# espeak-ng and a font (apt, only when missing), and a Rust toolchain if there
-# is none. Safe to run again: it does nothing when all is there.
+# espeak-ng and a font (apt, only when missing), a Rust toolchain if there is
+# none, and the Piper voice. With --test, also what the tests need: Chromium,
+# Node.js and playwright-core for the browser test. Safe to run again: it does
+# nothing when all is there.
 set -euo pipefail
+
+with_tests=false
+[ "${1:-}" = "--test" ] && with_tests=true
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
@@ -11,6 +16,10 @@ command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+if $with_tests; then
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
@@ -43,4 +52,9 @@ if [ ! -x "$root/.tools/piper/bin/piper" ] || [ -z "$(ls "$root"/.tools/piper/li
     else
         echo "setup: Piper could not be installed; voice-overs will use espeak-ng" >&2
     fi
+fi
+
+if $with_tests && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then
+    echo "setup: installing playwright-core for the browser test" >&2
+    npm ci --prefix "$root/tests/web" --no-audit --no-fund --loglevel=error
 fi

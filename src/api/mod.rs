@@ -7,6 +7,7 @@ pub mod error;
 pub mod generate;
 pub mod sessions;
 pub mod uploads;
+pub mod web;
 
 use std::net::SocketAddr;
 
@@ -76,6 +77,7 @@ pub fn router(studio: Studio) -> Router {
 
     api.merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
         .route("/healthz", get(healthz))
+        .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())

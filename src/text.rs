@@ -38,6 +38,21 @@ pub fn cut_words(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
+/// Wraps text into lines of at most about `width` characters, at spaces.
+pub fn wrap_words(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

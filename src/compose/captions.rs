@@ -37,28 +37,12 @@ pub fn cues(plan: &Plan) -> Vec<Cue> {
             cues.push(Cue {
                 start: part.at + s,
                 end: part.at + e,
-                text: wrap(text.trim(), 42),
+                text: crate::text::wrap_words(text.trim(), 42),
             });
         }
     }
     cues.sort_by(|a, b| a.start.total_cmp(&b.start));
     cues
-}
-
-/// Wraps text into lines of about `width` characters, at most two lines per
-/// cue screen (longer sentences simply get more lines).
-fn wrap(text: &str, width: usize) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    for word in text.split_whitespace() {
-        match lines.last_mut() {
-            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
-                line.push(' ');
-                line.push_str(word);
-            }
-            _ => lines.push(word.to_owned()),
-        }
-    }
-    lines.join("\n")
 }
 
 fn srt_time(t: f64) -> String {
@@ -109,6 +93,9 @@ mod tests {
             text,
             "1\n00:00:00,000 --> 00:00:01,500\nHi\n\n2\n00:01:01,250 --> 01:02:05,001\na: 'b' %c\n\n"
         );
-        assert_eq!(wrap("one two three four", 9), "one two\nthree\nfour");
+        assert_eq!(
+            crate::text::wrap_words("one two three four", 9),
+            "one two\nthree\nfour"
+        );
     }
 }

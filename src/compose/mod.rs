@@ -136,7 +136,7 @@ pub async fn render(
                 let path = work.path().join(format!("title-{i}.txt"));
                 tokio::fs::write(
                     &path,
-                    wrap_title(text, if plan.height > plan.width { 18 } else { 32 }),
+                    crate::text::wrap_words(text, if plan.height > plan.width { 18 } else { 32 }),
                 )
                 .await?;
                 Some(path)
@@ -227,20 +227,6 @@ async fn font_file(studio: &Studio) -> Result<PathBuf> {
         tokio::fs::rename(&tmp, &path).await?;
     }
     Ok(path)
-}
-
-fn wrap_title(text: &str, width: usize) -> String {
-    let mut lines: Vec<String> = Vec::new();
-    for word in text.split_whitespace() {
-        match lines.last_mut() {
-            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
-                line.push(' ');
-                line.push_str(word);
-            }
-            _ => lines.push(word.to_owned()),
-        }
-    }
-    lines.join("\n")
 }
 
 /// Runs ffmpeg, reporting progress (0–1) from its `-progress` output, until

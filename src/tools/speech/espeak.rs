@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::OnceCell;
 
-use super::voices::{COMMON_VOICES, Gender, GoogleVoice, Voice};
+use super::voices::{Gender, GoogleVoice, Voice, common_voices};
 use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, sentences};
 use crate::error::{Error, Result};
 use crate::media;
@@ -83,19 +83,9 @@ impl SpeechProvider for Espeak {
         if languages.is_empty() {
             return Vec::new();
         }
-        let mut voices: Vec<Voice> = COMMON_VOICES
-            .iter()
-            .filter_map(|name| {
-                let g = GoogleVoice::parse(name)?;
-                Self::language_for(languages, &g.language, &g.region)?;
-                Some(Voice {
-                    name: (*name).to_owned(),
-                    language_code: g.language_code(),
-                    gender: g.gender(),
-                    provider: self.name().into(),
-                })
-            })
-            .collect();
+        let mut voices = common_voices(self.name(), |g| {
+            Self::language_for(languages, &g.language, &g.region).is_some()
+        });
         voices.extend(languages.iter().map(|l| Voice {
             name: l.clone(),
             language_code: l.clone(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::voices::{COMMON_VOICES, GoogleVoice, Voice};
+use super::voices::{GoogleVoice, Voice, common_voices};
 use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, chunk_text};
 use crate::config::SpeechConfig;
 use crate::error::{Error, Result};
@@ -56,17 +56,7 @@ impl SpeechProvider for GoogleTts {
     }
 
     async fn voices(&self) -> Vec<Voice> {
-        COMMON_VOICES
-            .iter()
-            .filter_map(|name| GoogleVoice::parse(name))
-            .zip(COMMON_VOICES)
-            .map(|(g, name)| Voice {
-                name: (*name).to_owned(),
-                language_code: g.language_code(),
-                gender: g.gender(),
-                provider: self.name().into(),
-            })
-            .collect()
+        common_voices(self.name(), |_| true)
     }
 
     async fn resolve(&self, name: &str) -> Option<String> {

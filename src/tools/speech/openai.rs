@@ -11,7 +11,7 @@ use async_openai::types::audio::{
     CreateSpeechRequest, SpeechModel, SpeechResponseFormat, Voice as OpenAiVoice,
 };
 
-use super::voices::{COMMON_VOICES, GoogleVoice, Voice, openai_voice};
+use super::voices::{Voice, common_voices, openai_voice};
 use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, chunk_text};
 use crate::config::SpeechConfig;
 use crate::error::{Error, Result};
@@ -42,16 +42,7 @@ impl SpeechProvider for OpenAiSpeech {
     }
 
     async fn voices(&self) -> Vec<Voice> {
-        COMMON_VOICES
-            .iter()
-            .filter_map(|name| GoogleVoice::parse(name).map(|g| (name, g)))
-            .map(|(name, g)| Voice {
-                name: (*name).to_owned(),
-                language_code: g.language_code(),
-                gender: g.gender(),
-                provider: self.name().into(),
-            })
-            .collect()
+        common_voices(self.name(), |_| true)
     }
 
     async fn resolve(&self, name: &str) -> Option<String> {

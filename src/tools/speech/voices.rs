@@ -124,6 +124,22 @@ pub const COMMON_VOICES: &[&str] = &[
     "es-ES-Neural2-C",
 ];
 
+/// The common Google-style voices as `provider` lists them: those `serves`
+/// accepts.
+pub fn common_voices(provider: &str, serves: impl Fn(&GoogleVoice) -> bool) -> Vec<Voice> {
+    COMMON_VOICES
+        .iter()
+        .filter_map(|name| GoogleVoice::parse(name).map(|g| (name, g)))
+        .filter(|(_, g)| serves(g))
+        .map(|(name, g)| Voice {
+            name: (*name).to_owned(),
+            language_code: g.language_code(),
+            gender: g.gender(),
+            provider: provider.to_owned(),
+        })
+        .collect()
+}
+
 /// How a Google-style name maps to OpenAI's voices: female letters take
 /// `nova`, `shimmer`, `coral`, `sage` in turn; male ones `onyx`, `echo`,
 /// `ash`, `fable`; unknown gender takes `alloy`. OpenAI's own voice names

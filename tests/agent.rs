@@ -442,3 +442,54 @@ fn chat_reads_requests_line_by_line() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn an_llm_writes_the_script_for_a_topic() {
+    let fake = MockServer::start().await;
+    let script = json!({"scenes": [
+        {"narration": "Coffee began in the highlands of Ethiopia.", "image_prompt": "misty green mountains at dawn"},
+        {"narration": "Today the whole world drinks it every morning.", "image_prompt": "a busy city cafe at sunrise"}
+    ]});
+    for answer in [
+        chat(
+            None,
+            Some(call(
+                "run_full_pipeline",
+                json!({"topic": "the history of coffee"}),
+            )),
+        ),
+        chat(Some(&script.to_string()), None),
+    ] {
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .up_to_n_times(1)
+            .mount(&fake)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.agent_provider = "openai".into();
+    config.llm.base_url = Some(format!("{}/v1", fake.uri()));
+    let s = TestServer::start_with(config).await;
+    let reply = ask(
+        &s,
+        "topic",
+        json!({"message": "make a video about the history of coffee"}),
+    )
+    .await;
+    assert_eq!(reply["tool"], "run_full_pipeline");
+    let job = wait_job(&s, reply["result"]["status_url"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let scenes = job["result"]["scenes"].as_array().unwrap();
+    assert_eq!(scenes.len(), 2);
+    assert_eq!(scenes[1]["image_prompt"], "a busy city cafe at sunrise");
+    let requests = fake.received_requests().await.unwrap();
+    assert_eq!(
+        requests.len(),
+        2,
+        "one tool call, one script: the script is written once"
+    );
+    let asked: Value = requests[1].body_json().unwrap();
+    assert_eq!(asked["response_format"]["type"], "json_schema");
+    s.stop().await;
+}

@@ -198,6 +198,17 @@ pub async fn run(
         .script(studio)
         .await
         .map_err(|e| in_step("script", e))?;
+    run_script(studio, session, params, script, progress).await
+}
+
+/// The pipeline from a script on.
+async fn run_script(
+    studio: &Studio,
+    session: &SessionId,
+    params: &PipelineParams,
+    script: Vec<ScriptScene>,
+    progress: &(dyn Fn(&str, f64) + Sync),
+) -> Result<PipelineResult> {
     let n = script.len();
     // Scenes take 70% of the work, the render 25%, the post 5%.
     let share = 0.7 / (2 * n) as f64;
@@ -318,13 +329,14 @@ pub async fn start(
     session: &SessionId,
     params: &PipelineParams,
 ) -> Result<JobView> {
-    params.script(studio).await?;
+    // The script first: bad input fails the request itself, not the job.
+    let script = params.script(studio).await?;
     let job = studio.jobs().create(session, "pipeline").await?;
     let view = job.view();
     let (studio, session, params) = (studio.clone(), session.clone(), params.clone());
     tokio::spawn(async move {
         let progress = |step: &str, p: f64| job.progress(p, Some(step));
-        let outcome = run(&studio, &session, &params, &progress).await;
+        let outcome = run_script(&studio, &session, &params, script, &progress).await;
         let recorded = match outcome {
             Ok(result) => job.succeed(json!(result)).await,
             Err(e) => job.fail(&e).await,

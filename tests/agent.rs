@@ -356,11 +356,8 @@ fn run_makes_a_video_and_a_failing_step_is_named() {
     )
     .unwrap();
     let out_path = dir.path().join("out.mp4");
-    let studio = || {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_studio"));
-        c.env("STUDIO_DATA_DIR", dir.path().join("data"));
-        c
-    };
+    let data = dir.path().join("data");
+    let studio = || common::studio_command(&data);
     let out = studio()
         .args([
             "run",
@@ -421,8 +418,7 @@ fn run_makes_a_video_and_a_failing_step_is_named() {
 fn chat_reads_requests_line_by_line() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
-        .env("STUDIO_DATA_DIR", dir.path())
+    let mut child = common::studio_command(dir.path())
         .args(["chat", "--session", "talk"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

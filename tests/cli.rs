@@ -8,17 +8,9 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-fn studio(data: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_studio"));
-    cmd.env("STUDIO_DATA_DIR", data)
-        .env_remove("STUDIO_DATABASE_URL")
-        .env_remove("STUDIO_STORAGE_URL");
-    cmd
-}
-
 /// Starts `studio serve` on a free port and returns it with its base URL.
 fn serve(data: &std::path::Path) -> (Child, String) {
-    let mut child = studio(data)
+    let mut child = common::studio_command(data)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .spawn()
@@ -64,14 +56,17 @@ async fn serve_survives_restarts_and_the_cli_reads_the_same_data() {
     assert_eq!(resp.status(), 201);
     terminate(&mut child);
 
-    let out = studio(dir.path())
+    let out = common::studio_command(dir.path())
         .args(["assets", "cli-test"])
         .output()
         .unwrap();
     assert!(out.status.success());
     let assets: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(assets[0]["name"], "image_1.png");
-    let out = studio(dir.path()).arg("sessions").output().unwrap();
+    let out = common::studio_command(dir.path())
+        .arg("sessions")
+        .output()
+        .unwrap();
     let sessions: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sessions["sessions"][0]["session_id"], "cli-test");
 
@@ -91,12 +86,15 @@ async fn serve_survives_restarts_and_the_cli_reads_the_same_data() {
 #[test]
 fn help_lists_the_commands_and_bad_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = studio(dir.path()).arg("--help").output().unwrap();
+    let out = common::studio_command(dir.path())
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for command in ["serve", "sessions", "assets"] {
         assert!(help.contains(command), "{help}");
     }
-    let out = studio(dir.path())
+    let out = common::studio_command(dir.path())
         .args(["assets", "../etc"])
         .output()
         .unwrap();
@@ -107,7 +105,7 @@ fn help_lists_the_commands_and_bad_input_is_a_clear_error() {
 #[test]
 fn doctor_reports_engines_and_how_to_add_missing_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let out = studio(dir.path())
+    let out = common::studio_command(dir.path())
         .env("STUDIO_PIPER_BIN", "/nonexistent/piper")
         .arg("doctor")
         .output()

@@ -616,8 +616,7 @@ async fn uploaded_video_clips_are_scenes() {
 fn cli_compose_shows_progress_and_prints_the_video() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
-            .env("STUDIO_DATA_DIR", dir.path())
+        common::studio_command(dir.path())
             .args(args)
             .output()
             .unwrap()

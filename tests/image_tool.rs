@@ -389,9 +389,9 @@ async fn imagen_provider() {
 #[test]
 fn cli_image_writes_an_asset_and_prints_its_path() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
-        .env("STUDIO_DATA_DIR", dir.path())
-        .args([
+    let path = common::studio_ok(
+        dir.path(),
+        &[
             "image",
             "--session",
             "cli",
@@ -400,19 +400,11 @@ fn cli_image_writes_an_asset_and_prints_its_path() {
             "--height",
             "72",
             "a red barn at sunset",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let path = String::from_utf8(out.stdout).unwrap();
     let decoded = image::open(path.trim()).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (128, 72));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
-        .env("STUDIO_DATA_DIR", dir.path())
+    let out = common::studio_command(dir.path())
         .args(["image", "--session", "cli", ""])
         .output()
         .unwrap();

@@ -327,9 +327,9 @@ fn cli_social_reads_a_text_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("article.txt");
     std::fs::write(&file, LAUNCH).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
-        .env("STUDIO_DATA_DIR", dir.path())
-        .args([
+    let out = common::studio_ok(
+        dir.path(),
+        &[
             "social",
             "--session",
             "cli",
@@ -337,15 +337,9 @@ fn cli_social_reads_a_text_file() {
             "tiktok",
             "--text-file",
             file.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let post: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let post: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(post["platform"], "tiktok");
     assert!(post["hashtags"].as_str().unwrap().contains("Aurora"));
 }

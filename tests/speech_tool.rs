@@ -369,24 +369,17 @@ async fn openai_speech_provider() {
 #[test]
 fn cli_say() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_studio"))
-        .env("STUDIO_DATA_DIR", dir.path())
-        .args([
+    let path = common::studio_ok(
+        dir.path(),
+        &[
             "say",
             "--session",
             "cli",
             "--voice",
             "en-US-Neural2-D",
             "Hello from the command line.",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let path = String::from_utf8(out.stdout).unwrap();
     let probe = ffprobe(std::path::Path::new(path.trim()));
     assert_eq!(probe["streams"][0]["codec_name"], "mp3");
 }

@@ -300,3 +300,26 @@ pub fn silences(path: &Path) -> Vec<(f64, f64)> {
     }
     result
 }
+
+/// The `studio` binary with its data in `data` (and no other storage configured).
+pub fn studio_command(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_studio"));
+    cmd.env("STUDIO_DATA_DIR", data)
+        .env_remove("STUDIO_DATABASE_URL")
+        .env_remove("STUDIO_STORAGE_URL");
+    cmd
+}
+
+/// Runs `studio ARGS`, asserts it succeeded, and returns what it printed.
+pub fn studio_ok(data: &Path, args: &[&str]) -> String {
+    let out = studio_command(data)
+        .args(args)
+        .output()
+        .expect("the studio binary runs");
+    assert!(
+        out.status.success(),
+        "studio {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}

@@ -22,7 +22,7 @@ use super::pipeline::ScriptScene;
 use super::registry::{TOOLS, ToolName, validate};
 use crate::config::LlmConfig;
 use crate::error::{Error, Result};
-use crate::tools::openai::{client, map_error};
+use crate::tools::openai::{chat, client};
 
 pub const SYSTEM_PROMPT: &str = "You are the coordinator of Content Studio, a tool that makes short narrated videos. \
 You work in two modes. Interactive mode: understand the user's request and call exactly one tool with the right \
@@ -88,22 +88,16 @@ impl LlmAgent {
                 tools: Some(Self::tools()),
                 ..Default::default()
             };
-            let answer = self
-                .client
-                .chat()
-                .create(request)
-                .await
-                .map_err(|e| map_error("llm", e))?;
-            let Some(choice) = answer.choices.into_iter().next() else {
+            let Some(message) = chat(&self.client, "llm", request).await? else {
                 return Err(Error::provider("llm", "answered with no choices"));
             };
-            let calls = choice.message.tool_calls.clone().unwrap_or_default();
+            let calls = message.tool_calls.clone().unwrap_or_default();
             let Some(ChatCompletionMessageToolCalls::Function(call)) = calls.into_iter().next()
             else {
                 return Ok(Choice {
                     tool: None,
                     arguments: Value::Null,
-                    reply: choice.message.content,
+                    reply: message.content,
                 });
             };
             let checked = ToolName::parse(&call.function.name)
@@ -119,7 +113,7 @@ impl LlmAgent {
                     return Ok(Choice {
                         tool: Some(tool),
                         arguments,
-                        reply: choice.message.content,
+                        reply: message.content,
                     });
                 }
                 Err(problem) if attempt == 0 => {
@@ -185,16 +179,9 @@ impl LlmAgent {
             }),
             ..Default::default()
         };
-        let answer = self
-            .client
-            .chat()
-            .create(request)
-            .await
-            .map_err(|e| map_error("llm", e))?;
-        let content = answer
-            .choices
-            .first()
-            .and_then(|c| c.message.content.clone())
+        let content = chat(&self.client, "llm", request)
+            .await?
+            .and_then(|m| m.content)
             .unwrap_or_default();
         let script: Script = serde_json::from_str(content.trim()).map_err(|e| {
             Error::provider("llm", format!("the script is not the expected JSON: {e}"))

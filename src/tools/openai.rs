@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
+use async_openai::types::chat::{ChatCompletionResponseMessage, CreateChatCompletionRequest};
 
 use crate::error::Error;
 
@@ -20,7 +21,7 @@ pub fn client(
     timeout: Duration,
 ) -> Client<OpenAIConfig> {
     let config = OpenAIConfig::new()
-        .with_api_base(base_url.unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/'))
+        .with_api_base(crate::tools::http::base_url(base_url, DEFAULT_BASE_URL))
         .with_api_key(api_key.unwrap_or_default());
     let http = reqwest::Client::builder()
         .timeout(timeout)
@@ -46,4 +47,19 @@ pub fn map_error(provider: &str, e: OpenAIError) -> Error {
         }
         other => Error::provider(provider, other.to_string()),
     }
+}
+
+/// Sends a chat completion and returns the first choice's message (`None`
+/// when the server answered with no choices).
+pub async fn chat(
+    client: &Client<OpenAIConfig>,
+    provider: &str,
+    request: CreateChatCompletionRequest,
+) -> Result<Option<ChatCompletionResponseMessage>, Error> {
+    let answer = client
+        .chat()
+        .create(request)
+        .await
+        .map_err(|e| map_error(provider, e))?;
+    Ok(answer.choices.into_iter().next().map(|c| c.message))
 }

@@ -20,7 +20,7 @@ use super::rules::Platform;
 use super::{SocialEngine, SocialPost, SocialRequest};
 use crate::config::LlmConfig;
 use crate::error::{Error, Result};
-use crate::tools::openai::{client, map_error};
+use crate::tools::openai::{chat, client};
 
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
 
@@ -133,16 +133,9 @@ impl SocialEngine for LlmSocial {
                 response_format: Some(Self::schema()),
                 ..Default::default()
             };
-            let answer = self
-                .client
-                .chat()
-                .create(request)
-                .await
-                .map_err(|e| map_error(self.name(), e))?;
-            let content = answer
-                .choices
-                .first()
-                .and_then(|c| c.message.content.clone())
+            let content = chat(&self.client, self.name(), request)
+                .await?
+                .and_then(|m| m.content)
                 .unwrap_or_default();
             if let Some(post) = Self::parse(&content) {
                 return Ok(post);

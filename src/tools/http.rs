@@ -120,6 +120,15 @@ impl ProviderClient {
     }
 }
 
+/// A provider's base URL: the configured one, else its default, without a
+/// trailing slash.
+pub fn base_url(configured: Option<&str>, default: &str) -> String {
+    configured
+        .unwrap_or(default)
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 fn retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }

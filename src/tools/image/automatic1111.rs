@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{GeneratedImage, ImageProvider, ImageRequest, decode_base64};
 use crate::config::ImageConfig;
 use crate::error::{Error, Result};
-use crate::tools::http::ProviderClient;
+use crate::tools::http::{ProviderClient, base_url};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:7860";
 
@@ -28,12 +28,7 @@ impl Automatic1111 {
     pub fn new(c: &ImageConfig, timeout: Duration) -> Self {
         Self {
             http: ProviderClient::new("automatic1111", timeout),
-            base_url: c
-                .base_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_BASE_URL.into())
-                .trim_end_matches('/')
-                .to_owned(),
+            base_url: base_url(c.base_url.as_deref(), DEFAULT_BASE_URL),
             model: c.model.clone(),
         }
     }

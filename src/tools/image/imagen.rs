@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{GeneratedImage, ImageProvider, ImageRequest, decode_base64};
 use crate::config::ImageConfig;
 use crate::error::{Error, Result};
-use crate::tools::http::ProviderClient;
+use crate::tools::http::{ProviderClient, base_url};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 pub const DEFAULT_MODEL: &str = "imagen-4.0-fast-generate-001";
@@ -42,12 +42,7 @@ impl Imagen {
         })?;
         Ok(Self {
             http: ProviderClient::new("imagen", timeout),
-            base_url: c
-                .base_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_BASE_URL.into())
-                .trim_end_matches('/')
-                .to_owned(),
+            base_url: base_url(c.base_url.as_deref(), DEFAULT_BASE_URL),
             model: c.model.clone().unwrap_or_else(|| DEFAULT_MODEL.into()),
             api_key,
         })

@@ -12,7 +12,7 @@ use super::voices::{GoogleVoice, Voice, common_voices};
 use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, chunk_text};
 use crate::config::SpeechConfig;
 use crate::error::{Error, Result};
-use crate::tools::http::ProviderClient;
+use crate::tools::http::{ProviderClient, base_url};
 use crate::tools::image::decode_base64;
 
 pub const DEFAULT_BASE_URL: &str = "https://texttospeech.googleapis.com";
@@ -38,12 +38,7 @@ impl GoogleTts {
         })?;
         Ok(Self {
             http: ProviderClient::new("google", timeout),
-            base_url: c
-                .base_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_BASE_URL.into())
-                .trim_end_matches('/')
-                .to_owned(),
+            base_url: base_url(c.base_url.as_deref(), DEFAULT_BASE_URL),
             api_key,
         })
     }

@@ -7,6 +7,8 @@ use clap::Args;
 
 pub const DEFAULT_DATA_DIR: &str = "./studio-data";
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
+/// Size cap of the render cache: 2 GiB.
+pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 #[derive(Clone, Debug, Args)]
 pub struct Config {
@@ -50,6 +52,16 @@ pub struct Config {
         global = true
     )]
     pub max_video_seconds: f64,
+
+    /// Size cap of the render cache (reused scene segments and
+    /// soundtracks), in bytes; the least recently used go first.
+    #[arg(
+        long,
+        env = "STUDIO_RENDER_CACHE_BYTES",
+        default_value_t = DEFAULT_RENDER_CACHE_BYTES,
+        global = true
+    )]
+    pub render_cache_bytes: u64,
 
     #[command(flatten)]
     pub image: ImageConfig,
@@ -224,6 +236,7 @@ impl Config {
             provider_timeout_secs: 120,
             max_renders: 1,
             max_video_seconds: 600.0,
+            render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
             image: ImageConfig {
                 provider: "builtin".into(),
                 ..Default::default()

@@ -53,6 +53,15 @@ pub enum Error {
     #[error("conflict: {0}")]
     Conflict(String),
 
+    /// A conditional save named a version that is no longer the current one (409).
+    #[error(
+        "the timeline is at version {current}, not {expected}: another edit was saved first; load it and apply your change again"
+    )]
+    VersionConflict { expected: i64, current: i64 },
+
+    #[error("the session's timeline has no version {0}")]
+    UnknownVersion(i64),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -104,6 +113,8 @@ impl Error {
             Error::ProviderTimeout { .. } => "provider_timeout",
             Error::Unavailable(_) => "unavailable",
             Error::Conflict(_) => "conflict",
+            Error::VersionConflict { .. } => "version_conflict",
+            Error::UnknownVersion(_) => "unknown_version",
             Error::Cancelled => "cancelled",
             Error::Database(_)
             | Error::Migration(_)

@@ -253,18 +253,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", timeline.display()))?;
             let req: studio::compose::ComposeRequest =
                 studio::api::error::parse_json(&text).map_err(|e| e.0)?;
-            let plan = studio::compose::plan(&studio, &session, &req).await?;
+            let composer = studio.composer();
+            let (req, version) = composer.resolve(&session, &req).await?;
+            let plan = composer.plan(&session, &req).await?;
             let bar = indicatif::ProgressBar::new(1000).with_style(
                 indicatif::ProgressStyle::with_template(
-                    "{spinner} rendering [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
+                    "{spinner} [{bar:40}] {percent:>3}% {elapsed} (eta {eta}) {msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
             );
-            let progress = |p: f64| bar.set_position((p * 1000.0) as u64);
-            let asset =
-                studio::compose::render(&studio, &session, &plan, &progress, Default::default())
-                    .await;
+            let progress = |p: f64, step: &str| {
+                bar.set_position((p * 1000.0) as u64);
+                bar.set_message(step.to_owned());
+            };
+            let asset = composer
+                .render(&session, &plan, version, &progress, Default::default())
+                .await;
             bar.finish_and_clear();
             print_asset(&studio, &asset?);
         }

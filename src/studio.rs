@@ -6,7 +6,7 @@ use std::sync::Arc;
 use object_store::PutPayload;
 
 use crate::agent::{Agent, AgentReply, AgentRequest};
-use crate::compose::{self, ComposeOutcome, ComposeRequest, Composer};
+use crate::compose::{ComposeOutcome, ComposeRequest, Composer, ComposerSettings};
 use crate::config::Config;
 use crate::error::Result;
 use crate::ids::SessionId;
@@ -48,8 +48,18 @@ impl Studio {
         let speech = SpeechTool::from_config(&config)?;
         let social = SocialTool::from_config(&config)?;
         let agent = Agent::from_config(&config)?;
-        let composer = Composer::new(config.max_renders);
         let jobs = Jobs::open(store.db().clone()).await?;
+        let composer = Composer::new(
+            store.clone(),
+            jobs.clone(),
+            ComposerSettings {
+                tmp_dir: config.tmp_dir(),
+                font_dir: config.data_dir.join("fonts"),
+                max_renders: config.max_renders,
+                max_video_seconds: config.max_video_seconds,
+                render_cache_bytes: config.render_cache_bytes,
+            },
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -131,7 +141,7 @@ impl Studio {
         session: &SessionId,
         req: &ComposeRequest,
     ) -> Result<ComposeOutcome> {
-        compose::compose(self, session, req).await
+        self.inner.composer.compose(session, req).await
     }
 
     /// The one path every generation tool uses to keep what it made: bytes

@@ -184,14 +184,16 @@ async fn vertical_output_with_motion_transitions_and_titles() {
             probe["streams"][0]["width"].as_u64(),
             probe["streams"][0]["height"].as_u64()
         ),
-        (Some(1080), Some(1920))
+        (Some(540), Some(960)),
+        "a draft has a quarter of the pixels"
     );
     let d = common::duration_of(&path);
     assert!(
         (d - (4.5 - 0.9)).abs() < 0.1,
         "transitions overlap scenes: {d}"
     );
-    assert_eq!(video["metadata"]["width"], 1080);
+    assert_eq!(video["metadata"]["width"], 540);
+    assert_eq!(video["metadata"]["quality"], "draft");
     // The title is drawn near the top of the first scene.
     let top = mean_colour_of_region(&path, 1.0, "iw:ih*0.12:0:ih*0.09");
     let mid = mean_colour_of_region(&path, 1.0, "iw:ih*0.12:0:ih*0.45");

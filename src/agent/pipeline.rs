@@ -9,7 +9,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 use yake_rust::{Config as YakeConfig, StopWords, get_n_best};
 
-use crate::compose::timeline::{ComposeRequest, MusicOptions, OutputOptions, TimelineItem};
+use crate::compose::timeline::{
+    ComposeRequest, MusicOptions, OutputOptions, SavedTimeline, TimelineItem,
+};
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::jobs::JobView;
@@ -264,14 +266,16 @@ async fn run_script(
             .map(|a| a.name.to_string()),
     };
     let req = ComposeRequest {
-        timeline: scenes
-            .iter()
-            .flat_map(|s| [s.image.clone(), s.audio.clone()])
-            .map(|asset_id| TimelineItem {
-                asset_id,
-                ..Default::default()
-            })
-            .collect(),
+        timeline: Some(
+            scenes
+                .iter()
+                .flat_map(|s| [s.image.clone(), s.audio.clone()])
+                .map(|asset_id| TimelineItem {
+                    asset_id,
+                    ..Default::default()
+                })
+                .collect(),
+        ),
         output: params.aspect_ratio.clone().map(|r| OutputOptions {
             aspect_ratio: Some(r),
             ..Default::default()
@@ -283,14 +287,28 @@ async fn run_script(
         }),
         ..Default::default()
     };
-    let plan = crate::compose::plan(studio, session, &req)
+    // The draft becomes the session's saved timeline: it opens in the
+    // editor and can be changed and rendered again.
+    let composer = studio.composer();
+    let saved = composer
+        .save_timeline(session, &SavedTimeline::from_request(&req))
         .await
         .map_err(|e| in_step("compose", e))?;
-    let render_progress = |p: f64| progress("compose", 0.7 + 0.25 * p);
-    let video =
-        crate::compose::render(studio, session, &plan, &render_progress, Default::default())
-            .await
-            .map_err(|e| in_step("compose", e))?;
+    let plan = composer
+        .plan(session, &req)
+        .await
+        .map_err(|e| in_step("compose", e))?;
+    let render_progress = |p: f64, _: &str| progress("compose", 0.7 + 0.25 * p);
+    let video = composer
+        .render(
+            session,
+            &plan,
+            saved.version,
+            &render_progress,
+            Default::default(),
+        )
+        .await
+        .map_err(|e| in_step("compose", e))?;
     if let Some(captions) = video.metadata["captions"].as_str() {
         made.push(captions.to_owned());
     }

@@ -210,13 +210,15 @@ pub async fn compose_request(
             .collect()
     };
     Ok(ComposeRequest {
-        timeline: names
-            .into_iter()
-            .map(|asset_id| TimelineItem {
-                asset_id,
-                ..Default::default()
-            })
-            .collect(),
+        timeline: Some(
+            names
+                .into_iter()
+                .map(|asset_id| TimelineItem {
+                    asset_id,
+                    ..Default::default()
+                })
+                .collect(),
+        ),
         output: p
             .aspect_ratio
             .clone()

@@ -46,13 +46,16 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::InvalidSessionId(_) | Error::InvalidAssetName(_) | Error::BadRequest(_) => {
             StatusCode::BAD_REQUEST
         }
-        Error::UnknownSession(_) | Error::UnknownAsset { .. } | Error::UnknownJob(_) => {
-            StatusCode::NOT_FOUND
-        }
+        Error::UnknownSession(_)
+        | Error::UnknownAsset { .. }
+        | Error::UnknownJob(_)
+        | Error::UnknownVersion(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Conflict(_) | Error::Cancelled => StatusCode::CONFLICT,
+        Error::Conflict(_) | Error::VersionConflict { .. } | Error::Cancelled => {
+            StatusCode::CONFLICT
+        }
         Error::Provider { .. } => StatusCode::BAD_GATEWAY,
         Error::ProviderTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

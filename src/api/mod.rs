@@ -6,6 +6,7 @@ pub mod compose;
 pub mod error;
 pub mod generate;
 pub mod sessions;
+pub mod timeline;
 pub mod uploads;
 pub mod web;
 
@@ -59,6 +60,8 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(generate::voices))
         .routes(routes!(generate::social))
         .routes(routes!(generate::agent))
+        .routes(routes!(timeline::get, timeline::put))
+        .routes(routes!(timeline::versions))
         .routes(routes!(compose::compose))
         .routes(routes!(compose::job, compose::cancel))
         .routes(routes!(compose::events))

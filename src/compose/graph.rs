@@ -1,13 +1,15 @@
-//! Builds the one ffmpeg command that renders a [`Plan`]: inputs, a filter
-//! graph and encoder settings, as an argument vector. Text never enters the
+//! The ffmpeg commands that render a [`Plan`], as argument vectors (no
+//! shell): one per scene segment (video only), one that mixes the whole
+//! soundtrack, and one that joins them without re-encoding. Text never enters the
 //! graph: titles are read from files (`textfile`, `expansion=none`) and
 //! captions from an SRT file; the paths that do enter it are escaped for
 //! both levels of ffmpeg's filter syntax.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::segments::{SceneSpan, Segment};
 use super::timeline::{Effect, Fit, Plan};
 
 /// Escapes a value for a filter option and then for the filter graph.
@@ -29,15 +31,15 @@ pub fn escape_filter_value(value: &str) -> String {
     graph
 }
 
-/// Local files the graph reads, in the plan's order.
-pub struct Inputs<'a> {
-    /// One per scene.
-    pub visuals: Vec<&'a Path>,
-    /// One per audio part.
-    pub audio: Vec<&'a Path>,
-    pub music: Option<&'a Path>,
-    /// Per scene: a file holding its title, if it has one.
-    pub titles: Vec<Option<PathBuf>>,
+/// Local files a segment's graph reads.
+pub struct SegmentInputs<'a> {
+    /// The segment's scene's picture or clip.
+    pub visual: &'a Path,
+    /// Its title file, if it has one.
+    pub title: Option<&'a Path>,
+    /// The previous scene's picture and title, when a transition blends it in.
+    pub blend: Option<(&'a Path, Option<&'a Path>)>,
+    /// The segment's captions (SRT in segment time), if any.
     pub captions: Option<&'a Path>,
     pub font: &'a Path,
 }
@@ -46,172 +48,247 @@ fn fmt_s(t: f64) -> String {
     format!("{:.3}", t.max(0.0))
 }
 
-/// The whole ffmpeg argument vector, writing `out` and progress to stdout.
-pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
+/// The x264 settings every segment shares (so that segments join without
+/// re-encoding).
+fn video_encoder_args(plan: &Plan) -> Vec<OsString> {
+    let (preset, crf) = plan.quality.x264();
+    [
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        crf,
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "high",
+        // Half x264's default look-ahead: ~140 MB less memory at 1080p, no
+        // measurable cost in speed; slideshows gain little from more.
+        "-x264-params",
+        "rc-lookahead=20",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect()
+}
+
+/// An ffmpeg command being built: its arguments, its filter graph and the
+/// number of inputs so far.
+#[derive(Default)]
+struct Builder {
+    args: Vec<OsString>,
+    graph: String,
+    inputs: usize,
+}
+
+/// Inputs and filters that draw frames `span.first .. span.first + span.count`
+/// of a scene (its picture at `path`, its title in `title`) as `[label]`, at
+/// the output's size, rate and pixel format.
+fn scene_chain(
+    b: &mut Builder,
+    plan: &Plan,
+    span: &SceneSpan,
+    (path, title): (&Path, Option<&Path>),
+    font: &Path,
+    label: &str,
+) {
+    let (args, graph) = (&mut b.args, &mut b.graph);
+    let input = b.inputs;
+    b.inputs += 1;
+    let scene = &plan.scenes[span.scene];
     let (w, h, fps) = (plan.width, plan.height, plan.fps);
+    let count = span.count.max(1);
+    if scene.is_video {
+        let from = scene.trim_start + span.first as f64 / f64::from(fps);
+        args.extend(["-ss".into(), fmt_s(from).into()]);
+        args.extend([
+            "-t".into(),
+            fmt_s(count as f64 / f64::from(fps) + 1.0).into(),
+        ]);
+    } else {
+        // One decoded frame at the output's rate; the graph repeats it.
+        args.extend(["-framerate".into(), fps.to_string().into()]);
+    }
+    args.extend(["-i".into(), path.as_os_str().to_owned()]);
+
+    // Fit into the frame; effects work on a frame twice the size, so that
+    // zoompan's whole-pixel steps are half-pixel steps in the output.
+    let k = if scene.effect == Effect::None { 1 } else { 2 };
+    let (fw, fh) = (w * k, h * k);
+    let _ = write!(graph, "[{input}:v]");
+    match plan.fit {
+        Fit::Cover => {
+            let _ = write!(
+                graph,
+                "scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh}"
+            );
+        }
+        Fit::Contain => {
+            let _ = write!(
+                graph,
+                "split=2[bg{label}][fg{label}];[bg{label}]scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh},boxblur=luma_radius=40:luma_power=2[bgb{label}];\
+                 [fg{label}]scale={fw}:{fh}:force_original_aspect_ratio=decrease[fgs{label}];[bgb{label}][fgs{label}]overlay=(W-w)/2:(H-h)/2"
+            );
+        }
+    }
+    let _ = write!(graph, ",setsar=1");
+    if scene.is_video {
+        let _ = write!(
+            graph,
+            ",fps={fps},format=yuv420p,tpad=stop_mode=clone:stop={count},trim=end_frame={count},setpts=PTS-STARTPTS,settb=1/{fps}",
+        );
+    } else {
+        // Motion runs over the whole scene: frame `on` of this span is frame
+        // `first + on` of the scene.
+        let n = span.frames.max(2) - 1;
+        let first = span.first;
+        let zoom = |z: &str, x: &str, y: &str| {
+            format!(",zoompan=z='{z}':x='{x}':y='{y}':d={count}:s={w}x{h}:fps={fps}")
+        };
+        let motion = match scene.effect {
+            Effect::None => String::new(),
+            Effect::ZoomIn => zoom(
+                &format!("1+0.18*(on+{first})/{n}"),
+                "iw/2-(iw/zoom/2)",
+                "ih/2-(ih/zoom/2)",
+            ),
+            Effect::ZoomOut => zoom(
+                &format!("1.18-0.18*(on+{first})/{n}"),
+                "iw/2-(iw/zoom/2)",
+                "ih/2-(ih/zoom/2)",
+            ),
+            Effect::PanLeft => zoom(
+                "1.15",
+                &format!("(iw-iw/zoom)*(1-(on+{first})/{n})"),
+                "ih/2-(ih/zoom/2)",
+            ),
+            Effect::PanRight => zoom(
+                "1.15",
+                &format!("(iw-iw/zoom)*(on+{first})/{n}"),
+                "ih/2-(ih/zoom/2)",
+            ),
+        };
+        if motion.is_empty() {
+            // Scale once, then repeat the frame: no per-frame decoding or scaling.
+            let _ = write!(
+                graph,
+                ",format=yuv420p,loop=loop={}:size=1:start=0",
+                count - 1
+            );
+        } else {
+            let _ = write!(graph, "{motion},format=yuv420p");
+        }
+        let _ = write!(graph, ",settb=1/{fps},setpts=N");
+    }
+    if let Some(title) = title {
+        let size = (h.min(w) / 13).max(12);
+        let _ = write!(
+            graph,
+            ",drawtext=fontfile={}:textfile={}:expansion=none:fontsize={size}:fontcolor=white:borderw={}:bordercolor=black@0.7:line_spacing={}:x=(w-text_w)/2:y=h*0.1",
+            escape_filter_value(&font.to_string_lossy()),
+            escape_filter_value(&title.to_string_lossy()),
+            (size / 12).max(2),
+            size / 4
+        );
+    }
+    let _ = writeln!(graph, "[{label}];");
+}
+
+/// The ffmpeg arguments that render one segment (video only) into `out`,
+/// with progress on stdout.
+pub fn segment_args(
+    plan: &Plan,
+    segment: &Segment,
+    inputs: &SegmentInputs,
+    out: &Path,
+) -> Vec<OsString> {
+    let (w, h, fps) = (plan.width, plan.height, plan.fps);
+    let mut b = Builder::default();
+    scene_chain(
+        &mut b,
+        plan,
+        &segment.scene,
+        (inputs.visual, inputs.title),
+        inputs.font,
+        "cur",
+    );
+    let mut acc = "cur".to_owned();
+    if let (Some((span, _)), Some(source)) = (&segment.blend_from, inputs.blend) {
+        scene_chain(&mut b, plan, span, source, inputs.font, "prev");
+    }
+    let (mut args, mut graph) = (b.args, b.graph);
+    if let (Some((span, name)), Some(_)) = (&segment.blend_from, inputs.blend) {
+        let _ = writeln!(
+            graph,
+            "[prev][cur]xfade=transition={name}:duration={}:offset=0[blend];",
+            span.count as f64 / f64::from(fps)
+        );
+        acc = "blend".into();
+    }
+    if let Some(frames) = segment.fade_in {
+        let _ = writeln!(graph, "[{acc}]fade=t=in:s=0:n={frames}[faded];");
+        acc = "faded".into();
+    }
+    if let Some(srt) = inputs.captions {
+        let style = format!(
+            "FontName=DejaVu Sans,Bold=1,FontSize={},PrimaryColour=&H00FFFFFF,OutlineColour=&H00000000,BackColour=&H80000000,BorderStyle=1,Outline=2,Shadow=1,Alignment=2,MarginV={}",
+            if h > w { 13 } else { 18 },
+            if h > w { 60 } else { 24 }
+        );
+        let _ = writeln!(
+            graph,
+            "[{acc}]subtitles=filename={}:fontsdir={}:force_style={}[capt];",
+            escape_filter_value(&srt.to_string_lossy()),
+            escape_filter_value(
+                &inputs
+                    .font
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .to_string_lossy()
+            ),
+            escape_filter_value(&style)
+        );
+        acc = "capt".into();
+    }
+    // Never a frame short: hold the last frame, then cut at the exact count.
+    let _ = write!(graph, "[{acc}]tpad=stop_mode=clone:stop={fps}[vout]");
+    args.extend(["-filter_complex".into(), graph.into()]);
+    args.extend(["-map".into(), "[vout]".into(), "-an".into()]);
+    args.extend(video_encoder_args(plan));
+    args.extend([
+        "-r".into(),
+        fps.to_string().into(),
+        "-fps_mode".into(),
+        "cfr".into(),
+        "-frames:v".into(),
+        segment.frames.to_string().into(),
+    ]);
+    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
+    args.push(out.as_os_str().to_owned());
+    args
+}
+
+/// Local files the soundtrack mixes.
+pub struct AudioInputs<'a> {
+    /// One per audio part of the plan.
+    pub audio: Vec<&'a Path>,
+    /// Per scene: its clip, when it is a video with sound.
+    pub clips: Vec<Option<&'a Path>>,
+    pub music: Option<&'a Path>,
+}
+
+/// The ffmpeg arguments that mix the whole soundtrack (narration, clips'
+/// sound, music with ducking, loudness) once, as PCM, and encode it once as
+/// AAC into `out` (an `.m4a`).
+pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     let mut graph = String::new();
     let mut input = 0usize;
-
-    // Scenes.
-    let mut scene_audio: Vec<String> = Vec::new();
-    for (i, scene) in plan.scenes.iter().enumerate() {
-        let frames = (scene.duration * f64::from(fps)).round().max(1.0) as u64;
-        let path = inputs.visuals[i];
-        if scene.is_video {
-            args.extend(["-ss".into(), fmt_s(scene.trim_start).into()]);
-            args.extend(["-t".into(), fmt_s(scene.duration + 1.0).into()]);
-        } else {
-            // One decoded frame at the output's rate; the graph repeats it.
-            args.extend(["-framerate".into(), fps.to_string().into()]);
-        }
-        args.extend(["-i".into(), path.as_os_str().to_owned()]);
-        let v = input;
-        input += 1;
-
-        // Fit into the frame; effects work on a frame twice the size, so that
-        // zoompan's whole-pixel steps are half-pixel steps in the output.
-        let k = if scene.effect == Effect::None { 1 } else { 2 };
-        let (fw, fh) = (w * k, h * k);
-        let _ = write!(graph, "[{v}:v]");
-        match plan.fit {
-            Fit::Cover => {
-                let _ = write!(
-                    graph,
-                    "scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh}"
-                );
-            }
-            Fit::Contain => {
-                let _ = write!(
-                    graph,
-                    "split=2[bg{i}][fg{i}];[bg{i}]scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh},boxblur=luma_radius=40:luma_power=2[bgb{i}];\
-                     [fg{i}]scale={fw}:{fh}:force_original_aspect_ratio=decrease[fgs{i}];[bgb{i}][fgs{i}]overlay=(W-w)/2:(H-h)/2"
-                );
-            }
-        }
-        let _ = write!(graph, ",setsar=1");
-        if scene.is_video {
-            let _ = write!(
-                graph,
-                ",fps={fps},format=yuv420p,tpad=stop_mode=clone:stop_duration={},trim=duration={},setpts=PTS-STARTPTS,settb=1/{fps}",
-                fmt_s(scene.duration),
-                fmt_s(scene.duration)
-            );
-        } else {
-            let zoom = |z: &str, x: &str, y: &str| {
-                format!(",zoompan=z='{z}':x='{x}':y='{y}':d={frames}:s={w}x{h}:fps={fps}")
-            };
-            let n = frames.max(2) - 1;
-            let motion = match scene.effect {
-                Effect::None => String::new(),
-                Effect::ZoomIn => zoom(
-                    &format!("1+0.18*on/{n}"),
-                    "iw/2-(iw/zoom/2)",
-                    "ih/2-(ih/zoom/2)",
-                ),
-                Effect::ZoomOut => zoom(
-                    &format!("1.18-0.18*on/{n}"),
-                    "iw/2-(iw/zoom/2)",
-                    "ih/2-(ih/zoom/2)",
-                ),
-                Effect::PanLeft => zoom(
-                    "1.15",
-                    &format!("(iw-iw/zoom)*(1-on/{n})"),
-                    "ih/2-(ih/zoom/2)",
-                ),
-                Effect::PanRight => {
-                    zoom("1.15", &format!("(iw-iw/zoom)*on/{n}"), "ih/2-(ih/zoom/2)")
-                }
-            };
-            if motion.is_empty() {
-                // Scale once, then repeat the frame: no per-frame decoding or scaling.
-                let _ = write!(
-                    graph,
-                    ",format=yuv420p,loop=loop={}:size=1:start=0",
-                    frames - 1
-                );
-            } else {
-                let _ = write!(graph, "{motion},format=yuv420p");
-            }
-            let _ = write!(graph, ",settb=1/{fps},setpts=N");
-        }
-        if let Some(title) = &inputs.titles[i] {
-            let size = (h.min(w) / 13).max(12);
-            let _ = write!(
-                graph,
-                ",drawtext=fontfile={}:textfile={}:expansion=none:fontsize={size}:fontcolor=white:borderw={}:bordercolor=black@0.7:line_spacing={}:x=(w-text_w)/2:y=h*0.1",
-                escape_filter_value(&inputs.font.to_string_lossy()),
-                escape_filter_value(&title.to_string_lossy()),
-                (size / 12).max(2),
-                size / 4
-            );
-        }
-        if let (0, Some((_, d))) = (i, scene.transition) {
-            let _ = write!(graph, ",fade=t=in:st=0:d={}", fmt_s(d));
-        }
-        let _ = writeln!(graph, "[s{i}];");
-
-        if scene.is_video && scene.visual.metadata["has_audio"] == true {
-            scene_audio.push(format!(
-                "[{v}:a]atrim=duration={},asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume={},adelay=delays={}:all=1",
-                fmt_s(scene.duration),
-                scene.volume,
-                (scene.start * 1000.0).round() as u64
-            ));
-        }
-    }
-
-    // Join the scenes: crossfades where a transition asks, concat elsewhere.
-    let mut acc = "s0".to_owned();
-    for (i, scene) in plan.scenes.iter().enumerate().skip(1) {
-        let next = format!("j{i}");
-        match scene.transition {
-            Some((name, d)) => {
-                let _ = writeln!(
-                    graph,
-                    "[{acc}][s{i}]xfade=transition={name}:duration={}:offset={}[{next}];",
-                    fmt_s(d),
-                    fmt_s(scene.start)
-                );
-            }
-            None => {
-                let _ = writeln!(graph, "[{acc}][s{i}]concat=n=2:v=1:a=0[{next}];");
-            }
-        }
-        acc = next;
-    }
-    match inputs.captions {
-        Some(srt) => {
-            let style = format!(
-                "FontName=DejaVu Sans,Bold=1,FontSize={},PrimaryColour=&H00FFFFFF,OutlineColour=&H00000000,BackColour=&H80000000,BorderStyle=1,Outline=2,Shadow=1,Alignment=2,MarginV={}",
-                if h > w { 13 } else { 18 },
-                if h > w { 60 } else { 24 }
-            );
-            let _ = writeln!(
-                graph,
-                "[{acc}]subtitles=filename={}:fontsdir={}:force_style={}[vout];",
-                escape_filter_value(&srt.to_string_lossy()),
-                escape_filter_value(
-                    &inputs
-                        .font
-                        .parent()
-                        .unwrap_or(Path::new("."))
-                        .to_string_lossy()
-                ),
-                escape_filter_value(&style)
-            );
-        }
-        None => {
-            let _ = writeln!(graph, "[{acc}]null[vout];");
-        }
-    }
-
-    // Narration and other timeline audio.
     let mut labels = Vec::new();
+    let pcm = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo";
     for (k, part) in plan.audio.iter().enumerate() {
         args.extend(["-i".into(), inputs.audio[k].as_os_str().to_owned()]);
-        let a = input;
-        input += 1;
         let fade = if part.cut {
             format!(",afade=t=out:st={}:d=0.15", fmt_s(part.length - 0.15))
         } else {
@@ -219,17 +296,31 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
         };
         let _ = writeln!(
             graph,
-            "[{a}:a]atrim=start={}:duration={},asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume={}{fade},adelay=delays={}:all=1[p{k}];",
+            "[{input}:a]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{pcm},volume={}{fade},adelay=delays={}:all=1[p{k}];",
             fmt_s(part.trim_start),
             fmt_s(part.length),
             part.volume,
             (part.at * 1000.0).round() as u64
         );
+        input += 1;
         labels.push(format!("[p{k}]"));
     }
-    for (k, chain) in scene_audio.iter().enumerate() {
-        let _ = writeln!(graph, "{chain}[v{k}];");
-        labels.push(format!("[v{k}]"));
+    for (i, clip) in inputs.clips.iter().enumerate() {
+        let (Some(path), scene) = (clip, &plan.scenes[i]) else {
+            continue;
+        };
+        args.extend(["-ss".into(), fmt_s(scene.trim_start).into()]);
+        args.extend(["-t".into(), fmt_s(scene.duration + 1.0).into()]);
+        args.extend(["-i".into(), path.as_os_str().to_owned()]);
+        let _ = writeln!(
+            graph,
+            "[{input}:a]atrim=duration={},asetpts=PTS-STARTPTS,{pcm},volume={},adelay=delays={}:all=1[v{i}];",
+            fmt_s(scene.duration),
+            scene.volume,
+            (scene.start * 1000.0).round() as u64
+        );
+        input += 1;
+        labels.push(format!("[v{i}]"));
     }
     let total = fmt_s(plan.total);
     if labels.is_empty() {
@@ -255,11 +346,10 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
                 "-i".into(),
                 path.as_os_str().to_owned(),
             ]);
-            let m = input;
             let fade = (plan.total - 2.0).max(0.0);
             let _ = writeln!(
                 graph,
-                "[{m}:a]atrim=duration={total},asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,volume={},afade=t=out:st={}:d={}[music];",
+                "[{input}:a]atrim=duration={total},asetpts=PTS-STARTPTS,{pcm},volume={},afade=t=out:st={}:d={}[music];",
                 music.volume,
                 fmt_s(fade),
                 fmt_s(plan.total.min(2.0))
@@ -280,50 +370,46 @@ pub fn ffmpeg_args(plan: &Plan, inputs: &Inputs, out: &Path) -> Vec<OsString> {
         }
         _ => "narr",
     };
-    let _ = write!(
-        graph,
-        "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]"
-    );
-
-    let (preset, crf) = plan.quality.x264();
+    let _ = write!(graph, "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,{pcm}[aout]");
     args.extend(["-filter_complex".into(), graph.into()]);
     for a in [
+        "-map", "[aout]", "-vn", "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
+    ] {
+        args.push(a.into());
+    }
+    args.extend(["-t".into(), total.into()]);
+    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
+    args.push(out.as_os_str().to_owned());
+    args
+}
+
+/// A line of the concat demuxer's list, quoting the path.
+pub fn concat_line(path: &Path) -> String {
+    format!("file '{}'\n", path.to_string_lossy().replace('\'', "'\\''"))
+}
+
+/// The ffmpeg arguments that join the segments listed in `list` (concat
+/// demuxer) with the soundtrack, copying both streams (no re-encoding).
+pub fn join_args(plan: &Plan, list: &Path, audio: &Path, out: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    for a in ["-f", "concat", "-safe", "0", "-i"] {
+        args.push(a.into());
+    }
+    args.push(list.as_os_str().to_owned());
+    args.extend(["-i".into(), audio.as_os_str().to_owned()]);
+    for a in [
         "-map",
-        "[vout]",
+        "0:v:0",
         "-map",
-        "[aout]",
-        "-c:v",
-        "libx264",
-        "-preset",
-        preset,
-        "-crf",
-        crf,
-        "-pix_fmt",
-        "yuv420p",
-        "-profile:v",
-        "high",
-        // Half x264's default look-ahead: ~140 MB less memory at 1080p, no
-        // measurable cost in speed; slideshows gain little from more.
-        "-x264-params",
-        "rc-lookahead=20",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "192k",
-        "-ar",
-        "48000",
+        "1:a:0",
+        "-c",
+        "copy",
         "-movflags",
         "+faststart",
     ] {
         args.push(a.into());
     }
-    args.extend([
-        "-r".into(),
-        fps.to_string().into(),
-        "-fps_mode".into(),
-        "cfr".into(),
-    ]);
-    args.extend(["-t".into(), total.into()]);
+    args.extend(["-t".into(), fmt_s(plan.total).into()]);
     args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
     args.push(out.as_os_str().to_owned());
     args

@@ -1,45 +1,79 @@
 //! Compose: a timeline of a session's assets into a finished MP4.
 //!
 //! [`timeline`] validates the request into a plan (every time worked out,
-//! every mistake a 422 before any work), [`graph`] turns the plan into one
-//! ffmpeg command, [`captions`] writes the narration's subtitles, and this
-//! module runs the render — at most N at once, with progress from ffmpeg's
-//! `-progress` output, cancellable, into a temporary file that becomes an
-//! asset only on success.
+//! every mistake a 422 before any work); [`saved`] keeps each session's
+//! timeline as versioned documents; [`segments`] cuts the plan into one
+//! segment per scene, each named by a hash of what decides its pixels;
+//! [`graph`] builds the ffmpeg commands; [`captions`] writes the subtitles.
+//!
+//! A render reuses every segment the render cache already holds, renders
+//! only the others (each a small ffmpeg run with progress), mixes the whole
+//! soundtrack once (or reuses it), and joins segments and soundtrack without
+//! re-encoding. At most N renders run at once; a render is cancellable and
+//! becomes an asset only when it succeeds.
 
 pub mod captions;
 pub mod graph;
+pub mod saved;
+pub mod segments;
 pub mod timeline;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-pub use timeline::{ComposeRequest, Plan};
+pub use timeline::{ComposeRequest, Plan, SavedTimeline};
 
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
-use crate::jobs::{JobHandle, JobView};
+use crate::jobs::{JobHandle, JobView, Jobs};
 use crate::media;
-use crate::store::{Asset, LocalFile, NewAsset};
-use crate::studio::Studio;
+use crate::store::{Asset, LocalFile, NewAsset, Store};
 use crate::tools::image::builtin::FONT_BYTES;
+use segments::Segment;
 
 /// How long ffmpeg may go without reporting progress before the render is
 /// declared hung and stopped.
 const STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The render slots: at most `max_renders` ffmpeg processes at once.
+/// Reports a render's progress: the fraction done (0–1) and what it is doing.
+pub type Progress<'a> = &'a (dyn Fn(f64, &str) + Sync);
+
+/// What the composer needs to know about this machine.
+#[derive(Clone, Debug)]
+pub struct ComposerSettings {
+    /// Working folder for renders (temporary files).
+    pub tmp_dir: PathBuf,
+    /// Where the bundled font is written for ffmpeg to read.
+    pub font_dir: PathBuf,
+    pub max_renders: usize,
+    pub max_video_seconds: f64,
+    /// Size cap of the render cache; least recently used pieces go first.
+    pub render_cache_bytes: u64,
+}
+
+/// Renders timelines: the store, the jobs, the render slots and the cache.
 #[derive(Clone, Debug)]
 pub struct Composer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    jobs: Jobs,
+    settings: ComposerSettings,
     slots: Arc<Semaphore>,
+    /// Cached pieces running renders are reading: `(session, key)` → renders.
+    in_use: Mutex<HashMap<(String, String), usize>>,
 }
 
 /// What `POST /compose` gives back.
@@ -48,195 +82,544 @@ pub enum ComposeOutcome {
     Queued(JobView),
 }
 
-impl Composer {
-    pub fn new(max_renders: usize) -> Self {
-        Self {
-            slots: Arc::new(Semaphore::new(max_renders.max(1))),
+/// Marks cached pieces as in use for as long as it lives.
+struct InUse<'a> {
+    composer: &'a Composer,
+    keys: Vec<(String, String)>,
+}
+
+impl Drop for InUse<'_> {
+    fn drop(&mut self) {
+        let mut map = self.composer.inner.in_use.lock().expect("in-use lock");
+        for key in &self.keys {
+            if let Some(n) = map.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
         }
     }
 }
 
-/// Validates the request against the session's assets.
-pub async fn plan(studio: &Studio, session: &SessionId, req: &ComposeRequest) -> Result<Plan> {
-    let assets = studio.store().list_assets(session, None).await?;
-    req.plan(&assets, studio.config().max_video_seconds)
-}
-
-/// Composes synchronously, or queues a job when the request says `async`.
-pub async fn compose(
-    studio: &Studio,
-    session: &SessionId,
-    req: &ComposeRequest,
-) -> Result<ComposeOutcome> {
-    let plan = plan(studio, session, req).await?;
-    if req.run_async.unwrap_or(false) {
-        let job = studio.jobs().create(session, "compose").await?;
-        let view = job.view();
-        let (studio, session) = (studio.clone(), session.clone());
-        tokio::spawn(async move { run_job(studio, session, plan, job).await });
-        Ok(ComposeOutcome::Queued(view))
-    } else {
-        let asset = render(studio, session, &plan, &|_| {}, CancellationToken::new()).await?;
-        Ok(ComposeOutcome::Done(asset))
+impl Composer {
+    pub fn new(store: Store, jobs: Jobs, settings: ComposerSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                slots: Arc::new(Semaphore::new(settings.max_renders.max(1))),
+                store,
+                jobs,
+                settings,
+                in_use: Mutex::default(),
+            }),
+        }
     }
-}
 
-async fn run_job(studio: Studio, session: SessionId, plan: Plan, job: JobHandle) {
-    let progress = |p: f64| job.progress(p, Some("rendering"));
-    let outcome = render(&studio, &session, &plan, &progress, job.cancel_token()).await;
-    let recorded = match outcome {
-        Ok(asset) => job.succeed(json!(asset)).await,
-        Err(e) => job.fail(&e).await,
-    };
-    if let Err(e) = recorded {
-        tracing::error!(error = %e, "could not record a compose job's outcome");
+    pub fn store(&self) -> &Store {
+        &self.inner.store
     }
-}
 
-/// Renders a plan into a new `video` asset (and, with captions, a
-/// `subtitles` asset). Waits for a render slot first.
-pub async fn render(
-    studio: &Studio,
-    session: &SessionId,
-    plan: &Plan,
-    progress: &(dyn Fn(f64) + Sync),
-    cancel: CancellationToken,
-) -> Result<Asset> {
-    let _slot = tokio::select! {
-        slot = studio.composer().slots.clone().acquire_owned() => slot.map_err(|_| Error::Internal("render slots closed".into()))?,
-        _ = cancel.cancelled() => return Err(Error::Cancelled),
-    };
-    let tmp = studio.config().tmp_dir();
-    tokio::fs::create_dir_all(&tmp).await?;
-    let work = tempfile::Builder::new()
-        .prefix("render-")
-        .tempdir_in(&tmp)?;
-
-    // Local paths for every input (the stored files themselves on local storage).
-    let store = studio.store();
-    let mut keep: Vec<LocalFile> = Vec::new();
-    for asset in plan
-        .scenes
-        .iter()
-        .map(|s| &s.visual)
-        .chain(plan.audio.iter().map(|a| &a.asset))
-        .chain(plan.music.iter().map(|m| &m.asset))
-    {
-        keep.push(store.local_copy(asset, work.path()).await?);
+    /// The request to render: itself when it has a timeline, else the
+    /// session's saved timeline with the request's options laid over it.
+    /// Also gives the saved version used, if any.
+    pub async fn resolve(
+        &self,
+        session: &SessionId,
+        req: &ComposeRequest,
+    ) -> Result<(ComposeRequest, Option<i64>)> {
+        if req.timeline.is_some() {
+            return Ok((req.clone(), None));
+        }
+        let saved = self.saved_timeline(session, None).await?;
+        let version = saved.version.unwrap_or(0);
+        if version == 0 {
+            return Err(Error::invalid(
+                "timeline",
+                "the session has no saved timeline: send a timeline, or save one with PUT .../timeline",
+            ));
+        }
+        let mut resolved = saved.to_request();
+        if req.output.is_some() {
+            resolved.output = req.output.clone();
+        }
+        if req.fit.is_some() {
+            resolved.fit = req.fit.clone();
+        }
+        if req.captions.is_some() {
+            resolved.captions = req.captions;
+        }
+        if req.music.is_some() {
+            resolved.music = req.music.clone();
+        }
+        resolved.run_async = req.run_async;
+        Ok((resolved, Some(version)))
     }
-    let paths: Vec<&Path> = keep.iter().map(|f| f.path.as_path()).collect();
-    let (visuals, rest) = paths.split_at(plan.scenes.len());
-    let (audio, music) = rest.split_at(plan.audio.len());
 
-    let font = font_file(studio).await?;
-    let mut titles = Vec::new();
-    for (i, scene) in plan.scenes.iter().enumerate() {
-        titles.push(match &scene.text {
-            Some(text) => {
-                let path = work.path().join(format!("title-{i}.txt"));
-                tokio::fs::write(
-                    &path,
-                    crate::text::wrap_words(text, if plan.height > plan.width { 18 } else { 32 }),
+    /// Validates a request with a timeline against the session's assets.
+    pub async fn plan(&self, session: &SessionId, req: &ComposeRequest) -> Result<Plan> {
+        let assets = self.store().list_assets(session, None).await?;
+        req.plan(&assets, self.inner.settings.max_video_seconds)
+    }
+
+    /// Composes synchronously, or queues a job when the request says `async`.
+    pub async fn compose(
+        &self,
+        session: &SessionId,
+        req: &ComposeRequest,
+    ) -> Result<ComposeOutcome> {
+        let (req, version) = self.resolve(session, req).await?;
+        let plan = self.plan(session, &req).await?;
+        if req.run_async.unwrap_or(false) {
+            let job = self.inner.jobs.create(session, "compose").await?;
+            let view = job.view();
+            let (composer, session) = (self.clone(), session.clone());
+            tokio::spawn(async move { composer.run_job(session, plan, version, job).await });
+            Ok(ComposeOutcome::Queued(view))
+        } else {
+            let asset = self
+                .render(
+                    session,
+                    &plan,
+                    version,
+                    &|_, _| {},
+                    CancellationToken::new(),
                 )
                 .await?;
-                Some(path)
-            }
-            None => None,
-        });
-    }
-    let cues = if plan.captions {
-        captions::cues(plan)
-    } else {
-        Vec::new()
-    };
-    let srt_path = work.path().join("captions.srt");
-    if !cues.is_empty() {
-        tokio::fs::write(&srt_path, captions::srt(&cues)).await?;
-    }
-
-    let out = work.path().join("video.mp4");
-    let inputs = graph::Inputs {
-        visuals: visuals.to_vec(),
-        audio: audio.to_vec(),
-        music: music.first().copied(),
-        titles,
-        captions: (!cues.is_empty()).then_some(srt_path.as_path()),
-        font: &font,
-    };
-    let args = graph::ffmpeg_args(plan, &inputs, &out);
-    run_ffmpeg(&args, plan.total, progress, cancel).await?;
-
-    let info = media::probe(&out).await?;
-    let video = info
-        .video
-        .clone()
-        .ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
-    let subtitles = if cues.is_empty() {
-        None
-    } else {
-        let new = NewAsset {
-            kind: AssetKind::Subtitles,
-            ext: "srt".into(),
-            mime_type: "application/x-subrip".into(),
-            source: "compose".into(),
-            metadata: json!({ "cues": cues.len() }),
-        };
-        Some(store.put_asset_file(session, new, &srt_path).await?)
-    };
-    let new = NewAsset {
-        kind: AssetKind::Video,
-        ext: "mp4".into(),
-        mime_type: "video/mp4".into(),
-        source: "compose".into(),
-        metadata: json!({
-            "duration_seconds": info.duration_seconds,
-            "width": video.width,
-            "height": video.height,
-            "fps": video.fps,
-            "has_audio": info.audio.is_some(),
-            "scenes": plan.scenes.len(),
-            "timeline": plan.scenes.iter().map(|s| json!({
-                "asset_id": s.visual.name, "start": s.start, "duration": s.duration
-            })).collect::<Vec<_>>(),
-            "captions": subtitles.as_ref().map(|s| s.name.to_string()),
-            "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
-        }),
-    };
-    match store.put_asset_file(session, new, &out).await {
-        Ok(asset) => Ok(asset),
-        Err(e) => {
-            if let Some(s) = subtitles {
-                let _ = store.delete_asset(session, &s.name).await;
-            }
-            Err(e)
+            Ok(ComposeOutcome::Done(asset))
         }
     }
-}
 
-/// The bundled font as a file (ffmpeg's drawtext and libass read files).
-async fn font_file(studio: &Studio) -> Result<PathBuf> {
-    let dir = studio.config().data_dir.join("fonts");
-    let path = dir.join("DejaVuSans-Bold.ttf");
-    let fresh = tokio::fs::metadata(&path)
-        .await
-        .is_ok_and(|m| m.len() == FONT_BYTES.len() as u64);
-    if !fresh {
-        tokio::fs::create_dir_all(&dir).await?;
-        let tmp = dir.join(format!(".font-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, FONT_BYTES).await?;
-        tokio::fs::rename(&tmp, &path).await?;
+    async fn run_job(&self, session: SessionId, plan: Plan, version: Option<i64>, job: JobHandle) {
+        let cancel = job.cancel_token();
+        let outcome = async {
+            let _slot = self.slot(&cancel).await?;
+            job.running().await?;
+            let progress = |p: f64, step: &str| job.progress(p, Some(step));
+            self.render_in_slot(&session, &plan, version, &progress, cancel.clone())
+                .await
+        }
+        .await;
+        let recorded = match outcome {
+            Ok(asset) => job.succeed(json!(asset)).await,
+            Err(e) => job.fail(&e).await,
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record a compose job's outcome");
+        }
     }
-    Ok(path)
+
+    async fn slot(&self, cancel: &CancellationToken) -> Result<OwnedSemaphorePermit> {
+        tokio::select! {
+            slot = self.inner.slots.clone().acquire_owned() => slot.map_err(|_| Error::Internal("render slots closed".into())),
+            _ = cancel.cancelled() => Err(Error::Cancelled),
+        }
+    }
+
+    /// Renders a plan into a new `video` asset (and, with captions, a
+    /// `subtitles` asset). Waits for a render slot first. `version` is the
+    /// saved timeline version the plan came from, recorded in the metadata.
+    pub async fn render(
+        &self,
+        session: &SessionId,
+        plan: &Plan,
+        version: Option<i64>,
+        progress: Progress<'_>,
+        cancel: CancellationToken,
+    ) -> Result<Asset> {
+        let _slot = self.slot(&cancel).await?;
+        self.render_in_slot(session, plan, version, progress, cancel)
+            .await
+    }
+
+    fn hold(&self, session: &SessionId, keys: impl IntoIterator<Item = String>) -> InUse<'_> {
+        let keys: Vec<(String, String)> =
+            keys.into_iter().map(|k| (session.to_string(), k)).collect();
+        let mut map = self.inner.in_use.lock().expect("in-use lock");
+        for key in &keys {
+            *map.entry(key.clone()).or_default() += 1;
+        }
+        InUse {
+            composer: self,
+            keys,
+        }
+    }
+
+    async fn render_in_slot(
+        &self,
+        session: &SessionId,
+        plan: &Plan,
+        version: Option<i64>,
+        progress: Progress<'_>,
+        cancel: CancellationToken,
+    ) -> Result<Asset> {
+        let started = Instant::now();
+        let store = self.store();
+        let tmp = &self.inner.settings.tmp_dir;
+        tokio::fs::create_dir_all(tmp).await?;
+        let work = tempfile::Builder::new().prefix("render-").tempdir_in(tmp)?;
+        let font = self.font_file().await?;
+        let cues = if plan.captions {
+            captions::cues(plan)
+        } else {
+            Vec::new()
+        };
+        let segments = segments::segments(plan, &cues);
+        let audio_key = segments::audio_key(plan);
+        let _held = self.hold(
+            session,
+            segments
+                .iter()
+                .map(|s| s.key.clone())
+                .chain([audio_key.clone()]),
+        );
+
+        // What the cache already has (verified), and what is left to make.
+        let mut pieces: Vec<Option<LocalFile>> = Vec::with_capacity(segments.len());
+        for segment in &segments {
+            pieces.push(
+                store
+                    .cached_piece(session, &segment.key, work.path())
+                    .await?,
+            );
+        }
+        let cached_audio = store.cached_piece(session, &audio_key, work.path()).await?;
+        let missing: Vec<usize> = (0..segments.len())
+            .filter(|i| pieces[*i].is_none())
+            .collect();
+        let video_work: u64 = missing.iter().map(|i| segments[*i].frames).sum();
+        // The soundtrack counts as a tenth of the video's frames.
+        let audio_work = if cached_audio.is_none() {
+            (segments.iter().map(|s| s.frames).sum::<u64>() / 10).max(1)
+        } else {
+            0
+        };
+        let meter = Meter::new(progress, (video_work + audio_work) as f64);
+
+        let audio = async {
+            match cached_audio {
+                Some(file) => Ok(file),
+                None => {
+                    let file = self
+                        .render_audio(plan, work.path(), &meter, audio_work, cancel.clone())
+                        .await?;
+                    store
+                        .cache_piece(session, &audio_key, &file, work.path())
+                        .await
+                }
+            }
+        };
+        let video = async {
+            let mut made = Vec::new();
+            for &i in &missing {
+                let step = format!("rendering scene {} of {}", i + 1, segments.len());
+                let file = self
+                    .render_segment(
+                        plan,
+                        &segments[i],
+                        work.path(),
+                        &font,
+                        &meter,
+                        &step,
+                        cancel.clone(),
+                    )
+                    .await?;
+                made.push((
+                    i,
+                    store
+                        .cache_piece(session, &segments[i].key, &file, work.path())
+                        .await?,
+                ));
+            }
+            Ok::<_, Error>(made)
+        };
+        let (audio, made) = tokio::try_join!(audio, video)?;
+        for (i, file) in made {
+            pieces[i] = Some(file);
+        }
+
+        // Join without re-encoding.
+        progress(0.99, "joining scenes");
+        let list = work.path().join("segments.txt");
+        let text: String = pieces
+            .iter()
+            .flatten()
+            .map(|f| graph::concat_line(&f.path))
+            .collect();
+        tokio::fs::write(&list, text).await?;
+        let out = work.path().join("video.mp4");
+        run_ffmpeg(
+            &graph::join_args(plan, &list, &audio.path, &out),
+            &|_| {},
+            cancel.clone(),
+        )
+        .await?;
+
+        let info = media::probe(&out).await?;
+        let video = info
+            .video
+            .clone()
+            .ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
+        let subtitles = if cues.is_empty() {
+            None
+        } else {
+            let srt_path = work.path().join("captions.srt");
+            tokio::fs::write(&srt_path, captions::srt(&cues)).await?;
+            let new = NewAsset {
+                kind: AssetKind::Subtitles,
+                ext: "srt".into(),
+                mime_type: "application/x-subrip".into(),
+                source: "compose".into(),
+                metadata: json!({ "cues": cues.len() }),
+            };
+            Some(store.put_asset_file(session, new, &srt_path).await?)
+        };
+        let quality = format!("{:?}", plan.quality).to_lowercase();
+        let new = NewAsset {
+            kind: AssetKind::Video,
+            ext: "mp4".into(),
+            mime_type: "video/mp4".into(),
+            source: "compose".into(),
+            metadata: json!({
+                "duration_seconds": info.duration_seconds,
+                "width": video.width,
+                "height": video.height,
+                "fps": video.fps,
+                "has_audio": info.audio.is_some(),
+                "quality": quality,
+                "scenes": plan.scenes.len(),
+                "timeline": plan.scenes.iter().map(|s| json!({
+                    "asset_id": s.visual.name, "start": s.start, "duration": s.duration
+                })).collect::<Vec<_>>(),
+                "timeline_version": version,
+                "captions": subtitles.as_ref().map(|s| s.name.to_string()),
+                "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
+                "render": {
+                    "scenes": segments.len(),
+                    "scenes_rendered": missing.len(),
+                    "scenes_reused": segments.len() - missing.len(),
+                    "audio_reused": audio_work == 0,
+                    "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+                },
+            }),
+        };
+        let asset = match store.put_asset_file(session, new, &out).await {
+            Ok(asset) => asset,
+            Err(e) => {
+                if let Some(s) = subtitles {
+                    let _ = store.delete_asset(session, &s.name).await;
+                }
+                return Err(e);
+            }
+        };
+        self.evict().await;
+        Ok(asset)
+    }
+
+    /// Keeps the render cache under its cap, sparing what renders are reading.
+    async fn evict(&self) {
+        let in_use: HashSet<(String, String)> = self
+            .inner
+            .in_use
+            .lock()
+            .expect("in-use lock")
+            .keys()
+            .cloned()
+            .collect();
+        match self
+            .store()
+            .evict_render_cache(self.inner.settings.render_cache_bytes, &in_use)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(evicted = n, "render cache trimmed to its size cap"),
+            Err(e) => tracing::warn!(error = %e, "could not trim the render cache"),
+        }
+    }
+
+    /// Renders one segment into a file in `work`.
+    #[allow(clippy::too_many_arguments)]
+    async fn render_segment(
+        &self,
+        plan: &Plan,
+        segment: &Segment,
+        work: &Path,
+        font: &Path,
+        meter: &Meter<'_>,
+        step: &str,
+        cancel: CancellationToken,
+    ) -> Result<PathBuf> {
+        let store = self.store();
+        let i = segment.index;
+        let scene = &plan.scenes[segment.scene.scene];
+        let visual = store.local_copy(&scene.visual, work).await?;
+        let title = self.title_file(plan, segment.scene.scene, work).await?;
+        let blend = match &segment.blend_from {
+            Some((span, _)) => {
+                let prev = &plan.scenes[span.scene];
+                Some((
+                    store.local_copy(&prev.visual, work).await?,
+                    self.title_file(plan, span.scene, work).await?,
+                ))
+            }
+            None => None,
+        };
+        let srt = if segment.cues.is_empty() {
+            None
+        } else {
+            let path = work.join(format!("segment-{i}.srt"));
+            tokio::fs::write(&path, captions::srt(&segment.cues)).await?;
+            Some(path)
+        };
+        let out = work.join(format!("segment-{i}.mp4"));
+        let inputs = graph::SegmentInputs {
+            visual: &visual.path,
+            title: title.as_deref(),
+            blend: blend
+                .as_ref()
+                .map(|(file, title)| (file.path.as_path(), title.as_deref())),
+            captions: srt.as_deref(),
+            font,
+        };
+        let args = graph::segment_args(plan, segment, &inputs, &out);
+        let fps = f64::from(plan.fps);
+        let base = meter.done();
+        let on_time = |seconds: f64| {
+            meter.set(base + (seconds * fps).min(segment.frames as f64), step);
+        };
+        run_ffmpeg(&args, &on_time, cancel).await?;
+        meter.set(base + segment.frames as f64, step);
+        Ok(out)
+    }
+
+    /// Mixes the soundtrack into a file in `work`.
+    async fn render_audio(
+        &self,
+        plan: &Plan,
+        work: &Path,
+        meter: &Meter<'_>,
+        weight: u64,
+        cancel: CancellationToken,
+    ) -> Result<PathBuf> {
+        let store = self.store();
+        let mut keep: Vec<LocalFile> = Vec::new();
+        for part in &plan.audio {
+            keep.push(store.local_copy(&part.asset, work).await?);
+        }
+        let mut clips: Vec<Option<LocalFile>> = Vec::new();
+        for scene in &plan.scenes {
+            clips.push(
+                if scene.is_video && scene.visual.metadata["has_audio"] == true {
+                    Some(store.local_copy(&scene.visual, work).await?)
+                } else {
+                    None
+                },
+            );
+        }
+        let music = match &plan.music {
+            Some(m) => Some(store.local_copy(&m.asset, work).await?),
+            None => None,
+        };
+        let inputs = graph::AudioInputs {
+            audio: keep.iter().map(|f| f.path.as_path()).collect(),
+            clips: clips
+                .iter()
+                .map(|c| c.as_ref().map(|f| f.path.as_path()))
+                .collect(),
+            music: music.as_ref().map(|f| f.path.as_path()),
+        };
+        let out = work.join("soundtrack.m4a");
+        let args = graph::audio_args(plan, &inputs, &out);
+        let w = weight as f64;
+        let on_time = |seconds: f64| {
+            meter.add_audio((seconds / plan.total.max(0.001)).min(1.0) * w);
+        };
+        run_ffmpeg(&args, &on_time, cancel).await?;
+        meter.add_audio(w);
+        Ok(out)
+    }
+
+    /// A file holding scene `index`'s title, wrapped for the frame, if it has one.
+    async fn title_file(&self, plan: &Plan, index: usize, work: &Path) -> Result<Option<PathBuf>> {
+        let Some(text) = &plan.scenes[index].text else {
+            return Ok(None);
+        };
+        let path = work.join(format!("title-{index}.txt"));
+        let width = if plan.height > plan.width { 18 } else { 32 };
+        tokio::fs::write(&path, crate::text::wrap_words(text, width)).await?;
+        Ok(Some(path))
+    }
+
+    /// The bundled font as a file (ffmpeg's drawtext and libass read files).
+    async fn font_file(&self) -> Result<PathBuf> {
+        let dir = &self.inner.settings.font_dir;
+        let path = dir.join("DejaVuSans-Bold.ttf");
+        let fresh = tokio::fs::metadata(&path)
+            .await
+            .is_ok_and(|m| m.len() == FONT_BYTES.len() as u64);
+        if !fresh {
+            tokio::fs::create_dir_all(dir).await?;
+            let tmp = dir.join(format!(".font-{}", uuid::Uuid::new_v4().simple()));
+            tokio::fs::write(&tmp, FONT_BYTES).await?;
+            tokio::fs::rename(&tmp, &path).await?;
+        }
+        Ok(path)
+    }
 }
 
-/// Runs ffmpeg, reporting progress (0–1) from its `-progress` output, until
-/// it ends, is cancelled, or stalls.
+/// Progress over a render's pieces: video frames rendered plus the
+/// soundtrack's share, as a fraction of the work left to do. Never reports
+/// 1.0: that is for the finished file.
+struct Meter<'a> {
+    progress: Progress<'a>,
+    total: f64,
+    /// (video frames done, audio work done, current step)
+    state: Mutex<(f64, f64, String)>,
+}
+
+impl<'a> Meter<'a> {
+    fn new(progress: Progress<'a>, total: f64) -> Self {
+        Self {
+            progress,
+            total: total.max(1.0),
+            state: Mutex::new((0.0, 0.0, "starting".into())),
+        }
+    }
+
+    fn done(&self) -> f64 {
+        self.state.lock().expect("meter lock").0
+    }
+
+    fn set(&self, video: f64, step: &str) {
+        let mut s = self.state.lock().expect("meter lock");
+        s.0 = video;
+        s.2 = step.to_owned();
+        self.report(&s);
+    }
+
+    fn add_audio(&self, audio: f64) {
+        let mut s = self.state.lock().expect("meter lock");
+        s.1 = audio;
+        if s.0 == 0.0 {
+            s.2 = "mixing audio".into();
+        }
+        self.report(&s);
+    }
+
+    fn report(&self, s: &(f64, f64, String)) {
+        (self.progress)(((s.0 + s.1) / self.total * 0.98).min(0.98), &s.2);
+    }
+}
+
+/// Runs ffmpeg, reporting how many seconds of output it has written (from
+/// its `-progress` output), until it ends, is cancelled, or stalls.
 async fn run_ffmpeg(
     args: &[std::ffi::OsString],
-    total: f64,
-    progress: &(dyn Fn(f64) + Sync),
+    on_time: &(dyn Fn(f64) + Sync),
     cancel: CancellationToken,
 ) -> Result<()> {
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
     tracing::debug!(?args, "running ffmpeg");
     let mut child = Command::new("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
@@ -267,8 +650,8 @@ async fn run_ffmpeg(
                 }
                 Ok(Ok(Some(line))) => {
                     let time = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok());
-                    if let Some(us) = time.filter(|_| total > 0.0) {
-                        progress((us / 1e6 / total).clamp(0.0, 0.99));
+                    if let Some(us) = time.filter(|us| *us >= 0.0) {
+                        on_time(us / 1e6);
                     }
                 }
                 Ok(_) => break,
@@ -283,6 +666,5 @@ async fn run_ffmpeg(
             media::tail(&stderr, 6)
         )));
     }
-    progress(1.0);
     Ok(())
 }

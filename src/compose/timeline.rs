@@ -22,11 +22,12 @@ use crate::tools::image::ASPECT_RATIOS;
 
 pub const DEFAULT_SCENE_SECONDS: f64 = 3.0;
 
-/// `POST /compose` body. Only `timeline` is required.
+/// `POST /compose` body. Without `timeline`, the session's saved timeline
+/// is composed, with its options (each overridable here).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct ComposeRequest {
-    /// The items, in order.
-    pub timeline: Vec<TimelineItem>,
+    /// The items, in order. Absent: the session's saved timeline.
+    pub timeline: Option<Vec<TimelineItem>>,
     pub output: Option<OutputOptions>,
     /// `cover` (default: fill the frame, cropping) or `contain` (the whole
     /// picture over a blurred copy of itself).
@@ -45,16 +46,22 @@ pub struct TimelineItem {
     #[schema(example = "image_1.png")]
     pub asset_id: String,
     /// Seconds. For a visual: the scene's length; for audio: how much of it plays.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// Seconds to skip at the start (audio and video).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trim_start: Option<f64>,
     /// Audio gain, 0–4 (1 = unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<f64>,
     /// `none`, `zoom_in`, `zoom_out`, `pan_left`, `pan_right` (images).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub effect: Option<String>,
     /// The transition into this scene.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transition: Option<Transition>,
     /// A title shown over this scene.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
 
@@ -64,27 +71,83 @@ pub struct Transition {
     #[serde(rename = "type")]
     pub kind: String,
     /// Seconds, default 0.5.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct OutputOptions {
     /// `16:9` (default, 1920×1080), `9:16`, `1:1`, `4:5`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     /// Frames per second, default 30.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<u32>,
-    /// `draft`, `standard` (default) or `high`.
+    /// `draft` (a quick preview at a quarter of the pixels with a fast
+    /// preset), `standard` (default) or `high`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quality: Option<String>,
+}
+
+/// The session's saved timeline: what `PUT .../timeline` takes and `GET`
+/// answers. The same fields as the body of `POST /compose`, plus a version.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct SavedTimeline {
+    /// The version (0: nothing saved yet). In a `PUT`, optional: when
+    /// given, the save happens only if this is still the current version,
+    /// else 409 `version_conflict` and nothing is saved.
+    pub version: Option<i64>,
+    /// When this version was saved (in answers; null for version 0).
+    #[serde(default, skip_deserializing)]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The items, in order.
+    #[serde(default)]
+    pub timeline: Vec<TimelineItem>,
+    pub output: Option<OutputOptions>,
+    pub fit: Option<String>,
+    pub captions: Option<bool>,
+    pub music: Option<MusicOptions>,
+}
+
+impl SavedTimeline {
+    /// The compose request this timeline describes.
+    pub fn to_request(&self) -> ComposeRequest {
+        ComposeRequest {
+            timeline: Some(self.timeline.clone()),
+            output: self.output.clone(),
+            fit: self.fit.clone(),
+            captions: self.captions,
+            music: self.music.clone(),
+            run_async: None,
+        }
+    }
+
+    /// The timeline of a compose request (its `async` flag dropped).
+    pub fn from_request(req: &ComposeRequest) -> Self {
+        Self {
+            version: None,
+            updated_at: None,
+            timeline: req.timeline.clone().unwrap_or_default(),
+            output: req.output.clone(),
+            fit: req.fit.clone(),
+            captions: req.captions,
+            music: req.music.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct MusicOptions {
     pub asset_id: String,
     /// Gain, default 0.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<f64>,
     /// Lower the music under narration (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ducking: Option<bool>,
 }
 
@@ -208,29 +271,21 @@ impl ComposeRequest {
     /// video's length.
     pub fn plan(&self, assets: &[Asset], max_seconds: f64) -> Result<Plan> {
         let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
-        if self.timeline.is_empty() {
+        let items = self.timeline.as_deref().unwrap_or_default();
+        if items.is_empty() {
             return Err(Error::invalid(
                 "timeline",
                 "the timeline is empty; add at least one image or video",
             ));
         }
-        if self.timeline.len() > 500 {
+        if items.len() > 500 {
             return Err(Error::invalid(
                 "timeline",
                 "the timeline has more than 500 items",
             ));
         }
         let (width, height, fps, quality) = self.output_options()?;
-        let fit = match self.fit.as_deref().unwrap_or("cover") {
-            "cover" => Fit::Cover,
-            "contain" => Fit::Contain,
-            other => {
-                return Err(Error::invalid(
-                    "fit",
-                    format!("{other:?} is not cover or contain"),
-                ));
-            }
-        };
+        let fit = self.fit()?;
 
         // First pass: resolve assets, check kinds and values, group into scenes.
         struct Pending {
@@ -240,7 +295,7 @@ impl ComposeRequest {
         }
         let mut lead: Vec<(Asset, f64, Option<f64>, f64)> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
-        for (i, item) in self.timeline.iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             let asset = *by_name.get(item.asset_id.as_str()).ok_or_else(|| {
                 invalid(
                     i,
@@ -472,7 +527,45 @@ impl ComposeRequest {
             ));
         }
 
-        let music = match &self.music {
+        let music = self.music(&by_name)?;
+
+        Ok(Plan {
+            width,
+            height,
+            fps,
+            quality,
+            fit,
+            captions: self.captions.unwrap_or(false),
+            scenes,
+            audio,
+            music,
+            total,
+        })
+    }
+
+    /// Checks the options alone (output, fit, music): what an empty saved
+    /// timeline can be checked for.
+    pub fn check_options(&self, assets: &[Asset]) -> Result<()> {
+        let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
+        self.output_options()?;
+        self.fit()?;
+        self.music(&by_name)?;
+        Ok(())
+    }
+
+    fn fit(&self) -> Result<Fit> {
+        match self.fit.as_deref().unwrap_or("cover") {
+            "cover" => Ok(Fit::Cover),
+            "contain" => Ok(Fit::Contain),
+            other => Err(Error::invalid(
+                "fit",
+                format!("{other:?} is not cover or contain"),
+            )),
+        }
+    }
+
+    fn music(&self, by_name: &HashMap<&str, &Asset>) -> Result<Option<Music>> {
+        Ok(match &self.music {
             None => None,
             Some(m) => {
                 let asset = *by_name.get(m.asset_id.as_str()).ok_or_else(|| {
@@ -506,19 +599,6 @@ impl ComposeRequest {
                     ducking: m.ducking.unwrap_or(true),
                 })
             }
-        };
-
-        Ok(Plan {
-            width,
-            height,
-            fps,
-            quality,
-            fit,
-            captions: self.captions.unwrap_or(false),
-            scenes,
-            audio,
-            music,
-            total,
         })
     }
 
@@ -570,6 +650,11 @@ impl ComposeRequest {
                     format!("{other:?} is not draft, standard or high"),
                 ));
             }
+        };
+        // A draft has a quarter of the pixels (half each side, kept even).
+        let (width, height) = match quality {
+            Quality::Draft => ((width / 4 * 2).max(32), (height / 4 * 2).max(32)),
+            _ => (width, height),
         };
         Ok((width, height, fps, quality))
     }

@@ -78,6 +78,11 @@ impl Blobs {
         format!("sessions/{session}/{}.{ext}", uuid::Uuid::new_v4().simple())
     }
 
+    /// A fresh key for a cached render piece of a session: `cache/<id>/<random>.<ext>`.
+    pub fn new_cache_key(session: &SessionId, ext: &str) -> String {
+        format!("cache/{session}/{}.{ext}", uuid::Uuid::new_v4().simple())
+    }
+
     fn path(&self, key: &str) -> Path {
         key.split('/')
             .fold(self.prefix.clone(), |path, part| path.join(part))

@@ -7,6 +7,8 @@
 //! removed again if the row cannot be written.
 
 mod blobs;
+mod render_cache;
+mod timelines;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -20,6 +22,8 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
+pub use render_cache::file_sha256;
+pub use timelines::{KEPT_VERSIONS, SavedDocument, VersionInfo};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -218,18 +222,22 @@ impl Store {
         Ok((sessions, total))
     }
 
-    /// Removes a session, its assets' rows and then their bytes.
+    /// Removes a session, its assets' rows, saved timelines and cached
+    /// render pieces, and then their bytes.
     pub async fn delete_session(&self, id: &SessionId) -> Result<()> {
         self.session(id).await?;
-        let keys: Vec<String> =
+        let mut keys: Vec<String> =
             sqlx::query_scalar("SELECT storage_key FROM assets WHERE session_id = $1")
                 .bind(id.as_str())
                 .fetch_all(&self.db)
                 .await?;
+        keys.extend(self.render_cache_keys(id).await?);
         let mut tx = self.db.begin().await?;
         for statement in [
             "DELETE FROM assets WHERE session_id = $1",
             "DELETE FROM name_counters WHERE session_id = $1",
+            "DELETE FROM timelines WHERE session_id = $1",
+            "DELETE FROM render_cache WHERE session_id = $1",
         ] {
             sqlx::query(statement)
                 .bind(id.as_str())
@@ -421,12 +429,17 @@ impl Store {
     /// A path ffmpeg can read: the stored file itself on local storage, else a
     /// downloaded copy in `tmp_dir` (removed when the returned guard drops).
     pub async fn local_copy(&self, asset: &Asset, tmp_dir: &FsPath) -> Result<LocalFile> {
-        if let Some(path) = self.blobs.local_path(&asset.storage_key) {
+        let ext = asset.name.as_str().rsplit('.').next().unwrap_or("bin");
+        self.local_copy_of_key(&asset.storage_key, ext, tmp_dir)
+            .await
+    }
+
+    async fn local_copy_of_key(&self, key: &str, ext: &str, tmp_dir: &FsPath) -> Result<LocalFile> {
+        if let Some(path) = self.blobs.local_path(key) {
             return Ok(LocalFile { path, _temp: None });
         }
         tokio::fs::create_dir_all(tmp_dir).await?;
-        let bytes = self.read_asset(asset).await?;
-        let ext = asset.name.as_str().rsplit('.').next().unwrap_or("bin");
+        let bytes = self.blobs.read(key).await?;
         let temp = tempfile::Builder::new()
             .suffix(&format!(".{ext}"))
             .tempfile_in(tmp_dir)?;
@@ -450,18 +463,18 @@ pub fn content_url(session: &SessionId, name: &AssetName) -> String {
     format!("/api/v1/sessions/{session}/assets/{name}/content")
 }
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     // Microsecond precision: what is stored is exactly what is returned.
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
 /// Fixed-width RFC 3339, so text order is time order in every database.
-fn timestamp(t: &DateTime<Utc>) -> String {
+pub(crate) fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| Error::Internal(format!("bad timestamp {s:?} in the database: {e}")))

@@ -88,6 +88,23 @@ impl TestServer {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .client
+            .put(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> u16 {
+        let resp = self.client.delete(self.url(path)).send().await.unwrap();
+        resp.status().as_u16()
+    }
+
     pub async fn upload(&self, session: &str, file_name: &str, bytes: Vec<u8>) -> (u16, Value) {
         let form = Form::new().part("file", Part::bytes(bytes).file_name(file_name.to_owned()));
         self.upload_form(session, form).await

@@ -1,0 +1,89 @@
+//! `/api/v1/sessions/{id}/timeline`: the session's saved, versioned timeline.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+use crate::compose::SavedTimeline;
+use crate::ids::SessionId;
+use crate::store::VersionInfo;
+use crate::studio::Studio;
+
+#[derive(Deserialize, IntoParams)]
+pub struct VersionQuery {
+    /// A saved version (default: the newest).
+    #[param(minimum = 0)]
+    version: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Versions {
+    /// The current version (0: nothing saved).
+    current: i64,
+    /// Newest first.
+    versions: Vec<VersionInfo>,
+}
+
+/// The session's saved timeline (or one of its versions).
+///
+/// A session with nothing saved answers version 0 and an empty timeline.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/timeline", tag = "compose",
+    params(("session_id" = String, Path), VersionQuery),
+    responses((status = 200, body = SavedTimeline), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Unknown session or version"), (status = 422, body = ErrorBody)))]
+pub async fn get(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
+) -> Result<Json<SavedTimeline>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok(Json(
+        studio
+            .composer()
+            .saved_timeline(&session, query.version)
+            .await?,
+    ))
+}
+
+/// Save the session's timeline as a new version.
+///
+/// Validated exactly as `POST /compose` validates (an empty timeline may be
+/// saved). With `"version": K` the save is conditional: when K is not the
+/// current version, 409 `version_conflict` and nothing is saved. Undo is
+/// saving an older version again.
+#[utoipa::path(put, path = "/api/v1/sessions/{session_id}/timeline", tag = "compose",
+    params(("session_id" = String, Path)),
+    request_body = SavedTimeline,
+    responses((status = 200, body = SavedTimeline, description = "The saved version"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`version_conflict`: another edit was saved first"),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "Invalid timeline: the field names the item's index")))]
+pub async fn put(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+    ApiJson(update): ApiJson<SavedTimeline>,
+) -> Result<Json<SavedTimeline>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok(Json(
+        studio.composer().save_timeline(&session, &update).await?,
+    ))
+}
+
+/// The saved versions of the session's timeline, newest first.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/timeline/versions", tag = "compose",
+    params(("session_id" = String, Path)),
+    responses((status = 200, body = Versions), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn versions(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+) -> Result<Json<Versions>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    let versions = studio.composer().timeline_versions(&session).await?;
+    Ok(Json(Versions {
+        current: versions.first().map_or(0, |v| v.version),
+        versions,
+    }))
+}

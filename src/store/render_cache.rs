@@ -1,0 +1,194 @@
+//! The render cache: finished pieces of earlier renders (scene segments,
+//! soundtracks) kept as objects and indexed by a key that hashes everything
+//! that decided their bytes. Each entry records its size and the SHA-256 of
+//! its bytes, so a missing, truncated or damaged object is detected before
+//! it is used, dropped, and made again. Entries belong to a session (they go
+//! with it) and the least recently used are evicted beyond a size cap.
+
+use std::collections::HashSet;
+use std::path::Path as FsPath;
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Blobs, LocalFile, Store, now, timestamp};
+use crate::error::Result;
+use crate::ids::SessionId;
+
+/// The SHA-256 of a file, as hex.
+pub async fn file_sha256(path: &FsPath) -> Result<String> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || -> Result<String> {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher)?;
+        Ok(hex::encode(hasher.finalize()))
+    })
+    .await
+    .map_err(|e| crate::error::Error::Internal(format!("hashing failed: {e}")))?
+}
+
+impl Store {
+    /// A readable local copy of a cached piece, verified against its recorded
+    /// size and hash; `None` (and the entry dropped) when it is missing or
+    /// damaged. Marks the entry as used.
+    pub async fn cached_piece(
+        &self,
+        session: &SessionId,
+        cache_key: &str,
+        tmp_dir: &FsPath,
+    ) -> Result<Option<LocalFile>> {
+        let row = sqlx::query(
+            "SELECT storage_key, size_bytes, sha256 FROM render_cache WHERE session_id = $1 AND cache_key = $2",
+        )
+        .bind(session.as_str())
+        .bind(cache_key)
+        .fetch_optional(self.db())
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let storage_key: String = row.try_get("storage_key")?;
+        let size: i64 = row.try_get("size_bytes")?;
+        let sha: String = row.try_get("sha256")?;
+        let local = match self.local_copy_of_key(&storage_key, "mp4", tmp_dir).await {
+            Ok(local) => Some(local),
+            Err(e) => {
+                tracing::warn!(%cache_key, error = %e, "a cached render piece is unreadable");
+                None
+            }
+        };
+        let intact = match &local {
+            Some(local) => {
+                let len = tokio::fs::metadata(&local.path).await.map(|m| m.len()).ok();
+                len == Some(size as u64) && file_sha256(&local.path).await.ok() == Some(sha)
+            }
+            None => false,
+        };
+        if !intact {
+            tracing::warn!(%cache_key, "a cached render piece is missing or damaged; it will be made again");
+            self.drop_piece(session, cache_key, &storage_key).await?;
+            return Ok(None);
+        }
+        sqlx::query(
+            "UPDATE render_cache SET last_used = $1 WHERE session_id = $2 AND cache_key = $3",
+        )
+        .bind(timestamp(&now()))
+        .bind(session.as_str())
+        .bind(cache_key)
+        .execute(self.db())
+        .await?;
+        Ok(local)
+    }
+
+    /// Keeps a finished local file as a cached piece (moved into storage when
+    /// storage is local) and returns a readable path to it.
+    pub async fn cache_piece(
+        &self,
+        session: &SessionId,
+        cache_key: &str,
+        file: &FsPath,
+        tmp_dir: &FsPath,
+    ) -> Result<LocalFile> {
+        let size = tokio::fs::metadata(file).await?.len() as i64;
+        let sha = file_sha256(file).await?;
+        let storage_key = Blobs::new_cache_key(session, "mp4");
+        self.blobs().put_file(&storage_key, file).await?;
+        let t = timestamp(&now());
+        // A concurrent render of the same piece may have won: either copy is good.
+        let old: Option<String> = sqlx::query_scalar(
+            "SELECT storage_key FROM render_cache WHERE session_id = $1 AND cache_key = $2",
+        )
+        .bind(session.as_str())
+        .bind(cache_key)
+        .fetch_optional(self.db())
+        .await?;
+        sqlx::query(
+            "INSERT INTO render_cache (session_id, cache_key, storage_key, size_bytes, sha256, created_at, last_used) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (session_id, cache_key) DO UPDATE SET \
+             storage_key = excluded.storage_key, size_bytes = excluded.size_bytes, sha256 = excluded.sha256, last_used = excluded.last_used",
+        )
+        .bind(session.as_str())
+        .bind(cache_key)
+        .bind(&storage_key)
+        .bind(size)
+        .bind(&sha)
+        .bind(&t)
+        .execute(self.db())
+        .await?;
+        if let Some(old) = old.filter(|o| *o != storage_key) {
+            let _ = self.blobs().delete(&old).await;
+        }
+        self.local_copy_of_key(&storage_key, "mp4", tmp_dir).await
+    }
+
+    async fn drop_piece(
+        &self,
+        session: &SessionId,
+        cache_key: &str,
+        storage_key: &str,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM render_cache WHERE session_id = $1 AND cache_key = $2")
+            .bind(session.as_str())
+            .bind(cache_key)
+            .execute(self.db())
+            .await?;
+        self.blobs().delete(storage_key).await
+    }
+
+    /// Total bytes the render cache holds.
+    pub async fn render_cache_bytes(&self) -> Result<i64> {
+        let total: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(size_bytes) AS BIGINT) FROM render_cache")
+                .fetch_one(self.db())
+                .await?;
+        Ok(total.unwrap_or(0))
+    }
+
+    /// Evicts the least recently used pieces until the cache holds at most
+    /// `cap` bytes, sparing the `(session, cache_key)` pairs in `in_use`
+    /// (renders are reading them). Returns how many were evicted.
+    pub async fn evict_render_cache(
+        &self,
+        cap: u64,
+        in_use: &HashSet<(String, String)>,
+    ) -> Result<usize> {
+        let mut total = self.render_cache_bytes().await?;
+        if total <= cap as i64 {
+            return Ok(0);
+        }
+        let rows = sqlx::query(
+            "SELECT session_id, cache_key, storage_key, size_bytes FROM render_cache ORDER BY last_used, cache_key",
+        )
+        .fetch_all(self.db())
+        .await?;
+        let mut evicted = 0;
+        for row in rows {
+            if total <= cap as i64 {
+                break;
+            }
+            let session: String = row.try_get("session_id")?;
+            let cache_key: String = row.try_get("cache_key")?;
+            if in_use.contains(&(session.clone(), cache_key.clone())) {
+                continue;
+            }
+            let session = SessionId::parse(&session)?;
+            let storage_key: String = row.try_get("storage_key")?;
+            let size: i64 = row.try_get("size_bytes")?;
+            self.drop_piece(&session, &cache_key, &storage_key).await?;
+            total -= size;
+            evicted += 1;
+        }
+        Ok(evicted)
+    }
+
+    /// The storage keys of a session's cached pieces (deleted with it).
+    pub(super) async fn render_cache_keys(&self, session: &SessionId) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT storage_key FROM render_cache WHERE session_id = $1")
+                .bind(session.as_str())
+                .fetch_all(self.db())
+                .await?,
+        )
+    }
+}

@@ -130,19 +130,21 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
             (0, Some((_, d))) => Some(frame_at(d, fps).clamp(1, frames)),
             _ => None,
         };
-        let (t0, t1) = (
-            start as f64 / f64::from(fps),
-            (start + frames) as f64 / f64::from(fps),
-        );
+        // A cue shows on the frames whose time lies in [start, end): keep
+        // exactly those of this segment, at frame-exact times.
         let seg_cues: Vec<Cue> = cues
             .iter()
-            .filter(|c| c.end > t0 && c.start < t1)
-            .map(|c| Cue {
-                start: round_ms(c.start.max(t0) - t0),
-                end: round_ms(c.end.min(t1) - t0),
-                text: c.text.clone(),
+            .filter_map(|c| {
+                let first = first_frame_at_or_after(c.start, fps).max(start);
+                let last = first_frame_at_or_after(c.end, fps).min(start + frames);
+                // Edges half a frame early: robust to SRT's millisecond rounding.
+                let at = |frame: u64| ((frame - start) as f64 - 0.5).max(0.0) / f64::from(fps);
+                (last > first).then(|| Cue {
+                    start: at(first),
+                    end: at(last),
+                    text: c.text.clone(),
+                })
             })
-            .filter(|c| c.end > c.start)
             .collect();
         let description = json!({
             "renderer": RENDERER_VERSION,
@@ -173,8 +175,9 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
     out
 }
 
-fn round_ms(t: f64) -> f64 {
-    (t * 1000.0).round() / 1000.0
+/// The first frame shown at or after `t` seconds.
+fn first_frame_at_or_after(t: f64, fps: u32) -> u64 {
+    (t * f64::from(fps) - 1e-6).ceil().max(0.0) as u64
 }
 
 /// The hash of everything that decides the soundtrack's samples.
@@ -215,4 +218,112 @@ pub fn audio_key(plan: &Plan) -> String {
         "total": plan.total,
         "encoder": ["aac", "192k", 48000, "loudnorm=I=-14:TP=-1.5:LRA=11"],
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::timeline::ComposeRequest;
+    use crate::ids::{AssetKind, AssetName, SessionId};
+    use crate::store::Asset;
+
+    fn image(n: u32) -> Asset {
+        let session = SessionId::parse("s").unwrap();
+        let name = AssetName::parse(&format!("image_{n}.png")).unwrap();
+        Asset {
+            asset_id: name.clone(),
+            session_id: session,
+            kind: AssetKind::Image,
+            name,
+            url: String::new(),
+            mime_type: "image/png".into(),
+            size_bytes: 10,
+            created_at: chrono::Utc::now(),
+            source: "upload".into(),
+            metadata: json!({"width": 64, "height": 36}),
+            storage_key: format!("sessions/s/{n}.png"),
+        }
+    }
+
+    fn plan(body: Value) -> Plan {
+        let req: ComposeRequest = serde_json::from_value(body).unwrap();
+        req.plan(&(1..=4).map(image).collect::<Vec<_>>(), 600.0)
+            .unwrap()
+    }
+
+    fn three(second: &str, fade: Option<f64>) -> Value {
+        let mut items = vec![
+            json!({"asset_id": "image_1.png", "duration": 1.27}),
+            json!({"asset_id": second, "duration": 2.0}),
+            json!({"asset_id": "image_3.png", "duration": 1.5}),
+        ];
+        if let Some(d) = fade {
+            items[2]["transition"] = json!({"type": "crossfade", "duration": d});
+        }
+        json!({"timeline": items, "output": {"width": 320, "height": 180, "fps": 30}})
+    }
+
+    #[test]
+    fn segments_tile_the_video_frame_exactly() {
+        let p = plan(three("image_2.png", Some(0.5)));
+        let segs = segments(&p, &[]);
+        assert_eq!(segs.len(), 3);
+        let mut next = 0;
+        for s in &segs {
+            assert_eq!(s.start_frame, next);
+            next += s.frames;
+        }
+        assert_eq!(next, (p.total * 30.0).round() as u64);
+        // The crossfade belongs to the third segment and draws the second
+        // scene's last 15 frames.
+        let (span, name) = segs[2].blend_from.unwrap();
+        assert_eq!((span.scene, span.count, name), (1, 15, "fade"));
+        assert_eq!(span.first + span.count, span.frames);
+        assert!(segs[1].blend_from.is_none());
+    }
+
+    #[test]
+    fn a_change_reaches_only_its_segment_and_the_transition_out_of_it() {
+        let keys = |body| -> Vec<String> {
+            segments(&plan(body), &[])
+                .into_iter()
+                .map(|s| s.key)
+                .collect()
+        };
+        let a = keys(three("image_2.png", Some(0.5)));
+        let b = keys(three("image_4.png", Some(0.5)));
+        assert_eq!(
+            (a[0] == b[0], a[1] == b[1], a[2] == b[2]),
+            (true, false, false)
+        );
+        let c = keys(three("image_2.png", None));
+        let d = keys(three("image_4.png", None));
+        assert_eq!(
+            (c[0] == d[0], c[1] == d[1], c[2] == d[2]),
+            (true, false, true)
+        );
+        assert_eq!(a, keys(three("image_2.png", Some(0.5))), "keys are stable");
+    }
+
+    #[test]
+    fn cues_go_to_the_segments_whose_frames_show_them() {
+        let p = plan(three("image_2.png", None));
+        let cue = |start: f64, end: f64| Cue {
+            start,
+            end,
+            text: "hi".into(),
+        };
+        // Scene 2 starts at frame 38 (1.27 s × 30 = 38.1).
+        let segs = segments(&p, &[cue(1.27, 2.0), cue(3.0, 4.0)]);
+        assert!(segs[0].cues.is_empty(), "no frame of scene 1 shows the cue");
+        assert_eq!(segs[1].cues.len(), 2, "the second cue runs on into scene 3");
+        assert_eq!(segs[2].cues.len(), 1);
+        // Frame-exact edges, half a frame early: frame 38 (1.2667 s) is
+        // before the cue, frames 39 to 59 show it.
+        let c = &segs[1].cues[0];
+        assert!(
+            (c.start - 0.5 / 30.0).abs() < 1e-9 && (c.end - 21.5 / 30.0).abs() < 1e-9,
+            "{c:?}"
+        );
+    }
 }

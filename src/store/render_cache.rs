@@ -51,7 +51,8 @@ impl Store {
         let storage_key: String = row.try_get("storage_key")?;
         let size: i64 = row.try_get("size_bytes")?;
         let sha: String = row.try_get("sha256")?;
-        let local = match self.local_copy_of_key(&storage_key, "mp4", tmp_dir).await {
+        let ext = storage_key.rsplit('.').next().unwrap_or("bin");
+        let local = match self.local_copy_of_key(&storage_key, ext, tmp_dir).await {
             Ok(local) => Some(local),
             Err(e) => {
                 tracing::warn!(%cache_key, error = %e, "a cached render piece is unreadable");
@@ -92,7 +93,12 @@ impl Store {
     ) -> Result<LocalFile> {
         let size = tokio::fs::metadata(file).await?.len() as i64;
         let sha = file_sha256(file).await?;
-        let storage_key = Blobs::new_cache_key(session, "mp4");
+        let ext = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .filter(|e| e.chars().all(|c| c.is_ascii_alphanumeric()))
+            .unwrap_or("bin");
+        let storage_key = Blobs::new_cache_key(session, ext);
         self.blobs().put_file(&storage_key, file).await?;
         let t = timestamp(&now());
         // A concurrent render of the same piece may have won: either copy is good.
@@ -119,7 +125,7 @@ impl Store {
         if let Some(old) = old.filter(|o| *o != storage_key) {
             let _ = self.blobs().delete(&old).await;
         }
-        self.local_copy_of_key(&storage_key, "mp4", tmp_dir).await
+        self.local_copy_of_key(&storage_key, ext, tmp_dir).await
     }
 
     async fn drop_piece(

@@ -3,9 +3,12 @@
 narration and captions, rendered (a) by Content Studio, (b) by MoviePy 2 with
 the same inputs, and (c) as a lower bound by one minimal hand-written ffmpeg
 command (concat demuxer) encoding the same images for the same durations with
-the same encoder settings (libx264 preset medium, CRF 21, AAC). Reports wall
-time and peak memory (largest resident set of the process tree) of each, and
-ratios against (c) measured in the same run.
+the same encoder settings (libx264 preset medium, CRF 21, AAC). Then the
+editing loop: (d) compose again with nothing changed, (e) after changing one
+scene's image, (f) a draft of the whole video. Reports wall time and peak
+memory of each (the largest sum of resident memory over the whole process
+tree, sampled every 20 ms, so that processes running side by side count
+together), and ratios against (c) and (a) measured in the same run.
 
 Run from the repository root: python3 bench/compose_bench.py
 (`bash bench/run.sh` builds the release binary and the MoviePy venv first.)
@@ -46,15 +49,48 @@ NARRATION = [
 ]
 
 
+def tree_rss_mb(root):
+    """Resident memory (MB) of `root` and all its descendants, from /proc."""
+    children, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/statm") as f:
+                rss[int(entry)] = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 1e6
+
+
 def run(cmd, **kw):
-    """Runs cmd; returns (seconds, peak RSS in MB of the process tree's largest process)."""
+    """Runs cmd; returns (seconds, peak MB of the whole process tree)."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, **kw)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_mb(proc.pid))
+        time.sleep(0.02)
     elapsed = time.monotonic() - start
-    if status != 0:
+    if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(map(str, cmd))}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, peak
+
+
+def compose(timeline):
+    """Composes a timeline file with the CLI; (seconds, MB, the video's render metadata)."""
+    seconds, mb = run([STUDIO, "--data-dir", DATA, "compose", "--session", SESSION, "--timeline", timeline],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    videos = [a for a in json.loads(studio("assets", SESSION, "--type", "video"))]
+    return seconds, mb, videos[-1]["metadata"]["render"]
 
 
 def studio(*args):
@@ -75,13 +111,25 @@ def main():
     for i in range(12):
         timeline += [{"asset_id": f"image_{i + 1}.png"}, {"asset_id": f"audio_{i + 1}.mp3"}]
     (OUT / "timeline.json").write_text(json.dumps({"timeline": timeline, "captions": True}))
+    swapped = [dict(item) for item in timeline]
+    swapped[10]["asset_id"] = "image_13.png"  # scene 6 gets another picture
+    studio("image", "--session", SESSION, "A red hot air balloon over green hills")
+    (OUT / "timeline_changed.json").write_text(json.dumps({"timeline": swapped, "captions": True}))
+    (OUT / "timeline_draft.json").write_text(json.dumps({"timeline": swapped, "captions": True, "output": {"quality": "draft"}}))
     total = sum(durations)
     print(f"inputs: 12 images 1920x1080, 12 narration clips, {total:.1f} s in all")
 
-    # (a) Content Studio.
-    a_time, a_mem = run([STUDIO, "--data-dir", DATA, "compose", "--session", SESSION, "--timeline", OUT / "timeline.json"],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # (a) Content Studio, a first (full) render.
+    a_time, a_mem, a_render = compose(OUT / "timeline.json")
+    assert a_render["scenes_rendered"] == 12, a_render
     srt = next(DATA.glob("assets/sessions/bench/*.srt"))
+    # (d) the same timeline again, (e) one scene's picture changed, (f) a draft.
+    d_time, d_mem, d_render = compose(OUT / "timeline.json")
+    assert d_render["scenes_rendered"] == 0, d_render
+    e_time, e_mem, e_render = compose(OUT / "timeline_changed.json")
+    assert e_render["scenes_rendered"] == 1, e_render
+    f_time, f_mem, f_render = compose(OUT / "timeline_draft.json")
+    assert f_render["scenes_rendered"] == 12, f_render
 
     # (c) Lower bound: concat demuxer for images and for audio, same encoder settings.
     img_list = OUT / "images.txt"
@@ -103,7 +151,10 @@ def main():
     lines = [
         f"Compose benchmark ({total:.0f} s, 1080p30, 12 images + narration + captions), one run on this machine:",
         f"- (c) lower bound, one ffmpeg command (no captions, no loudness): {c_time:.1f} s, peak {c_mem:.0f} MB",
-        f"- (a) Content Studio: {a_time:.1f} s = {a_time / c_time:.2f}x the lower bound, peak {a_mem:.0f} MB",
+        f"- (a) Content Studio, first render: {a_time:.1f} s = {a_time / c_time:.2f}x the lower bound, peak {a_mem:.0f} MB",
+        f"- (d) again, nothing changed: {d_time:.2f} s = {d_time / a_time:.3f}x the first render, peak {d_mem:.0f} MB",
+        f"- (e) one scene's picture changed: {e_time:.2f} s = {e_time / a_time:.3f}x the first render, peak {e_mem:.0f} MB",
+        f"- (f) a draft of the whole video: {f_time:.2f} s = {f_time / a_time:.3f}x the first render, peak {f_mem:.0f} MB",
     ]
     if b:
         lines.append(f"- (b) MoviePy 2: {b[0]:.1f} s = {b[0] / c_time:.2f}x the lower bound, peak {b[1]:.0f} MB; "

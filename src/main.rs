@@ -101,13 +101,17 @@ enum Command {
     /// Check which engines this machine has, and how to add the missing ones.
     Doctor,
     /// Compose a timeline (a JSON file with the same body as POST /compose)
-    /// into a video, with a progress bar.
+    /// into a video, with a progress bar. Without --timeline, the session's
+    /// saved timeline. Unchanged scenes are reused from earlier renders.
     Compose {
         #[arg(long)]
         session: String,
         /// Path of the timeline JSON.
         #[arg(long)]
-        timeline: std::path::PathBuf,
+        timeline: Option<std::path::PathBuf>,
+        /// Render a quick draft (a quarter of the pixels, a fast preset).
+        #[arg(long)]
+        draft: bool,
     },
 }
 
@@ -247,14 +251,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Doctor => doctor(&studio).await,
-        Command::Compose { session, timeline } => {
+        Command::Compose {
+            session,
+            timeline,
+            draft,
+        } => {
             let session = SessionId::parse(&session)?;
-            let text = std::fs::read(&timeline)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", timeline.display()))?;
-            let req: studio::compose::ComposeRequest =
-                studio::api::error::parse_json(&text).map_err(|e| e.0)?;
+            let req: studio::compose::ComposeRequest = match timeline {
+                Some(path) => {
+                    let text = std::fs::read(&path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                    studio::api::error::parse_json(&text).map_err(|e| e.0)?
+                }
+                None => Default::default(),
+            };
             let composer = studio.composer();
-            let (req, version) = composer.resolve(&session, &req).await?;
+            let (mut req, version) = composer.resolve(&session, &req).await?;
+            if draft {
+                req.output.get_or_insert_with(Default::default).quality = Some("draft".into());
+            }
             let plan = composer.plan(&session, &req).await?;
             let bar = indicatif::ProgressBar::new(1000).with_style(
                 indicatif::ProgressStyle::with_template(

@@ -204,6 +204,32 @@ async fn automatic_mode_runs_the_whole_pipeline_as_a_job() {
         5 + 5 + 3,
         "images, voice-overs, subtitles, video, post"
     );
+
+    // The draft is the session's saved timeline: change one scene, render
+    // again, and only that scene is rendered.
+    let (_, saved) = s.get_json("/api/v1/sessions/auto/timeline").await;
+    assert_eq!(saved["version"], 1);
+    assert_eq!(result["video"]["metadata"]["timeline_version"], 1);
+    let items = saved["timeline"].as_array().unwrap();
+    assert_eq!(items.len(), 10, "an image and a voice-over per scene");
+    assert_eq!(items[6]["asset_id"], scenes[3]["image"]);
+    assert_eq!(saved["captions"], true);
+    let mut edited = saved.clone();
+    edited["timeline"][0]["text"] = json!("A new title");
+    let (status, _) = s.put_json("/api/v1/sessions/auto/timeline", edited).await;
+    assert_eq!(status, 200);
+    let (status, video) = s
+        .post_json("/api/v1/sessions/auto/compose", json!({}))
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let render = &video["metadata"]["render"];
+    assert_eq!(
+        (
+            render["scenes"].as_u64(),
+            render["scenes_rendered"].as_u64()
+        ),
+        (Some(5), Some(1))
+    );
     s.stop().await;
 }
 

@@ -660,4 +660,33 @@ fn cli_compose_shows_progress_and_prints_the_video() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("image_7.png"));
+
+    // Without --timeline: the saved one (none yet, then one saved over HTTP).
+    let out = run(&["compose", "--session", "cli"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no saved timeline"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let s = TestServer::start_with(Config::with_data_dir(dir.path())).await;
+        let (status, _) = s
+            .put_json(
+                "/api/v1/sessions/cli/timeline",
+                json!({"timeline": [{"asset_id": "image_1.png", "duration": 1.0}], "output": {"width": 160, "height": 96}}),
+            )
+            .await;
+        assert_eq!(status, 200);
+        s.stop().await;
+    });
+    let out = run(&["compose", "--session", "cli", "--draft"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = String::from_utf8(out.stdout).unwrap();
+    let probe = ffprobe(std::path::Path::new(path.trim()));
+    assert_eq!(
+        probe["streams"][0]["width"], 80,
+        "a draft of the saved timeline"
+    );
 }

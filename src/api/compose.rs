@@ -35,14 +35,19 @@ pub struct JobAccepted {
 /// the first visual play from the start. An image shown longer than its audio
 /// is silent for the rest; audio longer than its scene is cut at the scene's
 /// end with a short fade. A `transition` into a scene overlaps it with the
-/// previous scene by its duration. Synchronous by default (201 with the video
-/// asset); with `"async": true`, 202 with a job to follow.
+/// previous scene by its duration. Without `timeline`, the session's saved
+/// timeline is composed (its options overridable in the body). Scenes
+/// unchanged since an earlier render are reused (`metadata.render` tells how
+/// many). Synchronous by default (201 with the video asset); with
+/// `"async": true`, 202 with a job to follow.
 #[utoipa::path(post, path = "/api/v1/sessions/{session_id}/compose", tag = "compose",
     params(("session_id" = String, Path)),
     request_body = ComposeRequest,
     responses((status = 201, body = Asset, description = "The video asset"),
         (status = 202, body = JobAccepted, description = "Queued (async)"),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "Invalid timeline: the field names the item's index")))]
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "Invalid timeline: the field names the item's index"),
+        (status = 503, body = ErrorBody, description = "ffmpeg is missing")))]
 pub async fn compose(
     State(studio): State<Studio>,
     ApiPath(session): ApiPath<String>,

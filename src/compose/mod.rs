@@ -24,6 +24,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
@@ -43,6 +44,9 @@ use segments::Segment;
 /// How long ffmpeg may go without reporting progress before the render is
 /// declared hung and stopped.
 const STALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// At most this many segments are rendered at once (each by its own ffmpeg).
+const MAX_PARALLEL_SEGMENTS: usize = 2;
 
 /// Reports a render's progress: the fraction done (0–1) and what it is doing.
 pub type Progress<'a> = &'a (dyn Fn(f64, &str) + Sync);
@@ -308,30 +312,32 @@ impl Composer {
                 }
             }
         };
-        let video = async {
-            let mut made = Vec::new();
-            for &i in &missing {
-                let step = format!("rendering scene {} of {}", i + 1, segments.len());
-                let file = self
-                    .render_segment(
-                        plan,
-                        &segments[i],
-                        work.path(),
-                        &font,
-                        &meter,
-                        &step,
-                        cancel.clone(),
-                    )
-                    .await?;
-                made.push((
-                    i,
-                    store
-                        .cache_piece(session, &segments[i].key, &file, work.path())
-                        .await?,
-                ));
-            }
-            Ok::<_, Error>(made)
-        };
+        // Segments are independent: render several at once, each with a
+        // share of the cores (one render with all of them when one is left).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parallel = cores.min(MAX_PARALLEL_SEGMENTS).min(missing.len()).max(1);
+        let threads = (cores / parallel).max(1);
+        let count = segments.len();
+        let renders: Vec<_> = missing
+            .iter()
+            .map(|&i| {
+                let (segment, work, font, meter, cancel) =
+                    (&segments[i], work.path(), &font, &meter, cancel.clone());
+                async move {
+                    let step = format!("rendering scene {} of {count}", i + 1);
+                    let file = self
+                        .render_segment(plan, segment, work, font, threads, meter, &step, cancel)
+                        .await?;
+                    let cached = store
+                        .cache_piece(session, &segment.key, &file, work)
+                        .await?;
+                    Ok::<_, Error>((i, cached))
+                }
+            })
+            .collect();
+        let video = futures::stream::iter(renders)
+            .buffer_unordered(parallel)
+            .try_collect::<Vec<_>>();
         let (audio, made) = tokio::try_join!(audio, video)?;
         for (i, file) in made {
             pieces[i] = Some(file);
@@ -444,6 +450,7 @@ impl Composer {
         segment: &Segment,
         work: &Path,
         font: &Path,
+        threads: usize,
         meter: &Meter<'_>,
         step: &str,
         cancel: CancellationToken,
@@ -480,14 +487,13 @@ impl Composer {
             captions: srt.as_deref(),
             font,
         };
-        let args = graph::segment_args(plan, segment, &inputs, &out);
+        let args = graph::segment_args(plan, segment, &inputs, threads, &out);
         let fps = f64::from(plan.fps);
-        let base = meter.done();
         let on_time = |seconds: f64| {
-            meter.set(base + (seconds * fps).min(segment.frames as f64), step);
+            meter.set(i, (seconds * fps).min(segment.frames as f64), step);
         };
         run_ffmpeg(&args, &on_time, cancel).await?;
-        meter.set(base + segment.frames as f64, step);
+        meter.set(i, segment.frames as f64, step);
         Ok(out)
     }
 
@@ -566,14 +572,21 @@ impl Composer {
     }
 }
 
-/// Progress over a render's pieces: video frames rendered plus the
-/// soundtrack's share, as a fraction of the work left to do. Never reports
-/// 1.0: that is for the finished file.
+/// Progress over a render's pieces: video frames rendered (per segment, as
+/// several render at once) plus the soundtrack's share, as a fraction of the
+/// work left to do. Never reports 1.0: that is for the finished file.
 struct Meter<'a> {
     progress: Progress<'a>,
     total: f64,
-    /// (video frames done, audio work done, current step)
-    state: Mutex<(f64, f64, String)>,
+    state: Mutex<MeterState>,
+}
+
+#[derive(Default)]
+struct MeterState {
+    /// Frames done per segment.
+    video: HashMap<usize, f64>,
+    audio: f64,
+    step: String,
 }
 
 impl<'a> Meter<'a> {
@@ -581,32 +594,29 @@ impl<'a> Meter<'a> {
         Self {
             progress,
             total: total.max(1.0),
-            state: Mutex::new((0.0, 0.0, "starting".into())),
+            state: Mutex::default(),
         }
     }
 
-    fn done(&self) -> f64 {
-        self.state.lock().expect("meter lock").0
-    }
-
-    fn set(&self, video: f64, step: &str) {
+    fn set(&self, segment: usize, frames: f64, step: &str) {
         let mut s = self.state.lock().expect("meter lock");
-        s.0 = video;
-        s.2 = step.to_owned();
+        s.video.insert(segment, frames);
+        s.step = step.to_owned();
         self.report(&s);
     }
 
     fn add_audio(&self, audio: f64) {
         let mut s = self.state.lock().expect("meter lock");
-        s.1 = audio;
-        if s.0 == 0.0 {
-            s.2 = "mixing audio".into();
+        s.audio = audio;
+        if s.step.is_empty() {
+            s.step = "mixing audio".into();
         }
         self.report(&s);
     }
 
-    fn report(&self, s: &(f64, f64, String)) {
-        (self.progress)(((s.0 + s.1) / self.total * 0.98).min(0.98), &s.2);
+    fn report(&self, s: &MeterState) {
+        let done = s.video.values().sum::<f64>() + s.audio;
+        (self.progress)((done / self.total * 0.98).min(0.98), &s.step);
     }
 }
 

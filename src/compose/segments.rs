@@ -150,7 +150,7 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
             "renderer": RENDERER_VERSION,
             "size": [plan.width, plan.height],
             "fps": fps,
-            "encoder": ["libx264", preset, crf, "yuv420p", "high", "rc-lookahead=20"],
+            "encoder": ["libx264", preset, crf, "yuv420p", "high", "rc-lookahead=10"],
             "fit": format!("{:?}", plan.fit),
             "frames": frames,
             "scene": scene_identity(scene, &own),

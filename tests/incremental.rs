@@ -90,24 +90,9 @@ async fn download(s: &TestServer, video: &Value, dir: &Path) -> PathBuf {
 
 /// The frame at `t`, scaled to 32×18 RGB.
 fn small_frame(path: &Path, t: f64) -> Vec<u8> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-ss", &format!("{t:.3}"), "-i"])
-        .arg(path)
-        .args([
-            "-frames:v",
-            "1",
-            "-vf",
-            "scale=32:18:flags=area",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.stdout.len(), 32 * 18 * 3, "frame at {t}");
-    out.stdout
+    let rgb = common::frame_rgb(path, t, "scale=32:18:flags=area");
+    assert_eq!(rgb.len(), 32 * 18 * 3, "frame at {t}");
+    rgb
 }
 
 fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {

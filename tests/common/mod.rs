@@ -77,21 +77,17 @@ impl TestServer {
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn put_json(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send_json(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
         let resp = self
             .client
-            .put(self.url(path))
+            .request(method, self.url(path))
             .json(&body)
             .send()
             .await
@@ -261,6 +257,13 @@ pub fn mean_colour_at(path: &Path, t: f64) -> [f64; 3] {
 
 /// The mean colour of a crop (`w:h:x:y`, ffmpeg expressions) of the frame at `t`.
 pub fn mean_colour_of_region(path: &Path, t: f64, crop: &str) -> [f64; 3] {
+    let rgb = frame_rgb(path, t, &format!("crop={crop},scale=1:1:flags=area"));
+    assert_eq!(rgb.len(), 3, "frame grab at {t}");
+    [f64::from(rgb[0]), f64::from(rgb[1]), f64::from(rgb[2])]
+}
+
+/// The frame at `t` seconds through the filter `vf`, as raw RGB bytes.
+pub fn frame_rgb(path: &Path, t: f64, vf: &str) -> Vec<u8> {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-ss", &format!("{t:.3}"), "-i"])
         .arg(path)
@@ -268,7 +271,7 @@ pub fn mean_colour_of_region(path: &Path, t: f64, crop: &str) -> [f64; 3] {
             "-frames:v",
             "1",
             "-vf",
-            &format!("crop={crop},scale=1:1:flags=area"),
+            vf,
             "-f",
             "rawvideo",
             "-pix_fmt",
@@ -278,15 +281,11 @@ pub fn mean_colour_of_region(path: &Path, t: f64, crop: &str) -> [f64; 3] {
         .output()
         .expect("ffmpeg is installed");
     assert!(
-        out.status.success() && out.stdout.len() == 3,
+        out.status.success(),
         "frame grab at {t}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    [
-        f64::from(out.stdout[0]),
-        f64::from(out.stdout[1]),
-        f64::from(out.stdout[2]),
-    ]
+    out.stdout
 }
 
 /// Intervals ffmpeg's silencedetect finds, as (start, end).

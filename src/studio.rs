@@ -122,9 +122,37 @@ impl Studio {
         &self.inner.agent
     }
 
-    /// Hands a plain request to the coordinator.
+    /// Hands a plain request to the coordinator; the exchange is kept as the
+    /// session's conversation (a failed request with its error).
     pub async fn ask_agent(&self, session: &SessionId, req: &AgentRequest) -> Result<AgentReply> {
-        self.inner.agent.handle(self, session, req).await
+        let outcome = self.inner.agent.handle(self, session, req).await;
+        if req.message.trim().is_empty() {
+            return outcome; // nothing was said
+        }
+        let store = self.store();
+        store
+            .append_message(session, "user", &req.message, None, None)
+            .await?;
+        match &outcome {
+            Ok(reply) => {
+                let result = Some(&reply.result).filter(|r| !r.is_null());
+                store
+                    .append_message(
+                        session,
+                        "assistant",
+                        &reply.reply,
+                        reply.tool.as_deref(),
+                        result,
+                    )
+                    .await?;
+            }
+            Err(e) => {
+                store
+                    .append_message(session, "assistant", &format!("error: {e}"), None, None)
+                    .await?;
+            }
+        }
+        outcome
     }
 
     pub fn composer(&self) -> &Composer {

@@ -515,3 +515,38 @@ async fn an_llm_writes_the_script_for_a_topic() {
     assert_eq!(asked["response_format"]["type"], "json_schema");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_conversation_is_kept_per_session() {
+    let s = TestServer::start().await;
+    let (status, _) = s.get_json("/api/v1/sessions/talk/messages").await;
+    assert_eq!(status, 404, "no such session yet");
+    ask(&s, "talk", json!({"message": "Generate an image of a cat"})).await;
+    ask(
+        &s,
+        "talk",
+        json!({"message": "What's the weather like on Mars?"}),
+    )
+    .await;
+    let (status, body) = s.get_json("/api/v1/sessions/talk/messages").await;
+    assert_eq!(status, 200, "{body}");
+    let messages = body["messages"].as_array().unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "user", "assistant"]);
+    assert_eq!(messages[0]["text"], "Generate an image of a cat");
+    assert_eq!(messages[1]["tool"], "generate_image");
+    assert_eq!(messages[1]["result"]["asset_id"], "image_1.png");
+    assert!(messages[3]["tool"].is_null() && messages[3]["result"].is_null());
+    assert!(!messages[3]["text"].as_str().unwrap().is_empty());
+    // Another session's conversation is its own; deleting the session deletes it.
+    ask(&s, "other", json!({"message": "list my assets"})).await;
+    let (_, other) = s.get_json("/api/v1/sessions/other/messages").await;
+    assert_eq!(other["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(s.delete("/api/v1/sessions/talk").await, 204);
+    let (status, _) = s.get_json("/api/v1/sessions/talk/messages").await;
+    assert_eq!(status, 404);
+    s.stop().await;
+}

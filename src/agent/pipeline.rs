@@ -354,7 +354,10 @@ pub async fn start(
     let (studio, session, params) = (studio.clone(), session.clone(), params.clone());
     tokio::spawn(async move {
         let progress = |step: &str, p: f64| job.progress(p, Some(step));
-        let outcome = run_script(&studio, &session, &params, script, &progress).await;
+        let outcome = match job.running().await {
+            Ok(()) => run_script(&studio, &session, &params, script, &progress).await,
+            Err(e) => Err(e),
+        };
         let recorded = match outcome {
             Ok(result) => job.succeed(json!(result)).await,
             Err(e) => job.fail(&e).await,

@@ -95,3 +95,23 @@ pub async fn agent(
     let session = SessionId::parse(&session)?;
     Ok(Json(studio.ask_agent(&session, &req).await?))
 }
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Conversation {
+    /// Oldest first.
+    messages: Vec<crate::store::Message>,
+}
+
+/// The session's conversation with the coordinator, oldest first.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/messages", tag = "tools",
+    params(("session_id" = String, Path)),
+    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn messages(
+    State(studio): State<Studio>,
+    ApiPath(session): ApiPath<String>,
+) -> Result<Json<Conversation>, ApiError> {
+    let session = SessionId::parse(&session)?;
+    Ok(Json(Conversation {
+        messages: studio.store().messages(&session).await?,
+    }))
+}

@@ -60,6 +60,7 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(generate::voices))
         .routes(routes!(generate::social))
         .routes(routes!(generate::agent))
+        .routes(routes!(generate::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))
         .routes(routes!(compose::compose))

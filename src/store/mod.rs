@@ -7,6 +7,7 @@
 //! removed again if the row cannot be written.
 
 mod blobs;
+mod messages;
 mod render_cache;
 mod timelines;
 
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
+pub use messages::Message;
 pub use render_cache::file_sha256;
 pub use timelines::{KEPT_VERSIONS, SavedDocument, VersionInfo};
 
@@ -237,6 +239,7 @@ impl Store {
             "DELETE FROM assets WHERE session_id = $1",
             "DELETE FROM name_counters WHERE session_id = $1",
             "DELETE FROM timelines WHERE session_id = $1",
+            "DELETE FROM messages WHERE session_id = $1",
             "DELETE FROM render_cache WHERE session_id = $1",
         ] {
             sqlx::query(statement)

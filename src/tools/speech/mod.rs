@@ -387,10 +387,25 @@ impl SpeechTool {
     }
 
     /// Every voice of every configured provider, in lookup order.
+    /// Each voice once, labelled with the engine that actually speaks it
+    /// when no provider is named (a Google-style name may go to Piper).
     pub async fn voices(&self) -> Vec<Voice> {
-        let mut all = Vec::new();
+        let mut all: Vec<Voice> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for name in &self.order {
-            all.extend(self.providers[name].voices().await);
+            for voice in self.providers[name].voices().await {
+                if seen.insert(voice.name.clone()) {
+                    all.push(voice);
+                }
+            }
+        }
+        for voice in &mut all {
+            for name in &self.order {
+                if self.providers[name].resolve(&voice.name).await.is_some() {
+                    voice.provider = name.clone();
+                    break;
+                }
+            }
         }
         all
     }

@@ -118,6 +118,14 @@ impl Studio {
         self.inner.speech.voices().await
     }
 
+    /// A short sample of a voice, as MP3 bytes (nothing is stored).
+    pub async fn voice_sample(&self, voice_name: &str) -> Result<Vec<u8>> {
+        self.inner
+            .speech
+            .sample(&self.inner.config.tmp_dir(), voice_name)
+            .await
+    }
+
     pub fn agent(&self) -> &Agent {
         &self.inner.agent
     }

@@ -393,3 +393,22 @@ fn cli_say() {
     let probe = ffprobe(std::path::Path::new(path.trim()));
     assert_eq!(probe["streams"][0]["codec_name"], "mp3");
 }
+
+#[tokio::test]
+async fn a_voice_can_be_heard_before_it_is_used() {
+    let s = TestServer::start().await;
+    let resp = s.get("/api/v1/voices/en-US-Neural2-C/sample").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "audio/mpeg");
+    let bytes = resp.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "sample.mp3", &bytes);
+    let d = common::duration_of(&path);
+    assert!(d > 1.0 && d < 10.0, "a short sentence: {d}");
+    let (_, sessions) = s.get_json("/api/v1/sessions").await;
+    assert_eq!(sessions["total"], 0, "nothing is stored");
+    let (status, body) = s.get_json("/api/v1/voices/xx-nothing-9/sample").await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_request");
+    s.stop().await;
+}

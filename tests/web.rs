@@ -6,7 +6,7 @@
 mod common;
 
 use common::TestServer;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_page_is_served_from_the_binary() {
@@ -65,39 +65,147 @@ async fn a_person_makes_a_video_in_the_browser() {
         String::from_utf8_lossy(&out.stderr)
     );
     let summary: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    check("url_has_session", json!(true));
+    assert!(summary["form_error"].as_str().unwrap().contains("prompt"));
+    // Voices: the best first, the long espeak-ng list behind "more voices".
+    assert_eq!(summary["voice_groups"][0], "Best voices", "{summary}");
+    assert!(summary["voices_after_more"].as_u64() > summary["voices_before_more"].as_u64());
+    // A voice can be heard first; the sample is not stored.
     assert_eq!(
-        summary["url_has_session"], true,
-        "the session id is in the URL: {summary}"
+        summary["sample"],
+        json!({"status": 200, "type": "audio/mpeg"})
+    );
+    check("sample_stored", json!(0));
+    // An uploaded music file is chosen in the Music menu, the box unticked.
+    check("music_box_cleared", json!(true));
+    check("music_chosen", json!("audio_2.mp3"));
+    check("saved_music", json!("audio_2.mp3"));
+    // A visual timeline: a card per scene with its picture and narration,
+    // as wide as it is long; every edit saved on the server.
+    check("scene_cards", json!(2));
+    check("thumbnails", json!(["image_1.png", "image_2.png"]));
+    assert!(
+        summary["narration_shown"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hello from the browser")
+    );
+    check("width_follows_length", json!(true));
+    check(
+        "saved_items",
+        json!(["image_1.png", "audio_1.mp3", "image_2.png"]),
+    );
+    assert_eq!(summary["saved_scene2"]["duration"].as_f64(), Some(8.0));
+    assert_eq!(summary["saved_scene2"]["text"], "The harbour");
+    assert_eq!(summary["saved_scene2"]["transition"]["type"], "crossfade");
+    // Nothing lost on reload: timeline, options, conversation.
+    let r = &summary["after_reload"];
+    assert_eq!(
+        (
+            r["scenes"].as_u64(),
+            r["duration"].as_str(),
+            r["title"].as_str()
+        ),
+        (Some(2), Some("8"), Some("The harbour")),
+        "{r}"
+    );
+    assert_eq!(
+        (
+            r["transition"].as_str(),
+            r["music"].as_str(),
+            r["chat"].as_u64()
+        ),
+        (Some("crossfade"), Some("audio_2.mp3"), Some(2)),
+        "{r}"
+    );
+    // Undo over the saved versions (after the reload), redo; drag and undo it.
+    check("undo_title", json!(""));
+    check("redo_title", json!("The harbour"));
+    check(
+        "after_drag",
+        json!(["image_2.png", "image_1.png", "audio_1.mp3"]),
+    );
+    check(
+        "after_drag_undo",
+        json!(["image_1.png", "audio_1.mp3", "image_2.png"]),
+    );
+    // Preview is a draft, export the chosen preset; honest progress.
+    let total: f64 = summary["total_shown"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches(" s")
+        .parse()
+        .unwrap();
+    let preview = &summary["preview"];
+    assert_eq!(
+        (preview["width"].as_u64(), preview["height"].as_u64()),
+        (Some(960), Some(540))
     );
     assert!(
-        summary["form_error"].as_str().unwrap().contains("prompt"),
-        "{summary}"
+        (preview["duration"].as_f64().unwrap() - total).abs() < 0.15,
+        "{preview} vs {total}"
     );
-    assert_eq!(summary["timeline_items"], 2);
-    let expected = summary["expected_duration"].as_f64().unwrap();
     assert_eq!(
-        summary["total_shown"],
-        format!("{expected:.1} s"),
-        "the page shows the timeline's length"
+        (
+            summary["export"]["width"].as_u64(),
+            summary["export"]["height"].as_u64()
+        ),
+        (Some(1080), Some(1920))
     );
-    assert_eq!(summary["progress_at_end"], 1.0);
-    let loaded = summary["video_duration"].as_f64().unwrap();
+    assert_eq!(summary["progress_at_end"].as_f64(), Some(1.0));
+    let statuses: Vec<&str> = summary["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
     assert!(
-        (loaded - expected).abs() < 0.15,
-        "the video element loads with the voice-over's length: {loaded} vs {expected}"
+        statuses
+            .iter()
+            .any(|s| s.starts_with("running · rendering scene 1 of 2")),
+        "{statuses:?}"
     );
+    assert!(
+        !statuses
+            .iter()
+            .any(|s| s.starts_with("queued") && !s.ends_with("0%")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .filter(|s| s.contains("100%"))
+            .all(|s| s.starts_with("succeeded")),
+        "{statuses:?}"
+    );
+    // Live, not rebuilt: playback and typing are never interrupted.
+    let playback = &summary["playback"];
     assert_eq!(
-        summary["fits_phone"], true,
-        "no sideways scrolling at phone width"
+        (&playback["same_element"], &playback["paused"]),
+        (&json!(true), &json!(false)),
+        "{playback}"
     );
-    assert_eq!(summary["page_errors"], serde_json::json!([]));
-    for shot in [
-        "1-start.png",
-        "2-assets.png",
-        "3-composed.png",
-        "4-phone.png",
+    assert!(playback["advanced"].as_f64().unwrap() > 9.0, "{playback}");
+    check("typed_survives", json!("5.5"));
+    // Two tabs: a conflict, not a silent overwrite; resolved by loading theirs.
+    check("banner_visible_before", json!(false));
+    check("conflict_shown", json!(true));
+    check("banner_visible_after", json!(false));
+    check("server_title_during_conflict", json!("From the other tab"));
+    check("title_after_resolve", json!("From the other tab"));
+    check("fits_phone", json!(true));
+    check("scene_head_one_line", json!(true));
+    check("page_errors", json!([]));
+    for step in [
+        "start", "assets", "timeline", "reloaded", "preview", "exported", "conflict", "phone",
     ] {
-        assert!(shots.join(shot).exists(), "{shot}");
+        assert!(
+            summary["steps"].as_array().unwrap().contains(&json!(step)),
+            "{step}"
+        );
     }
     s.stop().await;
 }

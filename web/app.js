@@ -1,23 +1,45 @@
 // Content Studio in the browser: plain JavaScript over the HTTP API.
+// The timeline is the session's saved timeline: every edit is saved
+// (debounced, conditional on the version it started from), undo and redo
+// walk the saved versions, and nothing on the page is rebuilt while it is
+// in use (the gallery is updated card by card).
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { session: null, assets: [], timeline: [], refresh: null };
+const state = {
+  session: null,
+  assets: [],
+  doc: emptyDoc(),     // the timeline being edited (the saved document's fields)
+  version: 0,          // the saved version this tab's edits build on
+  committed: "",       // JSON of `doc` at the last edit
+  undo: [], redo: [],  // JSON documents
+  saveTimer: null, saving: null, dirty: false,
+  poll: null, job: null,
+};
+
+function emptyDoc() { return { timeline: [], output: null, fit: null, captions: null, music: null }; }
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") node.className = v;
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null) node.setAttribute(k, v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 }
 
 function showError(where, message) {
   const target = document.querySelector(`[data-error-for="${where}"]`) || $("#session-error");
   target.textContent = message || "";
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.error ? body.error.message : `HTTP ${status}`);
+    this.status = status; this.code = body && body.error ? body.error.code : null;
+  }
 }
 
 async function api(method, path, body) {
@@ -27,7 +49,7 @@ async function api(method, path, body) {
   const resp = await fetch(path, opts);
   const text = await resp.text();
   const data = text ? JSON.parse(text) : null;
-  if (!resp.ok) throw new Error(data && data.error ? data.error.message : `HTTP ${resp.status}`);
+  if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
 }
 
@@ -43,23 +65,25 @@ async function busy(button, where, work) {
 
 // ---- session --------------------------------------------------------------
 
-function openSession(id) {
+async function openSession(id) {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
     showError("session", "Session ids are 1 to 64 letters, digits, '_' or '-'.");
     return;
   }
   showError("session", "");
   state.session = id;
-  state.timeline = [];
   $("#session-id").value = id;
   const url = new URL(location.href);
   url.searchParams.set("session", id);
   history.replaceState(null, "", url);
   $("#studio").hidden = false;
-  refreshAssets();
-  clearInterval(state.refresh);
-  state.refresh = setInterval(refreshAssets, 4000);
-  renderTimeline();
+  $("#gallery").replaceChildren();
+  $("#chat-log").replaceChildren();
+  await refreshAssets();
+  await loadTimeline();
+  await loadConversation();
+  clearInterval(state.poll);
+  state.poll = setInterval(poll, 3000);
 }
 
 $("#new-session").addEventListener("click", () =>
@@ -67,79 +91,111 @@ $("#new-session").addEventListener("click", () =>
 $("#open-session").addEventListener("click", () => openSession($("#session-id").value.trim()));
 $("#session-id").addEventListener("keydown", (e) => { if (e.key === "Enter") openSession(e.target.value.trim()); });
 
-// ---- assets ---------------------------------------------------------------
+async function poll() {
+  await refreshAssets();
+  // Another tab, device or the automatic pipeline saved a newer timeline:
+  // adopt it when this tab has nothing unsaved and nobody is typing in it.
+  if (state.dirty || state.saving || $("#editor-panel").contains(document.activeElement)) return;
+  try {
+    const saved = await api("GET", `${base()}/timeline`);
+    if (saved.version > state.version) adopt(saved);
+  } catch { /* the next poll tries again */ }
+}
+
+// ---- assets: a live gallery, updated card by card ----------------------------
 
 async function refreshAssets() {
   if (!state.session) return;
-  try {
-    state.assets = await api("GET", `${base()}/assets`);
-  } catch (e) {
-    state.assets = []; // a new session has no assets until the first one is made
-  }
+  try { state.assets = await api("GET", `${base()}/assets`); }
+  catch { state.assets = []; } // a new session has no assets until the first one is made
   renderGallery();
   renderMusic();
-  renderTimeline();
 }
 
 const seconds = (a) => a && a.metadata && a.metadata.duration_seconds ? a.metadata.duration_seconds : 0;
+const assetNamed = (name) => state.assets.find((a) => a.name === name);
+const isVisual = (a) => a && (a.type === "image" || a.type === "video");
 
+function card(a) {
+  let media;
+  if (a.type === "image") media = el("img", { src: a.url, alt: a.metadata.prompt || a.name, loading: "lazy" });
+  else if (a.type === "audio") media = el("audio", { src: a.url, controls: true, preload: "none" });
+  else if (a.type === "video") media = el("video", { src: a.url, controls: true, preload: "metadata" });
+  else if (a.type === "social") media = el("div", { class: "post" }, el("strong", {}, a.metadata.title || ""), el("span", {}, a.metadata.hashtags || ""));
+  else media = el("span", { class: "meta" }, a.mime_type);
+  const actions = el("div", { class: "actions" });
+  if (["image", "audio", "video"].includes(a.type)) {
+    actions.append(el("button", { type: "button", onclick: () => addToTimeline(a) }, "Add"));
+  }
+  if (a.type === "social") {
+    actions.append(el("button", { type: "button", onclick: async (e) => {
+      const post = await (await fetch(a.url)).json();
+      const text = `${post.title}\n\n${post.description}\n\n${post.hashtags}`;
+      try { await navigator.clipboard.writeText(text); e.target.textContent = "Copied"; }
+      catch { e.target.textContent = "Copy failed"; }
+    } }, "Copy"));
+  }
+  actions.append(el("a", { href: a.url, download: a.name }, "Download"));
+  actions.append(el("button", { type: "button", onclick: () => busy(null, "upload", async () => {
+    await api("DELETE", `${base()}/assets/${encodeURIComponent(a.name)}`);
+    await refreshAssets();
+  }) }, "Delete"));
+  const meta = [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : ""].filter(Boolean).join(" · ");
+  return el("div", { class: "card", "data-asset": a.name }, media, el("div", { class: "name" }, a.name), el("div", { class: "meta" }, meta), actions);
+}
+
+/// Adds cards for new assets and removes those of deleted ones; a card that
+/// did not change is never touched (a playing video keeps playing).
 function renderGallery() {
   const gallery = $("#gallery");
-  const cards = state.assets.map((a) => {
-    let media;
-    if (a.type === "image") media = el("img", { src: a.url, alt: a.metadata.prompt || a.name, loading: "lazy" });
-    else if (a.type === "audio") media = el("audio", { src: a.url, controls: "", preload: "none" });
-    else if (a.type === "video") media = el("video", { src: a.url, controls: "", preload: "metadata" });
-    else if (a.type === "social") media = el("pre", { class: "post" }, a.metadata.title || "");
-    else media = el("span", { class: "meta" }, a.mime_type);
-    const actions = el("div", { class: "actions" });
-    if (["image", "audio", "video"].includes(a.type)) {
-      actions.append(el("button", { type: "button", onclick: () => addToTimeline(a.name) }, "Add"));
+  const existing = new Map([...gallery.children].map((c) => [c.dataset.asset, c]));
+  const wanted = new Set(state.assets.map((a) => a.name));
+  for (const [name, node] of existing) if (!wanted.has(name)) node.remove();
+  let previous = null;
+  for (const a of state.assets) {
+    let node = existing.get(a.name);
+    if (!node) {
+      node = card(a);
+      if (previous) previous.after(node); else gallery.prepend(node);
     }
-    if (a.type === "social") {
-      actions.append(el("button", { type: "button", onclick: async (e) => {
-        const post = await (await fetch(a.url)).json();
-        const text = `${post.title}\n\n${post.description}\n\n${post.hashtags}`;
-        try { await navigator.clipboard.writeText(text); e.target.textContent = "Copied"; }
-        catch { e.target.textContent = "Copy failed"; }
-      } }, "Copy"));
-    }
-    actions.append(el("a", { href: a.url, download: a.name }, "Download"));
-    actions.append(el("button", { type: "button", onclick: () => busy(null, "upload", async () => {
-      await api("DELETE", `${base()}/assets/${encodeURIComponent(a.name)}`);
-      state.timeline = state.timeline.filter((t) => t.asset_id !== a.name);
-      refreshAssets();
-    }) }, "Delete"));
-    const meta = [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : ""].filter(Boolean).join(" · ");
-    return el("div", { class: "card", "data-asset": a.name }, media, el("div", { class: "name" }, a.name), el("div", { class: "meta" }, meta), actions);
-  });
-  gallery.replaceChildren(...cards);
+    previous = node;
+  }
 }
 
 function renderMusic() {
   const select = $("#music-select");
-  const current = select.value;
-  const options = state.assets.filter((a) => a.type === "audio").map((a) => el("option", { value: a.name }, a.name + (a.metadata.role === "music" ? " (music)" : "")));
-  select.replaceChildren(el("option", { value: "" }, "none"), ...options);
-  select.value = state.assets.some((a) => a.name === current) ? current : "";
+  const current = state.doc.music ? state.doc.music.asset_id : "";
+  const names = state.assets.filter((a) => a.type === "audio").map((a) => a.name);
+  const shown = [...select.options].map((o) => o.value).slice(1);
+  if (shown.join() !== names.join()) {
+    select.replaceChildren(el("option", { value: "" }, "none"), ...state.assets.filter((a) => a.type === "audio")
+      .map((a) => el("option", { value: a.name }, a.name + (a.metadata.role === "music" ? " (music)" : ""))));
+  }
+  select.value = names.includes(current) ? current : "";
 }
 
 // ---- uploads --------------------------------------------------------------
 
 async function upload(files) {
+  const asMusic = $("#as-music").checked;
+  let music = null;
   for (const file of files) {
     const form = new FormData();
     form.append("file", file, file.name);
-    if ($("#as-music").checked) form.append("role", "music");
-    await busy(null, "upload", () => api("POST", `${base()}/uploads`, form));
+    if (asMusic) form.append("role", "music");
+    const asset = await busy(null, "upload", () => api("POST", `${base()}/uploads`, form));
+    if (asset && asMusic && asset.type === "audio") music = asset.name;
   }
-  refreshAssets();
+  $("#as-music").checked = false;
+  await refreshAssets();
+  if (music) edit(() => { state.doc.music = { asset_id: music }; }, true);
 }
 
 const drop = $("#drop-zone");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); upload(e.dataTransfer.files); });
+drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("#file-input").click(); } });
 $("#file-input").addEventListener("change", (e) => upload(e.target.files));
 
 // ---- generation forms -----------------------------------------------------
@@ -152,9 +208,9 @@ function bindForm(id, where, route) {
   const form = $(id);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    busy(form.querySelector("button"), where, async () => {
+    busy(form.querySelector("button[type=submit]"), where, async () => {
       await api("POST", `${base()}/${route}`, formJson(form));
-      refreshAssets();
+      await refreshAssets();
     });
   });
 }
@@ -162,14 +218,34 @@ bindForm("#image-form", "image", "image");
 bindForm("#voice-form", "voice", "audio");
 bindForm("#social-form", "social", "social");
 
-async function loadVoices() {
-  try {
-    const voices = await api("GET", "/api/v1/voices");
-    const select = $("#voice-select");
-    select.replaceChildren(...voices.map((v) => el("option", { value: v.name }, `${v.name} · ${v.language_code}${v.gender ? " · " + v.gender : ""} (${v.provider})`)));
-    select.value = "en-US-Neural2-D";
-  } catch (e) { showError("voice", e.message); }
+// Voices: the best installed ones first, the long espeak-ng list on request.
+let voices = [];
+const engineName = (p) => (p === "builtin" ? "espeak-ng" : p);
+function renderVoices() {
+  const select = $("#voice-select");
+  const current = select.value || "en-US-Neural2-D";
+  const googleStyle = (v) => /^[a-z]{2,3}-[A-Z]{2}-/.test(v.name);
+  const label = (v) => `${v.name}${v.gender ? " · " + v.gender : ""} (${engineName(v.provider)})`;
+  const group = (title, list) => list.length ? el("optgroup", { label: title }, ...list.map((v) => el("option", { value: v.name }, label(v)))) : null;
+  const best = voices.filter((v) => v.provider !== "builtin" && !googleStyle(v));
+  const common = voices.filter(googleStyle);
+  const more = $("#more-voices").checked ? voices.filter((v) => v.provider === "builtin" && !googleStyle(v)) : [];
+  select.replaceChildren(...[group("Best voices", best), group("Common voices", common), group("More voices (espeak-ng)", more)].filter(Boolean));
+  select.value = [...select.options].some((o) => o.value === current) ? current : "en-US-Neural2-D";
 }
+async function loadVoices() {
+  try { voices = await api("GET", "/api/v1/voices"); renderVoices(); }
+  catch (e) { showError("voice", e.message); }
+}
+$("#more-voices").addEventListener("change", renderVoices);
+$("#voice-sample").addEventListener("click", () => busy($("#voice-sample"), "voice", async () => {
+  const url = `/api/v1/voices/${encodeURIComponent($("#voice-select").value)}/sample`;
+  const resp = await fetch(url);
+  if (!resp.ok) throw new ApiError(resp.status, await resp.json().catch(() => null));
+  const player = new Audio(URL.createObjectURL(await resp.blob()));
+  player.id = "voice-sample-player";
+  await player.play().catch(() => {});
+}));
 
 // ---- chat -----------------------------------------------------------------
 
@@ -183,9 +259,17 @@ function chatLine(cls, ...content) {
 function assetPreview(asset) {
   if (!asset || !asset.url) return [];
   if (asset.type === "image") return [el("img", { src: asset.url, alt: asset.name })];
-  if (asset.type === "audio") return [el("audio", { src: asset.url, controls: "" })];
-  if (asset.type === "video") return [el("video", { src: asset.url, controls: "" })];
+  if (asset.type === "audio") return [el("audio", { src: asset.url, controls: true })];
+  if (asset.type === "video") return [el("video", { src: asset.url, controls: true })];
   return [];
+}
+
+async function loadConversation() {
+  try {
+    const { messages } = await api("GET", `${base()}/messages`);
+    $("#chat-log").replaceChildren();
+    for (const m of messages) chatLine(m.role === "user" ? "user" : "bot", m.text, ...assetPreview(m.result));
+  } catch { /* a new session has no conversation yet */ }
 }
 
 $("#chat-form").addEventListener("submit", (e) => {
@@ -198,14 +282,19 @@ $("#chat-form").addEventListener("submit", (e) => {
     const reply = await api("POST", `${base()}/agent`, { message, mode });
     $("#chat-message").value = "";
     const line = chatLine("bot", reply.reply, ...assetPreview(reply.result));
+    await refreshAssets();
     if (reply.result && reply.result.status_url) {
       const bar = el("progress", { max: 1, value: 0 });
-      line.append(bar);
-      const job = await followJob(reply.result, (v) => { bar.value = v.progress; });
-      if (job.status === "succeeded") line.append(...assetPreview(job.result.video));
-      else line.append(el("div", { class: "error" }, job.error ? job.error.message : job.status));
+      const step = el("div", { class: "muted" });
+      line.append(bar, step);
+      const job = await followJob(reply.result, (v) => { bar.value = v.progress; step.textContent = describe(v); });
+      step.textContent = describe(job);
+      if (job.status === "succeeded") {
+        line.append(...assetPreview(job.result.video), el("div", { class: "muted" }, "The draft is now your timeline: change a line, swap a picture, preview again."));
+        await refreshAssets();
+        adopt(await api("GET", `${base()}/timeline`));
+      } else line.append(el("div", { class: "error" }, job.error ? job.error.message : job.status));
     }
-    refreshAssets();
   });
 });
 
@@ -226,98 +315,357 @@ function followJob(accepted, onUpdate) {
   });
 }
 
-// ---- timeline -------------------------------------------------------------
-
-function addToTimeline(name) {
-  state.timeline.push({ asset_id: name });
-  renderTimeline();
-}
-
-const assetNamed = (name) => state.assets.find((a) => a.name === name);
-const isVisual = (a) => a && (a.type === "image" || a.type === "video");
-
-/// The video's length by the timeline rules (scenes from visuals, their audio after them).
-function totalLength() {
-  let total = 0; let scene = null;
-  const close = () => { if (scene) total += scene.given ?? (scene.audio > 0 ? scene.audio : scene.own || 3); };
-  for (const item of state.timeline) {
-    const a = assetNamed(item.asset_id);
-    if (isVisual(a)) {
-      close();
-      scene = { given: item.duration ? Number(item.duration) : null, audio: 0, own: a.type === "video" ? seconds(a) : 0 };
-      if (item.transition && state.timeline.indexOf(item) > 0) total -= 0.5;
-    } else if (a && scene) {
-      scene.audio += item.duration ? Math.min(Number(item.duration), seconds(a)) : seconds(a);
-    }
+/// "running · rendering scene 3 of 12 · 40% · about 12 s left"
+function describe(job) {
+  const parts = [job.status];
+  if (job.step && job.status === "running") parts.push(job.step);
+  parts.push(`${Math.round(job.progress * 100)}%`);
+  if (job.status === "running" && job.progress > 0.03 && job.progress < 1) {
+    const elapsed = (Date.parse(job.updated_at) - Date.parse(job.created_at)) / 1000;
+    if (elapsed > 0) parts.push(`about ${Math.max(1, Math.round(elapsed / job.progress * (1 - job.progress)))} s left`);
   }
-  close();
-  return Math.max(total, 0);
+  return parts.join(" · ");
 }
 
-function renderTimeline() {
-  const list = $("#timeline");
-  const items = state.timeline.map((item, i) => {
+// ---- the timeline: a saved document ---------------------------------------
+
+function docJson() { return JSON.stringify(state.doc); }
+
+function adopt(saved) {
+  state.version = saved.version;
+  state.doc = { timeline: saved.timeline || [], output: saved.output ?? null, fit: saved.fit ?? null, captions: saved.captions ?? null, music: saved.music ?? null };
+  state.committed = docJson();
+  state.dirty = false;
+  renderEditor();
+  setSaveStatus(saved.version ? `saved · version ${saved.version}` : "");
+}
+
+async function loadTimeline() {
+  state.undo = []; state.redo = [];
+  try { adopt(await api("GET", `${base()}/timeline`)); }
+  catch { adopt({ version: 0, timeline: [] }); }
+}
+
+function setSaveStatus(text) { $("#save-status").textContent = text; }
+
+/// Applies a change to the document, records it for undo and saves it soon.
+function edit(change, structural = false) {
+  change();
+  const now = docJson();
+  if (now === state.committed) return;
+  state.undo.push(state.committed);
+  state.redo = [];
+  state.committed = now;
+  if (structural) renderEditor(); else { resizeScenes(); renderTotal(); renderOptions(); renderHistory(); }
+  scheduleSave();
+}
+
+function scheduleSave(delay = 600) {
+  state.dirty = true;
+  setSaveStatus("editing…");
+  clearTimeout(state.saveTimer);
+  state.saveTimer = setTimeout(save, delay);
+}
+
+/// Saves the document, conditional on the version this tab started from.
+async function save(force = false) {
+  clearTimeout(state.saveTimer);
+  if (state.saving) { await state.saving; if (!state.dirty) return; }
+  if (!state.dirty && !force) return;
+  const body = { ...state.doc, version: state.version };
+  state.dirty = false;
+  setSaveStatus("saving…");
+  state.saving = api("PUT", `${base()}/timeline`, body).then((saved) => {
+    state.version = saved.version;
+    renderHistory();
+    setSaveStatus(`saved · version ${saved.version}`);
+    showError("compose", "");
+  }).catch((e) => {
+    state.dirty = true;
+    if (e.code === "version_conflict") { $("#conflict").hidden = false; setSaveStatus("not saved: conflict"); }
+    else { setSaveStatus("not saved"); showError("compose", e.message); }
+  }).finally(() => { state.saving = null; });
+  await state.saving;
+}
+
+$("#conflict-load").addEventListener("click", async () => {
+  $("#conflict").hidden = true;
+  state.undo.push(state.committed);
+  adopt(await api("GET", `${base()}/timeline`));
+});
+$("#conflict-keep").addEventListener("click", async () => {
+  $("#conflict").hidden = true;
+  const latest = await api("GET", `${base()}/timeline`);
+  state.version = latest.version; // overwrite on purpose, knowing theirs
+  state.dirty = true;
+  await save();
+});
+
+async function undo() {
+  if (!state.undo.length && state.version > 1) {
+    // After a reload: the versions saved before this one.
+    try { const older = await api("GET", `${base()}/timeline?version=${state.version - 1}`); state.undo.push(JSON.stringify(fields(older))); } catch { /* pruned */ }
+  }
+  if (!state.undo.length) return;
+  state.redo.push(state.committed);
+  restore(state.undo.pop());
+}
+function redo() {
+  if (!state.redo.length) return;
+  state.undo.push(state.committed);
+  restore(state.redo.pop());
+}
+function fields(saved) { return { timeline: saved.timeline || [], output: saved.output ?? null, fit: saved.fit ?? null, captions: saved.captions ?? null, music: saved.music ?? null }; }
+function restore(json) {
+  state.doc = JSON.parse(json);
+  state.committed = json;
+  renderEditor();
+  scheduleSave(0);
+}
+$("#undo").addEventListener("click", undo);
+$("#redo").addEventListener("click", redo);
+document.addEventListener("keydown", (e) => {
+  if (!(e.ctrlKey || e.metaKey) || !state.session) return;
+  const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+  if (typing) return;
+  const key = e.key.toLowerCase();
+  if (key === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+  else if ((key === "z" && e.shiftKey) || key === "y") { e.preventDefault(); redo(); }
+});
+
+// ---- the timeline: scenes -------------------------------------------------
+
+/// Groups the flat item list into scenes: a visual and the audio after it
+/// (audio before the first visual forms a leading group without a visual).
+function scenes() {
+  const groups = [];
+  state.doc.timeline.forEach((item, index) => {
     const a = assetNamed(item.asset_id);
-    const visual = isVisual(a);
-    const set = (key) => (e) => { item[key] = e.target.value || undefined; renderTotal(); };
-    const row = el("li", { draggable: "true", "data-index": i },
-      el("span", { class: "name" }, item.asset_id),
-      el("label", {}, "Duration ", el("input", { type: "number", min: "0.1", step: "0.1", value: item.duration ?? "", placeholder: visual ? "auto" : "full", onchange: set("duration") })));
-    if (visual && a.type === "image") {
-      const effect = el("select", { onchange: set("effect") }, ...["none", "zoom_in", "zoom_out", "pan_left", "pan_right"].map((x) => el("option", { value: x }, x.replace("_", " "))));
-      effect.value = item.effect || "none";
-      row.append(effect);
-    }
-    if (visual) {
-      const transition = el("select", { onchange: (e) => { item.transition = e.target.value ? { type: e.target.value } : undefined; renderTotal(); } },
-        el("option", { value: "" }, "cut"), ...["fade", "crossfade", "slide_left", "slide_right", "wipe"].map((x) => el("option", { value: x }, x.replace("_", " "))));
-      transition.value = item.transition ? item.transition.type : "";
-      row.append(transition);
-    }
-    row.append(
-      el("button", { type: "button", title: "Move up", onclick: () => move(i, i - 1) }, "↑"),
-      el("button", { type: "button", title: "Move down", onclick: () => move(i, i + 1) }, "↓"),
-      el("button", { type: "button", title: "Remove", onclick: () => { state.timeline.splice(i, 1); renderTimeline(); } }, "✕"));
-    row.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/plain", String(i)); row.classList.add("dragging"); });
-    row.addEventListener("dragend", () => row.classList.remove("dragging"));
-    row.addEventListener("dragover", (e) => e.preventDefault());
-    row.addEventListener("drop", (e) => { e.preventDefault(); move(Number(e.dataTransfer.getData("text/plain")), i); });
-    return row;
+    const visual = a ? isVisual(a) : /^(image|video)_/.test(item.asset_id);
+    if (visual || !groups.length) groups.push({ visual: visual ? index : null, audio: [] });
+    if (!visual) groups[groups.length - 1].audio.push(index);
   });
-  list.replaceChildren(...items);
-  renderTotal();
+  return groups;
 }
 
-function move(from, to) {
-  if (to < 0 || to >= state.timeline.length || from === to) return;
-  const [item] = state.timeline.splice(from, 1);
-  state.timeline.splice(to, 0, item);
-  renderTimeline();
+function sceneLength(group) {
+  const items = state.doc.timeline;
+  const audio = group.audio.reduce((t, i) => t + (items[i].duration ? Math.min(Number(items[i].duration), seconds(assetNamed(items[i].asset_id)) || Infinity) : seconds(assetNamed(items[i].asset_id))), 0);
+  if (group.visual === null) return 0;
+  const v = items[group.visual];
+  if (v.duration) return Number(v.duration);
+  if (audio > 0) return audio;
+  const a = assetNamed(v.asset_id);
+  return a && a.type === "video" ? seconds(a) : 3;
+}
+
+/// The video's length by the timeline rules (transitions overlap scenes).
+function totalLength() {
+  const items = state.doc.timeline;
+  let total = 0;
+  scenes().forEach((g, k) => {
+    total += sceneLength(g);
+    const t = g.visual !== null && items[g.visual].transition;
+    if (t && k > 0) total -= Math.min(t.duration || 0.5, sceneLength(g) / 2);
+  });
+  return Math.max(total, 0);
 }
 
 function renderTotal() { $("#total-length").textContent = `${totalLength().toFixed(1)} s`; }
 
-$("#compose").addEventListener("click", () => busy($("#compose"), "compose", async () => {
-  const body = {
-    timeline: state.timeline.map((t) => ({ ...t, duration: t.duration ? Number(t.duration) : undefined })),
-    captions: $("#captions").checked,
-    output: { aspect_ratio: $("#output-ratio").value },
-    async: true,
-  };
-  if ($("#music-select").value) body.music = { asset_id: $("#music-select").value };
-  const accepted = await api("POST", `${base()}/compose`, body);
-  const bar = $("#compose-progress");
-  bar.hidden = false; bar.value = 0;
-  $("#result").replaceChildren();
-  const job = await followJob(accepted, (v) => { bar.value = v.progress; $("#compose-status").textContent = `${v.status} ${Math.round(v.progress * 100)}%`; });
-  if (job.status !== "succeeded") throw new Error(job.error ? job.error.message : `the render ${job.status}`);
-  const video = job.result;
-  $("#compose-status").textContent = `done: ${video.name} (${seconds(video).toFixed(1)} s)`;
-  $("#result").replaceChildren(
-    el("video", { src: video.url, controls: "", id: "result-video" }),
-    el("p", {}, el("a", { href: video.url, download: video.name }, `Download ${video.name}`)));
-  refreshAssets();
-}));
+function renderOptions() {
+  const d = state.doc;
+  $("#captions").checked = d.captions === true;
+  $("#fit-select").value = d.fit || "cover";
+  const ratio = d.output && d.output.aspect_ratio;
+  if (ratio) $("#export-preset").value = ratio;
+  renderMusic();
+}
+
+function addToTimeline(a) {
+  edit(() => state.doc.timeline.push({ asset_id: a.name }), true);
+}
+
+function moveScene(from, to) {
+  const groups = scenes();
+  if (to < 0 || to >= groups.length || from === to) return;
+  edit(() => {
+    const items = state.doc.timeline;
+    const take = (g) => [g.visual, ...g.audio].filter((i) => i !== null).map((i) => items[i]);
+    const blocks = groups.map(take);
+    const [moved] = blocks.splice(from, 1);
+    blocks.splice(to, 0, moved);
+    state.doc.timeline = blocks.flat();
+  }, true);
+}
+
+function removeScene(k) {
+  const g = scenes()[k];
+  const drop = new Set([g.visual, ...g.audio]);
+  edit(() => { state.doc.timeline = state.doc.timeline.filter((_, i) => !drop.has(i)); }, true);
+}
+
+function numberField(label, value, attrs, onchange) {
+  return el("label", {}, label, el("input", { type: "number", value: value ?? "", ...attrs, onchange: (e) => onchange(e.target.value === "" ? undefined : Number(e.target.value)) }));
+}
+
+const sceneWidth = (length) => Math.round(Math.min(420, Math.max(150, length * 36)));
+
+/// Updates each card's width and length label in place (no input is rebuilt).
+function resizeScenes() {
+  scenes().forEach((g, k) => {
+    const node = document.querySelector(`#timeline .scene[data-scene="${k}"]`);
+    if (!node) return;
+    const length = sceneLength(g);
+    node.style.width = `${sceneWidth(length)}px`;
+    node.querySelector(".scene-head .muted").textContent = `${length.toFixed(1)} s`;
+  });
+}
+
+function sceneCard(g, k, count) {
+  const items = state.doc.timeline;
+  const item = g.visual !== null ? items[g.visual] : null;
+  const a = item ? assetNamed(item.asset_id) : null;
+  const length = sceneLength(g);
+  const width = sceneWidth(length);
+  const set = (target, key) => (value) => edit(() => { if (value === undefined || value === "") delete target[key]; else target[key] = value; });
+  let thumb;
+  if (a && a.type === "image") thumb = el("img", { src: a.url, alt: a.metadata.prompt || a.name, draggable: "false" });
+  else if (a && a.type === "video") thumb = el("video", { src: a.url, preload: "metadata", muted: true });
+  else thumb = el("div", { class: "thumb-missing" }, item ? `${item.asset_id} (missing)` : "narration before the first scene");
+  const narration = g.audio.map((i) => {
+    const au = assetNamed(items[i].asset_id);
+    return au && au.metadata.text ? au.metadata.text : items[i].asset_id;
+  }).join(" ");
+  const fields = el("div", { class: "fields" });
+  if (item) {
+    fields.append(numberField("Length (s)", item.duration, { min: "0.1", step: "0.1", placeholder: length.toFixed(1), class: "duration" }, set(item, "duration")));
+    if (!a || a.type === "image") {
+      const effect = el("select", { "aria-label": "Motion", onchange: (e) => set(item, "effect")(e.target.value === "none" ? undefined : e.target.value) },
+        ...["none", "zoom_in", "zoom_out", "pan_left", "pan_right"].map((x) => el("option", { value: x }, x === "none" ? "still" : x.replace("_", " "))));
+      effect.value = item.effect || "none";
+      fields.append(el("label", {}, "Motion", effect));
+    }
+    const title = el("input", { type: "text", value: item.text || "", placeholder: "Title", maxlength: "300", "aria-label": "Title", onchange: (e) => set(item, "text")(e.target.value.trim()) });
+    fields.append(title);
+  }
+  for (const i of g.audio) {
+    fields.append(numberField(`Volume ${items[i].asset_id}`, items[i].volume, { min: "0", max: "4", step: "0.1", placeholder: "1" }, set(items[i], "volume")));
+  }
+  const head = el("div", { class: "scene-head" },
+    el("span", { class: "grip", title: "Drag to reorder", "aria-hidden": "true" }, "⠿"),
+    el("strong", {}, item ? `${k + 1}` : "intro"),
+    el("span", { class: "muted" }, `${length.toFixed(1)} s`),
+    el("span", { class: "spacer" }),
+    el("button", { type: "button", class: "icon", title: "Move earlier", "aria-label": "Move earlier", onclick: () => moveScene(k, k - 1), disabled: k === 0 }, "←"),
+    el("button", { type: "button", class: "icon", title: "Move later", "aria-label": "Move later", onclick: () => moveScene(k, k + 1), disabled: k === count - 1 }, "→"),
+    el("button", { type: "button", class: "icon", title: "Remove scene", "aria-label": "Remove scene", onclick: () => removeScene(k) }, "✕"));
+  const node = el("div", { class: "scene", role: "listitem", "data-scene": k, style: `width:${width}px` },
+    head, thumb, el("p", { class: "narration" }, narration || el("span", { class: "muted" }, "no voice-over")), fields);
+  dragToReorder(node, k);
+  return node;
+}
+
+function transitionMarker(g) {
+  const item = state.doc.timeline[g.visual];
+  const t = item.transition;
+  const select = el("select", { "aria-label": "Transition", onchange: (e) => edit(() => {
+    if (e.target.value) item.transition = { type: e.target.value, duration: (t && t.duration) || 0.5 }; else delete item.transition;
+  }, true) }, el("option", { value: "" }, "cut"), ...["fade", "crossfade", "slide_left", "slide_right", "wipe"].map((x) => el("option", { value: x }, x.replace("_", " "))));
+  select.value = t ? t.type : "";
+  const marker = el("div", { class: "transition" + (t ? " on" : "") }, select);
+  if (t) marker.append(el("input", { type: "number", min: "0.1", max: "5", step: "0.1", value: t.duration ?? 0.5, "aria-label": "Transition seconds",
+    onchange: (e) => edit(() => { item.transition.duration = Number(e.target.value) || 0.5; }) }));
+  return marker;
+}
+
+function renderEditor() {
+  const groups = scenes();
+  const strip = $("#timeline");
+  const nodes = [];
+  groups.forEach((g, k) => {
+    if (g.visual !== null && (k > 0 || state.doc.timeline[g.visual].transition)) nodes.push(transitionMarker(g));
+    nodes.push(sceneCard(g, k, groups.length));
+  });
+  strip.replaceChildren(...nodes);
+  if (!groups.length) strip.append(el("p", { class: "muted empty" }, "Add pictures, clips and voice-overs from the assets above: each picture starts a scene."));
+  renderTotal();
+  renderOptions();
+  renderHistory();
+}
+
+function renderHistory() {
+  $("#undo").disabled = !state.undo.length && state.version <= 1;
+  $("#redo").disabled = !state.redo.length;
+}
+
+/// Drag a scene by its card with mouse, pen or touch (pointer events).
+function dragToReorder(node, k) {
+  const grip = node.querySelector(".scene-head");
+  grip.addEventListener("pointerdown", (e) => {
+    if (e.target.closest("button")) return;
+    e.preventDefault();
+    grip.setPointerCapture(e.pointerId);
+    node.classList.add("dragging");
+    const target = (ev) => {
+      const under = document.elementFromPoint(ev.clientX, ev.clientY);
+      const scene = under && under.closest(".scene");
+      return scene ? Number(scene.dataset.scene) : null;
+    };
+    const move = (ev) => {
+      document.querySelectorAll(".scene.drop").forEach((n) => n.classList.remove("drop"));
+      const t = target(ev);
+      if (t !== null && t !== k) document.querySelector(`.scene[data-scene="${t}"]`).classList.add("drop");
+    };
+    const up = (ev) => {
+      grip.removeEventListener("pointermove", move);
+      node.classList.remove("dragging");
+      document.querySelectorAll(".scene.drop").forEach((n) => n.classList.remove("drop"));
+      const t = target(ev);
+      if (t !== null) moveScene(k, t);
+    };
+    grip.addEventListener("pointermove", move);
+    grip.addEventListener("pointerup", up, { once: true });
+  });
+}
+
+$("#captions").addEventListener("change", (e) => edit(() => { state.doc.captions = e.target.checked; }));
+$("#fit-select").addEventListener("change", (e) => edit(() => { state.doc.fit = e.target.value === "cover" ? null : e.target.value; }));
+$("#music-select").addEventListener("change", (e) => edit(() => { state.doc.music = e.target.value ? { asset_id: e.target.value } : null; }));
+$("#export-preset").addEventListener("change", (e) => edit(() => { state.doc.output = { ...(state.doc.output || {}), aspect_ratio: e.target.value }; }));
+
+// ---- preview and export ------------------------------------------------------
+
+async function render(button, quality) {
+  await busy(button, "compose", async () => {
+    await save();
+    if (state.dirty) throw new Error("the timeline could not be saved; see above");
+    const output = { aspect_ratio: $("#export-preset").value };
+    if (quality) output.quality = quality;
+    const accepted = await api("POST", `${base()}/compose`, { output, async: true });
+    state.job = accepted;
+    const bar = $("#compose-progress");
+    bar.hidden = false; bar.value = 0;
+    $("#cancel-job").hidden = false;
+    $("#result").replaceChildren();
+    const job = await followJob(accepted, (v) => { bar.value = v.progress; $("#compose-status").textContent = describe(v); });
+    state.job = null;
+    $("#cancel-job").hidden = true;
+    bar.value = job.progress;
+    $("#compose-status").textContent = describe(job);
+    if (job.status !== "succeeded") throw new Error(job.error ? job.error.message : `the render ${job.status}`);
+    const video = job.result;
+    const r = video.metadata.render || {};
+    $("#compose-status").textContent = `${quality === "draft" ? "preview" : "export"} ready: ${video.name} · ${seconds(video).toFixed(1)} s · ${r.scenes_rendered ?? "?"} of ${r.scenes ?? "?"} scenes rendered in ${(r.seconds ?? 0).toFixed(1)} s`;
+    $("#result").replaceChildren(
+      el("video", { src: video.url, controls: true, id: "result-video", "data-quality": quality || "standard" }),
+      el("p", {}, el("a", { href: video.url, download: video.name }, `Download ${video.name}`)));
+    await refreshAssets();
+  });
+}
+$("#preview").addEventListener("click", () => render($("#preview"), "draft"));
+$("#export").addEventListener("click", () => render($("#export"), null));
+$("#cancel-job").addEventListener("click", () => state.job && api("DELETE", state.job.status_url).catch(() => {}));
 
 // ---- start ----------------------------------------------------------------
 

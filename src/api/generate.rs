@@ -60,6 +60,27 @@ pub async fn voices(State(studio): State<Studio>) -> Json<Vec<Voice>> {
     Json(studio.voices().await)
 }
 
+/// Hear a voice: a short sentence spoken by it, as MP3 (nothing is stored).
+#[utoipa::path(get, path = "/api/v1/voices/{name}/sample", tag = "tools",
+    params(("name" = String, Path, example = "en-US-Neural2-D")),
+    responses((status = 200, content_type = "audio/mpeg", description = "The sample"),
+        (status = 422, body = ErrorBody, description = "Unknown voice"), (status = 503, body = ErrorBody)))]
+pub async fn voice_sample(
+    State(studio): State<Studio>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let bytes = studio.voice_sample(&name).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "audio/mpeg"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// Write a social media post (`title`, `description`, `hashtags`) about a
 /// text, held to the platform's rules, and store it as a `social` asset.
 #[utoipa::path(post, path = "/api/v1/sessions/{session_id}/social", tag = "tools",

@@ -58,6 +58,7 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .routes(routes!(generate::image))
         .routes(routes!(generate::audio))
         .routes(routes!(generate::voices))
+        .routes(routes!(generate::voice_sample))
         .routes(routes!(generate::social))
         .routes(routes!(generate::agent))
         .routes(routes!(generate::messages))

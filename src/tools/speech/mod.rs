@@ -455,15 +455,40 @@ impl SpeechTool {
         session: &SessionId,
         params: &SpeechParams,
     ) -> Result<Asset> {
+        let spoken = self.speak(&studio.config().tmp_dir(), params).await?;
+        let new = NewAsset {
+            kind: AssetKind::Audio,
+            ext: spoken.format.ext().into(),
+            mime_type: spoken.format.mime().into(),
+            source: "speech".into(),
+            metadata: spoken.metadata,
+        };
+        studio
+            .store()
+            .put_asset_file(session, new, &spoken.file)
+            .await
+    }
+
+    /// A short sample of a voice (the same sentence every time), as MP3
+    /// bytes; nothing is stored.
+    pub async fn sample(&self, tmp: &Path, voice_name: &str) -> Result<Vec<u8>> {
+        let params = SpeechParams {
+            text: "Hello! This is how I sound in your videos.".into(),
+            voice_name: Some(voice_name.to_owned()),
+            ..Default::default()
+        };
+        let spoken = self.speak(tmp, &params).await?;
+        Ok(tokio::fs::read(&spoken.file).await?)
+    }
+
+    /// Speaks the request into a file in a fresh working folder under `tmp`.
+    async fn speak(&self, tmp: &Path, params: &SpeechParams) -> Result<Spoken> {
         let req = params.validate(&self.default_voice)?;
         let (provider, voice) = self
             .pick(params.provider.as_deref(), &req.voice_name)
             .await?;
-        let tmp = studio.config().tmp_dir();
-        tokio::fs::create_dir_all(&tmp).await?;
-        let workdir = tempfile::Builder::new()
-            .prefix("speech-")
-            .tempdir_in(&tmp)?;
+        tokio::fs::create_dir_all(tmp).await?;
+        let workdir = tempfile::Builder::new().prefix("speech-").tempdir_in(tmp)?;
         let synthesis = provider.synthesize(&req, &voice, workdir.path()).await?;
         let out = workdir.path().join(format!("voice.{}", req.format.ext()));
         let segments = assemble(&synthesis.chunks, synthesis.tempo, req.format, &out).await?;
@@ -471,11 +496,9 @@ impl SpeechTool {
             .await?
             .duration_seconds
             .ok_or_else(|| Error::Internal("the encoded voice-over has no duration".into()))?;
-        let new = NewAsset {
-            kind: AssetKind::Audio,
-            ext: req.format.ext().into(),
-            mime_type: req.format.mime().into(),
-            source: "speech".into(),
+        Ok(Spoken {
+            file: out,
+            format: req.format,
             metadata: json!({
                 "text": req.text,
                 "voice_name": req.voice_name,
@@ -488,9 +511,17 @@ impl SpeechTool {
                 "loudness_lufs": VOICE_LUFS,
                 "segments": segments,
             }),
-        };
-        studio.store().put_asset_file(session, new, &out).await
+            _workdir: workdir,
+        })
     }
+}
+
+/// A spoken text in a working folder (removed when this is dropped).
+struct Spoken {
+    file: PathBuf,
+    format: AudioFormat,
+    metadata: serde_json::Value,
+    _workdir: tempfile::TempDir,
 }
 
 #[cfg(test)]

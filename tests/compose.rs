@@ -690,3 +690,87 @@ fn cli_compose_shows_progress_and_prints_the_video() {
         "a draft of the saved timeline"
     );
 }
+
+/// The energy of `freq` (Goertzel) in each 20 ms window of the audio.
+fn tone_energy(samples: &[f32], freq: f64) -> Vec<f64> {
+    let n = 960; // 20 ms at 48 kHz
+    let coeff = 2.0 * (2.0 * std::f64::consts::PI * freq / 48000.0).cos();
+    samples
+        .chunks_exact(n)
+        .map(|w| {
+            let (mut s1, mut s2) = (0.0f64, 0.0f64);
+            for x in w {
+                let s0 = f64::from(*x) + coeff * s1 - s2;
+                s2 = s1;
+                s1 = s0;
+            }
+            (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (n * n) as f64
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_transition_never_makes_two_narrations_overlap() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_colours(&s, "voices").await;
+    for (name, freq) in [("low.wav", 440), ("high.wav", 880)] {
+        let path = ffmpeg_fixture(
+            dir.path(),
+            name,
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("sine=frequency={freq}:duration=2"),
+                "-ar",
+                "48000",
+            ],
+        );
+        let (status, _) = s.upload("voices", name, std::fs::read(path).unwrap()).await;
+        assert_eq!(status, 201);
+    }
+    let body = json!({
+        "timeline": [
+            {"asset_id": "image_1.png"}, {"asset_id": "audio_1.wav"},
+            {"asset_id": "image_2.png", "transition": {"type": "fade", "duration": 0.5}},
+            {"asset_id": "audio_2.wav"}
+        ],
+        "output": {"width": 320, "height": 180, "fps": 25}
+    });
+    let (video, path) = render(&s, "voices", body, dir.path()).await;
+    let scenes = video["metadata"]["timeline"].as_array().unwrap();
+    assert_eq!(
+        scenes[1]["duration"].as_f64(),
+        Some(2.5),
+        "lengthened by the overlap"
+    );
+    let d = common::duration_of(&path);
+    assert!((d - 4.0).abs() < 0.1, "both narrations whole: {d}");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(&path)
+        .args(["-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
+        .output()
+        .unwrap();
+    let pcm: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let (low, high) = (tone_energy(&pcm, 440.0), tone_energy(&pcm, 880.0));
+    let peak = low.iter().chain(&high).cloned().fold(0.0, f64::max);
+    let on = |e: f64| e > peak * 0.05;
+    let both: Vec<usize> = (0..low.len())
+        .filter(|i| on(low[*i]) && on(high[*i]))
+        .collect();
+    assert!(both.len() <= 1, "windows with both voices: {both:?}");
+    let first_high = (0..high.len()).find(|i| on(high[*i])).unwrap();
+    let last_low = (0..low.len()).rev().find(|i| on(low[*i])).unwrap();
+    assert!(
+        (first_high as f64 * 0.02 - 2.0).abs() < 0.06,
+        "the second voice starts as the first ends: {first_high}"
+    );
+    assert!(last_low < first_high + 1, "{last_low} vs {first_high}");
+    s.stop().await;
+}

@@ -448,25 +448,33 @@ function scenes() {
   return groups;
 }
 
-function sceneLength(group) {
+/// Each scene's length by the timeline rules: its duration, else its
+/// narration (lengthened by a transition's overlap, as narration never
+/// overlaps), else a clip's length, else 3 s.
+function sceneLengths() {
   const items = state.doc.timeline;
-  const audio = group.audio.reduce((t, i) => t + (items[i].duration ? Math.min(Number(items[i].duration), seconds(assetNamed(items[i].asset_id)) || Infinity) : seconds(assetNamed(items[i].asset_id))), 0);
-  if (group.visual === null) return 0;
-  const v = items[group.visual];
-  if (v.duration) return Number(v.duration);
-  if (audio > 0) return audio;
-  const a = assetNamed(v.asset_id);
-  return a && a.type === "video" ? seconds(a) : 3;
+  const lengths = [];
+  scenes().forEach((g, k) => {
+    if (g.visual === null) { lengths.push(0); return; }
+    const audio = g.audio.reduce((t, i) => t + (items[i].duration ? Math.min(Number(items[i].duration), seconds(assetNamed(items[i].asset_id)) || Infinity) : seconds(assetNamed(items[i].asset_id))), 0);
+    const v = items[g.visual];
+    const t = v.transition;
+    const overlap = t && k > 0 && lengths[k - 1] ? Math.min(t.duration || 0.5, lengths[k - 1] / 2) : 0;
+    const a = assetNamed(v.asset_id);
+    lengths.push(v.duration ? Number(v.duration) : audio > 0 ? audio + overlap : a && a.type === "video" ? seconds(a) : 3);
+  });
+  return lengths;
 }
 
-/// The video's length by the timeline rules (transitions overlap scenes).
+/// The video's length: scenes in a row, transitions overlapping them.
 function totalLength() {
   const items = state.doc.timeline;
+  const lengths = sceneLengths();
   let total = 0;
   scenes().forEach((g, k) => {
-    total += sceneLength(g);
+    total += lengths[k];
     const t = g.visual !== null && items[g.visual].transition;
-    if (t && k > 0) total -= Math.min(t.duration || 0.5, sceneLength(g) / 2);
+    if (t && k > 0) total -= Math.min(t.duration || 0.5, lengths[k - 1] / 2, lengths[k] / 2);
   });
   return Math.max(total, 0);
 }
@@ -513,10 +521,9 @@ const sceneWidth = (length) => Math.round(Math.min(420, Math.max(150, length * 3
 
 /// Updates each card's width and length label in place (no input is rebuilt).
 function resizeScenes() {
-  scenes().forEach((g, k) => {
+  sceneLengths().forEach((length, k) => {
     const node = document.querySelector(`#timeline .scene[data-scene="${k}"]`);
     if (!node) return;
-    const length = sceneLength(g);
     node.style.width = `${sceneWidth(length)}px`;
     node.querySelector(".scene-head .muted").textContent = `${length.toFixed(1)} s`;
   });
@@ -526,7 +533,7 @@ function sceneCard(g, k, count) {
   const items = state.doc.timeline;
   const item = g.visual !== null ? items[g.visual] : null;
   const a = item ? assetNamed(item.asset_id) : null;
-  const length = sceneLength(g);
+  const length = sceneLengths()[k];
   const width = sceneWidth(length);
   const set = (target, key) => (value) => edit(() => { if (value === undefined || value === "") delete target[key]; else target[key] = value; });
   let thumb;

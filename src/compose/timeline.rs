@@ -8,7 +8,9 @@
 //! Audio items before the first visual play from the start. An image shown
 //! longer than its audio is silent for the rest; audio longer than its scene
 //! is cut at the scene's end with a short fade. A transition into a scene
-//! overlaps it with the previous one by the transition's duration.
+//! overlaps it with the previous one by the transition's duration; the
+//! scene's narration starts when the overlap ends (never two narrations at
+//! once), and a scene timed by its narration is lengthened by the overlap.
 
 use std::collections::HashMap;
 
@@ -463,9 +465,21 @@ impl ComposeRequest {
                 .iter()
                 .map(|(a, trim, d, _)| d.unwrap_or(duration_of(a).unwrap_or(0.0) - trim))
                 .sum();
+            // A transition into a narrated scene overlaps the end of the
+            // previous one: its narration waits until the overlap is over, so
+            // two narrations never play at once, and a scene timed by its
+            // narration is lengthened by the overlap.
+            let overlap = match (index, scene.transition) {
+                (1.., Some((_, d))) => {
+                    let previous: &Scene = scenes.last().expect("index > 0");
+                    d.min(previous.duration / 2.0)
+                }
+                _ => 0.0,
+            };
+            let narrated = !p.audio.is_empty();
             scene.duration = match p.given {
                 Some(d) => d,
-                None if audio_total > 0.0 => audio_total,
+                None if audio_total > 0.0 => audio_total + overlap,
                 None if scene.is_video => {
                     duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start
                 }
@@ -475,12 +489,14 @@ impl ComposeRequest {
                 // Nothing to blend into: a transition opens from black.
                 scene.transition = scene.transition.map(|(_, d)| ("fadeblack", d));
             } else if let Some((_, d)) = &mut scene.transition {
-                let previous: &Scene = scenes.last().expect("index > 0");
-                *d = d.min(previous.duration / 2.0).min(scene.duration / 2.0);
+                *d = overlap.min(scene.duration / 2.0);
                 at -= *d;
             }
             scene.start = at;
-            let mut offset = 0.0;
+            let mut offset = match scene.transition {
+                Some((_, d)) if index > 0 && narrated => d,
+                _ => 0.0,
+            };
             for (asset, trim_start, given, volume) in p.audio {
                 let natural = duration_of(&asset).unwrap_or(0.0) - trim_start;
                 let wanted = given.unwrap_or(natural).min(natural);

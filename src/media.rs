@@ -159,6 +159,45 @@ pub async fn audio_duration(path: &Path) -> Result<f64> {
         .ok_or_else(|| Error::UnsupportedMedia("the audio has no measurable duration".into()))
 }
 
+/// The pauses in a file's audio: intervals quieter than `noise_db` for at
+/// least `min_seconds`, as (start, end) seconds (ffmpeg's silencedetect).
+pub async fn pauses(path: &Path, noise_db: f64, min_seconds: f64) -> Result<Vec<(f64, f64)>> {
+    let output = Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-v", "info", "-i"])
+        .arg(path)
+        .args([
+            "-af",
+            &format!("silencedetect=noise={noise_db}dB:d={min_seconds}"),
+            "-f",
+            "null",
+            "-",
+        ])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| Error::Unavailable(format!("cannot run ffmpeg (install ffmpeg): {e}")))?;
+    let text = String::from_utf8_lossy(&output.stderr);
+    let value = |line: &str, key: &str| -> Option<f64> {
+        line.split(key)
+            .nth(1)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let mut found = Vec::new();
+    let mut start = None;
+    for line in text.lines() {
+        if let Some(s) = value(line, "silence_start: ") {
+            start = Some(s.max(0.0));
+        } else if let (Some(e), Some(s)) = (value(line, "silence_end: "), start) {
+            found.push((s, e));
+            start = None;
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,119 @@
-//! Small text helpers shared by the tools: sentences, word-boundary cuts.
+//! Small text helpers shared by the tools: sentences, word-boundary cuts,
+//! and word timings estimated from a sentence's time span.
 
+use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
+
+/// One spoken word and when it is heard, in seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WordTime {
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// A rough syllable count: groups of vowels (at least 1; digits count one
+/// per digit, as they are read out).
+pub fn syllables(word: &str) -> usize {
+    let mut count = 0;
+    let mut in_vowel = false;
+    for c in word.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_digit() {
+            count += 1;
+            in_vowel = false;
+        } else {
+            let vowel = "aeiouyàáâäãåèéêëìíîïòóôöõùúûüýæœø".contains(c);
+            if vowel && !in_vowel {
+                count += 1;
+            }
+            in_vowel = vowel;
+        }
+    }
+    // A silent final e ("time", "voice") is not a syllable of its own.
+    let lower = word.to_lowercase();
+    if count > 1 && lower.ends_with('e') && !lower.ends_with("le") && !lower.ends_with("ee") {
+        count -= 1;
+    }
+    count.max(1)
+}
+
+/// Spreads the words of `text` over `[start, end]`, each in proportion to
+/// its syllables, with a short breath after a comma-like mark. `pauses`
+/// (silences found in the audio, absolute times) refine it: a word that
+/// ends a clause ends where the nearest pause inside the span starts, and
+/// the next clause begins where it ends.
+pub fn word_times(text: &str, start: f64, end: f64, pauses: &[(f64, f64)]) -> Vec<WordTime> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() || end <= start {
+        return Vec::new();
+    }
+    // Clauses: runs of words ending in , ; : — or the sentence's end.
+    let clause_end = |w: &str| w.ends_with([',', ';', ':', '—', '–']);
+    let mut clauses: Vec<(usize, usize)> = Vec::new();
+    let mut from = 0;
+    for (i, w) in words.iter().enumerate() {
+        if clause_end(w) || i + 1 == words.len() {
+            clauses.push((from, i + 1));
+            from = i + 1;
+        }
+    }
+    // Each clause's span: by weight, then snapped to a pause where one is near.
+    let weight = |range: (usize, usize)| -> f64 {
+        words[range.0..range.1]
+            .iter()
+            .map(|w| syllables(w) as f64)
+            .sum::<f64>()
+            + 0.8
+    };
+    let total: f64 = clauses.iter().map(|c| weight(*c)).sum();
+    let mut spans = Vec::with_capacity(clauses.len());
+    let mut at = start;
+    for (k, clause) in clauses.iter().enumerate() {
+        let mut clause_end_at = at + (end - start) * weight(*clause) / total;
+        let mut next_start = clause_end_at;
+        if k + 1 < clauses.len() {
+            let near = pauses
+                .iter()
+                .filter(|(a, b)| *a > at && *b < end)
+                .min_by(|x, y| {
+                    (x.0 - clause_end_at)
+                        .abs()
+                        .total_cmp(&(y.0 - clause_end_at).abs())
+                });
+            if let Some((a, b)) = near.filter(|(a, _)| (a - clause_end_at).abs() < 0.6) {
+                clause_end_at = *a;
+                next_start = *b;
+            }
+        } else {
+            clause_end_at = end;
+        }
+        spans.push((at, clause_end_at));
+        at = next_start;
+    }
+    let mut out = Vec::with_capacity(words.len());
+    for ((from, to), (a, b)) in clauses.iter().zip(spans) {
+        let weights: Vec<f64> = words[*from..*to]
+            .iter()
+            .map(|w| syllables(w) as f64)
+            .collect();
+        let sum: f64 = weights.iter().sum();
+        let mut t = a;
+        for (w, wt) in words[*from..*to].iter().zip(weights) {
+            let d = (b - a) * wt / sum;
+            out.push(WordTime {
+                text: (*w).to_owned(),
+                start: round_ms(t),
+                end: round_ms(t + d),
+            });
+            t += d;
+        }
+    }
+    out
+}
+
+fn round_ms(t: f64) -> f64 {
+    (t * 1000.0).round() / 1000.0
+}
 
 /// Splits text into sentences (Unicode rules, and at line breaks), each
 /// trimmed and holding at least one letter or digit.
@@ -56,6 +169,31 @@ pub fn wrap_words(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_share_their_sentence_by_syllables_and_snap_to_pauses() {
+        assert_eq!(
+            (
+                syllables("cat"),
+                syllables("voice"),
+                syllables("beautiful"),
+                syllables("2026")
+            ),
+            (1, 1, 3, 4)
+        );
+        let words = word_times("A lighthouse, beautiful tonight.", 1.0, 3.0, &[]);
+        assert_eq!(words.len(), 4);
+        assert_eq!((words[0].start, words[3].end), (1.0, 3.0));
+        assert!(words.windows(2).all(|w| w[0].end <= w[1].start + 1e-9));
+        assert!(
+            words[2].end - words[2].start > words[0].end - words[0].start,
+            "{words:?}"
+        );
+        // A pause in the audio after the comma moves the clause boundary.
+        let paused = word_times("A lighthouse, beautiful tonight.", 1.0, 3.0, &[(1.9, 2.1)]);
+        assert_eq!((paused[1].end, paused[2].start), (1.9, 2.1));
+        assert!(word_times("", 0.0, 1.0, &[]).is_empty());
+    }
 
     #[test]
     fn cuts_at_words_and_counts_characters() {

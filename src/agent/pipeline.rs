@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use yake_rust::{Config as YakeConfig, StopWords, get_n_best};
 
 use crate::compose::timeline::{
-    ComposeRequest, MusicOptions, OutputOptions, SavedTimeline, TimelineItem,
+    CaptionsOption, ComposeRequest, MusicOptions, OutputOptions, SavedTimeline, TimelineItem,
 };
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
@@ -280,7 +280,7 @@ async fn run_script(
             aspect_ratio: Some(r),
             ..Default::default()
         }),
-        captions: Some(params.captions.unwrap_or(true)),
+        captions: Some(CaptionsOption::On(params.captions.unwrap_or(true))),
         music: music.map(|asset_id| MusicOptions {
             asset_id,
             ..Default::default()

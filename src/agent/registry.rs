@@ -226,7 +226,7 @@ pub async fn compose_request(
                 aspect_ratio: Some(r),
                 ..Default::default()
             }),
-        captions: p.captions,
+        captions: p.captions.map(crate::compose::timeline::CaptionsOption::On),
         music: p.music.clone().map(|asset_id| MusicOptions {
             asset_id,
             ..Default::default()

@@ -39,7 +39,7 @@ pub struct SegmentInputs<'a> {
     pub title: Option<&'a Path>,
     /// The previous scene's picture and title, when a transition blends it in.
     pub blend: Option<(&'a Path, Option<&'a Path>)>,
-    /// The segment's captions (SRT in segment time), if any.
+    /// The segment's captions (an ASS script in segment time), if any.
     pub captions: Option<&'a Path>,
     pub font: &'a Path,
 }
@@ -209,7 +209,7 @@ pub fn segment_args(
     threads: usize,
     out: &Path,
 ) -> Vec<OsString> {
-    let (w, h, fps) = (plan.width, plan.height, plan.fps);
+    let fps = plan.fps;
     let mut b = Builder::default();
     scene_chain(
         &mut b,
@@ -236,16 +236,11 @@ pub fn segment_args(
         let _ = writeln!(graph, "[{acc}]fade=t=in:s=0:n={frames}[faded];");
         acc = "faded".into();
     }
-    if let Some(srt) = inputs.captions {
-        let style = format!(
-            "FontName=DejaVu Sans,Bold=1,FontSize={},PrimaryColour=&H00FFFFFF,OutlineColour=&H00000000,BackColour=&H80000000,BorderStyle=1,Outline=2,Shadow=1,Alignment=2,MarginV={}",
-            if h > w { 13 } else { 18 },
-            if h > w { 60 } else { 24 }
-        );
+    if let Some(script) = inputs.captions {
         let _ = writeln!(
             graph,
-            "[{acc}]subtitles=filename={}:fontsdir={}:force_style={}[capt];",
-            escape_filter_value(&srt.to_string_lossy()),
+            "[{acc}]subtitles=filename={}:fontsdir={}[capt];",
+            escape_filter_value(&script.to_string_lossy()),
             escape_filter_value(
                 &inputs
                     .font
@@ -253,7 +248,6 @@ pub fn segment_args(
                     .unwrap_or(Path::new("."))
                     .to_string_lossy()
             ),
-            escape_filter_value(&style)
         );
         acc = "capt".into();
     }

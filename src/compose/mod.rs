@@ -150,7 +150,7 @@ impl Composer {
             resolved.fit = req.fit.clone();
         }
         if req.captions.is_some() {
-            resolved.captions = req.captions;
+            resolved.captions = req.captions.clone();
         }
         if req.music.is_some() {
             resolved.music = req.music.clone();
@@ -262,12 +262,16 @@ impl Composer {
         tokio::fs::create_dir_all(tmp).await?;
         let work = tempfile::Builder::new().prefix("render-").tempdir_in(tmp)?;
         let font = self.font_file().await?;
-        let cues = if plan.captions {
+        let cues = if plan.captions.is_some() {
             captions::cues(plan)
         } else {
             Vec::new()
         };
-        let segments = segments::segments(plan, &cues);
+        let burned = plan
+            .captions
+            .map(|c| captions::events(&cues, c.style))
+            .unwrap_or_default();
+        let segments = segments::segments(plan, &burned);
         let audio_key = segments::audio_key(plan);
         let _held = self.hold(
             session,
@@ -369,7 +373,8 @@ impl Composer {
             None
         } else {
             let srt_path = work.path().join("captions.srt");
-            tokio::fs::write(&srt_path, captions::srt(&cues)).await?;
+            let plain: Vec<captions::Cue> = cues.iter().map(|(c, _)| c.clone()).collect();
+            tokio::fs::write(&srt_path, captions::srt(&plain)).await?;
             let new = NewAsset {
                 kind: AssetKind::Subtitles,
                 ext: "srt".into(),
@@ -470,12 +475,14 @@ impl Composer {
             }
             None => None,
         };
-        let srt = if segment.cues.is_empty() {
-            None
-        } else {
-            let path = work.join(format!("segment-{i}.srt"));
-            tokio::fs::write(&path, captions::srt(&segment.cues)).await?;
-            Some(path)
+        let script = match plan.captions {
+            Some(style) if !segment.cues.is_empty() => {
+                let path = work.join(format!("segment-{i}.ass"));
+                let text = captions::ass(&segment.cues, style, plan.width, plan.height);
+                tokio::fs::write(&path, text).await?;
+                Some(path)
+            }
+            _ => None,
         };
         let out = work.join(format!("segment-{i}.mp4"));
         let inputs = graph::SegmentInputs {
@@ -484,7 +491,7 @@ impl Composer {
             blend: blend
                 .as_ref()
                 .map(|(file, title)| (file.path.as_path(), title.as_deref())),
-            captions: srt.as_deref(),
+            captions: script.as_deref(),
             font,
         };
         let args = graph::segment_args(plan, segment, &inputs, threads, &out);

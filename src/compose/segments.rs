@@ -19,7 +19,7 @@ use super::timeline::{Plan, Scene};
 
 /// Bump whenever a change to the renderer changes the pixels or the sound it
 /// makes: every cached piece made by an older renderer is then ignored.
-pub const RENDERER_VERSION: u32 = 1;
+pub const RENDERER_VERSION: u32 = 2;
 
 /// Frames `first .. first + count` of a scene whose whole length is `frames`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,8 @@ fn scene_identity(scene: &Scene, span: &SceneSpan) -> Value {
     })
 }
 
-/// Cuts the plan into segments. `cues` are the whole video's captions.
+/// Cuts the plan into segments. `cues` are the whole video's burned-in
+/// caption events.
 pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
     let fps = plan.fps;
     let n = plan.scenes.len();
@@ -159,6 +160,7 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
                 "scene": scene_identity(&plan.scenes[span.scene], &span),
             })),
             "fade_in": fade_in,
+            "captions": plan.captions.filter(|_| !seg_cues.is_empty()).map(|c| format!("{c:?}")),
             "cues": seg_cues.iter().map(|c| json!([c.start, c.end, c.text])).collect::<Vec<_>>(),
         });
         out.push(Segment {

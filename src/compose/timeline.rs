@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::captions::{Captions, Position, Style};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;
@@ -34,9 +35,10 @@ pub struct ComposeRequest {
     /// `cover` (default: fill the frame, cropping) or `contain` (the whole
     /// picture over a blurred copy of itself).
     pub fit: Option<String>,
-    /// Burn the narration in as subtitles (from the voice-overs' sentence
-    /// timings) and store them as an `.srt` asset.
-    pub captions: Option<bool>,
+    /// Burn the narration in as captions (from the voice-overs' word
+    /// timings) and store them as an `.srt` asset: `true`, or
+    /// `{"style": "plain" | "karaoke" | "word", "position": "bottom" | "middle"}`.
+    pub captions: Option<CaptionsOption>,
     pub music: Option<MusicOptions>,
     /// Return 202 with a job at once instead of waiting for the video.
     #[serde(rename = "async")]
@@ -111,8 +113,27 @@ pub struct SavedTimeline {
     pub timeline: Vec<TimelineItem>,
     pub output: Option<OutputOptions>,
     pub fit: Option<String>,
-    pub captions: Option<bool>,
+    pub captions: Option<CaptionsOption>,
     pub music: Option<MusicOptions>,
+}
+
+/// `captions`: on or off, or a style.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CaptionsOption {
+    On(bool),
+    Styled(CaptionsStyle),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
+pub struct CaptionsStyle {
+    /// `plain` (default: whole cues), `karaoke` (the word being spoken in an
+    /// accent colour) or `word` (one to three words at a time, large).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// `bottom` (default, inside the format's safe area) or `middle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
 }
 
 impl SavedTimeline {
@@ -122,7 +143,7 @@ impl SavedTimeline {
             timeline: Some(self.timeline.clone()),
             output: self.output.clone(),
             fit: self.fit.clone(),
-            captions: self.captions,
+            captions: self.captions.clone(),
             music: self.music.clone(),
             run_async: None,
         }
@@ -136,7 +157,7 @@ impl SavedTimeline {
             timeline: req.timeline.clone().unwrap_or_default(),
             output: req.output.clone(),
             fit: req.fit.clone(),
-            captions: req.captions,
+            captions: req.captions.clone(),
             music: req.music.clone(),
         }
     }
@@ -230,7 +251,8 @@ pub struct Plan {
     pub fps: u32,
     pub quality: Quality,
     pub fit: Fit,
-    pub captions: bool,
+    /// Burned-in captions, when on.
+    pub captions: Option<Captions>,
     pub scenes: Vec<Scene>,
     pub audio: Vec<AudioPart>,
     pub music: Option<Music>,
@@ -551,7 +573,7 @@ impl ComposeRequest {
             fps,
             quality,
             fit,
-            captions: self.captions.unwrap_or(false),
+            captions: self.captions()?,
             scenes,
             audio,
             music,
@@ -565,8 +587,39 @@ impl ComposeRequest {
         let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
         self.output_options()?;
         self.fit()?;
+        self.captions()?;
         self.music(&by_name)?;
         Ok(())
+    }
+
+    fn captions(&self) -> Result<Option<Captions>> {
+        let styled = match &self.captions {
+            None | Some(CaptionsOption::On(false)) => return Ok(None),
+            Some(CaptionsOption::On(true)) => CaptionsStyle::default(),
+            Some(CaptionsOption::Styled(s)) => s.clone(),
+        };
+        let style = match styled.style.as_deref().unwrap_or("plain") {
+            "plain" => Style::Plain,
+            "karaoke" => Style::Karaoke,
+            "word" => Style::Word,
+            other => {
+                return Err(Error::invalid(
+                    "captions.style",
+                    format!("{other:?} is not plain, karaoke or word"),
+                ));
+            }
+        };
+        let position = match styled.position.as_deref().unwrap_or("bottom") {
+            "bottom" => Position::Bottom,
+            "middle" => Position::Middle,
+            other => {
+                return Err(Error::invalid(
+                    "captions.position",
+                    format!("{other:?} is not bottom or middle"),
+                ));
+            }
+        };
+        Ok(Some(Captions { style, position }))
     }
 
     fn fit(&self) -> Result<Fit> {

@@ -496,6 +496,12 @@ impl SpeechTool {
             .await?
             .duration_seconds
             .ok_or_else(|| Error::Internal("the encoded voice-over has no duration".into()))?;
+        // Word timings: estimated within each sentence, refined by its pauses.
+        let pauses = media::pauses(&out, -35.0, 0.12).await.unwrap_or_default();
+        let words: Vec<crate::text::WordTime> = segments
+            .iter()
+            .flat_map(|s| crate::text::word_times(&s.text, s.start, s.end, &pauses))
+            .collect();
         Ok(Spoken {
             file: out,
             format: req.format,
@@ -510,6 +516,7 @@ impl SpeechTool {
                 "pitch": req.pitch,
                 "loudness_lufs": VOICE_LUFS,
                 "segments": segments,
+                "words": words,
             }),
             _workdir: workdir,
         })

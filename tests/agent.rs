@@ -212,6 +212,11 @@ async fn automatic_mode_runs_the_whole_pipeline_as_a_job() {
     assert_eq!(result["video"]["metadata"]["timeline_version"], 1);
     let items = saved["timeline"].as_array().unwrap();
     assert_eq!(items.len(), 10, "an image and a voice-over per scene");
+    // Gentle motion and crossfades by default: frames 0.2 s apart differ.
+    assert_eq!(items[0]["effect"], "zoom_in");
+    assert_ne!(items[2]["effect"], items[0]["effect"]);
+    assert_eq!(items[2]["transition"]["type"], "crossfade");
+    assert!(top_half_change(&path, 1.0, 1.2) > 0.3, "the picture moves");
     assert_eq!(items[6]["asset_id"], scenes[3]["image"]);
     assert_eq!(saved["captions"], true);
     let mut edited = saved.clone();
@@ -228,7 +233,8 @@ async fn automatic_mode_runs_the_whole_pipeline_as_a_job() {
             render["scenes"].as_u64(),
             render["scenes_rendered"].as_u64()
         ),
-        (Some(5), Some(1))
+        (Some(5), Some(2)),
+        "the scene, and the crossfade out of it into the next"
     );
     s.stop().await;
 }
@@ -416,6 +422,35 @@ fn run_makes_a_video_and_a_failing_step_is_named() {
         ),
         (Some(1080), Some(1920))
     );
+    assert!(
+        top_half_change(&out_path, 0.8, 1.0) > 0.3,
+        "motion by default"
+    );
+    let still_path = dir.path().join("still.mp4");
+    let out = studio()
+        .args([
+            "run",
+            "--session",
+            "still",
+            "--text-file",
+            text.to_str().unwrap(),
+            "--out",
+            still_path.to_str().unwrap(),
+            "--aspect-ratio",
+            "1:1",
+            "--still",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        top_half_change(&still_path, 0.8, 1.0) < 0.3,
+        "--still: a still picture"
+    );
 
     let out = studio()
         .args([
@@ -549,4 +584,16 @@ async fn the_conversation_is_kept_per_session() {
     let (status, _) = s.get_json("/api/v1/sessions/talk/messages").await;
     assert_eq!(status, 404);
     s.stop().await;
+}
+
+/// How much the top half of the picture (above any caption) changes between
+/// two times: the mean absolute difference of 32×18 thumbnails.
+fn top_half_change(path: &std::path::Path, a: f64, b: f64) -> f64 {
+    let grab = |t| common::frame_rgb(path, t, "crop=iw:ih/2:0:0,scale=32:18:flags=area");
+    let (x, y) = (grab(a), grab(b));
+    x.iter()
+        .zip(&y)
+        .map(|(p, q)| (f64::from(*p) - f64::from(*q)).abs())
+        .sum::<f64>()
+        / x.len() as f64
 }

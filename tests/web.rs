@@ -83,6 +83,7 @@ async fn a_person_makes_a_video_in_the_browser() {
     check("music_box_cleared", json!(true));
     check("music_chosen", json!("audio_2.mp3"));
     check("saved_music", json!("audio_2.mp3"));
+    check("saved_captions", json!({"style": "karaoke"}));
     // A visual timeline: a card per scene with its picture and narration,
     // as wide as it is long; every edit saved on the server.
     check("scene_cards", json!(2));

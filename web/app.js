@@ -483,7 +483,7 @@ function renderTotal() { $("#total-length").textContent = `${totalLength().toFix
 
 function renderOptions() {
   const d = state.doc;
-  $("#captions").checked = d.captions === true;
+  $("#caption-style").value = !d.captions ? "" : d.captions === true ? "plain" : d.captions.style || "plain";
   $("#fit-select").value = d.fit || "cover";
   const ratio = d.output && d.output.aspect_ratio;
   if (ratio) $("#export-preset").value = ratio;
@@ -636,7 +636,10 @@ function dragToReorder(node, k) {
   });
 }
 
-$("#captions").addEventListener("change", (e) => edit(() => { state.doc.captions = e.target.checked; }));
+$("#caption-style").addEventListener("change", (e) => edit(() => {
+  const style = e.target.value;
+  state.doc.captions = !style ? false : style === "plain" ? true : { style };
+}));
 $("#fit-select").addEventListener("change", (e) => edit(() => { state.doc.fit = e.target.value === "cover" ? null : e.target.value; }));
 $("#music-select").addEventListener("change", (e) => edit(() => { state.doc.music = e.target.value ? { asset_id: e.target.value } : null; }));
 $("#export-preset").addEventListener("change", (e) => edit(() => { state.doc.output = { ...(state.doc.output || {}), aspect_ratio: e.target.value }; }));

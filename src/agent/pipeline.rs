@@ -11,6 +11,7 @@ use yake_rust::{Config as YakeConfig, StopWords, get_n_best};
 
 use crate::compose::timeline::{
     CaptionsOption, ComposeRequest, MusicOptions, OutputOptions, SavedTimeline, TimelineItem,
+    Transition,
 };
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
@@ -51,7 +52,14 @@ pub struct PipelineParams {
     /// At most this many scenes (1–20, default 12).
     #[arg(long)]
     pub max_scenes: Option<usize>,
+    /// Still pictures and hard cuts instead of the default gentle motion
+    /// (varied zooms and pans) and crossfades.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub still: Option<bool>,
 }
+
+/// The motion of scene `i` in automatic mode: varied, never the same twice in a row.
+const MOTIONS: [&str; 4] = ["zoom_in", "pan_right", "zoom_out", "pan_left"];
 
 /// One scene of the script.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -269,10 +277,23 @@ async fn run_script(
         timeline: Some(
             scenes
                 .iter()
-                .flat_map(|s| [s.image.clone(), s.audio.clone()])
-                .map(|asset_id| TimelineItem {
-                    asset_id,
-                    ..Default::default()
+                .enumerate()
+                .flat_map(|(i, s)| {
+                    let moving = !params.still.unwrap_or(false);
+                    let image = TimelineItem {
+                        asset_id: s.image.clone(),
+                        effect: moving.then(|| MOTIONS[i % MOTIONS.len()].to_owned()),
+                        transition: moving.then(|| Transition {
+                            kind: if i == 0 { "fade" } else { "crossfade" }.to_owned(),
+                            duration: Some(if i == 0 { 0.4 } else { 0.6 }),
+                        }),
+                        ..Default::default()
+                    };
+                    let audio = TimelineItem {
+                        asset_id: s.audio.clone(),
+                        ..Default::default()
+                    };
+                    [image, audio]
                 })
                 .collect(),
         ),

@@ -102,12 +102,15 @@ try {
   await page.fill('#timeline .scene[data-scene="1"] input[aria-label="Title"]', "The harbour");
   await page.press('#timeline .scene[data-scene="1"] input[aria-label="Title"]', "Tab");
   await saved(page);
+  await page.selectOption("#caption-style", "karaoke");
+  await saved(page);
   summary.total_shown = await page.textContent("#total-length");
   summary.banner_visible_before = await page.isVisible("#conflict");
   const serverTimeline = await api("GET", `${s}/timeline`);
   summary.saved_items = serverTimeline.timeline.map((i) => i.asset_id);
   summary.saved_scene2 = serverTimeline.timeline[2];
   summary.saved_music = serverTimeline.music && serverTimeline.music.asset_id;
+  summary.saved_captions = serverTimeline.captions;
   await snap(page, "timeline");
 
   // The conversation, then a reload: everything comes back.

@@ -774,3 +774,70 @@ async fn a_transition_never_makes_two_narrations_overlap() {
     assert!(last_low < first_high + 1, "{last_low} vs {first_high}");
     s.stop().await;
 }
+
+/// Per-frame displacement of a bright vertical bar through a panned scene:
+/// (mean step, spread of steps) in output pixels.
+async fn pan_steps(s: &TestServer, session: &str, effect: &str) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    // A soft-edged bright bar: its centroid is measurable to a fraction of a pixel.
+    let mut img = image::RgbImage::from_pixel(1280, 720, image::Rgb([30, 30, 40]));
+    for x in 560..664u32 {
+        let v = (30.0 + 220.0 * (-((f64::from(x) - 612.0) / 16.0).powi(2)).exp()) as u8;
+        for y in 0..720 {
+            img.put_pixel(x, y, image::Rgb([v, v, v]));
+        }
+    }
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    let (status, _) = s.upload(session, "bar.png", bytes.into_inner()).await;
+    assert_eq!(status, 201);
+    let body = json!({
+        "timeline": [{"asset_id": "image_1.png", "duration": 3, "effect": effect}],
+        "output": {"width": 640, "height": 360, "fps": 30, "quality": "high"}
+    });
+    let (_, path) = render(s, session, body, dir.path()).await;
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(&path)
+        .args(["-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .output()
+        .unwrap();
+    let centroids: Vec<f64> = out
+        .stdout
+        .chunks_exact(640 * 360)
+        .map(|frame| {
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for row in frame[120 * 640..240 * 640].chunks_exact(640) {
+                for (x, v) in row.iter().enumerate() {
+                    let w = (f64::from(*v) - 40.0).max(0.0);
+                    sum += w * x as f64;
+                    weight += w;
+                }
+            }
+            sum / weight
+        })
+        .collect();
+    let steps: Vec<f64> = centroids[2..centroids.len() - 2]
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect();
+    let mean = steps.iter().sum::<f64>() / steps.len() as f64;
+    let spread =
+        (steps.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / steps.len() as f64).sqrt();
+    (mean, spread)
+}
+
+#[tokio::test]
+async fn pans_move_evenly_from_frame_to_frame() {
+    let s = TestServer::start().await;
+    for (session, effect, sign) in [("pan-r", "pan_right", -1.0), ("pan-l", "pan_left", 1.0)] {
+        let (mean, spread) = pan_steps(&s, session, effect).await;
+        eprintln!("{effect}: mean step {mean:.3} px, spread {spread:.3} px");
+        assert!(mean * sign > 0.1, "{effect} moves the picture: {mean}");
+        assert!(
+            spread < 0.2 * mean.abs(),
+            "{effect}: steps of {mean:.3} ± {spread:.3} px"
+        );
+    }
+    s.stop().await;
+}

@@ -149,7 +149,9 @@ fn scene_chain(
         let n = span.frames.max(2) - 1;
         let first = span.first;
         let zoom = |z: &str, x: &str, y: &str| {
-            format!(",zoompan=z='{z}':x='{x}':y='{y}':d={count}:s={w}x{h}:fps={fps}")
+            // 4:4:4 so that zoompan may place its crop on any pixel (in 4:2:0
+            // it aligns to the chroma grid: 2-pixel jumps every other frame).
+            format!(",format=yuv444p,zoompan=z='{z}':x='{x}':y='{y}':d={count}:s={w}x{h}:fps={fps}")
         };
         let motion = match scene.effect {
             Effect::None => String::new(),
@@ -163,16 +165,17 @@ fn scene_chain(
                 "iw/2-(iw/zoom/2)",
                 "ih/2-(ih/zoom/2)",
             ),
-            Effect::PanLeft => zoom(
-                "1.15",
-                &format!("(iw-iw/zoom)*(1-(on+{first})/{n})"),
-                "ih/2-(ih/zoom/2)",
-            ),
-            Effect::PanRight => zoom(
-                "1.15",
-                &format!("(iw-iw/zoom)*(on+{first})/{n}"),
-                "ih/2-(ih/zoom/2)",
-            ),
+            Effect::PanLeft | Effect::PanRight => {
+                let (zoom_level, travel, step) = pan_plan(fw, span.frames);
+                let x = match (scene.effect, step) {
+                    // Whole source pixels per frame: every step the same.
+                    (Effect::PanRight, Some(step)) => format!("{step}*(on+{first})"),
+                    (_, Some(step)) => format!("{travel}-{step}*(on+{first})"),
+                    (Effect::PanRight, None) => format!("{travel}*(on+{first})/{n}"),
+                    (_, None) => format!("{travel}*(1-(on+{first})/{n})"),
+                };
+                zoom(&zoom_level, &x, "ih/2-(ih/zoom/2)")
+            }
         };
         if motion.is_empty() {
             // Scale once, then repeat the frame: no per-frame decoding or scaling.
@@ -198,6 +201,29 @@ fn scene_chain(
         );
     }
     let _ = writeln!(graph, "[{label}];");
+}
+
+/// A pan across a picture `width` source pixels wide over `frames` frames:
+/// the zoom, the travel in source pixels, and the whole-pixel step per frame
+/// when there is one. zoompan places its crop on whole pixels, so a travel
+/// that is not a whole number of pixels per frame makes the picture judder;
+/// the zoom is chosen (around 1.15, at most 1.25) so that it is. Very slow
+/// pans (under a pixel a frame even at the largest zoom) keep zoom 1.15.
+fn pan_plan(width: u32, frames: u64) -> (String, u64, Option<u64>) {
+    let n = frames.max(2) - 1;
+    let w = f64::from(width);
+    let natural = w - w / 1.15;
+    let step = ((natural / n as f64).floor() as u64).max(1);
+    let travel = step * n;
+    if (travel as f64) <= w - w / 1.25 {
+        (
+            format!("{width}/{}", u64::from(width) - travel),
+            travel,
+            Some(step),
+        )
+    } else {
+        ("1.15".into(), natural.floor() as u64, None)
+    }
 }
 
 /// The ffmpeg arguments that render one segment (video only) into `out`,

@@ -47,8 +47,8 @@ pub fn word_times(text: &str, start: f64, end: f64, pauses: &[(f64, f64)]) -> Ve
     if words.is_empty() || end <= start {
         return Vec::new();
     }
-    // Clauses: runs of words ending in , ; : — or the sentence's end.
-    let clause_end = |w: &str| w.ends_with([',', ';', ':', '—', '–']);
+    // Clauses: runs of words ending in , ; : — . ! ? or the text's end.
+    let clause_end = |w: &str| w.ends_with([',', ';', ':', '—', '–', '.', '!', '?']);
     let mut clauses: Vec<(usize, usize)> = Vec::new();
     let mut from = 0;
     for (i, w) in words.iter().enumerate() {

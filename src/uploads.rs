@@ -45,13 +45,15 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
 }
 
 /// Turns an uploaded file (already on disk, in the studio's temporary folder)
-/// into an asset. `role` marks audio as `music` for the compose step.
+/// into an asset. `role` marks audio as `music` for the compose step; a
+/// `transcript` of narration gives it word timings (for captions).
 pub async fn store_upload(
     studio: &Studio,
     session: &SessionId,
     file: &Path,
     original_name: Option<&str>,
     role: Option<&str>,
+    transcript: Option<&str>,
 ) -> Result<Asset> {
     let mut head = [0u8; 8192];
     let n = std::fs::File::open(file)?.read(&mut head)?;
@@ -106,6 +108,40 @@ pub async fn store_upload(
     if let Some(name) = original_name.map(str::trim).filter(|n| !n.is_empty()) {
         let name: String = name.chars().filter(|c| !c.is_control()).take(255).collect();
         metadata.insert("original_filename".into(), Value::String(name));
+    }
+    if let Some(text) = transcript.map(str::trim).filter(|t| !t.is_empty()) {
+        let duration = metadata.get("duration_seconds").and_then(Value::as_f64);
+        let Some(duration) = duration.filter(|_| sniffed.kind == AssetKind::Audio) else {
+            return Err(Error::invalid(
+                "transcript",
+                "only audio takes a transcript",
+            ));
+        };
+        if text.chars().count() > 5000 {
+            return Err(Error::invalid(
+                "transcript",
+                "transcripts are limited to 5000 characters",
+            ));
+        }
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        // Words spread over the audio by syllables, moved to its pauses.
+        let pauses = media::pauses(file, -35.0, 0.12).await?;
+        let words = crate::text::word_times(&text, 0.0, duration, &pauses);
+        let mut segments = Vec::new();
+        let mut k = 0;
+        for sentence in crate::text::sentences(&text) {
+            let n = sentence.split_whitespace().count();
+            if let (Some(first), Some(last)) = (words.get(k), words.get(k + n - 1)) {
+                segments.push(json!({"text": sentence, "start": first.start, "end": last.end}));
+            }
+            k += n;
+        }
+        metadata.insert("text".into(), json!(text));
+        metadata.insert("words".into(), json!(words));
+        metadata.insert("segments".into(), json!(segments));
     }
     if let Some(role) = role.map(str::trim).filter(|r| !r.is_empty()) {
         if role != "music" {

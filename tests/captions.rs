@@ -215,3 +215,76 @@ async fn karaoke_lights_the_word_being_spoken() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn uploaded_narration_with_a_transcript_is_captioned() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let said = "Our story begins in a small village. The market opens at nine, and everyone comes.";
+    let wav = dir.path().join("narration.wav");
+    let status = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-w"])
+        .arg(&wav)
+        .arg(said)
+        .status()
+        .expect("espeak-ng is installed");
+    assert!(status.success());
+    let (status, _) = s
+        .upload("upload", "blue.png", png(64, 64, [20, 40, 160]))
+        .await;
+    assert_eq!(status, 201);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(&wav).unwrap())
+                .file_name("narration.wav"),
+        )
+        .text("transcript", said);
+    let (status, audio) = s.upload_form("upload", form).await;
+    assert_eq!(status, 201, "{audio}");
+    let words = audio["metadata"]["words"].as_array().unwrap();
+    assert_eq!(words.len(), said.split_whitespace().count());
+    let segments = audio["metadata"]["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 2);
+    assert_eq!(
+        segments[1]["text"],
+        "The market opens at nine, and everyone comes."
+    );
+    let duration = audio["metadata"]["duration_seconds"].as_f64().unwrap();
+    assert!(words.last().unwrap()["end"].as_f64().unwrap() <= duration + 1e-6);
+
+    let (status, video) = s
+        .post_json(
+            "/api/v1/sessions/upload/compose",
+            json!({
+                "timeline": [{"asset_id": "image_1.png"}, {"asset_id": "audio_1.wav"}],
+                "output": {"width": 320, "height": 180, "fps": 10},
+                "captions": true
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let name = video["metadata"]["captions"].as_str().expect("captioned");
+    let (_, srt_asset) = s
+        .get_json(&format!("/api/v1/sessions/upload/assets/{name}"))
+        .await;
+    let srt = String::from_utf8(s.download(&srt_asset).await).unwrap();
+    assert!(
+        srt.contains("Our story begins in a small village."),
+        "{srt}"
+    );
+
+    // A transcript belongs to audio only.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(png(8, 8, [1, 2, 3])).file_name("x.png"),
+        )
+        .text("transcript", "words");
+    let (status, err) = s.upload_form("upload", form).await;
+    assert_eq!(
+        (status, &err["error"]["field"]),
+        (422, &json!("transcript"))
+    );
+    s.stop().await;
+}

@@ -25,6 +25,9 @@ pub struct UploadForm {
     file: Vec<u8>,
     /// Optional: `music` marks an audio file as background music.
     role: Option<String>,
+    /// Optional, for narration: what it says (at most 5000 characters). Gives
+    /// the audio word timings, so composes can caption it.
+    transcript: Option<String>,
 }
 
 /// Upload an image, audio or video file. Creates the session on first use.
@@ -48,6 +51,7 @@ pub async fn upload(
     let max = studio.config().max_upload_bytes;
     let mut file: Option<(tempfile::TempPath, Option<String>)> = None;
     let mut role = None;
+    let mut transcript = None;
 
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.file_name().is_some() || field.name() == Some("file") {
@@ -77,6 +81,8 @@ pub async fn upload(
             file = Some((temp, original));
         } else if field.name() == Some("role") {
             role = Some(field.text().await.map_err(multipart_error)?);
+        } else if field.name() == Some("transcript") {
+            transcript = Some(field.text().await.map_err(multipart_error)?);
         }
     }
     let (temp, original) =
@@ -87,6 +93,7 @@ pub async fn upload(
         &temp,
         original.as_deref(),
         role.as_deref(),
+        transcript.as_deref(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(asset)))

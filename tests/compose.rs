@@ -747,17 +747,7 @@ async fn a_transition_never_makes_two_narrations_overlap() {
     );
     let d = common::duration_of(&path);
     assert!((d - 4.0).abs() < 0.1, "both narrations whole: {d}");
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(&path)
-        .args(["-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
-        .output()
-        .unwrap();
-    let pcm: Vec<f32> = out
-        .stdout
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let pcm = common::samples(&path);
     let (low, high) = (tone_energy(&pcm, 440.0), tone_energy(&pcm, 880.0));
     let peak = low.iter().chain(&high).cloned().fold(0.0, f64::max);
     let on = |e: f64| e > peak * 0.05;

@@ -6,9 +6,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{TestServer, ffmpeg_fixture, png, silences, write_file};
+use common::{TestServer, ffmpeg_fixture, png, samples, silences, write_file};
 use serde_json::{Value, json};
 use studio::Config;
 
@@ -101,20 +100,6 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
         .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
         .sum::<f64>()
         / a.len() as f64
-}
-
-/// The audio as mono 48 kHz samples.
-fn samples(path: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(path)
-        .args(["-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
-        .output()
-        .unwrap();
-    out.stdout
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
 }
 
 /// The largest jump between consecutive samples in `[from, to)` seconds.

@@ -288,6 +288,21 @@ pub fn frame_rgb(path: &Path, t: f64, vf: &str) -> Vec<u8> {
     out.stdout
 }
 
+/// The audio of a file as mono 48 kHz samples.
+pub fn samples(path: &Path) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-vn", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"])
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(out.status.success(), "decoding {}", path.display());
+    out.stdout
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
 /// Intervals ffmpeg's silencedetect finds, as (start, end).
 pub fn silences(path: &Path) -> Vec<(f64, f64)> {
     let out = Command::new("ffmpeg")

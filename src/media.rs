@@ -35,7 +35,7 @@ pub struct AudioStream {
 /// Probes a media file. A file ffprobe cannot read gives
 /// [`Error::UnsupportedMedia`]; a missing ffprobe gives [`Error::Unavailable`].
 pub async fn probe(path: &Path) -> Result<MediaInfo> {
-    let output = Command::new("ffprobe")
+    let output = program("ffprobe")
         .args([
             "-v",
             "error",
@@ -117,10 +117,29 @@ fn ratio(s: &str) -> Option<f64> {
     (d != 0.0 && n != 0.0).then(|| n / d)
 }
 
+/// A command for an external program (ffmpeg, ffprobe, espeak-ng, Piper)
+/// that never outlives the studio: it is killed when its handle is dropped
+/// and, on Linux, when the studio process dies, even by `kill -9`.
+pub fn program(name: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(name);
+    cmd.kill_on_drop(true);
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// Runs ffmpeg with an argument vector (`-nostdin -v error` are added).
 /// A failure carries ffmpeg's last lines of stderr.
 pub async fn ffmpeg(args: &[std::ffi::OsString]) -> Result<()> {
-    let output = Command::new("ffmpeg")
+    let output = program("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
         .args(args)
         .kill_on_drop(true)
@@ -162,7 +181,7 @@ pub async fn audio_duration(path: &Path) -> Result<f64> {
 /// The pauses in a file's audio: intervals quieter than `noise_db` for at
 /// least `min_seconds`, as (start, end) seconds (ffmpeg's silencedetect).
 pub async fn pauses(path: &Path, noise_db: f64, min_seconds: f64) -> Result<Vec<(f64, f64)>> {
-    let output = Command::new("ffmpeg")
+    let output = program("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "info", "-i"])
         .arg(path)
         .args([

@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::Command;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -638,7 +637,7 @@ async fn run_ffmpeg(
         return Err(Error::Cancelled);
     }
     tracing::debug!(?args, "running ffmpeg");
-    let mut child = Command::new("ffmpeg")
+    let mut child = media::program("ffmpeg")
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
         .args(args)
         .stdin(Stdio::null())

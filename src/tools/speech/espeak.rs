@@ -7,7 +7,6 @@ use std::process::Stdio;
 
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
 use tokio::sync::OnceCell;
 
 use super::voices::{Gender, GoogleVoice, Voice, common_voices};
@@ -30,7 +29,10 @@ impl Espeak {
     async fn languages(&self) -> &[String] {
         self.languages
             .get_or_init(|| async {
-                let out = Command::new("espeak-ng").arg("--voices").output().await;
+                let out = crate::media::program("espeak-ng")
+                    .arg("--voices")
+                    .output()
+                    .await;
                 match out {
                     Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
                         .lines()
@@ -137,7 +139,7 @@ impl SpeechProvider for Espeak {
 
 /// One espeak-ng run: `text` on stdin, a WAV file out.
 async fn speak(voice: &str, wpm: u32, pitch: u32, text: &str, out: &Path) -> Result<()> {
-    let mut child = Command::new("espeak-ng")
+    let mut child = crate::media::program("espeak-ng")
         .args([
             "-v",
             voice,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, ChildStdin, Command};
+use tokio::process::{Child, ChildStderr, ChildStdin};
 use tokio::sync::Mutex;
 
 use super::voices::{Gender, GoogleVoice, Voice};
@@ -194,7 +194,7 @@ impl Piper {
 
     fn spawn(&self, voice: &PiperVoice, length_scale: f64) -> Result<Process> {
         std::fs::create_dir_all(&self.out_dir)?;
-        let mut child = Command::new(&self.bin)
+        let mut child = crate::media::program(&self.bin)
             .arg("-m")
             .arg(&voice.model)
             .arg("-d")

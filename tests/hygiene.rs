@@ -1,0 +1,113 @@
+//! Nothing left behind: external programs die with the server, even when
+//! the server is killed with SIGKILL.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::png;
+use serde_json::json;
+
+/// The pids of `parent`'s children running `name` (from /proc).
+fn children(parent: u32, name: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let (comm, rest) = stat.split_once(") ").unwrap_or_default();
+        let ppid: u32 = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if ppid == parent && comm.ends_with(&format!("({name}")) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Running: the process exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.split_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn ffmpeg_dies_with_a_killed_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = common::studio_command(dir.path())
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/api/v1/sessions/hygiene");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(png(64, 36, [200, 30, 30])).file_name("a.png"),
+        );
+        if let Ok(r) = client
+            .post(format!("{base}/uploads"))
+            .multipart(form)
+            .send()
+            .await
+        {
+            assert_eq!(r.status(), 201);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server starts"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let accepted = client
+        .post(format!("{base}/compose"))
+        .json(&json!({
+            "timeline": [{"asset_id": "image_1.png", "duration": 300, "effect": "zoom_in"}],
+            "output": {"width": 1920, "height": 1080, "quality": "high"},
+            "async": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let started = Instant::now();
+    let ffmpeg = loop {
+        if let Some(pid) = children(server.id(), "ffmpeg").first() {
+            break *pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the render starts"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    server.kill().unwrap(); // SIGKILL: no handler, no cleanup in the server
+    server.wait().unwrap();
+    let killed = Instant::now();
+    while alive(ffmpeg) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "ffmpeg {ffmpeg} outlived the server"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -53,6 +53,26 @@ pub struct Config {
     )]
     pub max_video_seconds: f64,
 
+    /// Host names this server answers to, besides loopback names and the
+    /// address it listens on (`*`: any; comma-separated).
+    #[arg(
+        long,
+        env = "STUDIO_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Other web origins whose pages may change things here (CORS-style,
+    /// e.g. `https://app.example`; comma-separated). Same-origin always may.
+    #[arg(
+        long,
+        env = "STUDIO_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allowed_origins: Vec<String>,
+
     /// Size cap of the render cache (reused scene segments and
     /// soundtracks), in bytes; the least recently used go first.
     #[arg(
@@ -237,6 +257,8 @@ impl Config {
             max_renders: 1,
             max_video_seconds: 600.0,
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
             image: ImageConfig {
                 provider: "builtin".into(),
                 ..Default::default()

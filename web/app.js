@@ -567,8 +567,9 @@ function sceneCard(g, k, count) {
     el("button", { type: "button", class: "icon", title: "Move earlier", "aria-label": "Move earlier", onclick: () => moveScene(k, k - 1), disabled: k === 0 }, "←"),
     el("button", { type: "button", class: "icon", title: "Move later", "aria-label": "Move later", onclick: () => moveScene(k, k + 1), disabled: k === count - 1 }, "→"),
     el("button", { type: "button", class: "icon", title: "Remove scene", "aria-label": "Remove scene", onclick: () => removeScene(k) }, "✕"));
-  const node = el("div", { class: "scene", role: "listitem", "data-scene": k, style: `width:${width}px` },
+  const node = el("div", { class: "scene", role: "listitem", "data-scene": k },
     head, thumb, el("p", { class: "narration" }, narration || el("span", { class: "muted" }, "no voice-over")), fields);
+  node.style.width = `${width}px`; // CSSOM: allowed by the strict CSP, unlike a style attribute
   dragToReorder(node, k);
   return node;
 }

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod compose;
 pub mod error;
 pub mod generate;
+pub mod guard;
 pub mod sessions;
 pub mod timeline;
 pub mod uploads;
@@ -70,8 +71,11 @@ fn api_routes() -> OpenApiRouter<Studio> {
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
 
-/// The whole application: API, OpenAPI document, docs page, health check.
-pub fn router(studio: Studio) -> Router {
+/// The whole application: API, OpenAPI document, docs page, health check,
+/// behind the browser-safety guard. `local` is the address it listens on.
+pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> Router {
+    let config = studio.config();
+    let guard = guard::Guard::new(&config.allowed_hosts, &config.allowed_origins, local);
     let upload_limit = usize::try_from(studio.config().max_upload_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
@@ -85,6 +89,7 @@ pub fn router(studio: Studio) -> Router {
         .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(studio)
 }
@@ -118,7 +123,8 @@ pub async fn serve(
     studio: Studio,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(studio);
+    let local = listener.local_addr().ok().map(|a| a.ip());
+    let app = router(studio, local);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

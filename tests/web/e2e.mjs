@@ -37,6 +37,7 @@ try {
   const page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
   await page.goto(base + "/");
   await snap(page, "start");
 
@@ -98,11 +99,11 @@ try {
   await saved(page);
   const widths2 = await page.$$eval("#timeline .scene", (n) => n.map((x) => x.getBoundingClientRect().width));
   summary.width_follows_length = widths2[1] > widths[1];
+  await page.selectOption("#caption-style", "karaoke");
+  await saved(page);
   await page.selectOption('#timeline .transition select >> nth=0', "crossfade");
   await page.fill('#timeline .scene[data-scene="1"] input[aria-label="Title"]', "The harbour");
   await page.press('#timeline .scene[data-scene="1"] input[aria-label="Title"]', "Tab");
-  await saved(page);
-  await page.selectOption("#caption-style", "karaoke");
   await saved(page);
   summary.total_shown = await page.textContent("#total-length");
   summary.banner_visible_before = await page.isVisible("#conflict");

@@ -1,0 +1,170 @@
+//! Browser safety over HTTP: the Host allow-list, foreign origins refused
+//! for anything that changes state, and strict headers on every answer.
+
+mod common;
+
+use common::{TestServer, assert_error, png};
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use studio::Config;
+
+async fn status_and_body(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn only_known_hosts_are_answered() {
+    let s = TestServer::start().await;
+    let port = s.base.rsplit(':').next().unwrap().to_owned();
+    for (host, ok) in [
+        (format!("127.0.0.1:{port}"), true),
+        (format!("localhost:{port}"), true),
+        (format!("[::1]:{port}"), true),
+        ("evil.example".to_owned(), false),
+        (format!("rebind.attacker.example:{port}"), false),
+    ] {
+        let resp = s
+            .client
+            .get(s.url("/api/v1/sessions"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_and_body(resp).await;
+        if ok {
+            assert_eq!(status, 200, "{host}");
+        } else {
+            assert_eq!(status, 403, "{host}");
+            assert!(assert_error(&body, "forbidden_host").contains("STUDIO_ALLOWED_HOSTS"));
+        }
+    }
+    s.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.allowed_hosts = vec!["studio.example".into()];
+    let s = TestServer::start_with(config).await;
+    let resp = s
+        .client
+        .get(s.url("/healthz"))
+        .header("host", "studio.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn foreign_pages_cannot_change_anything() {
+    let s = TestServer::start().await;
+    let own = s.base.clone();
+    // A multipart upload needs no preflight: a foreign page could send it.
+    let form = Form::new().part("file", Part::bytes(png(8, 8, [1, 2, 3])).file_name("x.png"));
+    let resp = s
+        .client
+        .post(s.url("/api/v1/sessions/victim/uploads"))
+        .header("origin", "https://evil.example")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_and_body(resp).await;
+    assert_eq!(status, 403);
+    assert_error(&body, "forbidden_origin");
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/sessions"),
+        (reqwest::Method::DELETE, "/api/v1/sessions/victim"),
+        (reqwest::Method::PUT, "/api/v1/sessions/victim/timeline"),
+    ] {
+        let resp = s
+            .client
+            .request(method.clone(), s.url(path))
+            .header("origin", "null")
+            .json(&json!({"timeline": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{method} {path}");
+    }
+    let (_, sessions) = s.get_json("/api/v1/sessions").await;
+    assert_eq!(sessions["total"], 0, "nothing was made");
+    // The studio's own page, and clients that send no Origin, may.
+    let resp = s
+        .client
+        .post(s.url("/api/v1/sessions"))
+        .header("origin", &own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let (status, _) = s.post_json("/api/v1/sessions", Value::Null).await;
+    assert_eq!(status, 201);
+    // Reading is not a change.
+    let resp = s
+        .client
+        .get(s.url("/api/v1/sessions"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    s.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.allowed_origins = vec!["https://app.example".into()];
+    let s = TestServer::start_with(config).await;
+    let resp = s
+        .client
+        .post(s.url("/api/v1/sessions"))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "a configured origin may");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_strict_headers() {
+    let s = TestServer::start().await;
+    for (path, status) in [
+        ("/", 200),
+        ("/api/v1/sessions", 200),
+        ("/api/v1/nothing", 404),
+        ("/docs/", 200),
+    ] {
+        let resp = s.get(path).await;
+        assert_eq!(resp.status(), status, "{path}");
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        if path == "/" {
+            assert!(
+                !csp.contains("unsafe-inline"),
+                "the page runs no inline code: {csp}"
+            );
+        }
+    }
+    let resp = s
+        .client
+        .get(s.url("/healthz"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        resp.headers()["x-content-type-options"],
+        "nosniff",
+        "refusals too"
+    );
+    s.stop().await;
+}

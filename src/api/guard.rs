@@ -67,7 +67,8 @@ impl Guard {
         }
     }
 
-    fn check(&self, req: &Request) -> Result<(), Response> {
+    /// `Err((code, message))` when the request is refused.
+    fn check(&self, req: &Request) -> Result<(), (&'static str, String)> {
         let host = req
             .headers()
             .get(header::HOST)
@@ -109,7 +110,7 @@ pub async fn guard(State(guard): State<Guard>, req: Request, next: Next) -> Resp
     let docs = req.uri().path().starts_with("/docs");
     let mut response = match guard.check(&req) {
         Ok(()) => next.run(req).await,
-        Err(refused) => refused,
+        Err((code, message)) => error_response(StatusCode::FORBIDDEN, code, message, None),
     };
     let headers = response.headers_mut();
     let csp = if docs { DOCS_CSP } else { CSP };

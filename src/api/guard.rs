@@ -75,13 +75,11 @@ impl Guard {
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default();
         if !host.is_empty() && !self.any_host && !self.hosts.contains(&host_of(host)) {
-            return Err(error_response(
-                StatusCode::FORBIDDEN,
+            return Err((
                 "forbidden_host",
                 format!(
                     "this studio does not answer to the host {host:?}; add it to STUDIO_ALLOWED_HOSTS"
                 ),
-                None,
             ));
         }
         let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -91,13 +89,11 @@ impl Guard {
                 .split_once("://")
                 .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host));
             if !same && !self.origins.contains(origin.trim_end_matches('/')) {
-                return Err(error_response(
-                    StatusCode::FORBIDDEN,
+                return Err((
                     "forbidden_origin",
                     format!(
                         "requests from the web page at {origin} may not change anything here; add it to STUDIO_ALLOWED_ORIGINS"
                     ),
-                    None,
                 ));
             }
         }

@@ -168,3 +168,38 @@ async fn every_answer_carries_strict_headers() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn control_characters_in_text_are_refused_not_a_500() {
+    let s = TestServer::start().await;
+    for (route, body, field) in [
+        (
+            "audio",
+            json!({"text": "Hello\u{0}world", "provider": "builtin"}),
+            "text",
+        ),
+        ("audio", json!({"text": "Hello\u{0}world"}), "text"),
+        ("image", json!({"prompt": "a cat\u{7}"}), "prompt"),
+        ("social", json!({"text": "news\u{1b}[2J"}), "text"),
+        ("agent", json!({"message": "draw a cat\u{0}"}), "message"),
+        (
+            "compose",
+            json!({"timeline": [{"asset_id": "image_1.png", "text": "x\u{0}"}]}),
+            "timeline[0].text",
+        ),
+    ] {
+        let (status, err) = s
+            .post_json(&format!("/api/v1/sessions/ctl/{route}"), body)
+            .await;
+        assert_eq!(status, 422, "{route}: {err}");
+        assert_eq!(err["error"]["field"], field, "{route}");
+    }
+    let (status, _) = s
+        .post_json(
+            "/api/v1/sessions/ctl/audio",
+            json!({"text": "Two lines,\nand a\ttab.", "provider": "builtin"}),
+        )
+        .await;
+    assert_eq!(status, 201, "line breaks and tabs are text");
+    s.stop().await;
+}

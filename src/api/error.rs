@@ -133,6 +133,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 /// Deserialises JSON with the path of a bad value, so errors can name the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Text with control characters (NUL and the like; line breaks and tabs
+    // are fine) never reaches an engine. JSON can only carry them escaped.
+    if body.windows(2).any(|w| w == b"\\u") {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            if let Some(field) = control_character(&value, String::new()) {
+                return Err(ApiError(Error::invalid(
+                    if field.is_empty() {
+                        "body".to_owned()
+                    } else {
+                        field
+                    },
+                    "text must not contain control characters",
+                )));
+            }
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let inner = e.inner();
@@ -149,6 +165,35 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let message = strip_position(&message);
         ApiError(Error::invalid(field, message))
     })
+}
+
+/// The path of the first string holding a control character other than a
+/// line break or a tab, if any.
+fn control_character(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    };
+    match value {
+        Value::String(s) if bad(s) => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_character(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if bad(k) {
+                return Some(here);
+            }
+            control_character(v, here)
+        }),
+        _ => None,
+    }
 }
 
 /// serde_json appends " at line 1 column 17"; the field name says more.
@@ -208,6 +253,21 @@ mod tests {
     struct Req {
         prompt: String,
         width: Option<u32>,
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_field() {
+        let e = parse_json::<serde_json::Value>(br#"{"text": "Hi\u0000there"}"#)
+            .unwrap_err()
+            .0;
+        assert_eq!(e.field(), Some("text"));
+        let e = parse_json::<serde_json::Value>(
+            br#"{"timeline": [{"text": "a"}, {"text": "\u001b[31m"}]}"#,
+        )
+        .unwrap_err()
+        .0;
+        assert_eq!(e.field(), Some("timeline[1].text"));
+        assert!(parse_json::<serde_json::Value>(br#"{"text": "line\nbreak\ttab \u00e9"}"#).is_ok());
     }
 
     #[test]

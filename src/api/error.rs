@@ -135,19 +135,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Text with control characters (NUL and the like; line breaks and tabs
     // are fine) never reaches an engine. JSON can only carry them escaped.
-    if body.windows(2).any(|w| w == b"\\u") {
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-            if let Some(field) = control_character(&value, String::new()) {
-                return Err(ApiError(Error::invalid(
-                    if field.is_empty() {
-                        "body".to_owned()
-                    } else {
-                        field
-                    },
-                    "text must not contain control characters",
-                )));
-            }
-        }
+    if body.windows(2).any(|w| w == b"\\u")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(field) = control_character(&value, String::new())
+    {
+        return Err(ApiError(Error::invalid(
+            if field.is_empty() {
+                "body".to_owned()
+            } else {
+                field
+            },
+            "text must not contain control characters",
+        )));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {

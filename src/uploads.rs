@@ -44,6 +44,11 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
     Some(Sniffed { kind, ext, mime })
 }
 
+/// The largest picture accepted (and frame of a clip): 40 megapixels...
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// ...and at most this many pixels a side.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+
 /// Turns an uploaded file (already on disk, in the studio's temporary folder)
 /// into an asset. `role` marks audio as `music` for the compose step; a
 /// `transcript` of narration gives it word timings (for captions).
@@ -71,6 +76,18 @@ pub async fn store_upload(
                 .with_guessed_format()?
                 .into_dimensions()
                 .map_err(|e| Error::UnsupportedMedia(format!("the image does not decode: {e}")))?;
+            // Read from the header: a pixel bomb is refused before anything decodes it.
+            if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS
+                || width.max(height) > MAX_IMAGE_SIDE
+            {
+                return Err(Error::invalid(
+                    "file",
+                    format!(
+                        "the image is {width}×{height}; images are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
+                        MAX_IMAGE_PIXELS / 1_000_000
+                    ),
+                ));
+            }
             metadata.insert("width".into(), json!(width));
             metadata.insert("height".into(), json!(height));
         }
@@ -78,6 +95,17 @@ pub async fn store_upload(
             let info = media::probe(file).await?;
             match (&info.video, &info.audio) {
                 (Some(video), _) if sniffed.kind == AssetKind::Video => {
+                    if u64::from(video.width) * u64::from(video.height) > MAX_IMAGE_PIXELS {
+                        return Err(Error::invalid(
+                            "file",
+                            format!(
+                                "the video is {}×{}; frames are limited to {} megapixels",
+                                video.width,
+                                video.height,
+                                MAX_IMAGE_PIXELS / 1_000_000
+                            ),
+                        ));
+                    }
                     metadata.insert("width".into(), json!(video.width));
                     metadata.insert("height".into(), json!(video.height));
                     metadata.insert("fps".into(), json!(video.fps));

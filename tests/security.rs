@@ -203,3 +203,58 @@ async fn control_characters_in_text_are_refused_not_a_500() {
     assert_eq!(status, 201, "line breaks and tabs are text");
     s.stop().await;
 }
+
+/// A PNG whose header claims `width`×`height` (and holds no real pixels):
+/// enough to be recognised, and a bomb for anything that decodes it.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend(data);
+        out.extend(&body);
+        out.extend(crc32(&body).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend(width.to_be_bytes());
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    out
+}
+
+#[tokio::test]
+async fn pixel_bombs_are_refused_at_upload() {
+    let s = TestServer::start().await;
+    for (w, h) in [(30_000, 30_000), (9_000, 5_000), (20_000, 100)] {
+        let (status, err) = s.upload("bombs", "bomb.png", png_header(w, h)).await;
+        assert_eq!(status, 422, "{w}×{h}: {err}");
+        assert_eq!(err["error"]["field"], "file");
+        assert!(assert_error(&err, "invalid_request").contains("megapixels"));
+    }
+    let (status, _) = s.upload("bombs", "ok.png", png(640, 360, [9, 9, 9])).await;
+    assert_eq!(status, 201, "ordinary pictures are fine");
+    let (_, assets) = s.get_json("/api/v1/sessions/bombs/assets").await;
+    assert_eq!(
+        assets.as_array().unwrap().len(),
+        1,
+        "nothing of the bombs was kept"
+    );
+    s.stop().await;
+}

@@ -446,3 +446,50 @@ async fn a_job_reports_running_and_its_steps() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_500_item_timeline_renders_each_distinct_scene_once() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    s.upload("long", "c.png", png(64, 36, COLOURS[0])).await;
+    let tone = ffmpeg_fixture(
+        dir.path(),
+        "t.wav",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=500:duration=0.5",
+            "-ar",
+            "48000",
+        ],
+    );
+    let (status, _) = s
+        .upload("long", "t.wav", std::fs::read(&tone).unwrap())
+        .await;
+    assert_eq!(status, 201);
+    let items: Vec<Value> = (0..250)
+        .flat_map(|_| {
+            [
+                json!({"asset_id": "image_1.png", "effect": "zoom_in", "transition": {"type": "crossfade", "duration": 0.2}}),
+                json!({"asset_id": "audio_1.wav"}),
+            ]
+        })
+        .collect();
+    let video = compose(
+        &s,
+        "long",
+        json!({"timeline": items, "output": {"width": 64, "height": 64, "fps": 10}}),
+    )
+    .await;
+    let render = &video["metadata"]["render"];
+    assert_eq!(render["scenes"], 250);
+    assert!(
+        render["segments_rendered"].as_u64().unwrap() <= 3,
+        "{render}"
+    );
+    let path = download(&s, &video, dir.path()).await;
+    let d = common::duration_of(&path);
+    assert!((d - 125.0).abs() < 0.2, "{d}");
+    s.stop().await;
+}

@@ -280,19 +280,30 @@ impl Composer {
                 .chain([audio_key.clone()]),
         );
 
-        // What the cache already has (verified), and what is left to make.
-        let mut pieces: Vec<Option<LocalFile>> = Vec::with_capacity(segments.len());
+        // What the cache already has (verified), and what is left to make:
+        // each distinct segment once (identical scenes share a key).
+        let mut pieces: HashMap<&str, LocalFile> = HashMap::new();
         for segment in &segments {
-            pieces.push(
-                store
+            if !pieces.contains_key(segment.key.as_str())
+                && let Some(file) = store
                     .cached_piece(session, &segment.key, work.path())
-                    .await?,
-            );
+                    .await?
+            {
+                pieces.insert(&segment.key, file);
+            }
         }
         let cached_audio = store.cached_piece(session, &audio_key, work.path()).await?;
-        let missing: Vec<usize> = (0..segments.len())
-            .filter(|i| pieces[*i].is_none())
-            .collect();
+        let mut missing: Vec<usize> = Vec::new();
+        let mut wanted: HashSet<&str> = HashSet::new();
+        for (i, segment) in segments.iter().enumerate() {
+            if !pieces.contains_key(segment.key.as_str()) && wanted.insert(&segment.key) {
+                missing.push(i);
+            }
+        }
+        let scenes_rendered = segments
+            .iter()
+            .filter(|s| !pieces.contains_key(s.key.as_str()))
+            .count();
         let video_work: u64 = missing.iter().map(|i| segments[*i].frames).sum();
         // The soundtrack counts as a tenth of the video's frames.
         let audio_work = if cached_audio.is_none() {
@@ -343,16 +354,15 @@ impl Composer {
             .try_collect::<Vec<_>>();
         let (audio, made) = tokio::try_join!(audio, video)?;
         for (i, file) in made {
-            pieces[i] = Some(file);
+            pieces.insert(&segments[i].key, file);
         }
 
         // Join without re-encoding.
         progress(0.99, "joining scenes");
         let list = work.path().join("segments.txt");
-        let text: String = pieces
+        let text: String = segments
             .iter()
-            .flatten()
-            .map(|f| graph::concat_line(&f.path))
+            .map(|s| graph::concat_line(&pieces[s.key.as_str()].path))
             .collect();
         tokio::fs::write(&list, text).await?;
         let out = work.path().join("video.mp4");
@@ -405,8 +415,9 @@ impl Composer {
                 "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
                 "render": {
                     "scenes": segments.len(),
-                    "scenes_rendered": missing.len(),
-                    "scenes_reused": segments.len() - missing.len(),
+                    "scenes_rendered": scenes_rendered,
+                    "scenes_reused": segments.len() - scenes_rendered,
+                    "segments_rendered": missing.len(),
                     "audio_reused": audio_work == 0,
                     "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
                 },
@@ -540,7 +551,10 @@ impl Composer {
             music: music.as_ref().map(|f| f.path.as_path()),
         };
         let out = work.join("soundtrack.m4a");
+        // The graph goes through a file: a long timeline's never overflows
+        // the argument list.
         let args = graph::audio_args(plan, &inputs, &out);
+        let args = graph_through_file(args, &work.join("soundtrack.graph")).await?;
         let w = weight as f64;
         let on_time = |seconds: f64| {
             meter.add_audio((seconds / plan.total.max(0.001)).min(1.0) * w);
@@ -576,6 +590,22 @@ impl Composer {
         }
         Ok(path)
     }
+}
+
+/// Moves the `-filter_complex` graph of an argument vector into `file`
+/// (read back with `-filter_complex_script`).
+async fn graph_through_file(
+    mut args: Vec<std::ffi::OsString>,
+    file: &Path,
+) -> Result<Vec<std::ffi::OsString>> {
+    if let Some(i) = args.iter().position(|a| a == "-filter_complex")
+        && i + 1 < args.len()
+    {
+        tokio::fs::write(file, args[i + 1].as_encoded_bytes()).await?;
+        args[i] = "-filter_complex_script".into();
+        args[i + 1] = file.as_os_str().to_owned();
+    }
+    Ok(args)
 }
 
 /// Progress over a render's pieces: video frames rendered (per segment, as

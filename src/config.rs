@@ -284,8 +284,15 @@ impl Config {
         std::time::Duration::from_secs(self.provider_timeout_secs.max(1))
     }
 
-    /// Where temporary files (uploads being checked, renders in progress) go.
+    /// Where this process's temporary files (uploads being checked, renders
+    /// in progress) go: its own folder under `<data-dir>/tmp`, so that
+    /// leftovers of a crashed process can be told from live work.
     pub fn tmp_dir(&self) -> PathBuf {
+        self.tmp_root().join(format!("run-{}", std::process::id()))
+    }
+
+    /// The folder holding every process's temporary folder.
+    pub fn tmp_root(&self) -> PathBuf {
         self.data_dir.join("tmp")
     }
 }

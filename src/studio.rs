@@ -38,6 +38,7 @@ impl Studio {
     /// on first use).
     pub async fn open(config: Config) -> Result<Self> {
         let store = Store::open(&config).await?;
+        remove_leftovers(&config.tmp_root());
         std::fs::create_dir_all(config.tmp_dir())?;
         Self::from_parts(config, store).await
     }
@@ -189,5 +190,56 @@ impl Studio {
         bytes: impl Into<PutPayload>,
     ) -> Result<Asset> {
         self.store().put_asset(session, new, bytes.into()).await
+    }
+}
+
+/// Removes what crashed processes left in the temporary folder: the
+/// `run-<pid>` folders of processes that no longer run, and anything else
+/// older than an hour (from versions before per-process folders).
+fn remove_leftovers(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = match name
+            .strip_prefix("run-")
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            Some(pid) => pid != std::process::id() && !process_alive(pid),
+            None => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < hour_ago),
+        };
+        if stale {
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            match removed {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a crashed run's leftovers")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "could not remove leftovers")
+                }
+            }
+        }
+    }
+}
+
+/// Whether a process runs (Linux: /proc; elsewhere assumed, to be safe).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.split_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    } else {
+        true
     }
 }

@@ -111,3 +111,38 @@ async fn ffmpeg_dies_with_a_killed_server() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn leftovers_of_crashed_runs_are_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    // A run whose process is gone (no pid can be this large), with a partial render.
+    let dead = tmp.join("run-4194400");
+    std::fs::create_dir_all(dead.join("render-x")).unwrap();
+    std::fs::write(dead.join("render-x/video.mp4"), vec![0u8; 1 << 20]).unwrap();
+    // Loose leftovers of an older version: an old one goes, a fresh one stays.
+    let old = tmp.join("upload-old");
+    std::fs::write(&old, b"partial").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let fresh = tmp.join("upload-fresh");
+    std::fs::write(&fresh, b"in use").unwrap();
+    // A live process's folder (this test's own pid, as another run would be).
+    let live = tmp.join(format!("run-{}", std::process::id()));
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::write(live.join("keep"), b"busy").unwrap();
+
+    let s = common::TestServer::start_with(studio::Config::with_data_dir(dir.path())).await;
+    assert!(!dead.exists(), "a dead run's folder is removed");
+    assert!(!old.exists(), "an old leftover is removed");
+    assert!(
+        fresh.exists() && live.join("keep").exists(),
+        "live work stays"
+    );
+    s.stop().await;
+}

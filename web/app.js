@@ -402,11 +402,12 @@ $("#conflict-keep").addEventListener("click", async () => {
 });
 
 async function undo() {
+  setSaveStatus("undoing…");
   if (!state.undo.length && state.version > 1) {
     // After a reload: the versions saved before this one.
     try { const older = await api("GET", `${base()}/timeline?version=${state.version - 1}`); state.undo.push(JSON.stringify(fields(older))); } catch { /* pruned */ }
   }
-  if (!state.undo.length) return;
+  if (!state.undo.length) { setSaveStatus(`saved · version ${state.version}`); return; }
   state.redo.push(state.committed);
   restore(state.undo.pop());
 }

@@ -25,6 +25,12 @@ const api = async (method, path, body) => {
 let shot = 0;
 const snap = async (page, name) => { shot += 1; await page.screenshot({ path: `${shots}/${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true }); summary.steps.push(name); };
 const saved = (page) => page.waitForFunction(() => /^saved/.test(document.querySelector("#save-status").textContent));
+const version = (page) => page.evaluate(() => Number((document.querySelector("#save-status").textContent.match(/version (\d+)/) || [])[1] || 0));
+/// Waits until a save newer than version `v` is done.
+const savedAfter = (page, v) => page.waitForFunction((v) => {
+  const m = document.querySelector("#save-status").textContent.match(/^saved · version (\d+)/);
+  return m && Number(m[1]) > v;
+}, v);
 const videoReady = (handle) => handle.evaluate((v) => new Promise((resolve) => {
   const done = () => resolve({ duration: v.duration, width: v.videoWidth, height: v.videoHeight });
   if (v.readyState >= 1) done();
@@ -131,12 +137,14 @@ try {
   await snap(page, "reloaded");
 
   // Undo (also across the reload, over the saved versions) and redo.
+  let before = await version(page);
   await page.click("#undo");
-  await saved(page);
+  await savedAfter(page, before);
   summary.undo_title = await page.inputValue('#timeline .scene[data-scene="1"] input[aria-label="Title"]');
   await page.click("body");
+  before = await version(page);
   await page.keyboard.press("Control+Shift+Z");
-  await saved(page);
+  await savedAfter(page, before);
   summary.redo_title = await page.inputValue('#timeline .scene[data-scene="1"] input[aria-label="Title"]');
 
   // Drag the second scene before the first (pointer events).

@@ -597,3 +597,44 @@ fn top_half_change(path: &std::path::Path, a: f64, b: f64) -> f64 {
         .sum::<f64>()
         / x.len() as f64
 }
+
+#[tokio::test]
+async fn cancelling_an_automatic_run_stops_it_within_seconds() {
+    let s = TestServer::start().await;
+    let reply = ask(
+        &s,
+        "stop",
+        json!({"message": FIVE_PARAGRAPHS, "mode": "automatic"}),
+    )
+    .await;
+    let status_url = reply["result"]["status_url"].as_str().unwrap().to_owned();
+    // Let it get going: the first voice-over is being made or done.
+    let started = Instant::now();
+    loop {
+        let (_, job) = s.get_json(&status_url).await;
+        if job["status"] == "running" && job["step"].as_str().is_some_and(|st| st != "image 1/5") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{job}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resp = s.client.delete(s.url(&status_url)).send().await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let asked = Instant::now();
+    let job = wait_job(&s, &status_url).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        asked.elapsed()
+    );
+    let (_, before) = s.get_json("/api/v1/sessions/stop/assets").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, after) = s.get_json("/api/v1/sessions/stop/assets").await;
+    assert_eq!(before, after, "nothing more is made");
+    assert!(
+        before.as_array().unwrap().len() < 10,
+        "it stopped early: {before}"
+    );
+    s.stop().await;
+}

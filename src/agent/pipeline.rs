@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use yake_rust::{Config as YakeConfig, StopWords, get_n_best};
 
@@ -208,16 +209,37 @@ pub async fn run(
         .script(studio)
         .await
         .map_err(|e| in_step("script", e))?;
-    run_script(studio, session, params, script, progress).await
+    run_script(
+        studio,
+        session,
+        params,
+        script,
+        progress,
+        CancellationToken::new(),
+    )
+    .await
 }
 
-/// The pipeline from a script on.
+/// Runs `work` unless `cancel` fires first; a cancelled step's future is
+/// dropped, which stops its external programs.
+async fn unless_cancelled<T>(
+    cancel: &CancellationToken,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        outcome = work => outcome,
+        _ = cancel.cancelled() => Err(Error::Cancelled),
+    }
+}
+
+/// The pipeline from a script on; `cancel` stops it between and within steps.
 async fn run_script(
     studio: &Studio,
     session: &SessionId,
     params: &PipelineParams,
     script: Vec<ScriptScene>,
     progress: &(dyn Fn(&str, f64) + Sync),
+    cancel: CancellationToken,
 ) -> Result<PipelineResult> {
     let n = script.len();
     // Scenes take 70% of the work, the render 25%, the post 5%.
@@ -227,31 +249,35 @@ async fn run_script(
     for (i, scene) in script.iter().enumerate() {
         let step = format!("image {}/{n}", i + 1);
         progress(&step, share * (2 * i) as f64);
-        let image = studio
-            .generate_image(
+        let image = unless_cancelled(
+            &cancel,
+            studio.generate_image(
                 session,
                 &ImageParams {
                     prompt: scene.image_prompt.clone(),
                     aspect_ratio: params.aspect_ratio.clone(),
                     ..Default::default()
                 },
-            )
-            .await
-            .map_err(|e| in_step(&step, e))?;
+            ),
+        )
+        .await
+        .map_err(|e| in_step(&step, e))?;
         made.push(image.name.to_string());
         let step = format!("voice-over {}/{n}", i + 1);
         progress(&step, share * (2 * i + 1) as f64);
-        let audio = studio
-            .synthesize_voiceover(
+        let audio = unless_cancelled(
+            &cancel,
+            studio.synthesize_voiceover(
                 session,
                 &SpeechParams {
                     text: scene.narration.clone(),
                     voice_name: params.voice_name.clone(),
                     ..Default::default()
                 },
-            )
-            .await
-            .map_err(|e| in_step(&step, e))?;
+            ),
+        )
+        .await
+        .map_err(|e| in_step(&step, e))?;
         made.push(audio.name.to_string());
         scenes.push(SceneResult {
             narration: scene.narration.clone(),
@@ -326,7 +352,7 @@ async fn run_script(
             &plan,
             saved.version,
             &render_progress,
-            Default::default(),
+            cancel.clone(),
         )
         .await
         .map_err(|e| in_step("compose", e))?;
@@ -341,17 +367,19 @@ async fn run_script(
         .map(|s| s.narration.as_str())
         .collect::<Vec<_>>()
         .join("\n\n");
-    let post = studio
-        .generate_social_post(
+    let post = unless_cancelled(
+        &cancel,
+        studio.generate_social_post(
             session,
             &SocialParams {
                 text,
                 platform: params.platform.clone(),
                 ..Default::default()
             },
-        )
-        .await
-        .map_err(|e| in_step("social post", e))?;
+        ),
+    )
+    .await
+    .map_err(|e| in_step("social post", e))?;
     made.push(post.asset_id.clone());
     progress("done", 1.0);
     Ok(PipelineResult {
@@ -376,7 +404,10 @@ pub async fn start(
     tokio::spawn(async move {
         let progress = |step: &str, p: f64| job.progress(p, Some(step));
         let outcome = match job.running().await {
-            Ok(()) => run_script(&studio, &session, &params, script, &progress).await,
+            Ok(()) => {
+                let cancel = job.cancel_token();
+                run_script(&studio, &session, &params, script, &progress, cancel).await
+            }
             Err(e) => Err(e),
         };
         let recorded = match outcome {

@@ -39,16 +39,26 @@ pub struct UploadForm {
 pub async fn upload(
     State(studio): State<Studio>,
     ApiPath(session): ApiPath<String>,
+    headers: axum::http::HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Asset>), ApiError> {
     let session = SessionId::parse(&session)?;
+    // A body declared larger than any upload may be is refused unread
+    // (the form's own framing gets a megabyte of room).
+    let max = studio.config().max_upload_bytes;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max.saturating_add(1024 * 1024)) {
+        return Err(Error::TooLarge(format!("uploads are limited to {max} bytes")).into());
+    }
     let mut multipart = multipart.map_err(|e| {
         Error::UnsupportedMedia(format!(
             "send the file as multipart/form-data ({})",
             e.body_text()
         ))
     })?;
-    let max = studio.config().max_upload_bytes;
     let mut file: Option<(tempfile::TempPath, Option<String>)> = None;
     let mut role = None;
     let mut transcript = None;

@@ -424,9 +424,24 @@ async fn openapi_document_and_docs_page_are_served() {
         "/api/v1/sessions/{session_id}/assets",
         "/api/v1/sessions/{session_id}/assets/{name}/content",
         "/api/v1/sessions/{session_id}/uploads",
+        "/api/v1/sessions/{session_id}/timeline",
+        "/api/v1/sessions/{session_id}/timeline/versions",
+        "/api/v1/sessions/{session_id}/messages",
+        "/api/v1/voices/{name}/sample",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
+    let put = &doc["paths"]["/api/v1/sessions/{session_id}/timeline"]["put"];
+    assert!(
+        put["responses"]["409"].is_object(),
+        "the conflict is documented"
+    );
+    let compose = &doc["components"]["schemas"]["ComposeRequest"];
+    let required = compose["required"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !required.contains(&serde_json::json!("timeline")),
+        "timeline is optional: {compose}"
+    );
     let page = s.get("/docs/").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();

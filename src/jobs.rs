@@ -265,12 +265,25 @@ impl JobHandle {
         });
     }
 
+    /// Records how the job's work ended (a failure to record is logged: the
+    /// work itself is over either way).
+    pub async fn record(self, outcome: Result<Value>) {
+        let id = self.id.clone();
+        let recorded = match outcome {
+            Ok(result) => self.succeed(result).await,
+            Err(e) => self.fail(&e).await,
+        };
+        if let Err(e) = recorded {
+            tracing::error!(job = %id, error = %e, "could not record a job's outcome");
+        }
+    }
+
     pub async fn running(&self) -> Result<()> {
         self.tx.send_modify(|v| v.status = JobStatus::Running);
         self.persist().await
     }
 
-    pub async fn succeed(self, result: Value) -> Result<()> {
+    async fn succeed(self, result: Value) -> Result<()> {
         self.tx.send_modify(|v| {
             v.status = JobStatus::Succeeded;
             v.progress = 1.0;
@@ -279,7 +292,7 @@ impl JobHandle {
         self.finish().await
     }
 
-    pub async fn fail(self, error: &Error) -> Result<()> {
+    async fn fail(self, error: &Error) -> Result<()> {
         let status = if matches!(error, Error::Cancelled) {
             JobStatus::Cancelled
         } else {

@@ -178,6 +178,12 @@ pub async fn audio_duration(path: &Path) -> Result<f64> {
         .ok_or_else(|| Error::UnsupportedMedia("the audio has no measurable duration".into()))
 }
 
+/// The pauses in spoken audio that word timings are aligned to: quieter than
+/// −35 dB for at least 120 ms.
+pub async fn speech_pauses(path: &Path) -> Result<Vec<(f64, f64)>> {
+    pauses(path, -35.0, 0.12).await
+}
+
 /// The pauses in a file's audio: intervals quieter than `noise_db` for at
 /// least `min_seconds`, as (start, end) seconds (ffmpeg's silencedetect).
 pub async fn pauses(path: &Path, noise_db: f64, min_seconds: f64) -> Result<Vec<(f64, f64)>> {

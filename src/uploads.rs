@@ -156,7 +156,7 @@ pub async fn store_upload(
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         // Words spread over the audio by syllables, moved to its pauses.
-        let pauses = media::pauses(file, -35.0, 0.12).await?;
+        let pauses = media::speech_pauses(file).await?;
         let words = crate::text::word_times(&text, 0.0, duration, &pauses);
         let mut segments = Vec::new();
         let mut k = 0;

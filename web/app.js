@@ -9,7 +9,7 @@ const $ = (sel) => document.querySelector(sel);
 const state = {
   session: null,
   assets: [],
-  doc: emptyDoc(),     // the timeline being edited (the saved document's fields)
+  doc: fields({}),     // the timeline being edited (the saved document's fields)
   version: 0,          // the saved version this tab's edits build on
   committed: "",       // JSON of `doc` at the last edit
   undo: [], redo: [],  // JSON documents
@@ -17,7 +17,6 @@ const state = {
   poll: null, job: null,
 };
 
-function emptyDoc() { return { timeline: [], output: null, fit: null, captions: null, music: null }; }
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -333,7 +332,7 @@ function docJson() { return JSON.stringify(state.doc); }
 
 function adopt(saved) {
   state.version = saved.version;
-  state.doc = { timeline: saved.timeline || [], output: saved.output ?? null, fit: saved.fit ?? null, captions: saved.captions ?? null, music: saved.music ?? null };
+  state.doc = fields(saved);
   state.committed = docJson();
   state.dirty = false;
   renderEditor();
@@ -416,6 +415,7 @@ function redo() {
   state.undo.push(state.committed);
   restore(state.redo.pop());
 }
+/// The editable fields of a saved timeline document.
 function fields(saved) { return { timeline: saved.timeline || [], output: saved.output ?? null, fit: saved.fit ?? null, captions: saved.captions ?? null, music: saved.music ?? null }; }
 function restore(json) {
   state.doc = JSON.parse(json);

@@ -410,13 +410,7 @@ pub async fn start(
             }
             Err(e) => Err(e),
         };
-        let recorded = match outcome {
-            Ok(result) => job.succeed(json!(result)).await,
-            Err(e) => job.fail(&e).await,
-        };
-        if let Err(e) = recorded {
-            tracing::error!(error = %e, "could not record a pipeline job's outcome");
-        }
+        job.record(outcome.map(|result| json!(result))).await;
     });
     Ok(view)
 }

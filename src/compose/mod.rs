@@ -202,13 +202,7 @@ impl Composer {
                 .await
         }
         .await;
-        let recorded = match outcome {
-            Ok(asset) => job.succeed(json!(asset)).await,
-            Err(e) => job.fail(&e).await,
-        };
-        if let Err(e) = recorded {
-            tracing::error!(error = %e, "could not record a compose job's outcome");
-        }
+        job.record(outcome.map(|asset| json!(asset))).await;
     }
 
     async fn slot(&self, cancel: &CancellationToken) -> Result<OwnedSemaphorePermit> {
@@ -530,13 +524,11 @@ impl Composer {
         }
         let mut clips: Vec<Option<LocalFile>> = Vec::new();
         for scene in &plan.scenes {
-            clips.push(
-                if scene.is_video && scene.visual.metadata["has_audio"] == true {
-                    Some(store.local_copy(&scene.visual, work).await?)
-                } else {
-                    None
-                },
-            );
+            clips.push(if scene.has_sound() {
+                Some(store.local_copy(&scene.visual, work).await?)
+            } else {
+                None
+            });
         }
         let music = match &plan.music {
             Some(m) => Some(store.local_copy(&m.asset, work).await?),

@@ -201,7 +201,7 @@ pub fn audio_key(plan: &Plan) -> String {
     let clips: Vec<Value> = plan
         .scenes
         .iter()
-        .filter(|s| s.is_video && s.visual.metadata["has_audio"] == true)
+        .filter(|s| s.has_sound())
         .map(|s| {
             json!([
                 s.visual.storage_key,

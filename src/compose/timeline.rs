@@ -236,6 +236,13 @@ pub struct Scene {
     pub volume: f64,
 }
 
+impl Scene {
+    /// A video clip with a sound track of its own (mixed into the soundtrack).
+    pub fn has_sound(&self) -> bool {
+        self.is_video && self.visual.metadata["has_audio"] == true
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Music {
     pub asset: Asset,

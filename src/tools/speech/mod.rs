@@ -497,7 +497,7 @@ impl SpeechTool {
             .duration_seconds
             .ok_or_else(|| Error::Internal("the encoded voice-over has no duration".into()))?;
         // Word timings: estimated within each sentence, refined by its pauses.
-        let pauses = media::pauses(&out, -35.0, 0.12).await.unwrap_or_default();
+        let pauses = media::speech_pauses(&out).await.unwrap_or_default();
         let words: Vec<crate::text::WordTime> = segments
             .iter()
             .flat_map(|s| crate::text::word_times(&s.text, s.start, s.end, &pauses))

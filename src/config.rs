@@ -84,6 +84,9 @@ pub struct Config {
     pub render_cache_bytes: u64,
 
     #[command(flatten)]
+    pub limits: LimitsConfig,
+
+    #[command(flatten)]
     pub image: ImageConfig,
 
     #[command(flatten)]
@@ -111,6 +114,81 @@ pub struct Config {
 
     #[command(flatten)]
     pub llm: LlmConfig,
+}
+
+/// Who may use the server and how much of it: keys, fair-use limits and timeouts.
+#[derive(Clone, Debug, Args)]
+pub struct LimitsConfig {
+    /// Serve requests without an API key even when the server listens on a
+    /// non-loopback address, or when keys exist.
+    #[arg(long, env = "STUDIO_ALLOW_ANONYMOUS", global = true)]
+    pub allow_anonymous: bool,
+
+    /// Queued plus running jobs (renders, pipelines) one key (or, without
+    /// a key, one client address) may have at once.
+    #[arg(
+        long,
+        env = "STUDIO_MAX_JOBS_PER_CLIENT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_jobs_per_client: usize,
+
+    /// Requests per second one key (or client address) may send, with bursts
+    /// of twice that; 0 turns the limit off.
+    #[arg(
+        long,
+        env = "STUDIO_REQUESTS_PER_SECOND",
+        default_value_t = 50,
+        global = true
+    )]
+    pub requests_per_second: u32,
+
+    /// Image renders, speech runs and pipelines that may run at once (each);
+    /// default: the number of cores.
+    #[arg(long, env = "STUDIO_MAX_CONCURRENT_WORK", global = true)]
+    pub max_concurrent_work: Option<usize>,
+
+    /// Requests that may wait for one of those slots; more are refused (429).
+    #[arg(
+        long,
+        env = "STUDIO_MAX_WAITING_WORK",
+        default_value_t = 32,
+        global = true
+    )]
+    pub max_waiting_work: usize,
+
+    /// Seconds a request may take (uploads, synchronous renders and event
+    /// streams excepted).
+    #[arg(
+        long,
+        env = "STUDIO_REQUEST_TIMEOUT_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            max_jobs_per_client: 10,
+            requests_per_second: 50,
+            max_concurrent_work: None,
+            max_waiting_work: 32,
+            request_timeout_secs: 300,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// Concurrent image renders, speech runs and pipelines, each.
+    pub fn concurrent_work(&self) -> usize {
+        self.max_concurrent_work
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1)
+    }
 }
 
 /// An OpenAI-compatible chat server (OpenAI, Ollama, vLLM, llama.cpp server,
@@ -259,6 +337,7 @@ impl Config {
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
+            limits: LimitsConfig::default(),
             image: ImageConfig {
                 provider: "builtin".into(),
                 ..Default::default()

@@ -65,6 +65,14 @@ pub enum Error {
     #[error("cancelled")]
     Cancelled,
 
+    /// No key, or a key that is unknown or revoked (401).
+    #[error("{0}")]
+    Unauthorized(String),
+
+    /// A fair-use limit was reached; try again after `retry_after` seconds (429).
+    #[error("{message}")]
+    TooMany { message: String, retry_after: u64 },
+
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -116,11 +124,21 @@ impl Error {
             Error::VersionConflict { .. } => "version_conflict",
             Error::UnknownVersion(_) => "unknown_version",
             Error::Cancelled => "cancelled",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::TooMany { .. } => "too_many_requests",
             Error::Database(_)
             | Error::Migration(_)
             | Error::Storage(_)
             | Error::Io(_)
             | Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A fair-use limit was reached: wait `retry_after` seconds.
+    pub fn too_many(message: impl Into<String>, retry_after: u64) -> Self {
+        Error::TooMany {
+            message: message.into(),
+            retry_after: retry_after.max(1),
         }
     }
 

@@ -80,6 +80,30 @@ pub struct JobView {
     pub events_url: String,
 }
 
+tokio::task_local! {
+    /// Who asks for the jobs made in this task: a key id, or a client
+    /// address without a key. The API sets it around each request; jobs
+    /// made outside it (the CLI) have no asker and no per-asker limit.
+    pub static ASKER: String;
+}
+
+/// How many jobs may be queued or running: per asker, and in all.
+#[derive(Clone, Copy, Debug)]
+pub struct JobLimits {
+    pub per_asker: usize,
+    /// Queued jobs beyond this many, in all, are refused.
+    pub waiting: usize,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        Self {
+            per_asker: 10,
+            waiting: 32,
+        }
+    }
+}
+
 struct Live {
     tx: watch::Sender<JobView>,
     cancel: CancellationToken,
@@ -88,6 +112,7 @@ struct Live {
 #[derive(Clone)]
 pub struct Jobs {
     db: AnyPool,
+    limits: JobLimits,
     live: Arc<Mutex<HashMap<String, Live>>>,
 }
 
@@ -109,7 +134,7 @@ fn urls(session: &str, id: &str) -> (String, String) {
 
 impl Jobs {
     /// Opens the job table and fails what an earlier process left unfinished.
-    pub async fn open(db: AnyPool) -> Result<Self> {
+    pub async fn open(db: AnyPool, limits: JobLimits) -> Result<Self> {
         let error = json!({"code": "interrupted", "message": "the server restarted while this job was queued or running; run it again"});
         let n = sqlx::query("UPDATE jobs SET status = 'failed', error = $1, updated_at = $2 WHERE status IN ('queued', 'running')")
             .bind(error.to_string())
@@ -122,21 +147,52 @@ impl Jobs {
         }
         Ok(Self {
             db,
+            limits,
             live: Arc::default(),
         })
     }
 
     /// Records a new queued job and returns the handle its worker reports through.
+    /// Refused (429) when the asker already has its share of queued and
+    /// running jobs, or when too many jobs wait in all.
     pub async fn create(&self, session: &SessionId, kind: &str) -> Result<JobHandle> {
+        let asker = ASKER.try_with(Clone::clone).ok();
+        if let Some(asker) = &asker {
+            let mine: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')",
+            )
+            .bind(asker)
+            .fetch_one(&self.db)
+            .await?;
+            if mine >= self.limits.per_asker as i64 {
+                return Err(Error::too_many(
+                    format!(
+                        "you have {mine} jobs queued or running (the limit is {}); wait for one to finish or cancel one",
+                        self.limits.per_asker
+                    ),
+                    10,
+                ));
+            }
+        }
+        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
+            .fetch_one(&self.db)
+            .await?;
+        if queued >= self.limits.waiting as i64 {
+            return Err(Error::too_many(
+                "the studio is busy: too many jobs are waiting; try again shortly",
+                30,
+            ));
+        }
         let id = uuid::Uuid::new_v4().simple().to_string();
         let t = now();
         sqlx::query(
-            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
+            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5)",
         )
         .bind(&id)
         .bind(session.as_str())
         .bind(kind)
         .bind(&t)
+        .bind(asker)
         .execute(&self.db)
         .await?;
         let (status_url, events_url) = urls(session.as_str(), &id);

@@ -6,6 +6,7 @@
 //! - [`compose`]: timelines into MP4s with ffmpeg; [`jobs`]: background work with progress.
 //! - [`agent`]: the coordinator (tool registry, intent parser, LLM, automatic pipeline).
 //! - [`api`]: HTTP only — translates requests into calls of the library.
+//! - [`gate`]: global fair-use limits on heavy work.
 //! - [`media`]: ffprobe; [`uploads`]: users' own files.
 
 pub mod agent;
@@ -13,6 +14,7 @@ pub mod api;
 pub mod compose;
 pub mod config;
 pub mod error;
+pub mod gate;
 pub mod ids;
 pub mod jobs;
 pub mod media;

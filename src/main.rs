@@ -35,6 +35,11 @@ enum Command {
         #[arg(long, env = "STUDIO_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// Manage API keys (needed by every request once one exists).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// List sessions, newest first.
     Sessions {
         #[arg(long, default_value_t = 50)]
@@ -115,6 +120,23 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a key and print it (once: only its hash is kept).
+    Create {
+        /// Who or what the key is for.
+        #[arg(long)]
+        name: String,
+        /// An admin key sees and manages every session.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by its id or name; requests with it are refused from now on.
+    Revoke { key: String },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -135,9 +157,24 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Keys { command } = cli.command {
+        // Only the store: a running server's jobs are left alone.
+        let store = studio::store::Store::open(&cli.config).await?;
+        let outcome = keys(&store, command).await;
+        store.close().await;
+        return outcome;
+    }
     let studio = Studio::open(cli.config).await?;
     match cli.command {
         Command::Serve { addr } => {
+            let open = studio.config().limits.allow_anonymous;
+            if !addr.ip().is_loopback() && !open && !studio.store().keys_in_use().await? {
+                anyhow::bail!(
+                    "refusing to listen on {addr} without API keys: anyone who reaches it could \
+                     read and delete every session. Make a key first (`studio keys create --name NAME`), \
+                     or pass --allow-anonymous to serve it open on purpose"
+                );
+            }
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!(
                 "Content Studio listening on http://{}",
@@ -146,8 +183,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             studio::api::serve(listener, studio.clone(), studio::api::shutdown_signal()).await?;
             studio.store().close().await;
         }
+        Command::Keys { .. } => {} // handled above, without the studio
         Command::Sessions { limit } => {
-            let (sessions, total) = studio.store().list_sessions(limit.clamp(1, 500), 0).await?;
+            let (sessions, total) = studio
+                .store()
+                .list_sessions(None, limit.clamp(1, 500), 0)
+                .await?;
             print_json(&serde_json::json!({ "sessions": sessions, "total": total }))?;
         }
         Command::Assets { session, kind } => {
@@ -287,6 +328,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await;
             bar.finish_and_clear();
             print_asset(&studio, &asset?);
+        }
+    }
+    Ok(())
+}
+
+async fn keys(store: &studio::store::Store, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create { name, admin } => {
+            let (key, info) = store.create_key(&name, admin).await?;
+            eprintln!(
+                "{} key {} ({}) made; it is shown this once, keep it safe:",
+                if admin { "admin" } else { "user" },
+                info.id,
+                info.name
+            );
+            println!("{key}");
+        }
+        KeysCommand::List => print_json(&store.list_keys().await?)?,
+        KeysCommand::Revoke { key } => {
+            let info = store.revoke_key(&key).await?;
+            eprintln!("revoked key {} ({})", info.id, info.name);
         }
     }
     Ok(())

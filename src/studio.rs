@@ -9,8 +9,9 @@ use crate::agent::{Agent, AgentReply, AgentRequest};
 use crate::compose::{ComposeOutcome, ComposeRequest, Composer, ComposerSettings};
 use crate::config::Config;
 use crate::error::Result;
+use crate::gate::Gate;
 use crate::ids::SessionId;
-use crate::jobs::Jobs;
+use crate::jobs::{JobLimits, Jobs};
 use crate::store::{Asset, NewAsset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
 use crate::tools::social::{SocialParams, SocialResult, SocialTool};
@@ -31,6 +32,15 @@ struct Inner {
     agent: Agent,
     composer: Composer,
     jobs: Jobs,
+    gates: Gates,
+}
+
+/// One gate per kind of heavy work, sized by the configuration.
+#[derive(Debug)]
+struct Gates {
+    images: Gate,
+    speech: Gate,
+    pipelines: Gate,
 }
 
 impl Studio {
@@ -49,7 +59,21 @@ impl Studio {
         let speech = SpeechTool::from_config(&config)?;
         let social = SocialTool::from_config(&config)?;
         let agent = Agent::from_config(&config)?;
-        let jobs = Jobs::open(store.db().clone()).await?;
+        let limits = &config.limits;
+        let jobs = Jobs::open(
+            store.db().clone(),
+            JobLimits {
+                per_asker: limits.max_jobs_per_client.max(1),
+                waiting: limits.max_waiting_work.max(1),
+            },
+        )
+        .await?;
+        let (slots, waiting) = (limits.concurrent_work(), limits.max_waiting_work);
+        let gates = Gates {
+            images: Gate::new("image renders", slots, waiting),
+            speech: Gate::new("voice-overs", slots, waiting),
+            pipelines: Gate::new("automatic pipelines", slots, waiting),
+        };
         let composer = Composer::new(
             store.clone(),
             jobs.clone(),
@@ -71,6 +95,7 @@ impl Studio {
                 agent,
                 composer,
                 jobs,
+                gates,
             }),
         })
     }
@@ -89,6 +114,7 @@ impl Studio {
 
     /// Generates an image from a prompt and stores it as the session's next image.
     pub async fn generate_image(&self, session: &SessionId, params: &ImageParams) -> Result<Asset> {
+        let _pass = self.inner.gates.images.enter().await?;
         self.inner.image.generate(self, session, params).await
     }
 
@@ -98,6 +124,7 @@ impl Studio {
         session: &SessionId,
         params: &SpeechParams,
     ) -> Result<Asset> {
+        let _pass = self.inner.gates.speech.enter().await?;
         self.inner.speech.synthesize(self, session, params).await
     }
 
@@ -121,6 +148,7 @@ impl Studio {
 
     /// A short sample of a voice, as MP3 bytes (nothing is stored).
     pub async fn voice_sample(&self, voice_name: &str) -> Result<Vec<u8>> {
+        let _pass = self.inner.gates.speech.enter().await?;
         self.inner
             .speech
             .sample(&self.inner.config.tmp_dir(), voice_name)
@@ -162,6 +190,11 @@ impl Studio {
             }
         }
         outcome
+    }
+
+    /// A slot for one queued automatic pipeline (held while it runs).
+    pub async fn pipeline_slot(&self) -> Result<crate::gate::Pass> {
+        self.inner.gates.pipelines.queue().await
     }
 
     pub fn composer(&self) -> &Composer {

@@ -281,3 +281,30 @@ async fn an_upload_declared_too_large_is_refused_unread() {
     assert!(text.contains("payload_too_large"), "{text}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start().await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        slow.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection is still open after 30 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= studio::api::HEADER_READ_TIMEOUT - std::time::Duration::from_secs(1),
+        "closed too early: {waited:?}"
+    );
+    // Meanwhile, and after, others are served.
+    assert_eq!(s.get("/healthz").await.status(), 200);
+    s.stop().await;
+}

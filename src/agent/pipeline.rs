@@ -193,6 +193,22 @@ impl PipelineParams {
         if scenes.is_empty() {
             return Err(Error::invalid("text", "has nothing to narrate"));
         }
+        // Before anything is made: no one narrates faster than 3.5 words a
+        // second, so a script longer than that surely exceeds the limit.
+        let words: usize = scenes
+            .iter()
+            .map(|s| s.narration.split_whitespace().count())
+            .sum();
+        let at_least = words as f64 / 3.5;
+        let limit = studio.config().max_video_seconds;
+        if at_least > limit {
+            return Err(Error::invalid(
+                "text",
+                format!(
+                    "would make a video of at least {at_least:.0} s ({words} words); the limit is {limit:.0} s (STUDIO_MAX_VIDEO_SECONDS): shorten the text"
+                ),
+            ));
+        }
         Ok(scenes)
     }
 }
@@ -403,18 +419,23 @@ pub async fn start(
     let (studio, session, params) = (studio.clone(), session.clone(), params.clone());
     tokio::spawn(async move {
         let progress = |step: &str, p: f64| job.progress(p, Some(step));
-        let outcome = match job.running().await {
-            Ok(()) => {
-                let cancel = job.cancel_token();
-                run_script(&studio, &session, &params, script, &progress, cancel).await
-            }
+        let cancel = job.cancel_token();
+        // Queued until a pipeline slot is free (or it is cancelled).
+        let slot = tokio::select! {
+            slot = studio.pipeline_slot() => slot,
+            _ = cancel.cancelled() => Err(Error::Cancelled),
+        };
+        let outcome = match slot {
             Err(e) => Err(e),
+            Ok(_slot) => match job.running().await {
+                Ok(()) => run_script(&studio, &session, &params, script, &progress, cancel).await,
+                Err(e) => Err(e),
+            },
         };
         job.record(outcome.map(|result| json!(result))).await;
     });
     Ok(view)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

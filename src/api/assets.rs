@@ -16,10 +16,11 @@ use crate::store::Asset;
 use crate::studio::Studio;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// Only assets of this type: image, audio, video, social, subtitles.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<AssetKind>)]
     kind: Option<String>,
 }
 

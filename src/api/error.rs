@@ -56,6 +56,8 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Conflict(_) | Error::VersionConflict { .. } | Error::Cancelled => {
             StatusCode::CONFLICT
         }
+        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Provider { .. } => StatusCode::BAD_GATEWAY,
         Error::ProviderTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -93,12 +95,26 @@ impl IntoResponse for ApiError {
         } else {
             self.0.to_string()
         };
-        error_response(
+        let mut response = error_response(
             status,
             self.0.code(),
             message,
             self.0.field().map(str::to_owned),
-        )
+        );
+        let headers = response.headers_mut();
+        match &self.0 {
+            Error::TooMany { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, (*retry_after).into());
+            }
+            Error::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
+        }
+        response
     }
 }
 

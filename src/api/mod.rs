@@ -2,6 +2,7 @@
 //! its answers back into HTTP; no business rule lives here.
 
 pub mod assets;
+pub mod auth;
 pub mod compose;
 pub mod error;
 pub mod generate;
@@ -11,10 +12,10 @@ pub mod timeline;
 pub mod uploads;
 pub mod web;
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -46,29 +47,44 @@ struct ApiDoc;
 
 /// The OpenAPI document, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    api_routes(None).split_for_parts().1
 }
 
-fn api_routes() -> OpenApiRouter<Studio> {
+/// `timeout`: how long the quick routes may take (`None`: no limit).
+fn api_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(quick_routes(timeout))
+        .routes(routes!(assets::content))
+        .routes(routes!(generate::agent))
+        .routes(routes!(compose::compose))
+        .routes(routes!(compose::events))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+}
+
+/// Routes that answer within the request timeout (the rest stream media,
+/// render synchronously or run the coordinator's pipeline).
+fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
+    let routes = OpenApiRouter::new()
         .routes(routes!(sessions::create, sessions::list))
         .routes(routes!(sessions::get, sessions::delete))
         .routes(routes!(assets::list))
         .routes(routes!(assets::get, assets::delete))
-        .routes(routes!(assets::content))
         .routes(routes!(generate::image))
         .routes(routes!(generate::audio))
         .routes(routes!(generate::voices))
         .routes(routes!(generate::voice_sample))
         .routes(routes!(generate::social))
-        .routes(routes!(generate::agent))
         .routes(routes!(generate::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))
-        .routes(routes!(compose::compose))
-        .routes(routes!(compose::job, compose::cancel))
-        .routes(routes!(compose::events))
-        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .routes(routes!(compose::job, compose::cancel));
+    match timeout {
+        Some(t) => routes.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            t,
+        )),
+        None => routes,
+    }
 }
 
 /// The whole application: API, OpenAPI document, docs page, health check,
@@ -82,13 +98,21 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> Router {
     let uploads = OpenApiRouter::new()
         .routes(routes!(uploads::upload))
         .layer(DefaultBodyLimit::max(upload_limit));
-    let (api, doc) = api_routes().merge(uploads).split_for_parts();
+    let timeout = Duration::from_secs(config.limits.request_timeout_secs.max(1));
+    let (api, doc) = api_routes(Some(timeout)).merge(uploads).split_for_parts();
 
-    api.merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
+    let app = api
+        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
         .route("/healthz", get(healthz))
         .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            studio.clone(),
+            auth::authenticate,
+        ));
+    // Outermost first: trace, browser guard, rate limit, then who asks.
+    auth::with_rate_limit(app, config.limits.requests_per_second)
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(studio)
@@ -116,21 +140,67 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves the app on `listener` until `shutdown` resolves; requests in
-/// flight finish first.
+/// flight finish first. Connections that do not finish their headers within
+/// [`HEADER_READ_TIMEOUT`] are closed (slow clients cannot hold them open).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     studio: Studio,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+
     let local = listener.local_addr().ok().map(|a| a.ip());
     let app = router(studio, local);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(remote));
+                req
+            },
+        );
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

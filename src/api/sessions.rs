@@ -1,22 +1,25 @@
 //! `/api/v1/sessions`: create, list, show and delete sessions.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use crate::error::Error;
 use crate::ids::SessionId;
-use crate::store::{Session, SessionDetail};
+use crate::store::{Principal, Session, SessionDetail};
 use crate::studio::Studio;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// How many sessions to return (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// How many to skip (default 0).
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
@@ -32,11 +35,16 @@ pub struct SessionPage {
 /// Create a session with a server-generated id.
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions",
     responses((status = 201, body = Session)))]
-pub async fn create(State(studio): State<Studio>) -> Result<(StatusCode, Json<Session>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(studio.store().create_session().await?),
-    ))
+pub async fn create(
+    State(studio): State<Studio>,
+    Extension(who): Extension<Principal>,
+) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let session = studio.store().create_session().await?;
+    studio
+        .store()
+        .set_session_owner(&session.session_id, &who)
+        .await?;
+    Ok((StatusCode::CREATED, Json(session)))
 }
 
 /// List sessions, newest first.
@@ -44,6 +52,7 @@ pub async fn create(State(studio): State<Studio>) -> Result<(StatusCode, Json<Se
     responses((status = 200, body = SessionPage), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(studio): State<Studio>,
+    Extension(who): Extension<Principal>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<SessionPage>, ApiError> {
     let limit = page.limit.unwrap_or(50);
@@ -54,7 +63,10 @@ pub async fn list(
     if offset < 0 {
         return Err(Error::invalid("offset", "must not be negative").into());
     }
-    let (sessions, total) = studio.store().list_sessions(limit, offset).await?;
+    let (sessions, total) = studio
+        .store()
+        .list_sessions(Some(&who), limit, offset)
+        .await?;
     Ok(Json(SessionPage {
         sessions,
         total,

@@ -12,6 +12,7 @@ use crate::store::VersionInfo;
 use crate::studio::Studio;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// A saved version (default: the newest).
     #[param(minimum = 0)]

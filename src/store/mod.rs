@@ -7,6 +7,7 @@
 //! removed again if the row cannot be written.
 
 mod blobs;
+mod keys;
 mod messages;
 mod render_cache;
 mod timelines;
@@ -23,6 +24,7 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
+pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
 pub use render_cache::file_sha256;
 pub use timelines::{KEPT_VERSIONS, SavedDocument, VersionInfo};
@@ -208,18 +210,42 @@ impl Store {
         })
     }
 
-    /// Sessions, newest first, and the total count.
-    pub async fn list_sessions(&self, limit: i64, offset: i64) -> Result<(Vec<Session>, i64)> {
-        let rows = sqlx::query(
+    /// Sessions `who` may see (all for `None` or an admin key), newest
+    /// first, and their total count.
+    pub async fn list_sessions(
+        &self,
+        who: Option<&Principal>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Session>, i64)> {
+        const ALL: (&str, &str) = (
             "SELECT id, created_at FROM sessions ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
-        )
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.db)
-        .await?;
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&self.db)
-            .await?;
+            "SELECT COUNT(*) FROM sessions",
+        );
+        const UNOWNED: (&str, &str) = (
+            "SELECT s.id, s.created_at FROM sessions s LEFT JOIN session_owners o ON o.session_id = s.id \
+             WHERE o.owner IS NULL ORDER BY s.created_at DESC, s.id LIMIT $1 OFFSET $2",
+            "SELECT COUNT(*) FROM sessions s LEFT JOIN session_owners o ON o.session_id = s.id WHERE o.owner IS NULL",
+        );
+        const OWNED: (&str, &str) = (
+            "SELECT s.id, s.created_at FROM sessions s JOIN session_owners o ON o.session_id = s.id \
+             WHERE o.owner = $3 ORDER BY s.created_at DESC, s.id LIMIT $1 OFFSET $2",
+            "SELECT COUNT(*) FROM sessions s JOIN session_owners o ON o.session_id = s.id WHERE o.owner = $1",
+        );
+        let owner = who.filter(|p| !p.is_admin()).map(|p| p.key_id());
+        let ((page, count), owner) = match owner {
+            None => (ALL, None),
+            Some(None) => (UNOWNED, None),
+            Some(Some(id)) => (OWNED, Some(id.to_owned())),
+        };
+        let mut rows = sqlx::query(page).bind(limit).bind(offset);
+        let mut total = sqlx::query_scalar(count);
+        if let Some(owner) = owner {
+            rows = rows.bind(owner.clone());
+            total = total.bind(owner);
+        }
+        let rows = rows.fetch_all(&self.db).await?;
+        let total: i64 = total.fetch_one(&self.db).await?;
         let sessions = rows.iter().map(session_from_row).collect::<Result<_>>()?;
         Ok((sessions, total))
     }
@@ -241,6 +267,7 @@ impl Store {
             "DELETE FROM timelines WHERE session_id = $1",
             "DELETE FROM messages WHERE session_id = $1",
             "DELETE FROM render_cache WHERE session_id = $1",
+            "DELETE FROM session_owners WHERE session_id = $1",
         ] {
             sqlx::query(statement)
                 .bind(id.as_str())

@@ -1,0 +1,362 @@
+//! Access control and fair limits, driven over HTTP as clients and attackers
+//! would: keys and session ownership, the open local default and the
+//! refusal to serve a network openly, and 429 with Retry-After per limit.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::TestServer;
+use reqwest::Method;
+use serde_json::{Value, json};
+use studio::Config;
+
+async fn call(
+    server: &TestServer,
+    key: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = server.client.request(method, server.url(path));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, resp.json().await.unwrap_or(Value::Null), headers)
+}
+
+fn session_ids(page: &Value) -> Vec<String> {
+    page["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_key_sees_only_its_own_sessions_and_admins_see_all() {
+    let server = TestServer::start().await;
+    // Before any key: open, as the local default always was.
+    let (status, _, _) = call(&server, None, Method::POST, "/api/v1/sessions", None).await;
+    assert_eq!(status, 201);
+
+    let store = server.studio.store();
+    let (alice, _) = store.create_key("alice", false).await.unwrap();
+    let (bob, _) = store.create_key("bob", false).await.unwrap();
+    let (admin, _) = store.create_key("ops", true).await.unwrap();
+
+    // Now a key is needed.
+    let (status, body, headers) = call(&server, None, Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(status, 401, "{body}");
+    common::assert_error(&body, "unauthorized");
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    let (status, _, _) = call(
+        &server,
+        Some("cs_madeup"),
+        Method::GET,
+        "/api/v1/sessions",
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    // The API description stays readable.
+    assert_eq!(server.get("/api/v1/openapi.json").await.status(), 200);
+
+    // Alice makes a session two ways: created, and by first use of an id.
+    let (status, made, _) = call(
+        &server,
+        Some(&alice),
+        Method::POST,
+        "/api/v1/sessions",
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let a1 = made["session_id"].as_str().unwrap().to_owned();
+    let (status, image, _) = call(
+        &server,
+        Some(&alice),
+        Method::POST,
+        "/api/v1/sessions/alices-own/image",
+        Some(json!({"prompt": "a lighthouse at night"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{image}");
+    let (_, mine, _) = call(&server, Some(&alice), Method::GET, "/api/v1/sessions", None).await;
+    let mut ids = session_ids(&mine);
+    ids.sort();
+    let mut expected = vec![a1.clone(), "alices-own".to_owned()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(mine["total"], 2);
+
+    // Bob sees none of it, and cannot touch it: as if it did not exist.
+    let (_, bobs, _) = call(&server, Some(&bob), Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(session_ids(&bobs), Vec::<String>::new());
+    assert_eq!(bobs["total"], 0);
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/sessions/alices-own".to_owned(), None),
+        (
+            Method::GET,
+            "/api/v1/sessions/alices-own/assets".to_owned(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/sessions/alices-own/assets/image_1.png/content".to_owned(),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/sessions/alices-own/image".to_owned(),
+            Some(json!({"prompt": "graffiti"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/sessions/alices-own/assets/image_1.png".to_owned(),
+            None,
+        ),
+        (Method::DELETE, format!("/api/v1/sessions/{a1}"), None),
+    ] {
+        let (status, body, _) = call(&server, Some(&bob), method.clone(), &path, body).await;
+        assert_eq!(status, 404, "{method} {path}: {body}");
+        common::assert_error(&body, "unknown_session");
+    }
+    // Nor do requests without a key, nor the session made before keys existed.
+    let (status, _, _) = call(
+        &server,
+        Some(&bob),
+        Method::GET,
+        "/api/v1/sessions/alices-own/assets",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Alice's things are intact.
+    let (status, assets, _) = call(
+        &server,
+        Some(&alice),
+        Method::GET,
+        "/api/v1/sessions/alices-own/assets",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(assets.as_array().map(Vec::len), Some(1), "{assets}");
+
+    // The admin sees every session, the keyless one included.
+    let (_, all, _) = call(&server, Some(&admin), Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(all["total"], 3, "{all}");
+    let (status, _, _) = call(
+        &server,
+        Some(&admin),
+        Method::GET,
+        "/api/v1/sessions/alices-own/assets",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // The web page's cookie carries the key for media elements.
+    let resp = server
+        .client
+        .get(server.url(image["url"].as_str().unwrap()))
+        .header("cookie", format!("studio_key={alice}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/png");
+
+    // Revoked: refused from the next request on.
+    store.revoke_key("alice").await.unwrap();
+    let (status, body, _) =
+        call(&server, Some(&alice), Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(status, 401, "{body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn allow_anonymous_serves_keyless_clients_their_own_keyless_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.allow_anonymous = true;
+    let server = TestServer::start_with(config).await;
+    let (key, _) = server.studio.store().create_key("k", false).await.unwrap();
+    let (status, _, _) = call(
+        &server,
+        Some(&key),
+        Method::POST,
+        "/api/v1/sessions/keyed/image",
+        Some(json!({"prompt": "a red barn"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, page, _) = call(&server, None, Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], 0, "{page}");
+    let (status, _, _) = call(
+        &server,
+        None,
+        Method::GET,
+        "/api/v1/sessions/keyed/assets",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+/// Starts `studio serve ARGS` and returns what it printed first, and whether it kept running.
+fn serve_outcome(data: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let mut child = common::studio_command(data)
+        .arg("serve")
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut said = String::new();
+    let listening = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                said.push_str(&line);
+                said.push('\n');
+                if line.contains("listening on http://") {
+                    break true;
+                }
+            }
+            _ => break false,
+        }
+    };
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    (listening && status.code().is_none_or(|c| c != 0), said)
+}
+
+#[test]
+fn a_network_address_without_keys_needs_allow_anonymous() {
+    let data = tempfile::tempdir().unwrap();
+    let (ran, said) = serve_outcome(data.path(), &["--addr", "0.0.0.0:0"]);
+    assert!(!ran, "it must refuse: {said}");
+    assert!(
+        said.contains("--allow-anonymous") && said.contains("studio keys create"),
+        "{said}"
+    );
+
+    let (ran, said) = serve_outcome(data.path(), &["--addr", "0.0.0.0:0", "--allow-anonymous"]);
+    assert!(ran, "{said}");
+    let (ran, said) = serve_outcome(data.path(), &["--addr", "127.0.0.1:0"]);
+    assert!(ran, "loopback stays open: {said}");
+
+    // With a key it serves the network (and needs the key).
+    let key = common::studio_ok(data.path(), &["keys", "create", "--name", "laptop"]);
+    assert!(key.trim().starts_with("cs_"), "{key}");
+    let listed = common::studio_ok(data.path(), &["keys", "list"]);
+    assert!(
+        listed.contains("laptop") && !listed.contains(key.trim()),
+        "{listed}"
+    );
+    let (ran, said) = serve_outcome(data.path(), &["--addr", "0.0.0.0:0"]);
+    assert!(ran, "{said}");
+    common::studio_ok(data.path(), &["keys", "revoke", "laptop"]);
+    let (ran, _) = serve_outcome(data.path(), &["--addr", "0.0.0.0:0"]);
+    assert!(!ran, "no key in use any more");
+}
+
+#[tokio::test]
+async fn too_many_requests_from_one_client_are_answered_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.requests_per_second = 2; // bursts of 4
+    let server = TestServer::start_with(config).await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..12 {
+        let resp = server.get("/api/v1/sessions").await;
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            retry_after = resp.headers().get("retry-after").cloned();
+            let body: Value = resp.json().await.unwrap();
+            common::assert_error(&body, "too_many_requests");
+        }
+    }
+    assert!(statuses[..4].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let wait: u64 = retry_after.unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=5).contains(&wait), "{wait}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_client_cannot_queue_more_than_its_share_of_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.max_jobs_per_client = 2;
+    let server = TestServer::start_with(config).await;
+    let (status, _) = server
+        .post_json(
+            "/api/v1/sessions/jobs/image",
+            json!({"prompt": "a quiet lake"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let long = json!({"async": true, "timeline": [{"asset_id": "image_1.png", "duration": 120}]});
+    let mut statuses = Vec::new();
+    let mut last = Value::Null;
+    for _ in 0..3 {
+        let (status, body) = server
+            .post_json("/api/v1/sessions/jobs/compose", long.clone())
+            .await;
+        statuses.push(status);
+        last = body;
+    }
+    assert_eq!(statuses, vec![202, 202, 429], "{last}");
+    common::assert_error(&last, "too_many_requests");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit is 2")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn heavy_work_beyond_the_global_slots_and_queue_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.max_concurrent_work = Some(1);
+    config.limits.max_waiting_work = 1;
+    let server = TestServer::start_with(config).await;
+    let requests = (0..8).map(|i| {
+        server.post_json(
+            "/api/v1/sessions/busy/image",
+            json!({"prompt": format!("a mountain village, number {i}"), "width": 1920, "height": 1080}),
+        )
+    });
+    let answers = futures::future::join_all(requests).await;
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert!(statuses.contains(&201), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 429),
+        "{statuses:?}"
+    );
+    let refused = answers.iter().find(|(s, _)| *s == 429).unwrap();
+    assert!(
+        refused.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("busy")
+    );
+    server.stop().await;
+}

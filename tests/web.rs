@@ -210,3 +210,44 @@ async fn a_person_makes_a_video_in_the_browser() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_page_asks_for_a_key_when_the_server_needs_one() {
+    let web = std::path::Path::new("tests/web");
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the browser test needs Chromium and playwright-core: run bash scripts/setup.sh --test"
+    );
+    let s = TestServer::start().await;
+    let (key, _) = s.studio.store().create_key("browser", false).await.unwrap();
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
+    let out = tokio::process::Command::new("node")
+        .arg(web.join("key.mjs"))
+        .arg(&s.base)
+        .arg(&key)
+        .arg(&shots)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(summary["asked"], true, "{summary}");
+    assert!(
+        summary["wrong_key_message"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["image_width"], 1920,
+        "the image loads with the key: {summary}"
+    );
+    assert_eq!(summary["asked_after_reload"], false, "{summary}");
+    s.stop().await;
+}

@@ -41,13 +41,54 @@ class ApiError extends Error {
   }
 }
 
+// ---- API key ----------------------------------------------------------------
+// When the server needs a key, the page asks once and keeps it in this
+// browser: sent as a bearer token by `api`, and as a same-site cookie so that
+// images, videos and event streams (which cannot send headers) carry it too.
+
+const KEY = "studio_key";
+function useKey(key) {
+  if (key) localStorage.setItem(KEY, key); else localStorage.removeItem(KEY);
+  document.cookie = key
+    ? `${KEY}=${encodeURIComponent(key)}; path=/; SameSite=Strict`
+    : `${KEY}=; path=/; max-age=0; SameSite=Strict`;
+}
+if (localStorage.getItem(KEY)) useKey(localStorage.getItem(KEY));
+
+function askForKey(message) {
+  $("#key-form").hidden = false;
+  showError("key", message || "");
+  $("#key-input").focus();
+}
+$("#key-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  useKey($("#key-input").value.trim());
+  try {
+    await api("GET", "/api/v1/sessions?limit=1");
+    $("#key-form").hidden = true;
+    $("#key-input").value = "";
+    showError("key", "");
+    loadVoices();
+    if (state.session) openSession(state.session);
+  } catch (err) {
+    if (err.status !== 401) $("#key-form").hidden = true;
+  }
+});
+
 async function api(method, path, body) {
   const opts = { method, headers: {} };
   if (body instanceof FormData) opts.body = body;
   else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["content-type"] = "application/json"; }
+  const key = localStorage.getItem(KEY);
+  if (key) opts.headers.authorization = `Bearer ${key}`;
   const resp = await fetch(path, opts);
   const text = await resp.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (resp.status === 401) {
+    if (key) useKey(null);
+    askForKey(key ? "That key was refused (unknown or revoked); enter another." : "");
+  }
   if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
 }

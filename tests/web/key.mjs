@@ -1,0 +1,49 @@
+// The web studio on a server that needs an API key: the page asks for it,
+// keeps it, and media elements (which cannot send headers) load with it.
+// Usage: node key.mjs BASE_URL KEY SCREENSHOT_DIR   (prints a JSON summary)
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const [base, key, shots] = process.argv.slice(2);
+mkdirSync(shots, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const summary = {};
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("#key-form:not([hidden])");
+  summary.asked = true;
+  await page.screenshot({ path: `${shots}/key-asked.png` });
+
+  await page.fill("#key-input", "cs_wrong");
+  await page.click("#key-form button[type=submit]");
+  await page.waitForSelector('[data-error-for="key"]:not(:empty)');
+  summary.wrong_key_message = await page.textContent('[data-error-for="key"]');
+
+  await page.fill("#key-input", key);
+  await page.click("#key-form button[type=submit]");
+  await page.waitForSelector("#key-form[hidden]");
+  await page.click("#new-session");
+  await page.waitForSelector("#studio:not([hidden])");
+  await page.fill("#image-form input[name=prompt]", "a lighthouse at night");
+  await page.click("#image-form button[type=submit]");
+  const img = await page.waitForSelector("#gallery img");
+  summary.image_width = await img.evaluate((i) => new Promise((resolve) => {
+    if (i.complete) resolve(i.naturalWidth);
+    i.addEventListener("load", () => resolve(i.naturalWidth));
+    i.addEventListener("error", () => resolve(0));
+  }));
+
+  // Kept in the browser: a reload does not ask again.
+  await page.reload();
+  await page.waitForSelector("#studio:not([hidden])");
+  summary.asked_after_reload = await page.isVisible("#key-form");
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(summary));

@@ -2,7 +2,8 @@
 # Installs what Content Studio needs on a Debian/Ubuntu machine: ffmpeg,
 # espeak-ng and a font (apt, only when missing), a Rust toolchain if there is
 # none, and the Piper voice. With --test, also what the tests need: Chromium,
-# Node.js and playwright-core for the browser test. Safe to run again: it does
+# Node.js and playwright-core for the browser test, and schemathesis for the
+# API contract test. Safe to run again: it does
 # nothing when all is there.
 set -euo pipefail
 
@@ -52,6 +53,13 @@ if [ ! -x "$root/.tools/piper/bin/piper" ] || [ -z "$(ls "$root"/.tools/piper/li
     else
         echo "setup: Piper could not be installed; voice-overs will use espeak-ng" >&2
     fi
+fi
+
+# schemathesis checks the live API against its OpenAPI document (tests/api_contract.rs).
+if $with_tests && [ ! -x "$root/.tools/schemathesis/bin/st" ]; then
+    echo "setup: installing schemathesis into .tools/schemathesis" >&2
+    python3 -m venv "$root/.tools/schemathesis"
+    "$root/.tools/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 fi
 
 if $with_tests && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then

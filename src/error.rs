@@ -24,6 +24,10 @@ pub enum Error {
     #[error("unknown job {0:?}")]
     UnknownJob(String),
 
+    /// A voice named in a path that no engine has (404).
+    #[error("{0}")]
+    UnknownVoice(String),
+
     /// A field of the request has a value the operation cannot accept (422).
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -113,6 +117,7 @@ impl Error {
             Error::UnknownSession(_) => "unknown_session",
             Error::UnknownAsset { .. } => "unknown_asset",
             Error::UnknownJob(_) => "unknown_job",
+            Error::UnknownVoice(_) => "unknown_voice",
             Error::Invalid { .. } => "invalid_request",
             Error::BadRequest(_) => "bad_request",
             Error::UnsupportedMedia(_) => "unsupported_media_type",

@@ -137,6 +137,10 @@ impl Studio {
         self.inner.social.generate(self, session, params).await
     }
 
+    pub fn social_tool(&self) -> &SocialTool {
+        &self.inner.social
+    }
+
     pub fn speech_tool(&self) -> &SpeechTool {
         &self.inner.speech
     }

@@ -408,7 +408,7 @@ async fn a_voice_can_be_heard_before_it_is_used() {
     let (_, sessions) = s.get_json("/api/v1/sessions").await;
     assert_eq!(sessions["total"], 0, "nothing is stored");
     let (status, body) = s.get_json("/api/v1/voices/xx-nothing-9/sample").await;
-    assert_eq!(status, 422, "{body}");
-    assert_error(&body, "invalid_request");
+    assert_eq!(status, 404, "the voice in the path is not found: {body}");
+    assert_error(&body, "unknown_voice");
     s.stop().await;
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::agent::{AgentReply, AgentRequest};
+use crate::error::Error;
 use crate::ids::SessionId;
 use crate::store::Asset;
 use crate::studio::Studio;
@@ -64,13 +65,17 @@ pub async fn voices(State(studio): State<Studio>) -> Json<Vec<Voice>> {
 #[utoipa::path(get, path = "/api/v1/voices/{name}/sample", tag = "tools",
     params(("name" = String, Path, example = "en-US-Neural2-D")),
     responses((status = 200, content_type = "audio/mpeg", description = "The sample"),
-        (status = 422, body = ErrorBody, description = "Unknown voice"), (status = 503, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "Unknown voice"), (status = 503, body = ErrorBody)))]
 pub async fn voice_sample(
     State(studio): State<Studio>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let bytes = studio.voice_sample(&name).await?;
+    let bytes = studio.voice_sample(&name).await.map_err(|e| match e {
+        // The voice in the path is the resource: an unknown one is not found.
+        Error::Invalid { field, message } if field == "voice_name" => Error::UnknownVoice(message),
+        other => other,
+    })?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "audio/mpeg"),

@@ -7,6 +7,7 @@ pub mod compose;
 pub mod error;
 pub mod generate;
 pub mod guard;
+pub mod openapi;
 pub mod sessions;
 pub mod timeline;
 pub mod uploads;
@@ -45,9 +46,21 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 )]
 struct ApiDoc;
 
-/// The OpenAPI document, generated from the handlers.
+/// The OpenAPI document: generated from the handlers, completed by
+/// [`openapi::complete`] with the statuses and constraints the server enforces.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes(None).split_for_parts().1
+    openapi::complete(openapi_raw(), None)
+}
+
+/// The document as the handlers' annotations alone describe it.
+pub fn openapi_raw() -> utoipa::openapi::OpenApi {
+    api_routes(None).merge(upload_routes(0)).split_for_parts().1
+}
+
+fn upload_routes(limit: usize) -> OpenApiRouter<Studio> {
+    OpenApiRouter::new()
+        .routes(routes!(uploads::upload))
+        .layer(DefaultBodyLimit::max(limit))
 }
 
 /// `timeout`: how long the quick routes may take (`None`: no limit).
@@ -95,11 +108,15 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> Router {
     let upload_limit = usize::try_from(studio.config().max_upload_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
-    let uploads = OpenApiRouter::new()
-        .routes(routes!(uploads::upload))
-        .layer(DefaultBodyLimit::max(upload_limit));
+    let uploads = upload_routes(upload_limit);
     let timeout = Duration::from_secs(config.limits.request_timeout_secs.max(1));
     let (api, doc) = api_routes(Some(timeout)).merge(uploads).split_for_parts();
+    let providers = openapi::Providers {
+        image: studio.image_tool().provider_names(),
+        speech: studio.speech_tool().provider_names(),
+        social: studio.social_tool().provider_names(),
+    };
+    let doc = openapi::complete(doc, Some(&providers));
 
     let app = api
         .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))

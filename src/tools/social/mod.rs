@@ -188,6 +188,11 @@ impl SocialTool {
         })
     }
 
+    /// The engines a request may name.
+    pub fn provider_names(&self) -> Vec<String> {
+        self.engines.keys().cloned().collect()
+    }
+
     pub async fn generate(
         &self,
         studio: &Studio,

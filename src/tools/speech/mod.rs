@@ -381,6 +381,11 @@ impl SpeechTool {
         })
     }
 
+    /// The engines a request may name, in lookup order.
+    pub fn provider_names(&self) -> Vec<String> {
+        self.order.clone()
+    }
+
     /// Whether an engine is available (`piper` only when installed).
     pub fn has_provider(&self, name: &str) -> bool {
         self.providers.contains_key(name)

@@ -1,0 +1,361 @@
+//! Makes the generated API description tell the whole truth: the statuses
+//! every route can answer (keys, limits, timeouts, malformed input), and the
+//! constraints the server enforces on ids and fields, written once here and
+//! checked against the live server by schemathesis (`tests/api_contract.rs`).
+
+use serde_json::{Value, json};
+use utoipa::openapi::OpenApi;
+
+/// Text fields refuse control characters other than line breaks and tabs.
+const NO_CONTROL: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// ... and some must hold more than white space.
+const NOT_BLANK: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// What each status means when a route answers it, beyond its own.
+fn common_statuses(has_path_ids: bool, has_body: bool) -> Vec<(&'static str, &'static str)> {
+    let mut statuses = vec![
+        (
+            "401",
+            "An API key is needed (the server has keys), or the key is unknown or revoked.",
+        ),
+        (
+            "429",
+            "A fair-use limit was reached (requests per second, jobs per client, or the studio is busy); see Retry-After.",
+        ),
+        (
+            "503",
+            "The request took longer than the server allows, or an engine it needs is missing.",
+        ),
+    ];
+    if has_path_ids {
+        statuses.push(("400", "An id in the path is malformed."));
+        statuses.push((
+            "404",
+            "No such session (or it belongs to another key), asset, job or voice.",
+        ));
+    }
+    if has_body {
+        statuses.push(("400", "The body is malformed."));
+        statuses.push(("413", "The body is larger than the server accepts."));
+        statuses.push(("415", "The body is not of the media type the route takes."));
+        statuses.push(("422", "A field has a value the operation cannot accept."));
+    }
+    statuses
+}
+
+/// Field constraints, by schema name and property.
+fn field_constraints() -> Vec<(&'static str, &'static str, Value)> {
+    let text = |min: u64, max: u64| {
+        let pattern = if min > 0 { NOT_BLANK } else { NO_CONTROL };
+        json!({"minLength": min, "maxLength": max, "pattern": pattern})
+    };
+    let ratio = json!({"enum": ["16:9", "9:16", "1:1", "4:5"]});
+    vec![
+        ("AgentRequest", "message", text(1, 20_000)),
+        (
+            "AgentRequest",
+            "mode",
+            json!({"enum": ["interactive", "automatic"]}),
+        ),
+        ("ImageParams", "prompt", text(1, 4000)),
+        ("ImageParams", "negative_prompt", text(0, 1000)),
+        ("ImageParams", "style", text(0, 1000)),
+        ("ImageParams", "aspect_ratio", ratio.clone()),
+        (
+            "ImageParams",
+            "width",
+            json!({"minimum": 64, "maximum": 4096, "multipleOf": 8}),
+        ),
+        (
+            "ImageParams",
+            "height",
+            json!({"minimum": 64, "maximum": 4096, "multipleOf": 8}),
+        ),
+        ("SpeechParams", "text", text(1, 5000)),
+        (
+            "SpeechParams",
+            "format",
+            json!({"enum": ["mp3", "wav", "ogg"]}),
+        ),
+        (
+            "SpeechParams",
+            "speaking_rate",
+            json!({"minimum": 0.25, "maximum": 4.0}),
+        ),
+        (
+            "SpeechParams",
+            "pitch",
+            json!({"minimum": -20.0, "maximum": 20.0}),
+        ),
+        ("SpeechParams", "voice_name", text(0, 100)),
+        ("SocialParams", "text", text(1, 100_000)),
+        (
+            "SocialParams",
+            "max_hashtags",
+            json!({"minimum": 0, "maximum": 100}),
+        ),
+        (
+            "SocialParams",
+            "platform",
+            json!({"enum": ["youtube", "tiktok", "instagram", "x", "twitter", "linkedin"]}),
+        ),
+        (
+            "SocialParams",
+            "language",
+            json!({"pattern": "^[ \\t\\r\\n]*([A-Za-z]{2})?[ \\t\\r\\n]*$"}),
+        ),
+        ("SocialParams", "tone", text(0, 1000)),
+        (
+            "ComposeRequest",
+            "fit",
+            json!({"enum": ["cover", "contain"]}),
+        ),
+        (
+            "SavedTimeline",
+            "fit",
+            json!({"enum": ["cover", "contain"]}),
+        ),
+        ("SavedTimeline", "version", json!({"minimum": 0})),
+        ("OutputOptions", "aspect_ratio", ratio),
+        ("OutputOptions", "fps", json!({"minimum": 1, "maximum": 60})),
+        (
+            "OutputOptions",
+            "quality",
+            json!({"enum": ["draft", "standard", "high"]}),
+        ),
+        (
+            "OutputOptions",
+            "width",
+            json!({"minimum": 64, "maximum": 3840, "multipleOf": 2}),
+        ),
+        (
+            "OutputOptions",
+            "height",
+            json!({"minimum": 64, "maximum": 3840, "multipleOf": 2}),
+        ),
+        (
+            "CaptionsStyle",
+            "style",
+            json!({"enum": ["plain", "karaoke", "word"]}),
+        ),
+        (
+            "CaptionsStyle",
+            "position",
+            json!({"enum": ["bottom", "middle"]}),
+        ),
+        (
+            "MusicOptions",
+            "volume",
+            json!({"minimum": 0.0, "maximum": 4.0}),
+        ),
+        ("MusicOptions", "asset_id", asset_name()),
+        ("TimelineItem", "asset_id", asset_name()),
+        ("TimelineItem", "text", text(0, 1000)),
+        ("UploadForm", "role", json!({"enum": ["music"]})),
+        ("UploadForm", "transcript", text(0, 20_000)),
+        ("Message", "role", json!({"enum": ["user", "assistant"]})),
+    ]
+}
+
+fn session_id() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]{1,64}$"})
+}
+
+fn asset_name() -> Value {
+    json!({"type": "string", "minLength": 3, "maxLength": 100, "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9]{1,8}$"})
+}
+
+/// Request bodies that accept no fields beyond those described.
+const CLOSED_BODIES: &[&str] = &[
+    "AgentRequest",
+    "ImageParams",
+    "SpeechParams",
+    "SocialParams",
+    "ComposeRequest",
+    "TimelineItem",
+    "OutputOptions",
+    "MusicOptions",
+    "CaptionsStyle",
+    "Transition",
+];
+
+/// Fields a reply may leave `null`.
+const NULLABLE: &[(&str, &str)] = &[("AgentReply", "arguments"), ("AgentReply", "result")];
+
+/// The engines requests may name, per tool (configuration decides them).
+#[derive(Clone, Debug, Default)]
+pub struct Providers {
+    pub image: Vec<String>,
+    pub speech: Vec<String>,
+    pub social: Vec<String>,
+}
+
+/// Completes the generated document; with `providers`, the `provider`
+/// fields list the engines this server has.
+pub fn complete(doc: OpenApi, providers: Option<&Providers>) -> OpenApi {
+    let Ok(mut value) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    complete_value(&mut value);
+    if let Some(p) = providers {
+        for (schema, names) in [
+            ("ImageParams", &p.image),
+            ("SpeechParams", &p.speech),
+            ("SocialParams", &p.social),
+        ] {
+            let prop = &mut value["components"]["schemas"][schema]["properties"]["provider"];
+            if prop.is_object() {
+                let mut values: Vec<Value> = names.iter().map(|n| json!(n)).collect();
+                values.push(Value::Null);
+                prop["enum"] = Value::Array(values);
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(doc)
+}
+
+fn complete_value(doc: &mut Value) {
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if !matches!(method.as_str(), "get" | "post" | "put" | "delete" | "patch") {
+                    continue;
+                }
+                complete_operation(path, op);
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for (schema, field, constraints) in field_constraints() {
+        let prop = &mut schemas[schema]["properties"][field];
+        if let (Some(prop), Some(extra)) = (prop.as_object_mut(), constraints.as_object()) {
+            // Nullable `type: [string, null]` keeps its null: constraints apply to the value.
+            if extra.contains_key("enum")
+                && prop["type"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&json!("null")))
+            {
+                let mut values = extra["enum"].as_array().cloned().unwrap_or_default();
+                values.push(Value::Null);
+                prop.insert("enum".into(), Value::Array(values));
+                continue;
+            }
+            for (k, v) in extra {
+                prop.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    for schema in CLOSED_BODIES {
+        if let Some(s) = schemas[*schema].as_object_mut() {
+            s.insert("additionalProperties".into(), Value::Bool(false));
+        }
+    }
+    for (schema, field) in NULLABLE {
+        let prop = &mut schemas[*schema]["properties"][*field];
+        if let Some(t) = prop.get("type").cloned().filter(Value::is_string) {
+            prop["type"] = json!([t, "null"]);
+        }
+    }
+}
+
+fn complete_operation(path: &str, op: &mut Value) {
+    let has_path_ids = path.contains('{');
+    let has_body = op.get("requestBody").is_some();
+    if let Some(params) = op["parameters"].as_array_mut() {
+        for p in params {
+            let schema = match (p["name"].as_str(), p["in"].as_str()) {
+                (Some("session_id"), Some("path")) => session_id(),
+                (Some("name"), Some("path")) if path.contains("/assets/") => asset_name(),
+                (Some("name"), Some("path")) => {
+                    json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9_.-]{1,100}$"})
+                }
+                (Some("job_id"), Some("path")) => {
+                    json!({"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]{1,64}$"})
+                }
+                _ => continue,
+            };
+            p["schema"] = schema;
+        }
+    }
+    let error = json!({
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    });
+    let responses = &mut op["responses"];
+    if !responses.is_object() {
+        *responses = json!({});
+    }
+    for (status, description) in common_statuses(has_path_ids, has_body) {
+        if responses.get(status).is_none() {
+            let mut r = error.clone();
+            r["description"] = json!(description);
+            responses[status] = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_documents_the_common_statuses_and_ids_are_constrained() {
+        let doc = serde_json::to_value(complete(crate::api::openapi_raw(), None)).unwrap();
+        let list = &doc["paths"]["/api/v1/sessions"]["get"];
+        let names: Vec<(&str, &str)> = list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
+            .collect();
+        assert_eq!(names, vec![("limit", "query"), ("offset", "query")]);
+        for status in ["401", "429", "503"] {
+            assert!(list["responses"][status].is_object(), "{status}");
+        }
+        let image = &doc["paths"]["/api/v1/sessions/{session_id}/image"]["post"];
+        for status in ["400", "404", "413", "415", "422", "429"] {
+            assert!(image["responses"][status].is_object(), "{status}");
+        }
+        assert_eq!(
+            image["parameters"][0]["schema"]["pattern"],
+            "^[A-Za-z0-9_-]{1,64}$"
+        );
+        let params = &doc["components"]["schemas"]["ImageParams"];
+        assert_eq!(params["properties"]["width"]["multipleOf"], 8);
+        assert_eq!(params["properties"]["prompt"]["minLength"], 1);
+        assert_eq!(params["additionalProperties"], false);
+        let reply = &doc["components"]["schemas"]["AgentReply"]["properties"];
+        assert_eq!(reply["result"]["type"], json!(["object", "null"]));
+        assert!(
+            doc["components"]["schemas"]["Message"]["properties"]["role"]["enum"]
+                .as_array()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn the_patterns_say_what_the_server_checks() {
+        // The JSON-Schema patterns use \uXXXX; check the same sets in Rust terms.
+        let translate = |p: &str| {
+            let mut out = String::new();
+            let mut rest = p;
+            while let Some(i) = rest.find("\\u") {
+                out.push_str(&rest[..i]);
+                out.push_str(&format!("\\x{{{}}}", &rest[i + 2..i + 6]));
+                rest = &rest[i + 6..];
+            }
+            out.push_str(rest);
+            regex::Regex::new(&out).unwrap()
+        };
+        let not_blank = translate(NOT_BLANK);
+        let no_control = translate(NO_CONTROL);
+        assert!(not_blank.is_match("a cat\non a sofa\t"));
+        assert!(!not_blank.is_match("   "));
+        assert!(!not_blank.is_match("a\u{0}b"));
+        assert!(!not_blank.is_match("a\u{85}b"));
+        assert!(no_control.is_match(""));
+        assert!(!no_control.is_match("\u{7f}"));
+    }
+}

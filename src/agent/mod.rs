@@ -2,11 +2,13 @@
 //!
 //! Interactive mode maps a message to exactly one tool of the [`registry`]
 //! and returns that call's result; automatic mode runs the whole
-//! [`pipeline`]. Two engines decide: the built-in deterministic parser
-//! ([`intent`], offline, the default) or an LLM with tool calling ([`llm`]).
+//! [`pipeline`]. Two engines decide: the built-in offline coordinator
+//! ([`intent`]: a trained intent classifier and slot rules in [`nlu`], the
+//! default) or an LLM with tool calling ([`llm`]).
 
 pub mod intent;
 pub mod llm;
+pub mod nlu;
 pub mod pipeline;
 pub mod registry;
 

@@ -828,6 +828,26 @@ async fn plain_requests_reach_the_right_tool() {
         "{duration} vs {first_voice}"
     );
 
+    // "the last picture" is the session's newest image.
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "use the last picture with the first voice-over"}),
+    )
+    .await;
+    expect(
+        &r,
+        "compose_video",
+        json!({"asset_ids": ["image_2", "audio_1"]}),
+    );
+    let duration = r["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (duration - first_voice).abs() < 0.15,
+        "{duration} vs {first_voice}"
+    );
+
     let help = ask(&s, session, json!({"message": "book a flight to Lisbon"})).await;
     assert_eq!(help["tool"], Value::Null);
     assert!(

@@ -461,13 +461,18 @@ pub fn list(m: &str) -> Value {
 
 // ---------------------------------------------------------------- compose
 
+/// What "the last picture" becomes: `image_last`, resolved against the
+/// session's assets before the call.
+pub const LAST: &str = "last";
+
 /// Asset references ("image 2", "audio_1.mp3", "the first picture", "the
-/// second voice-over") as name stems (`image_2`), in the order they appear.
+/// second voice-over", "the last image") as name stems (`image_2`,
+/// `image_last`), in the order they appear.
 pub fn asset_refs(m: &str) -> Vec<String> {
     const KIND: &str = r"image|picture|photo|pic|img|still|audio|voice-?over|voice\s+over|voice|narration|recording|clip|video|bild|foto|imagen|audioaufnahme";
     static REF: LazyLock<Regex> = LazyLock::new(|| {
         re(&format!(
-            r"(?i)\b(?:(?P<kind>{KIND})s?\s*(?:#|no\.?|nr\.?|number|num)?\s*_?(?P<n>\d+)(?:\.[a-z0-9]{{2,4}})?\b|(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\s+(?P<kind2>{KIND})s?\b|(?P<kind3>{KIND})s?\s+(?P<word>one|two|three|four|five|six|seven|eight|nine|ten)\b)"
+            r"(?i)\b(?:(?P<kind>{KIND})s?\s*(?:#|no\.?|nr\.?|number|num)?\s*_?(?P<n>\d+)(?:\.[a-z0-9]{{2,4}})?\b|(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|latest|newest|\d+(?:st|nd|rd|th))\s+(?P<kind2>{KIND})\b|(?P<kind3>{KIND})s?\s+(?P<word>one|two|three|four|five|six|seven|eight|nine|ten)\b)"
         ))
     });
     const ORDINALS: [&str; 10] = [
@@ -482,12 +487,20 @@ pub fn asset_refs(m: &str) -> Vec<String> {
         .filter(|c| !m[c.get(0).map_or(0, |w| w.end())..].starts_with(':'))
         .filter_map(|c| {
             let (kind, n) = if let (Some(k), Some(n)) = (c.name("kind"), c.name("n")) {
-                (k.as_str(), n.as_str().parse::<u32>().ok()?)
+                (
+                    k.as_str(),
+                    n.as_str().parse::<u32>().ok().filter(|n| *n > 0)?,
+                )
             } else if let (Some(k), Some(o)) = (c.name("kind2"), c.name("ord")) {
                 let o = o.as_str().to_ascii_lowercase();
                 let n = match ORDINALS.iter().position(|w| *w == o) {
+                    None if matches!(o.as_str(), "last" | "latest" | "newest") => 0,
                     Some(i) => i as u32 + 1,
-                    None => o.trim_end_matches(char::is_alphabetic).parse().ok()?,
+                    None => o
+                        .trim_end_matches(char::is_alphabetic)
+                        .parse()
+                        .ok()
+                        .filter(|n: &u32| *n > 0)?,
                 };
                 (k.as_str(), n)
             } else {
@@ -501,7 +514,10 @@ pub fn asset_refs(m: &str) -> Vec<String> {
                 "clip" | "video" => "video",
                 _ => "audio",
             };
-            (n > 0).then(|| format!("{kind}_{n}"))
+            Some(match n {
+                0 => format!("{kind}_{LAST}"),
+                n => format!("{kind}_{n}"),
+            })
         })
         .collect()
 }
@@ -735,6 +751,11 @@ mod tests {
             ["image_1", "audio_1"]
         );
         assert!(asset_refs("make the video").is_empty());
+        assert_eq!(
+            asset_refs("use the last picture with audio 1"),
+            ["image_last", "audio_1"]
+        );
+        assert!(asset_refs("image 0").is_empty());
         assert_eq!(
             compose("make it vertical"),
             json!({"asset_ids": [], "aspect_ratio": "9:16"})

@@ -50,6 +50,61 @@ pub fn tokens(text: &str) -> Vec<String> {
     out
 }
 
+/// Words before a request's verb ("could you please …", "bitte …").
+const POLITE: &[&str] = &[
+    "please",
+    "pls",
+    "hey",
+    "hi",
+    "hello",
+    "ok",
+    "okay",
+    "so",
+    "now",
+    "just",
+    "can",
+    "could",
+    "would",
+    "will",
+    "you",
+    "i",
+    "i'd",
+    "i'm",
+    "we",
+    "like",
+    "love",
+    "want",
+    "need",
+    "to",
+    "let's",
+    "lets",
+    "also",
+    "then",
+    "and",
+    "kindly",
+    "quickly",
+    "bitte",
+    "kannst",
+    "du",
+    "könntest",
+    "ich",
+    "möchte",
+    "s'il",
+    "te",
+    "plaît",
+    "peux",
+    "tu",
+    "pourrais",
+    "je",
+    "voudrais",
+    "por",
+    "favor",
+    "puedes",
+    "podrías",
+    "quiero",
+    "necesito",
+];
+
 /// FNV-1a over the parts, with a separator, into [`BUCKETS`].
 fn hash(kind: &str, parts: &[&str]) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -99,6 +154,17 @@ pub fn features(text: &str) -> Vec<(u32, f32)> {
         .collect();
     for pair in padded.windows(2) {
         add(hash("b", pair));
+    }
+    // The request's verb: the first word after the politeness.
+    let mut head = toks
+        .iter()
+        .map(String::as_str)
+        .skip_while(|t| POLITE.contains(t) || *t == ":" || *t == "?");
+    if let Some(first) = head.next() {
+        add(hash("head", &[first]));
+        if let Some(second) = head.next() {
+            add(hash("head2", &[first, second]));
+        }
     }
     for tok in &toks {
         add(hash("w", &[tok]));

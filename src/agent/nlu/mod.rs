@@ -198,21 +198,21 @@ mod tests {
 
     /// The shipped model on requests it was not trained on. The floors sit
     /// just below what `cargo run --example train_intents -- --check` reports
-    /// (97.1% right tool, 97.1% right arguments of 174).
+    /// (95.1% right tool, 95.1% right arguments of 185).
     #[test]
     fn the_shipped_model_on_held_out_requests() {
         assert!(model().is_some(), "model.json loads");
         let all = corpus();
         let e = evaluate(all.iter().filter(|e| e.held_out()), understand);
-        assert!(e.total >= 170, "{} held-out requests", e.total);
+        assert!(e.total >= 180, "{} held-out requests", e.total);
         let report = e.misses.join("\n");
         assert!(
-            e.tool_accuracy() >= 0.95,
+            e.tool_accuracy() >= 0.94,
             "tool {:.3}\n{report}",
             e.tool_accuracy()
         );
         assert!(
-            e.argument_accuracy() >= 0.95,
+            e.argument_accuracy() >= 0.94,
             "arguments {:.3}\n{report}",
             e.argument_accuracy()
         );

@@ -27,7 +27,7 @@ impl Default for TrainOptions {
         Self {
             iterations: 300,
             learning_rate: 0.05,
-            l2: 1e-4,
+            l2: 5e-5,
             scale: 1e-3,
         }
     }

@@ -319,5 +319,48 @@ mod tests {
         ] {
             let _ = understand(m);
         }
+        // Random requests from pieces that exercise the patterns (colons,
+        // quotes, digits, multi-byte letters, control characters).
+        use rand::{Rng, SeedableRng};
+        let pieces = [
+            "draw ",
+            "say ",
+            ":",
+            " : ",
+            "'",
+            "\"",
+            "“",
+            "»",
+            "9:16",
+            "image 2 ",
+            "the last ",
+            "voice",
+            "post for ",
+            "TikTok",
+            "über ",
+            "é",
+            "🙂",
+            "\u{0}",
+            "\n\n",
+            "make the video",
+            "in a British female voice",
+            "of",
+            " ",
+            ".",
+            "d'",
+            "-",
+            "#",
+            "_",
+            "1st ",
+            "0",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for _ in 0..3000 {
+            let n = rng.random_range(0..12);
+            let m: String = (0..n)
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect();
+            let _ = understand(&m);
+        }
     }
 }

@@ -638,3 +638,223 @@ async fn cancelling_an_automatic_run_stops_it_within_seconds() {
     );
     s.stop().await;
 }
+
+/// The offline coordinator on the plain requests of issue 17: new verbs and
+/// shapes for every tool, "make the video" from everything and then from the
+/// saved timeline, "make it vertical", ordinal references, and help for a
+/// request the studio does not serve.
+#[tokio::test]
+async fn plain_requests_reach_the_right_tool() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let session = "plain";
+    let expect = |reply: &Value, tool: &str, args: Value| {
+        assert_eq!(reply["tool"], tool, "{reply}");
+        assert_eq!(reply["arguments"], args, "{reply}");
+    };
+
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "visualize a cozy coffee shop on a rainy day"}),
+    )
+    .await;
+    expect(
+        &r,
+        "generate_image",
+        json!({"prompt": "a cozy coffee shop on a rainy day"}),
+    );
+    assert_eq!(r["result"]["asset_id"], "image_1.png");
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "render a scene of a busy market in Marrakech"}),
+    )
+    .await;
+    expect(
+        &r,
+        "generate_image",
+        json!({"prompt": "a busy market in Marrakech"}),
+    );
+    assert_eq!(r["result"]["asset_id"], "image_2.png");
+
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "Record a voiceover: Our story begins in a small village."}),
+    )
+    .await;
+    expect(
+        &r,
+        "synthesize_voiceover",
+        json!({"text": "Our story begins in a small village."}),
+    );
+    assert_eq!(r["result"]["asset_id"], "audio_1.mp3");
+    let first_voice = r["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap();
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "Turn this into speech: The market opens at nine."}),
+    )
+    .await;
+    expect(
+        &r,
+        "synthesize_voiceover",
+        json!({"text": "The market opens at nine."}),
+    );
+    let second_voice = r["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap();
+
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "I need a LinkedIn post about remote work productivity"}),
+    )
+    .await;
+    expect(
+        &r,
+        "generate_social_post",
+        json!({"text": "remote work productivity", "platform": "linkedin"}),
+    );
+    assert_eq!(r["result"]["platform"], "linkedin");
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "Suggest hashtags for a travel vlog in Japan"}),
+    )
+    .await;
+    expect(
+        &r,
+        "generate_social_post",
+        json!({"text": "a travel vlog in Japan", "platform": "youtube"}),
+    );
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "Write a TikTok caption for my lighthouse video"}),
+    )
+    .await;
+    expect(
+        &r,
+        "generate_social_post",
+        json!({"text": "lighthouse video", "platform": "tiktok"}),
+    );
+
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "which images and audio do I have?"}),
+    )
+    .await;
+    expect(&r, "list_assets", json!({}));
+    assert_eq!(r["result"].as_array().unwrap().len(), 7);
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "give me an overview of what we created"}),
+    )
+    .await;
+    expect(&r, "list_assets", json!({}));
+
+    // Ordinals and numbers name earlier assets.
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "use image 2 with the second voice-over"}),
+    )
+    .await;
+    expect(
+        &r,
+        "compose_video",
+        json!({"asset_ids": ["image_2", "audio_2"]}),
+    );
+    assert_eq!(r["result"]["asset_id"], "video_1.mp4");
+    let duration = r["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (duration - second_voice).abs() < 0.15,
+        "{duration} vs {second_voice}"
+    );
+
+    // Nothing saved: "make the video" uses every image and voice-over, not
+    // the video composed before.
+    let r = ask(&s, session, json!({"message": "make the video"})).await;
+    expect(&r, "compose_video", json!({"asset_ids": []}));
+    assert_eq!(r["result"]["asset_id"], "video_2.mp4");
+    let used: Vec<&str> = r["result"]["metadata"]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|scene| scene["asset_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(used, ["image_1.png", "image_2.png"], "{r}");
+
+    // With a saved timeline, "make it vertical" renders that timeline at 9:16.
+    let (status, saved) = s
+        .put_json(
+            &format!("/api/v1/sessions/{session}/timeline"),
+            json!({"timeline": [{"asset_id": "image_1.png"}, {"asset_id": "audio_1.mp3"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let r = ask(&s, session, json!({"message": "make it vertical"})).await;
+    expect(
+        &r,
+        "compose_video",
+        json!({"asset_ids": [], "aspect_ratio": "9:16"}),
+    );
+    let video = &r["result"];
+    assert_eq!(video["metadata"]["timeline_version"], 1, "{video}");
+    let path = write_file(dir.path(), "vertical.mp4", &s.download(video).await);
+    let probe = ffprobe(&path);
+    let stream = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["codec_type"] == "video")
+        .unwrap();
+    let (w, h) = (
+        stream["width"].as_f64().unwrap(),
+        stream["height"].as_f64().unwrap(),
+    );
+    assert!((w / h - 9.0 / 16.0).abs() < 0.01, "{w}x{h}");
+    let duration = video["metadata"]["duration_seconds"].as_f64().unwrap();
+    assert!(
+        (duration - first_voice).abs() < 0.15,
+        "{duration} vs {first_voice}"
+    );
+
+    // "the last picture" is the session's newest image.
+    let r = ask(
+        &s,
+        session,
+        json!({"message": "use the last picture with the first voice-over"}),
+    )
+    .await;
+    expect(
+        &r,
+        "compose_video",
+        json!({"asset_ids": ["image_2", "audio_1"]}),
+    );
+    let duration = r["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (duration - first_voice).abs() < 0.15,
+        "{duration} vs {first_voice}"
+    );
+
+    let help = ask(&s, session, json!({"message": "book a flight to Lisbon"})).await;
+    assert_eq!(help["tool"], Value::Null);
+    assert!(
+        help["reply"]
+            .as_str()
+            .unwrap()
+            .contains("I can generate images")
+    );
+    s.stop().await;
+}

@@ -1,11 +1,8 @@
-//! The built-in, offline coordinator: a deterministic parser for the common
-//! ways people ask for each tool. It maps a message to one tool call (or to
-//! none, with help).
+//! The built-in, offline coordinator's face: what the agent calls to map a
+//! message to one tool call (or to none, with [`HELP`]). The understanding
+//! itself is the trained model and slot rules of [`super::nlu`].
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::registry::ToolName;
 
@@ -21,257 +18,18 @@ social posts (\"write a TikTok caption for: ...\"), list what you have made (\"w
 (\"put image 2 and audio 1 together\", \"make a video from everything\") and whole narrated videos (\"make a video from this text: ...\", \
 or send a text with mode automatic; a bare topic needs an LLM provider).";
 
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("the intent patterns are valid")
-}
+pub use super::nlu::slots::voice_for;
 
-static PIPELINE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+)?(?:turn|convert|make|create|produce|render)\s+(?:this|the following|my)\s*(?:text|article|story|script|post|essay)?\s*(?:into\s+a\s+(?:full\s+|whole\s+|narrated\s+)*video|(?:a\s+)?(?:full\s+|whole\s+|narrated\s+)*video\s+(?:from|of|out of)\s+(?:this|the following|my)\s*(?:text|article|story|script)?)\s*[:\-–]?\s*(?P<text>.+)$",
-    )
-});
-static PIPELINE_FROM: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+)?(?:make|create|produce|generate|build|render)\s+(?:me\s+)?(?:a|an)\s+(?:full\s+|whole\s+|complete\s+|narrated\s+|short\s+)*video\s+from\s+(?:this|the following)\s*(?:text|article|story|script)?\s*[:\-–]\s*(?P<text>.+)$",
-    )
-});
-static PIPELINE_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+)?(?:make|create|produce|generate|build|render)\s+(?:me\s+)?(?:a|an)\s+(?:full\s+|whole\s+|complete\s+|narrated\s+|short\s+)*(?:video|movie|clip|reel|short)\s+(?:about|on)\s+(?P<topic>.+)$",
-    )
-});
-static LIST: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)(?:what\s+(?:have|did)\s+i\s+(?:made|make|created|create|generated|generate)|(?:list|show)\s+(?:me\s+)?(?:my\s+|all\s+|the\s+|all\s+my\s+)?(?:assets|files|media|things|stuff)|(?:list|show)\s+(?:me\s+)?(?:my|all|the|all\s+my|all\s+the)\s+(?:images|pictures|photos|videos|voice-?overs|audios?|posts)\b|what(?:'s|\s+is)\s+in\s+(?:my|this|the)\s+session|what\s+do\s+i\s+have|what\s+assets)",
-    )
-});
-static COMPOSE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:put|combine|join|merge|stitch|compose|assemble|render|cut|edit)\b.*\b(?:together|video|into|and|everything|all)\b|\bmake\s+(?:a\s+|the\s+)?(?:video|movie)\s+(?:from|with|out\s+of|using)\b",
-    )
-});
-static ASSET_REF: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?P<kind>image|picture|photo|pic|audio|voice-?over|voice|narration|clip|video|music)\s*(?:#|no\.?|number)?\s*_?(?P<n>\d+)(?:\.[a-z0-9]{2,4})?\b",
-    )
-});
-static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+|can\s+you\s+|could\s+you\s+|would\s+you\s+|i\s+want\s+|i'd\s+like\s+|i\s+need\s+)*(?:to\s+)?(?:draw|create|make|generate|paint|render|design|produce|show\s+me|give\s+me|get\s+me)?\s*(?:me\s+)?(?:a|an|one|some|the)?\s*(?:(?P<shape>vertical|portrait|square|landscape|wide|horizontal)\s+)?(?:picture|photo|photograph|image|illustration|drawing|painting|pic|artwork|wallpaper|thumbnail|poster)s?\s*(?:of|showing|with|for|depicting|:)?\s+(?P<prompt>.+)$",
-    )
-});
-static IMAGE_VERB: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?is)^(?:please\s+)?(?:draw|paint|illustrate|sketch)\s+(?:me\s+)?(?P<prompt>.+)$")
-});
-static VOICE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+|can\s+you\s+|could\s+you\s+)*(?:say|read|narrate|speak|voice|pronounce|read\s+out|read\s+aloud)\s+(?:out\s+|aloud\s+)?(?:this\s*:?\s*|the\s+following\s*:?\s*)?(?P<text>.+?)(?:\s*,?\s+(?:in|with)\s+(?:a|an)\s+(?P<voice>[a-z\s-]+?)\s+voice)?\s*$",
-    )
-});
-static VOICE_MAKE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+)?(?:create|make|generate|record|produce|give\s+me)\s+(?:me\s+)?(?:a|an)?\s*(?:(?P<voice1>[a-z\s-]+?)\s+)?(?:voice-?over|voiceover|narration|audio|recording|speech)\s+(?:of|for|saying|that\s+says|reading|with\s+the\s+text)\s*:?\s*(?P<text>.+?)(?:\s*,?\s+(?:in|with)\s+(?:a|an)\s+(?P<voice>[a-z\s-]+?)\s+voice)?\s*$",
-    )
-});
-static TTS: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?is)^(?:text\s+to\s+speech|tts)\s*:\s*(?P<text>.+)$"));
-static SOCIAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?is)^(?:please\s+|can\s+you\s+|could\s+you\s+)*(?:write|create|make|generate|draft|give\s+me|compose)\s+(?:me\s+)?(?:a|an)?\s*(?P<platform>youtube|tiktok|tik\s+tok|instagram|insta|x|twitter|linkedin)?\s*(?:social(?:\s+media)?\s+)?(?P<what>post|caption|tweet|description|blurb|copy|title)\s*(?:for|about|on|from|summari[sz]ing)\s*:?\s*(?P<text>.+)$",
-    )
-});
-static SOCIAL_PLATFORM_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)^(?:(?:for|on)\s+)?(?P<platform>youtube|tiktok|instagram|x|twitter|linkedin)\s*(?:about|for|on|:)\s*(?P<text>.+)$",
-    )
-});
-
-fn strip_quotes(s: &str) -> String {
-    s.trim()
-        .trim_matches(|c| matches!(c, '"' | '\'' | '“' | '”' | '‘' | '’' | '«' | '»'))
-        .trim()
-        .to_owned()
-}
-
-fn platform(word: &str) -> &'static str {
-    match word.to_ascii_lowercase().replace(' ', "").as_str() {
-        "tiktok" => "tiktok",
-        "instagram" | "insta" => "instagram",
-        "x" | "twitter" => "x",
-        "linkedin" => "linkedin",
-        _ => "youtube",
-    }
-}
-
-/// A Google-style voice for words such as "British female" or "deep male".
-pub fn voice_for(description: &str) -> Option<&'static str> {
-    let d = description.to_ascii_lowercase();
-    let has = |words: &[&str]| {
-        words
-            .iter()
-            .any(|w| d.split(|c: char| !c.is_alphabetic()).any(|x| x == *w))
-    };
-    let female = has(&["female", "woman", "women", "girl", "lady", "feminine"]);
-    let male = has(&["male", "man", "men", "boy", "guy", "masculine", "deep"]);
-    let language = if has(&["british", "english", "uk", "london"]) {
-        "en-GB"
-    } else if has(&["australian", "aussie"]) {
-        "en-AU"
-    } else if has(&["german", "deutsch"]) {
-        "de-DE"
-    } else if has(&["french"]) {
-        "fr-FR"
-    } else if has(&["spanish"]) {
-        "es-ES"
-    } else if has(&["american", "us", "usa"]) || male || female {
-        "en-US"
-    } else {
-        return None;
-    };
-    Some(match (language, female) {
-        ("en-GB", true) => "en-GB-Neural2-F",
-        ("en-GB", false) => "en-GB-Neural2-D",
-        ("en-AU", true) => "en-AU-Neural2-C",
-        ("en-AU", false) => "en-AU-Neural2-B",
-        ("de-DE", true) => "de-DE-Neural2-C",
-        ("de-DE", false) => "de-DE-Neural2-B",
-        ("fr-FR", true) => "fr-FR-Neural2-C",
-        ("fr-FR", false) => "fr-FR-Neural2-B",
-        ("es-ES", true) => "es-ES-Neural2-C",
-        ("es-ES", false) => "es-ES-Neural2-B",
-        (_, true) => "en-US-Neural2-C",
-        _ => "en-US-Neural2-D",
-    })
-}
-
-/// Asset references in a message ("image 2", "audio_1.mp3", "voiceover #3")
-/// as name stems (`image_2`), in the order they appear.
-fn asset_refs(message: &str) -> Vec<String> {
-    ASSET_REF
-        .captures_iter(message)
-        .map(|c| {
-            let kind = match c["kind"].to_ascii_lowercase().as_str() {
-                "image" | "picture" | "photo" | "pic" => "image",
-                "clip" | "video" => "video",
-                _ => "audio",
-            };
-            format!("{kind}_{}", &c["n"])
-        })
-        .collect()
-}
-
-/// Understands `message`, or returns `None` when no tool fits.
+/// Understands `message`, or returns `None` when no tool fits: the trained
+/// classifier of [`super::nlu`] chooses the tool, its slot rules the arguments.
 pub fn parse(message: &str) -> Option<Intent> {
-    let m = message.trim();
-    let call = |tool, arguments| Some(Intent { tool, arguments });
-
-    if let Some(c) = PIPELINE_TEXT
-        .captures(m)
-        .or_else(|| PIPELINE_FROM.captures(m))
-    {
-        return call(
-            ToolName::RunFullPipeline,
-            json!({ "text": c["text"].trim() }),
-        );
-    }
-    if let Some(c) = PIPELINE_TOPIC.captures(m) {
-        let topic = c["topic"].trim().trim_end_matches(['.', '!', '?']);
-        return call(ToolName::RunFullPipeline, json!({ "topic": topic }));
-    }
-    if LIST.is_match(m) {
-        let lower = m.to_ascii_lowercase();
-        let kind = [
-            ("image", &["images", "pictures", "photos"][..]),
-            ("video", &["videos"][..]),
-            ("audio", &["voiceovers", "voice-overs", "audio"][..]),
-            ("social", &["posts"][..]),
-        ]
-        .into_iter()
-        .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
-        .map(|(k, _)| k);
-        return call(
-            ToolName::ListAssets,
-            match kind {
-                Some(k) => json!({ "type": k }),
-                None => json!({}),
-            },
-        );
-    }
-    let refs = asset_refs(m);
-    if COMPOSE.is_match(m)
-        && (!refs.is_empty()
-            || m.to_ascii_lowercase().contains("everything")
-            || m.to_ascii_lowercase().contains(" all"))
-    {
-        let lower = m.to_ascii_lowercase();
-        let mut args = json!({ "asset_ids": refs });
-        if lower.contains("caption") || lower.contains("subtitle") {
-            args["captions"] = json!(true);
-        }
-        if lower.contains("vertical") || lower.contains("tiktok") || lower.contains("portrait") {
-            args["aspect_ratio"] = json!("9:16");
-        }
-        return call(ToolName::ComposeVideo, args);
-    }
-    if let Some(c) = SOCIAL.captures(m) {
-        let mut platform_name = c
-            .name("platform")
-            .map_or("youtube", |p| platform(p.as_str()));
-        if c["what"].eq_ignore_ascii_case("tweet") {
-            platform_name = "x";
-        }
-        let mut text = c["text"].trim().to_owned();
-        if let Some(after) = SOCIAL_PLATFORM_AFTER.captures(&text) {
-            platform_name = platform(&after["platform"]);
-            text = after["text"].trim().to_owned();
-        }
-        return call(
-            ToolName::GenerateSocialPost,
-            json!({ "text": strip_quotes(&text), "platform": platform_name }),
-        );
-    }
-    if let Some(c) = VOICE_MAKE
-        .captures(m)
-        .or_else(|| VOICE.captures(m))
-        .or_else(|| TTS.captures(m))
-    {
-        let text = strip_quotes(&c["text"]);
-        if !text.is_empty() {
-            let described = [c.name("voice"), c.name("voice1")]
-                .into_iter()
-                .flatten()
-                .map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let mut args = json!({ "text": text });
-            if let Some(voice) = voice_for(&described) {
-                args["voice_name"] = json!(voice);
-            }
-            return call(ToolName::SynthesizeVoiceover, args);
-        }
-    }
-    if let Some(c) = IMAGE.captures(m).or_else(|| IMAGE_VERB.captures(m)) {
-        let prompt = strip_quotes(c["prompt"].trim_end_matches(['.', '!', '?']));
-        if !prompt.is_empty() {
-            let mut args = json!({ "prompt": prompt });
-            match c
-                .name("shape")
-                .map(|s| s.as_str().to_ascii_lowercase())
-                .as_deref()
-            {
-                Some("vertical" | "portrait") => args["aspect_ratio"] = json!("9:16"),
-                Some("square") => args["aspect_ratio"] = json!("1:1"),
-                _ => {}
-            }
-            return call(ToolName::GenerateImage, args);
-        }
-    }
-    None
+    super::nlu::understand(message).map(|(tool, arguments)| Intent { tool, arguments })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn tool_and_args(message: &str) -> Option<(ToolName, Value)> {
         parse(message).map(|i| (i.tool, i.arguments))
@@ -411,7 +169,7 @@ mod tests {
                 "write a TikTok caption for my video about baking bread",
                 Some((
                     GenerateSocialPost,
-                    json!({"text": "my video about baking bread", "platform": "tiktok"}),
+                    json!({"text": "baking bread", "platform": "tiktok"}),
                 )),
             ),
             (

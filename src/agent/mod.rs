@@ -2,11 +2,13 @@
 //!
 //! Interactive mode maps a message to exactly one tool of the [`registry`]
 //! and returns that call's result; automatic mode runs the whole
-//! [`pipeline`]. Two engines decide: the built-in deterministic parser
-//! ([`intent`], offline, the default) or an LLM with tool calling ([`llm`]).
+//! [`pipeline`]. Two engines decide: the built-in offline coordinator
+//! ([`intent`]: a trained intent classifier and slot rules in [`nlu`], the
+//! default) or an LLM with tool calling ([`llm`]).
 
 pub mod intent;
 pub mod llm;
+pub mod nlu;
 pub mod pipeline;
 pub mod registry;
 
@@ -18,7 +20,7 @@ use registry::ToolName;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::ids::SessionId;
+use crate::ids::{AssetKind, SessionId};
 use crate::studio::Studio;
 
 /// `POST /agent` body.
@@ -102,6 +104,10 @@ impl Agent {
                 (choice.tool, choice.arguments, choice.reply)
             }
             None => match intent::parse(message) {
+                Some(i) if i.tool == ToolName::ComposeVideo => {
+                    let arguments = resolve_last(studio, session, i.arguments).await?;
+                    (Some(i.tool), arguments, None)
+                }
                 Some(i) => (Some(i.tool), i.arguments, None),
                 None if automatic => (
                     Some(ToolName::RunFullPipeline),
@@ -153,6 +159,43 @@ impl Agent {
             result,
         })
     }
+}
+
+/// Replaces "the last picture" (`image_last`) in a compose call with the
+/// session's newest asset of that kind (`image_3`); one the session lacks
+/// stays as it is and the compose names it as unknown.
+async fn resolve_last(studio: &Studio, session: &SessionId, mut arguments: Value) -> Result<Value> {
+    let last = format!("_{}", nlu::slots::LAST);
+    let Some(ids) = arguments["asset_ids"].as_array_mut() else {
+        return Ok(arguments);
+    };
+    if !ids
+        .iter()
+        .any(|id| id.as_str().is_some_and(|s| s.ends_with(&last)))
+    {
+        return Ok(arguments);
+    }
+    let assets = match studio.store().list_assets(session, None).await {
+        Ok(assets) => assets,
+        Err(Error::UnknownSession(_)) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    for id in ids.iter_mut() {
+        let Some(kind) = id.as_str().and_then(|s| s.strip_suffix(&last)) else {
+            continue;
+        };
+        let newest = assets.iter().rev().find(|a| match a.kind {
+            AssetKind::Image => kind == "image",
+            AssetKind::Audio => kind == "audio" && a.metadata["role"] != "music",
+            AssetKind::Video => kind == "video" && a.source != "compose",
+            _ => false,
+        });
+        if let Some(asset) = newest {
+            let name = asset.name.as_str();
+            *id = json!(name.rsplit_once('.').map_or(name, |(stem, _)| stem));
+        }
+    }
+    Ok(arguments)
 }
 
 /// A short sentence about what a tool made.

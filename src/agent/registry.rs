@@ -28,8 +28,9 @@ pub struct ListAssetsParams {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct ComposeVideoParams {
     /// Asset names in play order, e.g. `["image_2.png", "audio_1.mp3"]`.
-    /// Empty or absent: every image, video clip and voice-over of the
-    /// session in creation order, each visual followed by the audio made after it.
+    /// Empty or absent: the session's saved timeline when one is saved
+    /// (with these options laid over it), else every image, video clip
+    /// (not earlier compositions) and voice-over of the session in creation order.
     #[serde(default)]
     pub asset_ids: Vec<String>,
     /// Burn in captions from the voice-overs.
@@ -176,19 +177,34 @@ pub async fn call(
     })
 }
 
-/// The timeline for `compose_video`: the named assets in order, or the
-/// whole session (visuals and voice-overs in creation order).
+/// The timeline for `compose_video`: the named assets in order; with none
+/// named, the session's saved timeline (the compose resolves it, laying
+/// these options over it), or the whole session (visuals and voice-overs in
+/// creation order) when nothing is saved.
 pub async fn compose_request(
     studio: &Studio,
     session: &SessionId,
     p: &ComposeVideoParams,
 ) -> Result<ComposeRequest> {
-    let names: Vec<String> = if p.asset_ids.is_empty() {
+    let saved = if p.asset_ids.is_empty() {
+        match studio.composer().saved_timeline(session, None).await {
+            Ok(t) => !t.timeline.is_empty(),
+            Err(Error::UnknownSession(_)) => false,
+            Err(e) => return Err(e),
+        }
+    } else {
+        false
+    };
+    let names: Vec<String> = if saved {
+        Vec::new()
+    } else if p.asset_ids.is_empty() {
         let assets = studio.store().list_assets(session, None).await?;
         assets
             .iter()
             .filter(|a| match a.kind {
-                AssetKind::Image | AssetKind::Video => true,
+                AssetKind::Image => true,
+                // A clip, not a video composed earlier.
+                AssetKind::Video => a.source != "compose",
                 AssetKind::Audio => a.metadata["role"] != "music",
                 _ => false,
             })
@@ -210,15 +226,15 @@ pub async fn compose_request(
             .collect()
     };
     Ok(ComposeRequest {
-        timeline: Some(
+        timeline: (!saved).then(|| {
             names
                 .into_iter()
                 .map(|asset_id| TimelineItem {
                     asset_id,
                     ..Default::default()
                 })
-                .collect(),
-        ),
+                .collect()
+        }),
         output: p
             .aspect_ratio
             .clone()

@@ -104,7 +104,11 @@ enum Command {
         mode: String,
     },
     /// Check which engines this machine has, and how to add the missing ones.
-    Doctor,
+    Doctor {
+        /// Also check storage: list assets whose bytes are missing.
+        #[arg(long)]
+        check_storage: bool,
+    },
     /// Compose a timeline (a JSON file with the same body as POST /compose)
     /// into a video, with a progress bar. Without --timeline, the session's
     /// saved timeline. Unchanged scenes are reused from earlier renders.
@@ -176,6 +180,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let listener = tokio::net::TcpListener::bind(addr).await?;
+            // Bytes a crash left without a row go, once past the grace period.
+            tokio::spawn({
+                let store = studio.store().clone();
+                async move {
+                    match store.collect_orphans(studio::store::DEFAULT_GRACE).await {
+                        Ok(c) if c.removed > 0 => tracing::info!(
+                            removed = c.removed,
+                            bytes = c.removed_bytes,
+                            "removed stored bytes no asset refers to"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not check storage for leftovers")
+                        }
+                    }
+                }
+            });
             tracing::info!(
                 "Content Studio listening on http://{}",
                 listener.local_addr()?
@@ -291,7 +312,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Doctor => doctor(&studio).await,
+        Command::Doctor { check_storage } => {
+            doctor(&studio).await;
+            if check_storage {
+                let missing = studio.store().missing_bytes().await?;
+                if missing.is_empty() {
+                    println!("ok       storage: every asset's bytes are there");
+                } else {
+                    for m in &missing {
+                        println!(
+                            "missing  bytes of {}/{} (stored as {})",
+                            m.session_id, m.name, m.storage_key
+                        );
+                    }
+                    anyhow::bail!(
+                        "{} asset(s) have no bytes in storage; delete them (DELETE .../assets/NAME) or restore the files",
+                        missing.len()
+                    );
+                }
+            }
+        }
         Command::Compose {
             session,
             timeline,

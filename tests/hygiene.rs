@@ -146,3 +146,60 @@ async fn leftovers_of_crashed_runs_are_removed_at_start() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn stored_bytes_without_a_row_are_collected_and_rows_without_bytes_reported() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // A real asset, made through the CLI.
+    common::studio_ok(data, &["image", "--session", "gc", "a red barn"]);
+    let assets = data.join("assets/sessions/gc");
+    let real: Vec<_> = std::fs::read_dir(&assets)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(real.len(), 1);
+    // Bytes a crash left behind: an old one (past the grace period) and a fresh one.
+    let old = assets.join("0123456789abcdef0123456789abcdef.png");
+    std::fs::write(&old, vec![1u8; 4096]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+        .unwrap();
+    let fresh = assets.join("fedcba9876543210fedcba9876543210.png");
+    std::fs::write(&fresh, b"being written").unwrap();
+
+    let mut server = common::studio_command(data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    std::thread::spawn(move || for _ in lines {});
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while old.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(!old.exists(), "an old orphan is removed at start");
+    assert!(
+        fresh.exists() && real[0].exists(),
+        "fresh bytes and real assets stay"
+    );
+
+    let ok = common::studio_ok(data, &["doctor", "--check-storage"]);
+    assert!(ok.contains("every asset's bytes are there"), "{ok}");
+    std::fs::remove_file(&real[0]).unwrap();
+    let out = common::studio_command(data)
+        .args(["doctor", "--check-storage"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a missing file fails the check");
+    assert!(said.contains("missing  bytes of gc/image_1.png"), "{said}");
+}

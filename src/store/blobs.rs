@@ -129,6 +129,34 @@ impl Blobs {
     }
 
     /// The object's path on this machine, when storage is a local folder.
+    /// Every stored object, as `(key, meta)`, keys relative to the prefix.
+    pub fn list(
+        &self,
+    ) -> impl futures::Stream<Item = Result<(String, object_store::ObjectMeta)>> + '_ {
+        use futures::StreamExt;
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        self.store.list(prefix).map(move |meta| {
+            let meta = meta?;
+            let key = match meta.location.prefix_match(&self.prefix) {
+                Some(parts) => parts
+                    .map(|p| p.as_ref().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                None => meta.location.to_string(),
+            };
+            Ok((key, meta))
+        })
+    }
+
+    /// Whether an object exists.
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        match self.store.head(&self.path(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.local_root.as_ref().map(|root| root.join(key))
     }

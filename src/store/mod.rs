@@ -7,6 +7,7 @@
 //! removed again if the row cannot be written.
 
 mod blobs;
+mod gc;
 mod keys;
 mod messages;
 mod render_cache;
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
+pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
 pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
 pub use render_cache::file_sha256;

@@ -858,3 +858,32 @@ async fn plain_requests_reach_the_right_tool() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_pipeline_too_long_for_the_limit_is_refused_before_anything_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = studio::Config::with_data_dir(dir.path());
+    config.max_video_seconds = 20.0;
+    let s = TestServer::start_with(config).await;
+    // About 190 words: no one narrates that in 20 seconds.
+    let text =
+        "The lighthouse keeper climbed the stairs every evening to light the lamp. ".repeat(15);
+    let (status, body) = s
+        .post_json(
+            "/api/v1/sessions/long/agent",
+            json!({"message": text, "mode": "automatic"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "text");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit is 20 s"),
+        "{body}"
+    );
+    let (_, assets) = s.get_json("/api/v1/sessions/long/assets").await;
+    assert_eq!(assets.as_array().map(Vec::len).unwrap_or(0), 0, "{assets}");
+    s.stop().await;
+}

@@ -113,6 +113,8 @@ struct Live {
 pub struct Jobs {
     db: AnyPool,
     limits: JobLimits,
+    /// `host:pid` of this process, recorded with each job it runs.
+    worker: Arc<str>,
     live: Arc<Mutex<HashMap<String, Live>>>,
 }
 
@@ -133,26 +135,55 @@ fn urls(session: &str, id: &str) -> (String, String) {
 }
 
 impl Jobs {
-    /// Opens the job table and fails what an earlier process left unfinished.
+    /// Opens the job table and fails what processes that are gone left
+    /// unfinished: jobs of this machine whose process no longer runs (or is
+    /// this one: an earlier studio in it), and jobs no process claimed.
+    /// Jobs of a server still running are left alone.
     pub async fn open(db: AnyPool, limits: JobLimits) -> Result<Self> {
+        let host = crate::media::host_name();
+        let me = std::process::id();
+        let worker: Arc<str> = format!("{host}:{me}").into();
+        let unfinished =
+            sqlx::query("SELECT id, worker FROM jobs WHERE status IN ('queued', 'running')")
+                .fetch_all(&db)
+                .await?;
         let error = json!({"code": "interrupted", "message": "the server restarted while this job was queued or running; run it again"});
-        let n = sqlx::query("UPDATE jobs SET status = 'failed', error = $1, updated_at = $2 WHERE status IN ('queued', 'running')")
-            .bind(error.to_string())
-            .bind(now())
-            .execute(&db)
-            .await?
-            .rows_affected();
-        if n > 0 {
-            tracing::warn!(jobs = n, "jobs interrupted by a restart were marked failed");
+        let mut failed = 0;
+        for row in unfinished {
+            let id: String = row.try_get("id")?;
+            let owner: Option<String> = row.try_get("worker")?;
+            let gone = match owner.as_deref().and_then(|w| w.rsplit_once(':')) {
+                Some((h, pid)) if h == host => match pid.parse::<u32>() {
+                    Ok(pid) => pid == me || !crate::media::process_alive(pid),
+                    Err(_) => true,
+                },
+                Some(_) => false, // another machine's: it may be running
+                None => true,
+            };
+            if gone {
+                failed += sqlx::query("UPDATE jobs SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 AND status IN ('queued', 'running')")
+                    .bind(error.to_string())
+                    .bind(now())
+                    .bind(&id)
+                    .execute(&db)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        if failed > 0 {
+            tracing::warn!(
+                jobs = failed,
+                "jobs interrupted by a restart were marked failed"
+            );
         }
         Ok(Self {
             db,
             limits,
+            worker,
             live: Arc::default(),
         })
     }
 
-    /// Records a new queued job and returns the handle its worker reports through.
     /// Refused (429) when the asker already has its share of queued and
     /// running jobs, or when too many jobs wait in all.
     pub async fn create(&self, session: &SessionId, kind: &str) -> Result<JobHandle> {
@@ -186,13 +217,14 @@ impl Jobs {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let t = now();
         sqlx::query(
-            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5)",
+            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner, worker) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5, $6)",
         )
         .bind(&id)
         .bind(session.as_str())
         .bind(kind)
         .bind(&t)
         .bind(asker)
+        .bind(self.worker.as_ref())
         .execute(&self.db)
         .await?;
         let (status_url, events_url) = urls(session.as_str(), &id);

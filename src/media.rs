@@ -117,6 +117,27 @@ fn ratio(s: &str) -> Option<f64> {
     (d != 0.0 && n != 0.0).then(|| n / d)
 }
 
+/// Whether a process runs (Linux: /proc; elsewhere assumed, to be safe).
+pub fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.split_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    } else {
+        true
+    }
+}
+
+/// This machine's name, as jobs record who runs them.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// A command for an external program (ffmpeg, ffprobe, espeak-ng, Piper)
 /// that never outlives the studio: it is killed when its handle is dropped
 /// and, on Linux, when the studio process dies, even by `kill -9`.

@@ -245,7 +245,7 @@ fn remove_leftovers(root: &std::path::Path) {
             .strip_prefix("run-")
             .and_then(|p| p.parse::<u32>().ok())
         {
-            Some(pid) => pid != std::process::id() && !process_alive(pid),
+            Some(pid) => pid != std::process::id() && !crate::media::process_alive(pid),
             None => entry
                 .metadata()
                 .and_then(|m| m.modified())
@@ -266,17 +266,5 @@ fn remove_leftovers(root: &std::path::Path) {
                 }
             }
         }
-    }
-}
-
-/// Whether a process runs (Linux: /proc; elsewhere assumed, to be safe).
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            stat.split_once(") ")
-                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
-        })
-    } else {
-        true
     }
 }

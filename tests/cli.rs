@@ -119,3 +119,63 @@ fn doctor_reports_engines_and_how_to_add_missing_ones() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    common::studio_ok(
+        dir.path(),
+        &["image", "--session", "busy", "a lighthouse at night"],
+    );
+    let client = reqwest::Client::new();
+    let (mut child, base) = serve(dir.path());
+    let accepted: Value = client
+        .post(format!("{base}/api/v1/sessions/busy/compose"))
+        .json(&serde_json::json!({
+            "async": true,
+            "timeline": [{"asset_id": "image_1.png", "duration": 30, "effect": "zoom_in"}],
+            "output": {"width": 640, "height": 360}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
+    // Another process opens the same data while the render is under way.
+    common::studio_ok(dir.path(), &["assets", "busy"]);
+    let job: Value = client
+        .get(&status_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        job["status"], "failed",
+        "the CLI must not fail the server's job: {job}"
+    );
+    let started = std::time::Instant::now();
+    let job = loop {
+        let job: Value = client
+            .get(&status_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
+            break job;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "{job}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(job["status"], "succeeded", "{job}");
+    terminate(&mut child);
+}

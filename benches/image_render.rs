@@ -1,6 +1,7 @@
 //! Built-in image engine benchmark: the median time to render and encode a
-//! 1920×1080 picture (over scene-only prompts and prompts with subjects), against a baseline measured in the same run: encoding
-//! a flat picture of the same size (the cost no renderer can avoid).
+//! 1920×1080 picture (scene-only prompts and prompts with subjects), against
+//! a baseline measured in the same run: encoding a flat picture of the same
+//! size (the cost no renderer can avoid).
 //!
 //! Run: `cargo bench --bench image_render`
 

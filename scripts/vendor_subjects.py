@@ -297,6 +297,46 @@ def lighthouse_svg():
     )
 
 
+FLUENT_LICENSE = """MIT License
+
+Copyright (c) Microsoft Corporation.
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE
+"""
+
+
+def write_licence(base_dir):
+    """assets/subjects/LICENSE: whose pictures and names these are."""
+    emojibase = open(os.path.join(base_dir, "LICENSE")).read().strip()
+    with open(os.path.join(OUT, "LICENSE"), "w") as f:
+        f.write(
+            "assets/subjects/subjects.json holds pictures from Fluent Emoji Flat by\n"
+            "Microsoft Corporation (https://github.com/microsoft/fluentui-emoji), MIT,\n"
+            f"taken from the npm package {FLUENT[0]}@{FLUENT[1]}, and emoji names\n"
+            f"from emojibase-data (https://emojibase.dev), MIT, npm {EMOJIBASE[0]}@{EMOJIBASE[1]}.\n"
+            "The \"lighthouse\" picture is drawn for this project (its own licence).\n"
+            "Made by scripts/vendor_subjects.py.\n\n"
+            "== Fluent Emoji ==\n\n" + FLUENT_LICENSE +
+            "\n== emojibase-data ==\n\n" + emojibase + "\n"
+        )
+
+
 def main():
     workdir = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="vendor-subjects-")
     fluent_dir, base_dir = fetch(workdir)
@@ -380,6 +420,7 @@ def main():
         f.write(',\n"words": ')
         f.write(json.dumps(dict(sorted(words.items())), ensure_ascii=False, indent=0))
         f.write("}\n")
+    write_licence(base_dir)
     print(f"vendor_subjects: {len(subjects)} subjects, {len(names)} names, {len(words)} words",
           file=sys.stderr)
 

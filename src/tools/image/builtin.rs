@@ -1138,7 +1138,9 @@ fn draw_subjects(
     if scene.subjects.is_empty() {
         return;
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5u64.rotate_right(7));
+    // A stream of its own: the scenery's draws stay as they were.
+    const SUBJECT_STREAM: u64 = 0x0A00_0000_0000_0000;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SUBJECT_STREAM);
     let (wf, hf) = (c.w as f32, c.h as f32);
     let unit = wf.min(hf);
     let below = (hf - horizon).max(1.0);

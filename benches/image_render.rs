@@ -1,6 +1,7 @@
 //! Built-in image engine benchmark: the median time to render and encode a
-//! 1920×1080 picture, against a baseline measured in the same run: encoding
-//! a flat picture of the same size (the cost no renderer can avoid).
+//! 1920×1080 picture (scene-only prompts and prompts with subjects), against
+//! a baseline measured in the same run: encoding a flat picture of the same
+//! size (the cost no renderer can avoid).
 //!
 //! Run: `cargo bench --bench image_render`
 
@@ -44,6 +45,10 @@ fn main() {
         "Snowy mountains at dawn",
         "A deep forest with fireflies at night",
         "A desert of dunes under a bright sky",
+        // Prompts with subjects (vector pictures drawn over the scene).
+        "A lighthouse in a storm",
+        "A harbour with fishing boats",
+        "A cat and a dog on a sofa",
     ];
     let mut all = Vec::new();
     for prompt in prompts {

@@ -75,6 +75,25 @@ async fn builtin_image_end_to_end() {
 }
 
 #[tokio::test]
+async fn builtin_metadata_lists_the_subjects_drawn() {
+    let s = TestServer::start().await;
+    let url = "/api/v1/sessions/subjects/image";
+    let small = |prompt: &str| json!({"prompt": prompt, "width": 320, "height": 176});
+    let (status, lighthouse) = s.post_json(url, small("A lighthouse in a storm")).await;
+    assert_eq!(status, 201, "{lighthouse}");
+    assert_eq!(lighthouse["metadata"]["subjects"], json!(["lighthouse"]));
+    let (_, boats) = s
+        .post_json(url, small("A harbour with fishing boats"))
+        .await;
+    assert_eq!(boats["metadata"]["subjects"], json!(["motor boat"]));
+    let (_, none) = s.post_json(url, small("A calm evening")).await;
+    assert_eq!(none["metadata"]["subjects"], json!([]));
+    let png = s.download(&none).await;
+    assert!(image::load_from_memory(&png).is_ok());
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn same_prompt_and_seed_give_identical_bytes_over_http() {
     let s = TestServer::start().await;
     let body =

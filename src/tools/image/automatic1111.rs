@@ -69,6 +69,7 @@ impl ImageProvider for Automatic1111 {
         Ok(GeneratedImage {
             bytes: decode_base64(self.name(), first)?,
             model: self.model.clone(),
+            subjects: None,
         })
     }
 }

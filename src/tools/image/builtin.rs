@@ -2,8 +2,11 @@
 //! palette, light and composition follow the prompt's words (time of day,
 //! weather, setting, mood, named colours), drawn in layers — sky gradient, sun
 //! or moon, stars, clouds, ridges, skyline, water, trees, particles — with an
-//! optional caption in a real font. Same prompt, seed and size give the same
-//! bytes. Everything is drawn straight into one RGB buffer; no layer touches
+//! optional caption in a real font — and the subjects the prompt names
+//! (a lighthouse, fishing boats, a cat), drawn from vector pictures by
+//! [`super::subjects`], sized by kind, set on the ground, the sea or in the
+//! sky, lit to match the scene and given a soft shadow. Same prompt, seed and
+//! size give the same bytes. Everything is drawn straight into one RGB buffer; no layer touches
 //! more pixels than it covers.
 
 use std::io::Cursor;
@@ -14,6 +17,7 @@ use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::subjects::{self, Kind, Subject};
 use super::{GeneratedImage, ImageProvider, ImageRequest};
 use crate::error::{Error, Result};
 
@@ -48,6 +52,8 @@ pub enum Setting {
     Mountains,
     Desert,
     Space,
+    /// A room: a wall with a window on the sky, and a wooden floor.
+    Indoor,
 }
 
 /// What the prompt's words ask for.
@@ -60,6 +66,8 @@ pub struct Scene {
     pub calm: bool,
     pub sparkles: bool,
     pub accent: Option<Rgb>,
+    /// What the prompt names, drawn over the scenery (may be empty).
+    pub subjects: Vec<Subject>,
 }
 
 const COLOURS: &[(&str, Rgb)] = &[
@@ -79,6 +87,23 @@ const COLOURS: &[(&str, Rgb)] = &[
     ("white", [240.0, 240.0, 240.0]),
     ("silver", [190.0, 195.0, 205.0]),
     ("brown", [130.0, 85.0, 50.0]),
+];
+
+/// Words that keep a scene outdoors even for indoor subjects.
+const OUTDOORS: &[&str] = &[
+    "field",
+    "meadow",
+    "park",
+    "garden",
+    "grass",
+    "farm",
+    "outdoor",
+    "outdoors",
+    "outside",
+    "hill",
+    "countryside",
+    "picnic",
+    "yard",
 ];
 
 fn any(words: &[String], keys: &[&str]) -> bool {
@@ -135,6 +160,32 @@ pub fn analyse(prompt: &str) -> Scene {
     } else {
         Weather::Clear
     };
+    let indoor_words = [
+        "room",
+        "rooms",
+        "kitchen",
+        "bedroom",
+        "indoors",
+        "inside",
+        "cafe",
+        "café",
+        "restaurant",
+        "office",
+        "classroom",
+        "sofa",
+        "couch",
+        "bed",
+        "desk",
+        "table",
+        "home",
+        "living",
+        "interior",
+        "studio",
+        "library",
+        "bathroom",
+        "apartment",
+        "flat",
+    ];
     let setting = if any(
         &words,
         &[
@@ -149,6 +200,8 @@ pub fn analyse(prompt: &str) -> Scene {
         ],
     ) {
         Setting::Space
+    } else if words.iter().any(|w| indoor_words.contains(&w.as_str())) {
+        Setting::Indoor
     } else if any(
         &words,
         &[
@@ -237,6 +290,28 @@ pub fn analyse(prompt: &str) -> Scene {
     let accent = words
         .iter()
         .find_map(|w| COLOURS.iter().find(|(name, _)| name == w).map(|(_, c)| *c));
+    let subjects = subjects::find(prompt);
+    // Boats, sea animals and lighthouses bring the sea, and furniture a
+    // room, unless the words chose a setting that fits them.
+    let setting = if subjects.iter().any(|s| s.kind.wants_water())
+        && matches!(
+            setting,
+            Setting::Field | Setting::Forest | Setting::Mountains | Setting::Desert
+        ) {
+        Setting::Water
+    } else if setting == Setting::Field
+        && !any(&words, OUTDOORS)
+        && !subjects.is_empty()
+        && (subjects.iter().any(|s| s.kind == Kind::Furniture)
+            || subjects
+                .iter()
+                .all(|s| matches!(s.kind, Kind::Food | Kind::Object | Kind::Furniture)))
+    {
+        // A sofa, or a cup of coffee with no outdoor words, is indoors.
+        Setting::Indoor
+    } else {
+        setting
+    };
     Scene {
         time,
         weather,
@@ -245,6 +320,7 @@ pub fn analyse(prompt: &str) -> Scene {
         calm,
         sparkles,
         accent,
+        subjects,
     }
 }
 
@@ -336,6 +412,60 @@ impl Canvas {
                 if d < reach {
                     let a = ((reach - d) / soft.max(1.0)).min(1.0);
                     self.blend(x, y, c, a * opacity);
+                }
+            }
+        }
+    }
+
+    /// A soft ellipse (a shadow): solid inside, fading over `soft` pixels.
+    #[allow(clippy::too_many_arguments)]
+    fn ellipse(&mut self, cx: f32, cy: f32, rx: f32, ry: f32, soft: f32, c: Rgb, opacity: f32) {
+        let (rx, ry) = (rx.max(1.0), ry.max(1.0));
+        let k = 1.0 + soft.max(1.0) / rx;
+        let (x0, x1) = (
+            (cx - rx * k).floor().max(0.0) as usize,
+            ((cx + rx * k).ceil().max(0.0) as usize).min(self.w),
+        );
+        let (y0, y1) = (
+            (cy - ry * k).floor().max(0.0) as usize,
+            ((cy + ry * k).ceil().max(0.0) as usize).min(self.h),
+        );
+        for y in y0..y1 {
+            let dy = (y as f32 - cy) / ry;
+            for x in x0..x1 {
+                let dx = (x as f32 - cx) / rx;
+                let d = (dx * dx + dy * dy).sqrt();
+                if d < k {
+                    let a = ((k - d) / (k - 1.0)).min(1.0);
+                    self.blend(x, y, c, a * opacity);
+                }
+            }
+        }
+    }
+
+    /// A beam of light from (x, y) going left (`dir` −1) or right (1), `len`
+    /// long, spreading by `spread` (height per unit of length), fading out.
+    #[allow(clippy::too_many_arguments)]
+    fn beam(&mut self, x: f32, y: f32, dir: f32, len: f32, spread: f32, c: Rgb, opacity: f32) {
+        let (y0, y1) = (
+            (y - len * spread).floor().max(0.0) as usize,
+            ((y + len * spread).ceil().max(0.0) as usize).min(self.h),
+        );
+        let (xa, xb) = if dir > 0.0 {
+            (x, x + len)
+        } else {
+            (x - len, x)
+        };
+        let (x0, x1) = (xa.max(0.0) as usize, (xb.max(0.0) as usize).min(self.w));
+        for py in y0..y1 {
+            let dy = (py as f32 - y).abs();
+            for px in x0..x1 {
+                let d = (px as f32 - x).abs();
+                let edge = d * spread;
+                if d > 1.0 && dy < edge {
+                    let soft = (1.0 - dy / edge).min(1.0);
+                    let a = opacity * soft * (1.0 - d / len).max(0.0);
+                    self.blend(px, py, c, a);
                 }
             }
         }
@@ -443,6 +573,7 @@ fn ground_colours(scene: &Scene) -> (Rgb, Rgb) {
         Setting::Mountains => ([100.0, 100.0, 125.0], [55.0, 60.0, 80.0]),
         Setting::Desert => ([222.0, 180.0, 120.0], [180.0, 130.0, 80.0]),
         Setting::Space => ([90.0, 80.0, 100.0], [40.0, 35.0, 50.0]),
+        Setting::Indoor => ([168.0, 120.0, 80.0], [112.0, 74.0, 46.0]),
     };
     let (mut near, mut far) = if scene.weather == Weather::Snow && scene.setting != Setting::Water {
         ([225.0, 232.0, 242.0], [180.0, 190.0, 210.0])
@@ -490,13 +621,17 @@ fn ridge_line(rng: &mut ChaCha8Rng, w: usize, base: f32, amp: f32, jagged: bool)
         .collect()
 }
 
+/// The scene a request asks for (the prompt and its style).
+pub fn scene_of(req: &ImageRequest) -> Scene {
+    match &req.style {
+        Some(style) => analyse(&format!("{} {}", req.prompt, style)),
+        None => analyse(&req.prompt),
+    }
+}
+
 fn render(req: &ImageRequest) -> Vec<u8> {
     let (w, h) = (req.width as usize, req.height as usize);
-    let text = match &req.style {
-        Some(style) => format!("{} {}", req.prompt, style),
-        None => req.prompt.clone(),
-    };
-    let scene = analyse(&text);
+    let scene = scene_of(req);
     let seed = req.seed.unwrap_or(0) ^ fnv1a(&req.prompt);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut c = Canvas::new(w, h);
@@ -508,6 +643,7 @@ fn render(req: &ImageRequest) -> Vec<u8> {
             Setting::Water => 0.55,
             Setting::Space => 0.82,
             Setting::City => 0.7,
+            Setting::Indoor => 0.66,
             _ => 0.62,
         };
     let (sky_top, sky_bottom) = sky_colours(&scene);
@@ -760,6 +896,63 @@ fn render(req: &ImageRequest) -> Vec<u8> {
                 }
             }
         }
+        Setting::Indoor => {
+            // The wall, lit like the time of day, with a window on the sky.
+            let light = match scene.time {
+                TimeOfDay::Day => 1.0,
+                TimeOfDay::Dawn | TimeOfDay::Sunset => 0.85,
+                TimeOfDay::Night => 0.5,
+            };
+            let wall = scale(
+                scene.accent.map_or([226.0, 208.0, 180.0], |a| {
+                    lerp([226.0, 208.0, 180.0], a, 0.25)
+                }),
+                light,
+            );
+            let window_left = if rng.random_bool(0.5) { 0.1 } else { 0.62 };
+            let (wx0, wx1) = (wf * window_left, wf * (window_left + 0.26));
+            let (wy0, wy1) = (hf * 0.1, horizon - hf * 0.2);
+            for y in 0..(horizon as usize).min(h) {
+                let shade = 0.9 + 0.1 * y as f32 / horizon.max(1.0);
+                for x in 0..w {
+                    let (xf, yf) = (x as f32, y as f32);
+                    if !(xf >= wx0 && xf < wx1 && yf >= wy0 && yf < wy1) {
+                        c.set(x, y, scale(wall, shade));
+                    }
+                }
+            }
+            let frame = scale([245.0, 242.0, 235.0], light);
+            let bar = unit * 0.012;
+            c.rect(wx0 - bar, wy0 - bar, wx1 + bar, wy0, frame, 1.0);
+            c.rect(wx0 - bar, wy1, wx1 + bar, wy1 + bar * 2.0, frame, 1.0);
+            c.rect(wx0 - bar, wy0, wx0, wy1, frame, 1.0);
+            c.rect(wx1, wy0, wx1 + bar, wy1, frame, 1.0);
+            c.rect(
+                (wx0 + wx1) / 2.0 - bar / 2.0,
+                wy0,
+                (wx0 + wx1) / 2.0 + bar / 2.0,
+                wy1,
+                frame,
+                1.0,
+            );
+            c.rect(
+                wx0,
+                (wy0 + wy1) / 2.0 - bar / 2.0,
+                wx1,
+                (wy0 + wy1) / 2.0 + bar / 2.0,
+                frame,
+                1.0,
+            );
+            c.gradient(horizon as usize, h, near, far);
+            c.rect(
+                0.0,
+                horizon - unit * 0.015,
+                wf,
+                horizon,
+                scale(wall, 0.75),
+                1.0,
+            );
+        }
         Setting::Space => {
             let surface = ridge_line(&mut rng, w, horizon, hf * 0.03, true);
             c.ridge(&surface, near, far, None);
@@ -795,8 +988,23 @@ fn render(req: &ImageRequest) -> Vec<u8> {
         }
     }
 
-    // Particles and atmosphere.
-    match scene.weather {
+    draw_subjects(
+        &mut c,
+        &scene,
+        seed,
+        horizon,
+        sky_bottom,
+        (near, far),
+        light_x,
+    );
+
+    // Particles and atmosphere (outdoors).
+    let weather = if scene.setting == Setting::Indoor {
+        Weather::Clear
+    } else {
+        scene.weather
+    };
+    match weather {
         Weather::Rain => {
             for _ in 0..(w * h / 2600) {
                 let (x, y) = (rng.random_range(0.0..wf), rng.random_range(0.0..hf));
@@ -864,6 +1072,382 @@ fn render(req: &ImageRequest) -> Vec<u8> {
         draw_caption(&mut c, &req.prompt);
     }
     c.px
+}
+
+/// How the scene's light falls on a subject: a brightness, and a colour and
+/// share to mix in (the sky's, for distance, night and weather).
+fn subject_light(scene: &Scene, sky_bottom: Rgb) -> (f32, Rgb, f32) {
+    let mut bright: f32 = match scene.time {
+        TimeOfDay::Day => 1.0,
+        TimeOfDay::Dawn => 0.88,
+        TimeOfDay::Sunset => 0.8,
+        TimeOfDay::Night => 0.42,
+    };
+    let mut mix: f32 = match scene.time {
+        TimeOfDay::Day => 0.04,
+        TimeOfDay::Dawn | TimeOfDay::Sunset => 0.16,
+        TimeOfDay::Night => 0.22,
+    };
+    match scene.weather {
+        Weather::Rain => {
+            bright *= 0.72;
+            mix += 0.18;
+        }
+        Weather::Fog => mix += 0.25,
+        Weather::Cloudy | Weather::Snow => {
+            bright *= 0.9;
+            mix += 0.08;
+        }
+        Weather::Clear => {}
+    }
+    if scene.neon {
+        bright *= 0.7;
+        mix += 0.15;
+    }
+    let tint = if scene.time == TimeOfDay::Night {
+        lerp(sky_bottom, [30.0, 45.0, 100.0], 0.5)
+    } else {
+        sky_bottom
+    };
+    (bright, tint, mix.min(0.6))
+}
+
+/// One picture of a subject, placed: its centre x, the y its feet (or
+/// waterline) stand on, and its size in pixels.
+struct Placement {
+    subject: usize,
+    x: f32,
+    base: f32,
+    size: f32,
+    flip: bool,
+}
+
+/// Draws the prompt's subjects over the scenery, back to front: on the sea
+/// (boats), on the ground (or a strip of beach when the scene is the sea),
+/// or in the sky. Uses its own random stream, so a prompt without subjects
+/// renders exactly as before.
+fn draw_subjects(
+    c: &mut Canvas,
+    scene: &Scene,
+    seed: u64,
+    horizon: f32,
+    sky_bottom: Rgb,
+    (near, far): (Rgb, Rgb),
+    light_x: f32,
+) {
+    if scene.subjects.is_empty() {
+        return;
+    }
+    // A stream of its own: the scenery's draws stay as they were.
+    const SUBJECT_STREAM: u64 = 0x0A00_0000_0000_0000;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ SUBJECT_STREAM);
+    let (wf, hf) = (c.w as f32, c.h as f32);
+    let unit = wf.min(hf);
+    let below = (hf - horizon).max(1.0);
+    let on_sea = scene.setting == Setting::Water;
+    let ground_things = scene
+        .subjects
+        .iter()
+        .any(|s| !s.kind.in_the_air() && !s.kind.wants_water());
+    // Ground subjects by the sea stand on a beach in the foreground.
+    let beach_top = horizon + below * 0.55;
+    if on_sea && ground_things {
+        let shore = ridge_line(&mut rng, c.w, beach_top, below * 0.04, false);
+        let (bright, tint, mix) = subject_light(scene, sky_bottom);
+        let sand = lerp(scale([222.0, 196.0, 150.0], bright), tint, mix);
+        c.ridge(&shore, sand, scale(sand, 0.8), None);
+    }
+
+    // Where each picture goes. Ground and sea subjects share the width in
+    // slots; copies of one subject stand at different depths.
+    let mut placed: Vec<Placement> = Vec::new();
+    let on_surface: usize = scene
+        .subjects
+        .iter()
+        .filter(|s| !s.kind.in_the_air())
+        .map(|s| s.count)
+        .sum();
+    let spacing = (0.8 / on_surface.max(1) as f32).min(0.3);
+    // Indoors, food and objects stand on a table.
+    let table_top = horizon + below * 0.3;
+    let mut slot = 0usize;
+    let lighthouse_left = light_x > wf * 0.5;
+    for (k, s) in scene.subjects.iter().enumerate() {
+        for copy in 0..s.count {
+            let depth = if s.kind == Kind::Furniture {
+                0.2
+            } else if s.count == 1 {
+                rng.random_range(0.55..0.8)
+            } else {
+                0.25 + 0.6 * ((copy * 2 + 1) % (s.count + 1)) as f32 / s.count as f32
+            }
+            .min(1.0);
+            let jitter = rng.random_range(-0.03..0.03);
+            let flip = rng.random_bool(0.5);
+            let size = unit * s.kind.size();
+            let p = match s.kind {
+                kind if kind.in_the_air() => Placement {
+                    subject: k,
+                    x: wf * (0.2 + 0.6 * rng.random_range(0.0..1.0)),
+                    base: horizon * rng.random_range(0.35..0.65),
+                    size: size * rng.random_range(0.7..1.0),
+                    flip,
+                },
+                Kind::TallBuilding => Placement {
+                    subject: k,
+                    x: wf * if lighthouse_left { 0.24 } else { 0.76 },
+                    base: horizon + below * 0.32,
+                    size,
+                    flip: false,
+                },
+                kind => {
+                    let x = if on_surface == 1 {
+                        wf * (0.5 + jitter * 3.0)
+                    } else {
+                        let centre = slot as f32 - (on_surface - 1) as f32 / 2.0;
+                        wf * (0.5 + centre * spacing + jitter)
+                    };
+                    slot += 1;
+                    let on_table = scene.setting == Setting::Indoor
+                        && matches!(kind, Kind::Food | Kind::Object);
+                    let (base, scale_k) = if on_table {
+                        (table_top, 0.8)
+                    } else if on_sea && kind.wants_water() {
+                        (horizon + below * (0.08 + 0.5 * depth), 0.45 + 0.65 * depth)
+                    } else if on_sea {
+                        (beach_top + (hf - beach_top) * (0.35 + 0.45 * depth), 0.9)
+                    } else {
+                        (horizon + below * (0.15 + 0.6 * depth), 0.6 + 0.5 * depth)
+                    };
+                    Placement {
+                        subject: k,
+                        x,
+                        base,
+                        size: size * scale_k,
+                        flip,
+                    }
+                }
+            };
+            placed.push(p);
+        }
+    }
+    placed.sort_by(|a, b| a.base.total_cmp(&b.base));
+
+    let (bright, tint, mix) = subject_light(scene, sky_bottom);
+    let on_table: Vec<&Placement> = placed
+        .iter()
+        .filter(|p| {
+            scene.setting == Setting::Indoor
+                && matches!(scene.subjects[p.subject].kind, Kind::Food | Kind::Object)
+        })
+        .collect();
+    if !on_table.is_empty() {
+        let x0 = on_table
+            .iter()
+            .map(|p| p.x - p.size * 0.8)
+            .fold(wf, f32::min);
+        let x1 = on_table
+            .iter()
+            .map(|p| p.x + p.size * 0.8)
+            .fold(0.0, f32::max);
+        let wood = lerp(scale([120.0, 78.0, 48.0], bright), tint, mix);
+        let thick = unit * 0.03;
+        let leg = unit * 0.025;
+        let floor = horizon + below * 0.85;
+        c.rect(
+            x0 + leg,
+            table_top,
+            x0 + leg * 2.0,
+            floor,
+            scale(wood, 0.7),
+            1.0,
+        );
+        c.rect(
+            x1 - leg * 2.0,
+            table_top,
+            x1 - leg,
+            floor,
+            scale(wood, 0.7),
+            1.0,
+        );
+        c.rect(x0, table_top, x1, table_top + thick, wood, 1.0);
+        c.rect(
+            x0,
+            table_top + thick,
+            x1,
+            table_top + thick * 1.3,
+            scale(wood, 0.6),
+            1.0,
+        );
+    }
+
+    for p in &placed {
+        let subject = &scene.subjects[p.subject];
+        draw_subject(c, scene, subject, p, (bright, tint, mix), (near, far));
+    }
+}
+
+/// The pictures of boats come with a band of sea of their own (Fluent's
+/// blue, #00a6ed, in the lower part); the scene has its own sea, so those
+/// pixels are left out.
+fn own_sea(kind: Kind, p: resvg::tiny_skia::PremultipliedColorU8, y_share: f32) -> bool {
+    if kind != Kind::Boat || y_share < 0.55 || p.alpha() < 8 {
+        return false;
+    }
+    let c = p.demultiply();
+    c.red() < 48
+        && (i32::from(c.green()) - 166).abs() < 40
+        && (i32::from(c.blue()) - 237).abs() < 40
+}
+
+/// The drawn part of a picture (alpha above a threshold), as fractions of
+/// its square: (left, top, right, bottom).
+fn drawn_bounds(subject: &Subject) -> (f32, f32, f32, f32) {
+    let Some(px) = subjects::raster(subject, 64, false) else {
+        return (0.0, 0.0, 1.0, 1.0);
+    };
+    let (mut x0, mut y0, mut x1, mut y1) = (64u32, 64u32, 0u32, 0u32);
+    for (i, p) in px.pixels().iter().enumerate() {
+        if p.alpha() > 24 && !own_sea(subject.kind, *p, (i / 64) as f32 / 64.0) {
+            let (x, y) = (i as u32 % 64, i as u32 / 64);
+            x0 = x0.min(x);
+            x1 = x1.max(x + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
+        }
+    }
+    if x1 <= x0 || y1 <= y0 {
+        return (0.0, 0.0, 1.0, 1.0);
+    }
+    (
+        x0 as f32 / 64.0,
+        y0 as f32 / 64.0,
+        x1 as f32 / 64.0,
+        y1 as f32 / 64.0,
+    )
+}
+
+fn draw_subject(
+    c: &mut Canvas,
+    scene: &Scene,
+    subject: &Subject,
+    p: &Placement,
+    (bright, tint, mix): (f32, Rgb, f32),
+    (near, far): (Rgb, Rgb),
+) {
+    let (bx0, by0, bx1, by1) = drawn_bounds(subject);
+    // `size` is the drawn part's larger side; the square is larger by the padding.
+    let drawn = (bx1 - bx0).max(by1 - by0).max(0.05);
+    let square = (p.size / drawn).round().clamp(4.0, 4096.0);
+    let Some(px) = subjects::raster(subject, square as u32, p.flip) else {
+        return;
+    };
+    let (bx0, bx1) = if p.flip {
+        (1.0 - bx1, 1.0 - bx0)
+    } else {
+        (bx0, bx1)
+    };
+    let left = p.x - square * (bx0 + bx1) / 2.0;
+    let top = p.base - square * by1;
+    let width = square * (bx1 - bx0);
+    let on_water = scene.setting == Setting::Water && subject.kind.wants_water();
+    let airborne = subject.kind.in_the_air();
+
+    // A lighthouse stands on rocks.
+    if subject.kind == Kind::TallBuilding {
+        let rock = lerp(scale([70.0, 70.0, 78.0], bright), tint, mix);
+        for i in 0..9 {
+            let t = i as f32 / 8.0 - 0.5;
+            c.ellipse(
+                p.x + t * width * 2.4,
+                p.base + width * (0.12 + t * t * 0.5),
+                width * (0.42 - t.abs() * 0.3),
+                width * (0.2 - t.abs() * 0.12),
+                2.0,
+                scale(rock, 0.8 + 0.12 * (i % 3) as f32),
+                1.0,
+            );
+        }
+    }
+    // A soft shadow under what stands on the ground; a dark reflection under
+    // what floats.
+    if !airborne {
+        let (shade, opacity) = if on_water {
+            ([10.0, 25.0, 50.0], 0.3)
+        } else {
+            (scale(lerp(near, far, 0.5), 0.35), 0.4)
+        };
+        let opacity = if matches!(scene.weather, Weather::Rain | Weather::Fog)
+            || scene.time == TimeOfDay::Night
+        {
+            opacity * 0.6
+        } else {
+            opacity
+        };
+        c.ellipse(
+            p.x,
+            p.base,
+            width * 0.5,
+            (width * 0.07).max(2.0),
+            width * 0.08,
+            shade,
+            opacity,
+        );
+    }
+
+    // The picture itself, lit like the scene.
+    let pw = px.width() as usize;
+    let (ox, oy) = (left.round() as i64, top.round() as i64);
+    for (i, q) in px.pixels().iter().enumerate() {
+        let a = q.alpha();
+        if a == 0 || own_sea(subject.kind, *q, (i / pw) as f32 / square) {
+            continue;
+        }
+        let (x, y) = (ox + (i % pw) as i64, oy + (i / pw) as i64);
+        if x < 0 || y < 0 || x as usize >= c.w || y as usize >= c.h {
+            continue;
+        }
+        let af = f32::from(a) / 255.0;
+        // Premultiplied → straight colour, then the scene's light.
+        let colour = [
+            f32::from(q.red()) / af,
+            f32::from(q.green()) / af,
+            f32::from(q.blue()) / af,
+        ];
+        let lit = lerp(scale(colour, bright), tint, mix);
+        c.blend(x as usize, y as usize, lit, af);
+    }
+
+    // Boats sit in the water: the sea laps over the hull's lowest part.
+    if on_water && subject.kind == Kind::Boat {
+        let sea = lerp(tint, [20.0, 70.0, 120.0], 0.6);
+        let sea = scale(sea, bright);
+        let depth = (p.base - top) * 0.06;
+        c.rect(
+            p.x - width * 0.55,
+            p.base - depth,
+            p.x + width * 0.55,
+            p.base + 1.0,
+            sea,
+            0.55,
+        );
+    }
+    // A lighthouse's lamp glows, and sweeps a beam in the dark or the weather.
+    if subject.kind == Kind::TallBuilding && subject.label == "lighthouse" {
+        let lamp_x = left + square * 0.5;
+        let lamp_y = top + square * 7.5 / 32.0;
+        let dark = scene.time != TimeOfDay::Day
+            || matches!(
+                scene.weather,
+                Weather::Rain | Weather::Fog | Weather::Cloudy
+            );
+        if dark {
+            let glow = [255.0, 236.0, 160.0];
+            c.disc(lamp_x, lamp_y, square * 0.03, square * 0.1, glow, 0.8);
+            let toward = if lamp_x < c.w as f32 / 2.0 { 1.0 } else { -1.0 };
+            c.beam(lamp_x, lamp_y, toward, c.w as f32 * 0.75, 0.12, glow, 0.28);
+        }
+    }
 }
 
 /// Draws `text` on a translucent band at the bottom, wrapped to at most
@@ -956,10 +1540,19 @@ impl ImageProvider for BuiltinImages {
 
     async fn generate(&self, req: &ImageRequest) -> Result<GeneratedImage> {
         let req = req.clone();
+        let subjects = scene_of(&req)
+            .subjects
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
         let bytes = tokio::task::spawn_blocking(move || render_png(&req))
             .await
             .map_err(|e| Error::Internal(format!("the renderer stopped: {e}")))??;
-        Ok(GeneratedImage { bytes, model: None })
+        Ok(GeneratedImage {
+            bytes,
+            model: None,
+            subjects: Some(subjects),
+        })
     }
 }
 
@@ -1005,6 +1598,79 @@ mod tests {
         assert_eq!(s.accent, Some([220.0, 40.0, 50.0]));
         assert_eq!(analyse("snowy mountains").weather, Weather::Snow);
         assert_eq!(analyse("a cat").setting, Setting::Field);
+    }
+
+    fn subject_labels(prompt: &str) -> Vec<String> {
+        analyse(prompt)
+            .subjects
+            .into_iter()
+            .map(|s| s.label)
+            .collect()
+    }
+
+    #[test]
+    fn subjects_are_drawn_and_bring_their_setting() {
+        let s = analyse("A lighthouse in a storm");
+        assert_eq!(subject_labels("A lighthouse in a storm"), ["lighthouse"]);
+        assert_eq!(
+            (s.setting, s.weather),
+            (Setting::Water, Weather::Rain),
+            "a lighthouse implies the sea"
+        );
+        let s = analyse("a harbour with fishing boats");
+        assert_eq!(s.setting, Setting::Water);
+        assert!(
+            s.subjects
+                .iter()
+                .any(|b| b.kind == Kind::Boat && b.count >= 2),
+            "{:?}",
+            s.subjects
+        );
+        assert_eq!(
+            subject_labels("a cat and a dog on a sofa"),
+            ["cat", "dog", "couch and lamp"]
+        );
+        assert_eq!(
+            analyse("a cat and a dog on a sofa").setting,
+            Setting::Indoor
+        );
+        assert_eq!(analyse("a cup of coffee").setting, Setting::Indoor);
+        assert_eq!(
+            analyse("a cup of coffee in a garden").setting,
+            Setting::Field
+        );
+        // No subject: the scene alone, as before.
+        assert!(
+            analyse("a quiet evening, softly glowing")
+                .subjects
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_subject_changes_the_picture_where_it_stands() {
+        // The same scene with and without a lighthouse: the words that set
+        // the scene are the same, so only the subject's pixels differ.
+        let plain = render(&req("the sea in a storm", 320, 180));
+        let with = render(&req("the sea in a storm, lighthouse", 320, 180));
+        let differing = plain
+            .chunks_exact(3)
+            .zip(with.chunks_exact(3))
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(differing > 320 * 180 / 20, "{differing} pixels differ");
+        // Deterministic with subjects too, and any size renders.
+        let a = render_png(&req("three boats at night", 160, 90)).unwrap();
+        assert_eq!(
+            a,
+            render_png(&req("three boats at night", 160, 90)).unwrap()
+        );
+        for (w, h) in [(64, 64), (64, 4096), (4096, 64)] {
+            assert_eq!(
+                render(&req("a cat, a dog, a lighthouse", w, h)).len(),
+                (w * h * 3) as usize
+            );
+        }
     }
 
     #[test]

@@ -104,6 +104,7 @@ impl ImageProvider for Imagen {
         Ok(GeneratedImage {
             bytes: decode_base64(self.name(), &data)?,
             model: Some(self.model.clone()),
+            subjects: None,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod automatic1111;
 pub mod builtin;
 pub mod imagen;
 pub mod openai;
+pub mod subjects;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -169,6 +170,8 @@ impl ImageParams {
 pub struct GeneratedImage {
     pub bytes: Vec<u8>,
     pub model: Option<String>,
+    /// The subjects the engine drew (the built-in engine; others don't say).
+    pub subjects: Option<Vec<String>>,
 }
 
 #[async_trait::async_trait]
@@ -259,22 +262,26 @@ impl ImageTool {
                 .map_err(|e| {
                     Error::provider(provider.name(), format!("the image does not decode: {e}"))
                 })?;
+        let mut metadata = json!({
+            "prompt": req.prompt,
+            "width": width,
+            "height": height,
+            "provider": provider.name(),
+            "model": image.model,
+            "seed": req.seed,
+            "negative_prompt": req.negative_prompt,
+            "style": req.style,
+            "caption": req.caption,
+        });
+        if let Some(subjects) = image.subjects {
+            metadata["subjects"] = json!(subjects);
+        }
         let new = NewAsset {
             kind: AssetKind::Image,
             ext: ext.into(),
             mime_type: mime.into(),
             source: "image".into(),
-            metadata: json!({
-                "prompt": req.prompt,
-                "width": width,
-                "height": height,
-                "provider": provider.name(),
-                "model": image.model,
-                "seed": req.seed,
-                "negative_prompt": req.negative_prompt,
-                "style": req.style,
-                "caption": req.caption,
-            }),
+            metadata,
         };
         studio.save_generated(session, new, image.bytes).await
     }

@@ -84,6 +84,7 @@ impl ImageProvider for OpenAiImages {
             Some(Image::B64Json { b64_json, .. }) => Ok(GeneratedImage {
                 bytes: decode_base64(self.name(), b64_json)?,
                 model: Some(self.model.clone()),
+                subjects: None,
             }),
             Some(Image::Url { .. }) => Err(Error::provider(
                 self.name(),

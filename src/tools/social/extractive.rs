@@ -2,9 +2,11 @@
 //! YAKE (`yake-rust`, with stop words for the detected language); sentences
 //! are ranked by the keyphrases they hold and by how central they are (word
 //! overlap with the other sentences, a TextRank-style degree); the title is
-//! the most central sentence (or the top keyphrases when it is too long), the
-//! description the best sentences in their original order, the hashtags the
-//! top keyphrases.
+//! a headline: the shortest complete sentence, clause or shortened sentence
+//! among the best ones that carries the keyphrases (never a sentence cut
+//! mid-phrase), the description the best sentences in their original order,
+//! the hashtags the top keyphrases trimmed to topics — noun phrases and names,
+//! no verb, adverb, number or stop-word fragments ([`super::words`]).
 
 use std::collections::HashSet;
 
@@ -12,6 +14,7 @@ use yake_rust::{Config, StopWords, get_n_best};
 
 use super::SocialPost;
 use super::rules::hashtag;
+use super::words;
 use crate::text::sentences;
 
 /// Languages with stop-word lists here (ISO 639-1).
@@ -50,8 +53,316 @@ fn capitalise(text: &str) -> String {
     }
 }
 
+/// Splits a phrase into words, keeping inner hyphens and apostrophes
+/// ("solar-powered", "e-bike").
+fn tokens(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\''))
+        .map(|w| w.trim_matches(['-', '\'']))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// A crude stem for telling duplicates apart: "lanes" and "lane" are one.
+fn stem(word: &str) -> String {
+    let w = word.to_lowercase();
+    match w.strip_suffix('s') {
+        Some(s) if s.chars().count() > 2 && !s.ends_with('s') => s.to_owned(),
+        _ => w,
+    }
+}
+
+/// Trims a phrase to the topic in it: no stop words at either end; in
+/// English also no verbs, adverbs, numbers, time words or leading
+/// adjectives, and a noun at the end. None when no topic is left, or when
+/// a verb or stop word sits inside ("roads existed", "job forever").
+fn topic<'a>(phrase: &[&'a str], stop: &StopWords, english: bool) -> Option<Vec<&'a str>> {
+    let is_stop = |w: &str| stop.contains(w.to_lowercase().as_str());
+    let mut words: Vec<&str> = phrase.to_vec();
+    while let Some(first) = words.first() {
+        let weak = is_stop(first)
+            || (english
+                && (!words::can_be_in_topic(first)
+                    || (words.len() > 1
+                        && (words::is_adjective(first)
+                            || words::is_vague(first)
+                            || words::is_gerund(first)))));
+        if !weak {
+            break;
+        }
+        words.remove(0);
+    }
+    while let Some(last) = words.last() {
+        if !(is_stop(last) || (english && !words::can_head_topic(last))) {
+            break;
+        }
+        words.pop();
+    }
+    let fine = !words.is_empty()
+        && words.len() <= 3
+        && words
+            .iter()
+            .all(|w| !is_stop(w) && (!english || words::can_be_in_topic(w)))
+        && words.iter().map(|w| w.chars().count()).sum::<usize>() > 2;
+    fine.then_some(words)
+}
+
+/// Capitalised words that do not start a sentence: names ("Mill Street",
+/// "Aurora X1", "Great Barrier Reef").
+fn names(sentences: &[String]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for s in sentences {
+        for w in tokens(s).into_iter().skip(1) {
+            if w.chars().next().is_some_and(char::is_uppercase) && w.to_lowercase() != "i" {
+                out.insert(w.to_lowercase());
+            }
+        }
+    }
+    out
+}
+
+/// Hashtags: topics from the keyphrases (names first), then from the text's
+/// own noun phrases, one per topic; a single word already inside a chosen
+/// tag comes only when nothing else is left.
+fn topic_tags(
+    text: &str,
+    sentences: &[String],
+    phrases: &[yake_rust::ResultItem],
+    stop: &StopWords,
+    english: bool,
+    tags: usize,
+) -> Vec<String> {
+    let names = names(sentences);
+    let mut candidates: Vec<(Vec<String>, f64)> = Vec::new();
+    for (rank, p) in phrases.iter().enumerate() {
+        if let Some(words) = topic(&tokens(&p.raw), stop, english) {
+            let is_name = words.iter().all(|w| names.contains(&w.to_lowercase()));
+            let score = if is_name {
+                rank as f64 * 0.5
+            } else if words.len() == 1 {
+                rank as f64 + 4.0
+            } else {
+                rank as f64
+            };
+            candidates.push((words.iter().map(|w| (*w).to_owned()).collect(), score));
+        }
+    }
+    // The text's own noun phrases (runs of topic words), by frequency.
+    let mut runs: Vec<(Vec<String>, usize)> = Vec::new();
+    for sentence in sentences {
+        let toks = tokens(sentence);
+        let mut run: Vec<&str> = Vec::new();
+        for w in toks.iter().copied().chain(std::iter::once("")) {
+            let keep = !w.is_empty()
+                && !stop.contains(w.to_lowercase().as_str())
+                && (!english || words::can_be_in_topic(w));
+            if keep {
+                run.push(w);
+                continue;
+            }
+            let tail = &run[run.len().saturating_sub(2)..];
+            if let Some(words) = topic(tail, stop, english) {
+                let words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+                match runs
+                    .iter_mut()
+                    .find(|(r, _)| r.iter().map(|w| stem(w)).eq(words.iter().map(|w| stem(w))))
+                {
+                    Some((_, n)) => *n += 1,
+                    None => runs.push((words, 1)),
+                }
+            }
+            run.clear();
+        }
+    }
+    runs.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let offset = phrases.len() as f64;
+    for (i, (words, n)) in runs.into_iter().enumerate() {
+        // Names first; phrases the text repeats next; the rest after YAKE's.
+        let score = if words.iter().all(|w| names.contains(&w.to_lowercase())) {
+            i as f64 * 0.1
+        } else if n >= 2 && words.len() > 1 {
+            3.0 + i as f64
+        } else {
+            offset + i as f64 - n as f64
+        };
+        candidates.push((words, score));
+    }
+    candidates.sort_by(|a, b| a.1.total_cmp(&b.1));
+
+    let key = |words: &[String]| words.iter().map(|w| stem(w)).collect::<Vec<_>>().join(" ");
+    let mut chosen: Vec<Vec<String>> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for pass in 0..2 {
+        for (words, _) in &candidates {
+            if chosen.len() >= tags {
+                break;
+            }
+            let k = key(words);
+            if seen.contains(&k) {
+                continue;
+            }
+            let inside = words.len() == 1
+                && chosen
+                    .iter()
+                    .any(|c| c.len() > 1 && c.iter().any(|w| stem(w) == k));
+            if pass == 0 && inside {
+                continue;
+            }
+            seen.insert(k);
+            chosen.push(words.clone());
+        }
+        // A single word that a longer tag holds ("#Aurora" beside
+        // "#AuroraX1") gives its place to the next topic.
+        if pass == 0 {
+            let snapshot = chosen.clone();
+            chosen.retain(|c| {
+                c.len() > 1
+                    || !snapshot
+                        .iter()
+                        .any(|o| o.len() > 1 && o.iter().any(|w| stem(w) == stem(&c[0])))
+            });
+        }
+    }
+    let mut unique = HashSet::new();
+    let mut out: Vec<String> = chosen
+        .iter()
+        .filter_map(|words| hashtag(&words.join(" ")))
+        .filter(|t| unique.insert(t.to_lowercase()))
+        .collect();
+    if out.is_empty() {
+        // Too short for topics: the longest words make do.
+        let mut candidates = self::words(text);
+        candidates.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        out = candidates
+            .iter()
+            .filter_map(|w| hashtag(w))
+            .filter(|t| unique.insert(t.to_lowercase()))
+            .take(tags.max(1))
+            .collect();
+    }
+    out
+}
+
+/// Words that cannot open a headline: they point back to something earlier.
+const BAD_START: &[&str] = &[
+    "it", "this", "these", "they", "those", "he", "she", "which", "who", "that", "because",
+    "while", "although", "and", "but", "or", "so", "then", "also", "its", "their", "there",
+];
+
+/// Words dropped from a headline's start: "Today, ..." or "Meanwhile, ...".
+const LEAD_INS: &[&str] = &[
+    "today",
+    "meanwhile",
+    "however",
+    "so",
+    "and",
+    "but",
+    "then",
+    "now",
+    "also",
+    "finally",
+    "still",
+    "yesterday",
+    "recently",
+];
+
+/// Shortenings of a sentence that stay complete: its clauses, the sentence
+/// without when-words ("on Tuesday", "next week"), and its main clause
+/// before "to", "which", "because" or "and".
+fn headline_variants(sentence: &str, english: bool) -> Vec<(String, bool)> {
+    let mut out = vec![(sentence.to_owned(), true)];
+    for clause in sentence.split([',', ';', ':', '—', '–', '(']) {
+        out.push((clause.trim().to_owned(), false));
+    }
+    if !english {
+        return out;
+    }
+    let toks: Vec<&str> = sentence.split_whitespace().collect();
+    let mut kept: Vec<&str> = Vec::new();
+    for (i, w) in toks.iter().enumerate() {
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
+        let after_preposition = kept.last().is_some_and(|p: &&str| {
+            [
+                "on", "in", "at", "next", "last", "this", "every", "each", "per",
+            ]
+            .contains(&p.to_lowercase().as_str())
+        });
+        if words::is_time(bare) && after_preposition && i > 1 {
+            kept.pop();
+            continue;
+        }
+        kept.push(w);
+    }
+    let shorter = kept.join(" ");
+    if shorter != sentence {
+        out.push((shorter.clone(), true));
+    }
+    for cut in [
+        " to ",
+        " which ",
+        " because ",
+        " so that ",
+        " while ",
+        " and ",
+        " but ",
+        " that ",
+    ] {
+        if let Some(i) = shorter.find(cut) {
+            out.push((shorter[..i].to_owned(), false));
+        }
+    }
+    // "Scientists have found that X": X is the news, a whole clause.
+    if let Some(i) = shorter.find(" that ") {
+        out.push((shorter[i + " that ".len()..].to_owned(), true));
+    }
+    out
+}
+
+/// A headline candidate cleaned: no lead-in, no end punctuation.
+fn clean_headline(text: &str) -> String {
+    let mut t = text
+        .trim()
+        .trim_end_matches(['.', '!', ';', ':', ',', '?'])
+        .trim();
+    loop {
+        let first = t.split([' ', ',']).next().unwrap_or("");
+        if !first.is_empty() && LEAD_INS.contains(&first.to_lowercase().as_str()) {
+            t = t[first.len()..].trim_start_matches([',', ' ']);
+        } else {
+            break;
+        }
+    }
+    capitalise(t.trim())
+}
+
+/// Whether a cleaned candidate reads as a whole headline.
+fn complete(candidate: &str, whole_sentence: bool, stop: &StopWords, english: bool) -> bool {
+    let toks = tokens(candidate);
+    let chars = candidate.chars().count();
+    let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
+        return false;
+    };
+    let first = first.to_lowercase();
+    let last_lower = last.to_lowercase();
+    // "This lemon pasta ..." is fine; "This is ..." points back.
+    let determiner = ["this", "these", "that", "those"].contains(&first.as_str())
+        && toks
+            .get(1)
+            .is_some_and(|w| !words::is_verb(w) && !stop.contains(w.to_lowercase().as_str()));
+    // A clause cut out of a sentence must still say something.
+    let says = whole_sentence || !english || toks.iter().any(|w| words::is_verb(w));
+    says && (3..=12).contains(&toks.len())
+        && (12..=70).contains(&chars)
+        && (determiner || !BAD_START.contains(&first.as_str()))
+        && !stop.contains(last_lower.as_str())
+        && !candidate.ends_with('…')
+        && (!english
+            || (!words::is_adverb(last)
+                && (whole_sentence || (!words::is_verb(last) && !words::is_adjective(last)))))
+}
+
 /// Writes a post from `text` in `language` with up to `tags` hashtags.
 pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
+    let english = language == "en";
     let stop = StopWords::predefined(language)
         .or_else(|| StopWords::predefined("en"))
         .unwrap_or_default();
@@ -60,10 +371,10 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
         .filter(|w| stop.contains(w.as_str()))
         .collect();
     let config = Config {
-        ngrams: 2,
+        ngrams: 3,
         ..Config::default()
     };
-    let phrases = get_n_best(20, text, &stop, &config);
+    let phrases = get_n_best(60, text, &stop, &config);
 
     let sentences = sentences(text);
     let content: Vec<HashSet<String>> = sentences
@@ -82,6 +393,7 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
             let lower = s.to_lowercase();
             let keyphrases: f64 = phrases
                 .iter()
+                .take(20)
                 .enumerate()
                 .filter(|(_, p)| lower.contains(p.keyword.as_str()))
                 .map(|(rank, _)| 1.0 / (1.0 + rank as f64))
@@ -101,30 +413,71 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
     let mut ranked: Vec<usize> = (0..sentences.len()).collect();
     ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
 
-    // The most central sentence that fits; else the best one's first clause;
-    // else the best one, cut.
-    let fits = |s: &str| (12..=90).contains(&s.chars().count());
-    let title = ranked
+    let hashtags = topic_tags(text, &sentences, &phrases, &stop, english, tags);
+
+    // The headline: among the best sentences' complete shortenings, the one
+    // that carries the most topic words for its length.
+    let topic_words: Vec<Vec<String>> = hashtags
         .iter()
-        .take(3)
-        .map(|i| sentences[*i].as_str())
-        .find(|s| fits(s))
-        .map(str::to_owned)
-        .or_else(|| {
-            let best = sentences[*ranked.first()?].as_str();
-            let clause = best
-                .split([',', ';', ':', '—'])
-                .next()
-                .unwrap_or(best)
-                .trim();
-            Some(if fits(clause) {
-                clause.to_owned()
-            } else {
-                crate::text::cut_words(best, 80)
-            })
+        .map(|t| {
+            let mut words = Vec::new();
+            let mut word = String::new();
+            for c in t.trim_start_matches('#').chars() {
+                if c.is_uppercase() && !word.is_empty() {
+                    words.push(stem(&word));
+                    word.clear();
+                }
+                word.push(c);
+            }
+            words.push(stem(&word));
+            words
         })
-        .map(|t| capitalise(t.trim_end_matches(['.', '!', ';', ':', ','])))
-        .unwrap_or_else(|| capitalise(text.trim()));
+        .collect();
+    let top = scores.iter().copied().fold(f64::MIN, f64::max).max(1e-9);
+    let mut best: Option<(f64, String)> = None;
+    for &i in ranked.iter().take(4) {
+        for (variant, whole) in headline_variants(&sentences[i], english) {
+            let candidate = clean_headline(&variant);
+            if !complete(&candidate, whole, &stop, english) {
+                continue;
+            }
+            // Topics held, the first ones weighing most.
+            let held: HashSet<String> = tokens(&candidate).iter().map(|w| stem(w)).collect();
+            let hits: f64 = topic_words
+                .iter()
+                .enumerate()
+                .filter(|(_, words)| words.iter().all(|w| held.contains(w)))
+                .map(|(rank, _)| 1.0 / ((1 + rank) * (1 + rank)) as f64)
+                .sum();
+            let score = scores[i] / top + 0.6 * hits - 0.012 * candidate.chars().count() as f64
+                + if whole { 0.1 } else { 0.0 };
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, candidate));
+            }
+        }
+    }
+    let title = best.map(|(_, t)| t).unwrap_or_else(|| {
+        // No sentence makes a headline: name the two main topics.
+        let topics: Vec<String> = hashtags
+            .iter()
+            .take(2)
+            .map(|t| {
+                let mut out = String::new();
+                for c in t.trim_start_matches('#').chars() {
+                    if c.is_uppercase() && !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push(c);
+                }
+                out
+            })
+            .collect();
+        match topics.as_slice() {
+            [a, b] => format!("{a} and {}", b.to_lowercase()),
+            [a] => a.clone(),
+            _ => capitalise(&crate::text::cut_words(text.trim(), 70).replace('…', "")),
+        }
+    });
 
     let keep = sentences.len().div_ceil(3).clamp(1, 5);
     let mut chosen: Vec<usize> = ranked.iter().take(keep).copied().collect();
@@ -135,24 +488,6 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
         .collect::<Vec<_>>()
         .join(" ");
 
-    let mut seen = HashSet::new();
-    let mut hashtags: Vec<String> = phrases
-        .iter()
-        .filter_map(|p| hashtag(&p.raw))
-        .filter(|t| seen.insert(t.to_lowercase()))
-        .take(tags)
-        .collect();
-    if hashtags.is_empty() {
-        // Too short for keyphrases: the longest words make do.
-        let mut candidates = words(text);
-        candidates.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
-        hashtags = candidates
-            .iter()
-            .filter_map(|w| hashtag(w))
-            .filter(|t| seen.insert(t.to_lowercase()))
-            .take(tags.max(1))
-            .collect();
-    }
     SocialPost {
         title,
         description: if description.is_empty() {

@@ -6,6 +6,7 @@
 pub mod extractive;
 pub mod llm;
 pub mod rules;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 # Installs what Content Studio needs on a Debian/Ubuntu machine: ffmpeg,
 # espeak-ng and a font (apt, only when missing), a Rust toolchain if there is
 # none, and the Piper voice. With --test, also what the tests need: Chromium,
-# Node.js and playwright-core for the browser test, and schemathesis for the
-# API contract test. Safe to run again: it does
+# Node.js and playwright-core for the browser test, schemathesis for the API
+# contract test, and PostgreSQL and moto (S3) for the backends test. Safe to run again: it does
 # nothing when all is there.
 set -euo pipefail
 
@@ -20,6 +20,8 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if $with_tests; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+    # The Postgres server binaries (tests start their own server in a temporary folder).
+    ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -60,6 +62,13 @@ if $with_tests && [ ! -x "$root/.tools/schemathesis/bin/st" ]; then
     echo "setup: installing schemathesis into .tools/schemathesis" >&2
     python3 -m venv "$root/.tools/schemathesis"
     "$root/.tools/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+fi
+
+# moto's S3-compatible server for the Postgres + S3 tests (tests/backends.rs).
+if $with_tests && [ ! -x "$root/.tools/moto/bin/moto_server" ]; then
+    echo "setup: installing moto (an S3-compatible test server) into .tools/moto" >&2
+    python3 -m venv "$root/.tools/moto"
+    "$root/.tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
 fi
 
 if $with_tests && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then

@@ -1,6 +1,8 @@
 //! Test harness: the real application on a random loopback port, driven over HTTP.
 #![allow(dead_code)]
 
+pub mod backends;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,0 +1,191 @@
+//! Real backing services for tests, on loopback in a temporary folder and
+//! stopped when dropped: a PostgreSQL server (Debian's `postgresql` binaries,
+//! started with `initdb` + `pg_ctl`, no system service) and an S3-compatible
+//! server (moto, installed by `scripts/setup.sh --test` into `.tools/moto`).
+//! Never mocks of either.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what} did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The newest installed PostgreSQL's `bin` folder.
+fn postgres_bin() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.join("pg_ctl").exists());
+    found.sort();
+    found.pop().expect(
+        "PostgreSQL is not installed: run bash scripts/setup.sh --test (apt package postgresql)",
+    )
+}
+
+/// Runs a PostgreSQL program; as root, as the `postgres` user (the server
+/// refuses to run as root).
+fn pg(program: &Path) -> Command {
+    if unsafe { libc::geteuid() } == 0 {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl Postgres {
+    pub fn start() -> Self {
+        let bin = postgres_bin();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        if unsafe { libc::geteuid() } == 0 {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let out = pg(&bin.join("initdb"))
+            .args(["--auth=trust", "-U", "studio", "-E", "UTF8", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let out = pg(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                dir.path().display()
+            ))
+            .arg("-l")
+            .arg(dir.path().join("log"))
+            .args(["-w", "start"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        wait_for_port(port, "PostgreSQL");
+        Self { dir, bin, port }
+    }
+
+    /// A fresh, empty database on this server.
+    pub async fn database(&self) -> String {
+        let admin = format!("postgres://studio@127.0.0.1:{}/postgres", self.port);
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap();
+        let create = format!("CREATE DATABASE {name}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        format!("postgres://studio@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = pg(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// moto's S3 server; `bucket()` makes a fresh bucket and sets the `AWS_*`
+/// variables the studio's storage reads.
+pub struct S3 {
+    child: Child,
+    pub port: u16,
+}
+
+impl S3 {
+    pub fn start() -> Self {
+        let moto = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/moto/bin/moto_server");
+        assert!(
+            moto.exists(),
+            "moto is missing: run bash scripts/setup.sh --test"
+        );
+        let port = free_port();
+        let child = Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "moto");
+        // SAFETY: set before the studio reads them, in a test binary whose
+        // tests all want the same values.
+        unsafe {
+            std::env::set_var("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"));
+            std::env::set_var("AWS_ALLOW_HTTP", "true");
+            std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+            std::env::set_var("AWS_REGION", "us-east-1");
+        }
+        Self { child, port }
+    }
+
+    /// A fresh bucket, as a storage URL.
+    pub async fn bucket(&self) -> String {
+        let name = format!("b-{}", uuid::Uuid::new_v4().simple());
+        let resp = reqwest::Client::new()
+            .put(format!("http://127.0.0.1:{}/{name}", self.port))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "create bucket: {}",
+            resp.status()
+        );
+        format!("s3://{name}/studio")
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -398,7 +398,6 @@ impl Store {
         session: &SessionId,
         kind: Option<AssetKind>,
     ) -> Result<Vec<Asset>> {
-        self.session(session).await?;
         let rows = match kind {
             None => {
                 sqlx::query(select_assets!(
@@ -418,6 +417,11 @@ impl Store {
                 .await?
             }
         };
+        if rows.is_empty() {
+            // An empty session, or none (404). Rows imply their session: they
+            // are written and deleted with it, in one transaction.
+            self.session(session).await?;
+        }
         rows.iter().map(asset_from_row).collect()
     }
 

@@ -102,8 +102,14 @@ struct Asked {
 
 async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error> {
     let store = studio.store();
+    // With a key, the session's owner comes with it (one query for both).
+    let mut known_owner = None;
     let principal = match req.key.as_deref() {
-        Some(key) => store.authenticate(key).await?,
+        Some(key) => {
+            let (principal, owner) = store.authenticate_for(key, req.session.as_ref()).await?;
+            known_owner = Some(owner);
+            principal
+        }
         None if studio.config().limits.allow_anonymous => Principal::Anonymous,
         None if store.keys_in_use().await? => {
             return Err(Error::Unauthorized(
@@ -114,10 +120,18 @@ async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error
         }
         None => Principal::Anonymous,
     };
-    if let Some(id) = &req.session
-        && store.session_access(id, &principal, req.changes).await? == Access::Hidden
-    {
-        return Err(Error::UnknownSession(id.to_string()));
+    if let Some(id) = &req.session {
+        let access = match known_owner {
+            Some(owner) => {
+                store
+                    .session_access_with_owner(id, &principal, req.changes, owner)
+                    .await?
+            }
+            None => store.session_access(id, &principal, req.changes).await?,
+        };
+        if access == Access::Hidden {
+            return Err(Error::UnknownSession(id.to_string()));
+        }
     }
     let asker = match principal.key_id() {
         Some(id) => id.to_owned(),

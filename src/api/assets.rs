@@ -36,14 +36,20 @@ pub async fn list(
     State(studio): State<Studio>,
     ApiPath(session): ApiPath<String>,
     ApiQuery(filter): ApiQuery<Filter>,
-) -> Result<Json<Vec<Asset>>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let session = SessionId::parse(&session)?;
     let kind = filter
         .kind
         .as_deref()
         .map(str::parse::<AssetKind>)
         .transpose()?;
-    Ok(Json(studio.store().list_assets(&session, kind).await?))
+    let listing = studio.store().list_assets_json(&session, kind).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        listing,
+    )
+        .into_response())
 }
 
 /// Show one asset's metadata.

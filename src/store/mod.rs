@@ -13,9 +13,10 @@ mod messages;
 mod render_cache;
 mod timelines;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use object_store::{GetResult, PutPayload};
@@ -107,7 +108,15 @@ pub struct NewAsset {
 pub struct Store {
     db: AnyPool,
     blobs: Blobs,
+    listings: Listings,
 }
+
+/// Encoded asset listings by (session, type filter), each with the session's
+/// stamp (created_at, assets_version) it was read at.
+type Listings = Arc<Mutex<HashMap<(String, Option<AssetKind>), (String, i64, bytes::Bytes)>>>;
+
+/// Listings kept at most; beyond, the cache starts over.
+const MAX_LISTINGS: usize = 1024;
 
 impl Store {
     /// Opens (and migrates) the configured database and storage.
@@ -139,7 +148,11 @@ impl Store {
             .connect(database_url)
             .await?;
         MIGRATOR.run(&db).await?;
-        Ok(Self { db, blobs })
+        Ok(Self {
+            db,
+            blobs,
+            listings: Listings::default(),
+        })
     }
 
     pub fn blobs(&self) -> &Blobs {
@@ -350,6 +363,7 @@ impl Store {
         .bind(timestamp(&created_at))
         .execute(&mut *tx)
         .await?;
+        bump_assets_version(&mut tx, session).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO name_counters (session_id, kind, last_seq) VALUES ($1, $2, 1) \
              ON CONFLICT (session_id, kind) DO UPDATE SET last_seq = name_counters.last_seq + 1 \
@@ -445,12 +459,51 @@ impl Store {
 
     pub async fn delete_asset(&self, session: &SessionId, name: &AssetName) -> Result<()> {
         let asset = self.asset(session, name).await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM assets WHERE session_id = $1 AND name = $2")
             .bind(session.as_str())
             .bind(name.as_str())
-            .execute(&self.db)
+            .execute(&mut *tx)
             .await?;
+        bump_assets_version(&mut tx, session).await?;
+        tx.commit().await?;
         self.blobs.delete(&asset.storage_key).await
+    }
+
+    /// [`list_assets`](Self::list_assets) as JSON, kept while the session's
+    /// stamp is unchanged: a listing costs one small query, not a read and
+    /// encoding of every row. Every asset write bumps the stamp in the same
+    /// transaction, whichever process makes it, and the stamp is read before
+    /// the rows, so a kept listing is never older than its stamp.
+    pub async fn list_assets_json(
+        &self,
+        session: &SessionId,
+        kind: Option<AssetKind>,
+    ) -> Result<bytes::Bytes> {
+        let row = sqlx::query("SELECT created_at, assets_version FROM sessions WHERE id = $1")
+            .bind(session.as_str())
+            .fetch_optional(&self.db)
+            .await?
+            .ok_or_else(|| Error::UnknownSession(session.to_string()))?;
+        let created: String = row.try_get("created_at")?;
+        let version: i64 = row.try_get("assets_version")?;
+        let key = (session.as_str().to_owned(), kind);
+        if let Some((c, v, bytes)) = self.listings.lock().expect("listings lock").get(&key)
+            && *c == created
+            && *v == version
+        {
+            return Ok(bytes.clone());
+        }
+        let assets = self.list_assets(session, kind).await?;
+        let bytes = bytes::Bytes::from(
+            serde_json::to_vec(&assets).map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        let mut listings = self.listings.lock().expect("listings lock");
+        if listings.len() >= MAX_LISTINGS {
+            listings.clear();
+        }
+        listings.insert(key, (created, version, bytes.clone()));
+        Ok(bytes)
     }
 
     /// The asset's bytes, or a range of them, as a stream.
@@ -497,6 +550,18 @@ pub struct LocalFile {
 /// Where an asset's bytes are served.
 pub fn content_url(session: &SessionId, name: &AssetName) -> String {
     format!("/api/v1/sessions/{session}/assets/{name}/content")
+}
+
+/// Marks a change to a session's assets (see [`Store::list_assets_json`]).
+async fn bump_assets_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &SessionId,
+) -> Result<()> {
+    sqlx::query("UPDATE sessions SET assets_version = assets_version + 1 WHERE id = $1")
+        .bind(session.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -583,7 +648,7 @@ mod tests {
         );
         store.delete_asset(&s, &b.name).await.unwrap();
         let c = store
-            .put_asset(&s, image(), PutPayload::from_static(b"c"))
+            .put_asset(&s, image(), PutPayload::from_static(b"cc"))
             .await
             .unwrap();
         assert_eq!(c.name.as_str(), "image_3.png");
@@ -594,6 +659,70 @@ mod tests {
         let detail = store.session_detail(&s).await.unwrap();
         assert_eq!(detail.asset_count, 2);
         assert_eq!(detail.asset_counts["image"], 2);
+    }
+
+    #[tokio::test]
+    async fn a_kept_listing_follows_writes_of_other_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let here = Store::open_with(&url, Blobs::memory()).await.unwrap();
+        // Another process: its own store (and cache) over the same database.
+        let there = Store::open_with(&url, Blobs::memory()).await.unwrap();
+        let s = SessionId::parse("kept").unwrap();
+        let names = |json: &bytes::Bytes| -> Vec<String> {
+            let v: Vec<serde_json::Value> = serde_json::from_slice(json).unwrap();
+            v.iter()
+                .map(|a| a["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert!(matches!(
+            here.list_assets_json(&s, None).await,
+            Err(Error::UnknownSession(_))
+        ));
+        there
+            .put_asset(&s, image(), PutPayload::from_static(b"a"))
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&here.list_assets_json(&s, None).await.unwrap()),
+            ["image_1.png"]
+        );
+        let b = there
+            .put_asset(&s, image(), PutPayload::from_static(b"b"))
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&here.list_assets_json(&s, None).await.unwrap()),
+            ["image_1.png", "image_2.png"]
+        );
+        assert!(
+            names(
+                &here
+                    .list_assets_json(&s, Some(AssetKind::Audio))
+                    .await
+                    .unwrap()
+            )
+            .is_empty()
+        );
+        there.delete_asset(&s, &b.name).await.unwrap();
+        assert_eq!(
+            names(&here.list_assets_json(&s, None).await.unwrap()),
+            ["image_1.png"]
+        );
+        // A session deleted and made again under the same id starts afresh.
+        there.delete_session(&s).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        there
+            .put_asset(&s, image(), PutPayload::from_static(b"cc"))
+            .await
+            .unwrap();
+        let listed: Vec<serde_json::Value> =
+            serde_json::from_slice(&here.list_assets_json(&s, None).await.unwrap()).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            listed[0]["size_bytes"], 2,
+            "the new session's asset: {listed:?}"
+        );
     }
 
     #[tokio::test]

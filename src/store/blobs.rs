@@ -105,8 +105,29 @@ impl Blobs {
                 return Ok(());
             }
         }
-        let bytes = tokio::fs::read(file).await?;
-        self.put(key, PutPayload::from(bytes)).await
+        // Streamed in parts (multipart upload on S3/GCS): a long video is
+        // never held in memory whole.
+        let mut source = tokio::fs::File::open(file).await?;
+        let mut target = object_store::buffered::BufWriter::new(self.store.clone(), self.path(key));
+        if let Err(e) = tokio::io::copy(&mut source, &mut target).await {
+            let _ = target.abort().await;
+            return Err(e.into());
+        }
+        tokio::io::AsyncWriteExt::shutdown(&mut target).await?;
+        Ok(())
+    }
+
+    /// Writes an object into a local file, streamed chunk by chunk.
+    pub async fn download_to(&self, key: &str, file: &FsPath) -> Result<()> {
+        use futures::TryStreamExt;
+        use tokio::io::AsyncWriteExt;
+        let mut stream = self.get(key, None).await?.into_stream();
+        let mut out = tokio::fs::File::create(file).await?;
+        while let Some(chunk) = stream.try_next().await? {
+            out.write_all(&chunk).await?;
+        }
+        out.flush().await?;
+        Ok(())
     }
 
     pub async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<GetResult> {

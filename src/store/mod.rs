@@ -528,11 +528,10 @@ impl Store {
             return Ok(LocalFile { path, _temp: None });
         }
         tokio::fs::create_dir_all(tmp_dir).await?;
-        let bytes = self.blobs.read(key).await?;
         let temp = tempfile::Builder::new()
             .suffix(&format!(".{ext}"))
             .tempfile_in(tmp_dir)?;
-        tokio::fs::write(temp.path(), &bytes).await?;
+        self.blobs.download_to(key, temp.path()).await?;
         Ok(LocalFile {
             path: temp.path().to_owned(),
             _temp: Some(temp.into_temp_path()),
@@ -648,7 +647,7 @@ mod tests {
         );
         store.delete_asset(&s, &b.name).await.unwrap();
         let c = store
-            .put_asset(&s, image(), PutPayload::from_static(b"cc"))
+            .put_asset(&s, image(), PutPayload::from_static(b"c"))
             .await
             .unwrap();
         assert_eq!(c.name.as_str(), "image_3.png");

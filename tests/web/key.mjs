@@ -27,7 +27,7 @@ try {
 
   await page.fill("#key-input", key);
   await page.click("#key-form button[type=submit]");
-  await page.waitForSelector("#key-form[hidden]");
+  await page.waitForSelector("#key-form", { state: "hidden" });
   await page.click("#new-session");
   await page.waitForSelector("#studio:not([hidden])");
   await page.fill("#image-form input[name=prompt]", "a lighthouse at night");

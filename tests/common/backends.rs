@@ -106,17 +106,11 @@ impl Postgres {
 
     /// A fresh, empty database on this server.
     pub async fn database(&self) -> String {
-        let admin = format!("postgres://studio@127.0.0.1:{}/postgres", self.port);
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
-            .await
-            .unwrap();
-        let create = format!("CREATE DATABASE {name}");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        format!("postgres://studio@127.0.0.1:{}/{name}", self.port)
+        create_database(&format!(
+            "postgres://studio@127.0.0.1:{}/postgres",
+            self.port
+        ))
+        .await
     }
 }
 
@@ -130,6 +124,70 @@ impl Drop for Postgres {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// A fresh, empty database on the server of `admin` (a URL of any database
+/// there, e.g. `postgres://studio@127.0.0.1:5432/postgres`).
+pub async fn create_database(admin: &str) -> String {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin)
+        .await
+        .unwrap();
+    let create = format!("CREATE DATABASE {name}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (server, _) = admin.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+/// With `STUDIO_TEST_POSTGRES` (an admin URL) and `STUDIO_TEST_S3` (an
+/// `s3://bucket` whose server the `AWS_*` variables name) set, as
+/// `scripts/test-backends.sh` does, every test server gets a database and a
+/// bucket prefix of its own, named after its data folder (so a restart on
+/// the same folder finds its data again): the whole suite runs on Postgres + S3.
+pub async fn from_env(mut config: studio::Config) -> studio::Config {
+    use sha2::Digest;
+    let id = hex::encode(&sha2::Sha256::digest(config.data_dir.to_string_lossy().as_bytes())[..12]);
+    if config.database_url.is_none()
+        && let Ok(admin) = std::env::var("STUDIO_TEST_POSTGRES")
+    {
+        config.database_url = Some(database_named(&admin, &format!("t_{id}")).await);
+    }
+    if config.storage_url.is_none()
+        && let Ok(bucket) = std::env::var("STUDIO_TEST_S3")
+    {
+        config.storage_url = Some(format!("{}/{id}", bucket.trim_end_matches('/')));
+    }
+    config
+}
+
+/// Whether assets are stored remotely in this run (tests that look at
+/// stored files on disk do not apply then).
+pub fn remote_storage() -> bool {
+    std::env::var_os("STUDIO_TEST_S3").is_some()
+}
+
+/// The database `name` on the server of `admin`, made if it is not there.
+async fn database_named(admin: &str, name: &str) -> String {
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin)
+        .await
+        .unwrap();
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+    if exists.is_none() {
+        let create = format!("CREATE DATABASE {name}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let (server, _) = admin.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
 }
 
 /// moto's S3 server; `bucket()` makes a fresh bucket and sets the `AWS_*`

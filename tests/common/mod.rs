@@ -30,6 +30,7 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> Self {
+        let config = backends::from_env(config).await;
         let studio = Studio::open(config).await.expect("studio opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

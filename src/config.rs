@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub const DEFAULT_DATA_DIR: &str = "./studio-data";
+/// The voice when a request names none (a Google-style name every engine maps).
+pub const DEFAULT_VOICE: &str = "en-US-Neural2-D";
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
 /// Size cap of the render cache: 2 GiB.
 pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -265,7 +267,7 @@ pub struct SpeechConfig {
     #[arg(
         long = "default-voice",
         env = "STUDIO_DEFAULT_VOICE",
-        default_value = "en-US-Neural2-D",
+        default_value = DEFAULT_VOICE,
         global = true
     )]
     pub default_voice: String,
@@ -280,7 +282,7 @@ impl Default for SpeechConfig {
             model: None,
             piper_bin: None,
             voices_dir: None,
-            default_voice: crate::tools::speech::DEFAULT_VOICE.into(),
+            default_voice: DEFAULT_VOICE.into(),
         }
     }
 }

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use object_store::PutPayload;
-
 use crate::agent::{Agent, AgentReply, AgentRequest};
 use crate::compose::{ComposeOutcome, ComposeRequest, Composer, ComposerSettings};
 use crate::config::Config;
@@ -12,7 +10,7 @@ use crate::error::Result;
 use crate::gate::Gate;
 use crate::ids::SessionId;
 use crate::jobs::{JobLimits, Jobs};
-use crate::store::{Asset, NewAsset, Store};
+use crate::store::{Asset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
 use crate::tools::social::{SocialParams, SocialResult, SocialTool};
 use crate::tools::speech::{SpeechParams, SpeechTool, Voice};
@@ -115,7 +113,10 @@ impl Studio {
     /// Generates an image from a prompt and stores it as the session's next image.
     pub async fn generate_image(&self, session: &SessionId, params: &ImageParams) -> Result<Asset> {
         let _pass = self.inner.gates.images.enter().await?;
-        self.inner.image.generate(self, session, params).await
+        self.inner
+            .image
+            .generate(self.store(), session, params)
+            .await
     }
 
     /// Speaks text as a voice-over and stores it as the session's next audio.
@@ -125,7 +126,10 @@ impl Studio {
         params: &SpeechParams,
     ) -> Result<Asset> {
         let _pass = self.inner.gates.speech.enter().await?;
-        self.inner.speech.synthesize(self, session, params).await
+        self.inner
+            .speech
+            .synthesize(self.store(), &self.inner.config.tmp_dir(), session, params)
+            .await
     }
 
     /// Writes a social media post about the text and stores it.
@@ -134,7 +138,10 @@ impl Studio {
         session: &SessionId,
         params: &SocialParams,
     ) -> Result<SocialResult> {
-        self.inner.social.generate(self, session, params).await
+        self.inner
+            .social
+            .generate(self.store(), session, params)
+            .await
     }
 
     pub fn social_tool(&self) -> &SocialTool {
@@ -216,17 +223,6 @@ impl Studio {
         req: &ComposeRequest,
     ) -> Result<ComposeOutcome> {
         self.inner.composer.compose(session, req).await
-    }
-
-    /// The one path every generation tool uses to keep what it made: bytes
-    /// and metadata in, a named, listed asset out.
-    pub async fn save_generated(
-        &self,
-        session: &SessionId,
-        new: NewAsset,
-        bytes: impl Into<PutPayload>,
-    ) -> Result<Asset> {
-        self.store().put_asset(session, new, bytes.into()).await
     }
 }
 

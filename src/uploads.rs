@@ -10,8 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::media;
-use crate::store::{Asset, NewAsset};
-use crate::studio::Studio;
+use crate::store::{Asset, NewAsset, Store};
 
 /// What the content's first bytes say the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +52,7 @@ pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// into an asset. `role` marks audio as `music` for the compose step; a
 /// `transcript` of narration gives it word timings (for captions).
 pub async fn store_upload(
-    studio: &Studio,
+    store: &Store,
     session: &SessionId,
     file: &Path,
     original_name: Option<&str>,
@@ -191,7 +190,7 @@ pub async fn store_upload(
         source: "upload".into(),
         metadata: Value::Object(metadata),
     };
-    studio.store().put_asset_file(session, new, file).await
+    store.put_asset_file(session, new, file).await
 }
 
 #[cfg(test)]

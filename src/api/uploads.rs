@@ -98,7 +98,7 @@ pub async fn upload(
     let (temp, original) =
         file.ok_or_else(|| Error::invalid("file", "the form has no file field"))?;
     let asset = uploads::store_upload(
-        &studio,
+        studio.store(),
         &session,
         &temp,
         original.as_deref(),

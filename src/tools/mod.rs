@@ -4,7 +4,7 @@
 //! - a built-in offline provider that works on a fresh machine,
 //! - HTTP providers for real services, chosen by configuration,
 //!
-//! and each stores what it makes through [`crate::Studio::save_generated`].
+//! and each stores what it makes through the [`crate::store::Store`] it is given.
 //! HTTP providers share [`http::ProviderClient`] (timeouts, retries with
 //! backoff, error mapping); OpenAI-compatible ones use [`openai::client`].
 

@@ -21,8 +21,7 @@ use utoipa::ToSchema;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
-use crate::store::{Asset, NewAsset};
-use crate::studio::Studio;
+use crate::store::{Asset, NewAsset, Store};
 
 /// Arguments of `generate_image`: the HTTP body, the CLI's flags and the
 /// agent's tool call are all this one type.
@@ -236,7 +235,7 @@ impl ImageTool {
     /// Validates, generates, checks the bytes are an image, stores the asset.
     pub async fn generate(
         &self,
-        studio: &Studio,
+        store: &Store,
         session: &SessionId,
         params: &ImageParams,
     ) -> Result<Asset> {
@@ -283,7 +282,7 @@ impl ImageTool {
             source: "image".into(),
             metadata,
         };
-        studio.save_generated(session, new, image.bytes).await
+        store.put_asset(session, new, image.bytes.into()).await
     }
 }
 

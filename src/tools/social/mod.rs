@@ -20,8 +20,7 @@ pub use rules::Platform;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
-use crate::store::NewAsset;
-use crate::studio::Studio;
+use crate::store::{NewAsset, Store};
 
 /// Arguments of `generate_social_post`: the HTTP body, the CLI's flags and
 /// the agent's tool call are all this one type.
@@ -196,7 +195,7 @@ impl SocialTool {
 
     pub async fn generate(
         &self,
-        studio: &Studio,
+        store: &Store,
         session: &SessionId,
         params: &SocialParams,
     ) -> Result<SocialResult> {
@@ -240,7 +239,7 @@ impl SocialTool {
             }),
         };
         let bytes = serde_json::to_vec_pretty(&body).map_err(|e| Error::Internal(e.to_string()))?;
-        let asset = studio.save_generated(session, new, bytes).await?;
+        let asset = store.put_asset(session, new, bytes.into()).await?;
         Ok(SocialResult {
             post,
             asset_id: asset.asset_id.to_string(),

@@ -30,11 +30,10 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::media;
-use crate::store::{Asset, NewAsset};
-use crate::studio::Studio;
+use crate::store::{Asset, NewAsset, Store};
 pub use crate::text::sentences;
 
-pub const DEFAULT_VOICE: &str = "en-US-Neural2-D";
+pub use crate::config::DEFAULT_VOICE;
 /// Loudness every voice-over is normalised to (EBU R128 integrated, LUFS).
 pub const VOICE_LUFS: f64 = -16.0;
 /// Silence between sentences, in seconds.
@@ -456,11 +455,12 @@ impl SpeechTool {
     /// Validates, synthesises, joins, normalises, encodes and stores.
     pub async fn synthesize(
         &self,
-        studio: &Studio,
+        store: &Store,
+        tmp: &Path,
         session: &SessionId,
         params: &SpeechParams,
     ) -> Result<Asset> {
-        let spoken = self.speak(&studio.config().tmp_dir(), params).await?;
+        let spoken = self.speak(tmp, params).await?;
         let new = NewAsset {
             kind: AssetKind::Audio,
             ext: spoken.format.ext().into(),
@@ -468,10 +468,7 @@ impl SpeechTool {
             source: "speech".into(),
             metadata: spoken.metadata,
         };
-        studio
-            .store()
-            .put_asset_file(session, new, &spoken.file)
-            .await
+        store.put_asset_file(session, new, &spoken.file).await
     }
 
     /// A short sample of a voice (the same sentence every time), as MP3

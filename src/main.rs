@@ -258,10 +258,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => studio.store().create_session().await?.session_id,
             };
             let bars = Steps::new();
-            let result = studio::agent::pipeline::run(&studio, &session, &params, &|step, p| {
-                bars.update(step, p)
-            })
-            .await;
+            let coordinator = studio::agent::Agent::from_config(studio.config())?;
+            let writer = coordinator.script_writer();
+            let result =
+                studio::agent::pipeline::run(&studio, writer, &session, &params, &|step, p| {
+                    bars.update(step, p)
+                })
+                .await;
             bars.finish();
             let result = result?;
             let video = studio
@@ -286,6 +289,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Chat { session, mode } => {
             let session = SessionId::parse(&session)?;
+            let coordinator = studio::agent::Agent::from_config(studio.config())?;
             eprintln!("Talk to the studio (Ctrl-D to leave). Try: \"draw a lighthouse at night\"");
             let stdin = std::io::stdin();
             loop {
@@ -301,7 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     message: line.trim().to_owned(),
                     mode: Some(mode.clone()),
                 };
-                match studio.ask_agent(&session, &req).await {
+                match coordinator.ask(&studio, &session, &req).await {
                     Ok(reply) => {
                         println!("{}", reply.reply);
                         if let Some(url) = reply.result["url"].as_str() {

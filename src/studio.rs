@@ -1,9 +1,9 @@
-//! The studio: one value that holds the configuration, the store and the
-//! tools. The HTTP API, the CLI and the agent all call through it.
+//! The studio: one value that holds the configuration, the store, the
+//! tools, the composer and the jobs. The HTTP API, the CLI and the agent (a
+//! layer above, built beside it) all call through it.
 
 use std::sync::Arc;
 
-use crate::agent::{Agent, AgentReply, AgentRequest};
 use crate::compose::{ComposeOutcome, ComposeRequest, Composer, ComposerSettings};
 use crate::config::Config;
 use crate::error::Result;
@@ -27,7 +27,6 @@ struct Inner {
     image: ImageTool,
     speech: SpeechTool,
     social: SocialTool,
-    agent: Agent,
     composer: Composer,
     jobs: Jobs,
     gates: Gates,
@@ -56,7 +55,6 @@ impl Studio {
         let image = ImageTool::from_config(&config)?;
         let speech = SpeechTool::from_config(&config)?;
         let social = SocialTool::from_config(&config)?;
-        let agent = Agent::from_config(&config)?;
         let limits = &config.limits;
         let jobs = Jobs::open(
             store.db().clone(),
@@ -90,7 +88,6 @@ impl Studio {
                 image,
                 speech,
                 social,
-                agent,
                 composer,
                 jobs,
                 gates,
@@ -164,43 +161,6 @@ impl Studio {
             .speech
             .sample(&self.inner.config.tmp_dir(), voice_name)
             .await
-    }
-
-    pub fn agent(&self) -> &Agent {
-        &self.inner.agent
-    }
-
-    /// Hands a plain request to the coordinator; the exchange is kept as the
-    /// session's conversation (a failed request with its error).
-    pub async fn ask_agent(&self, session: &SessionId, req: &AgentRequest) -> Result<AgentReply> {
-        let outcome = self.inner.agent.handle(self, session, req).await;
-        if req.message.trim().is_empty() {
-            return outcome; // nothing was said
-        }
-        let store = self.store();
-        store
-            .append_message(session, "user", &req.message, None, None)
-            .await?;
-        match &outcome {
-            Ok(reply) => {
-                let result = Some(&reply.result).filter(|r| !r.is_null());
-                store
-                    .append_message(
-                        session,
-                        "assistant",
-                        &reply.reply,
-                        reply.tool.as_deref(),
-                        result,
-                    )
-                    .await?;
-            }
-            Err(e) => {
-                store
-                    .append_message(session, "assistant", &format!("error: {e}"), None, None)
-                    .await?;
-            }
-        }
-        outcome
     }
 
     /// A slot for one queued automatic pipeline (held while it runs).

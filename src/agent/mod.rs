@@ -74,6 +74,44 @@ impl Agent {
         self.llm.as_ref()
     }
 
+    /// Handles a plain request and keeps the exchange as the session's
+    /// conversation (a failed request with its error).
+    pub async fn ask(
+        &self,
+        studio: &Studio,
+        session: &SessionId,
+        req: &AgentRequest,
+    ) -> Result<AgentReply> {
+        let outcome = self.handle(studio, session, req).await;
+        if req.message.trim().is_empty() {
+            return outcome; // nothing was said
+        }
+        let store = studio.store();
+        store
+            .append_message(session, "user", &req.message, None, None)
+            .await?;
+        match &outcome {
+            Ok(reply) => {
+                let result = Some(&reply.result).filter(|r| !r.is_null());
+                store
+                    .append_message(
+                        session,
+                        "assistant",
+                        &reply.reply,
+                        reply.tool.as_deref(),
+                        result,
+                    )
+                    .await?;
+            }
+            Err(e) => {
+                store
+                    .append_message(session, "assistant", &format!("error: {e}"), None, None)
+                    .await?;
+            }
+        }
+        outcome
+    }
+
     pub async fn handle(
         &self,
         studio: &Studio,
@@ -150,7 +188,7 @@ impl Agent {
                     .into(),
             });
         }
-        let result = registry::call(studio, session, tool, &arguments).await?;
+        let result = registry::call(studio, self.llm.as_ref(), session, tool, &arguments).await?;
         Ok(AgentReply {
             mode: mode.into(),
             tool: Some(tool.as_str().into()),

@@ -152,7 +152,12 @@ pub fn script_from_text(text: &str, max_scenes: usize) -> Vec<ScriptScene> {
 
 impl PipelineParams {
     /// Checks the request and works out the script (a topic needs an LLM).
-    pub async fn script(&self, studio: &Studio) -> Result<Vec<ScriptScene>> {
+    /// `writer`: the LLM that writes a script from a bare topic, if any.
+    pub async fn script(
+        &self,
+        studio: &Studio,
+        writer: Option<&super::llm::LlmAgent>,
+    ) -> Result<Vec<ScriptScene>> {
         let max = self.max_scenes.unwrap_or(12);
         if !(1..=20).contains(&max) {
             return Err(Error::invalid("max_scenes", "must be between 1 and 20"));
@@ -174,7 +179,7 @@ impl PipelineParams {
                 }
                 script_from_text(text, max)
             }
-            (None, Some(topic)) => match studio.agent().script_writer() {
+            (None, Some(topic)) => match writer {
                 Some(llm) => llm.write_script(topic, max).await?,
                 None => {
                     return Err(Error::invalid(
@@ -216,13 +221,14 @@ impl PipelineParams {
 /// Runs the whole pipeline, reporting `(step, fraction done)`.
 pub async fn run(
     studio: &Studio,
+    writer: Option<&super::llm::LlmAgent>,
     session: &SessionId,
     params: &PipelineParams,
     progress: &(dyn Fn(&str, f64) + Sync),
 ) -> Result<PipelineResult> {
     progress("script", 0.0);
     let script = params
-        .script(studio)
+        .script(studio, writer)
         .await
         .map_err(|e| in_step("script", e))?;
     run_script(
@@ -409,11 +415,12 @@ async fn run_script(
 /// Checks the request, then runs the pipeline as a job.
 pub async fn start(
     studio: &Studio,
+    writer: Option<&super::llm::LlmAgent>,
     session: &SessionId,
     params: &PipelineParams,
 ) -> Result<JobView> {
     // The script first: bad input fails the request itself, not the job.
-    let script = params.script(studio).await?;
+    let script = params.script(studio, writer).await?;
     let job = studio.jobs().create(session, "pipeline").await?;
     let view = job.view();
     let (studio, session, params) = (studio.clone(), session.clone(), params.clone());

@@ -137,6 +137,7 @@ pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
 /// Runs one tool call and returns its result as JSON.
 pub async fn call(
     studio: &Studio,
+    writer: Option<&super::llm::LlmAgent>,
     session: &SessionId,
     tool: ToolName,
     args: &Value,
@@ -172,7 +173,7 @@ pub async fn call(
         }
         ToolName::RunFullPipeline => {
             let p: PipelineParams = parse_args(args)?;
-            json!(pipeline::start(studio, session, &p).await?)
+            json!(pipeline::start(studio, writer, session, &p).await?)
         }
     })
 }

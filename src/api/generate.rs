@@ -115,11 +115,12 @@ pub async fn social(
         (status = 502, body = ErrorBody)))]
 pub async fn agent(
     State(studio): State<Studio>,
+    axum::Extension(coordinator): axum::Extension<std::sync::Arc<crate::agent::Agent>>,
     ApiPath(session): ApiPath<String>,
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> Result<Json<AgentReply>, ApiError> {
     let session = SessionId::parse(&session)?;
-    Ok(Json(studio.ask_agent(&session, &req).await?))
+    Ok(Json(coordinator.ask(&studio, &session, &req).await?))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -102,8 +102,11 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
 
 /// The whole application: API, OpenAPI document, docs page, health check,
 /// behind the browser-safety guard. `local` is the address it listens on.
-pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> Router {
+/// Fails when the configured coordinator cannot be built.
+pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::Result<Router> {
     let config = studio.config();
+    // The coordinator sits above the studio: it calls the tools through it.
+    let coordinator = std::sync::Arc::new(crate::agent::Agent::from_config(config)?);
     let guard = guard::Guard::new(&config.allowed_hosts, &config.allowed_origins, local);
     let upload_limit = usize::try_from(studio.config().max_upload_bytes)
         .unwrap_or(usize::MAX)
@@ -127,12 +130,15 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             studio.clone(),
             auth::authenticate,
-        ));
+        ))
+        .layer(axum::Extension(coordinator));
     // Outermost first: trace, browser guard, rate limit, then who asks.
-    auth::with_rate_limit(app, config.limits.requests_per_second)
-        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
-        .layer(TraceLayer::new_for_http())
-        .with_state(studio)
+    Ok(
+        auth::with_rate_limit(app, config.limits.requests_per_second)
+            .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+            .layer(TraceLayer::new_for_http())
+            .with_state(studio),
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -172,7 +178,7 @@ pub async fn serve(
     use hyper_util::server::conn::auto::Builder;
 
     let local = listener.local_addr().ok().map(|a| a.ip());
-    let app = router(studio, local);
+    let app = router(studio, local).map_err(std::io::Error::other)?;
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

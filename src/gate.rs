@@ -58,18 +58,11 @@ impl Gate {
                 5,
             ));
         }
-        let permit = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Internal("a gate was closed".into()))?;
+        let pass = self.queue().await;
         drop(waiting);
-        Ok(Pass(permit))
+        pass
     }
-}
 
-impl Gate {
     /// Waits for a slot however many wait: for work already queued (and
     /// bounded) elsewhere, such as a job.
     pub async fn queue(&self) -> Result<Pass> {

@@ -247,13 +247,7 @@ impl Store {
                 if !claim {
                     return Ok(Access::Unclaimed);
                 }
-                sqlx::query(
-                    "INSERT INTO session_owners (session_id, owner) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING",
-                )
-                .bind(id.as_str())
-                .bind(me)
-                .execute(self.db())
-                .await?;
+                self.claim_session(id, me).await?;
                 Ok(match self.session_owner(id).await?.as_deref() {
                     Some(owner) if owner == me => Access::Allowed,
                     _ => Access::Hidden,
@@ -274,14 +268,20 @@ impl Store {
     /// Records `who` as the owner of a session it has just made.
     pub async fn set_session_owner(&self, id: &SessionId, who: &Principal) -> Result<()> {
         if let Some(me) = who.key_id() {
-            sqlx::query(
-                "INSERT INTO session_owners (session_id, owner) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING",
-            )
-            .bind(id.as_str())
-            .bind(me)
-            .execute(self.db())
-            .await?;
+            self.claim_session(id, me).await?;
         }
+        Ok(())
+    }
+
+    /// Makes `key_id` the owner of session `id` unless someone owns it already.
+    async fn claim_session(&self, id: &SessionId, key_id: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO session_owners (session_id, owner) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(key_id)
+        .execute(self.db())
+        .await?;
         Ok(())
     }
 }

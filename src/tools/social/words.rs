@@ -106,22 +106,13 @@ pub fn is_verb(word: &str) -> bool {
     if VERBS.contains(&w.as_str()) || IRREGULAR.contains(&w.as_str()) {
         return true;
     }
-    let base_of = |stem: &str| {
-        VERBS.contains(&stem)
-            || VERBS.contains(&format!("{stem}e").as_str())
-            || stem
-                .char_indices()
-                .last()
-                .filter(|(i, c)| *i > 0 && stem[..*i].ends_with(*c))
-                .is_some_and(|(i, _)| VERBS.contains(&&stem[..i]))
-    };
     if let Some(stem) = w.strip_suffix("ied") {
         return VERBS.contains(&format!("{stem}y").as_str());
     }
     if let Some(stem) = w.strip_suffix("ed") {
-        return base_of(stem);
+        return has_verb_base(stem);
     }
-    if w.strip_suffix("es").is_some_and(base_of) {
+    if w.strip_suffix("es").is_some_and(has_verb_base) {
         return true;
     }
     if let Some(stem) = w.strip_suffix('s') {
@@ -133,9 +124,13 @@ pub fn is_verb(word: &str) -> bool {
 /// The -ing form of a listed verb ("building", "learning", "running").
 pub fn is_gerund(word: &str) -> bool {
     let w = lower(word);
-    let Some(stem) = w.strip_suffix("ing") else {
-        return false;
-    };
+    w.strip_suffix("ing").is_some_and(has_verb_base)
+}
+
+/// Whether a stem left by an ending is a listed verb: as it is ("build"),
+/// with its dropped "e" ("us(e)d"), or with a doubled last letter undone
+/// ("runn(ing)").
+fn has_verb_base(stem: &str) -> bool {
     VERBS.contains(&stem)
         || VERBS.contains(&format!("{stem}e").as_str())
         || stem

@@ -145,20 +145,7 @@ async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
     let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
     // Another process opens the same data while the render is under way.
     common::studio_ok(dir.path(), &["assets", "busy"]);
-    let job: Value = client
-        .get(&status_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(
-        job["status"], "failed",
-        "the CLI must not fail the server's job: {job}"
-    );
-    let started = std::time::Instant::now();
-    let job = loop {
+    let read_job = || async {
         let job: Value = client
             .get(&status_url)
             .send()
@@ -167,6 +154,16 @@ async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
             .json()
             .await
             .unwrap();
+        job
+    };
+    let job = read_job().await;
+    assert_ne!(
+        job["status"], "failed",
+        "the CLI must not fail the server's job: {job}"
+    );
+    let started = std::time::Instant::now();
+    let job = loop {
+        let job = read_job().await;
         if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
             break job;
         }

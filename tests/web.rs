@@ -40,20 +40,20 @@ async fn the_page_is_served_from_the_binary() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn a_person_makes_a_video_in_the_browser() {
+/// Runs a Playwright script of `tests/web` as `node SCRIPT ARGS... SHOTS`
+/// (screenshots go to `target/web-screenshots/`) and returns the JSON
+/// summary it prints last.
+async fn run_browser_script(script: &str, args: &[&str]) -> Value {
     let web = std::path::Path::new("tests/web");
     assert!(
         web.join("node_modules/playwright-core").exists()
             && std::path::Path::new("/usr/bin/chromium").exists(),
         "the browser test needs Chromium and playwright-core: run bash scripts/setup.sh --test"
     );
-    let s = TestServer::start().await;
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
-    let base = s.base.clone();
     let out = tokio::process::Command::new("node")
-        .arg(web.join("e2e.mjs"))
-        .arg(&base)
+        .arg(web.join(script))
+        .args(args)
         .arg(&shots)
         .output()
         .await
@@ -64,7 +64,14 @@ async fn a_person_makes_a_video_in_the_browser() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let summary: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_person_makes_a_video_in_the_browser() {
+    let s = TestServer::start().await;
+    let base = s.base.clone();
+    let summary = run_browser_script("e2e.mjs", &[&base]).await;
     let check = |key: &str, expected: Value| {
         assert_eq!(summary[key], expected, "{key} in {summary:#}");
     };
@@ -213,29 +220,9 @@ async fn a_person_makes_a_video_in_the_browser() {
 
 #[tokio::test]
 async fn the_page_asks_for_a_key_when_the_server_needs_one() {
-    let web = std::path::Path::new("tests/web");
-    assert!(
-        web.join("node_modules/playwright-core").exists(),
-        "the browser test needs Chromium and playwright-core: run bash scripts/setup.sh --test"
-    );
     let s = TestServer::start().await;
     let (key, _) = s.studio.store().create_key("browser", false).await.unwrap();
-    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
-    let out = tokio::process::Command::new("node")
-        .arg(web.join("key.mjs"))
-        .arg(&s.base)
-        .arg(&key)
-        .arg(&shots)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    let summary = run_browser_script("key.mjs", &[&s.base, &key]).await;
     assert_eq!(summary["asked"], true, "{summary}");
     assert!(
         summary["wrong_key_message"]

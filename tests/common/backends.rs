@@ -129,17 +129,7 @@ impl Drop for Postgres {
 /// A fresh, empty database on the server of `admin` (a URL of any database
 /// there, e.g. `postgres://studio@127.0.0.1:5432/postgres`).
 pub async fn create_database(admin: &str) -> String {
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin)
-        .await
-        .unwrap();
-    let create = format!("CREATE DATABASE {name}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (server, _) = admin.rsplit_once('/').unwrap();
-    format!("{server}/{name}")
+    database_named(admin, &format!("t_{}", uuid::Uuid::new_v4().simple())).await
 }
 
 /// With `STUDIO_TEST_POSTGRES` (an admin URL) and `STUDIO_TEST_S3` (an

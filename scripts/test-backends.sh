@@ -27,7 +27,7 @@ trap cleanup EXIT
 
 "${as_pg[@]}" "$pgbin/initdb" --auth=trust -U studio -E UTF8 -D "$work/data" >/dev/null
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start \
-    -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" >/dev/null
+    -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c max_wal_size=96MB -c min_wal_size=32MB" >/dev/null
 "$root/.tools/moto/bin/moto_server" -H 127.0.0.1 -p "$s3_port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
 for _ in $(seq 100); do

@@ -87,7 +87,7 @@ impl Postgres {
             .arg(&data)
             .arg("-o")
             .arg(format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_wal_size=96MB",
                 dir.path().display()
             ))
             .arg("-l")

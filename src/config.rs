@@ -116,6 +116,51 @@ pub struct Config {
 
     #[command(flatten)]
     pub llm: LlmConfig,
+
+    #[command(flatten)]
+    pub jobs: JobsConfig,
+}
+
+/// How jobs (renders, pipelines) run on workers.
+#[derive(Clone, Debug, Args)]
+pub struct JobsConfig {
+    /// Seconds one attempt of a job may run before it is stopped and fails.
+    #[arg(
+        long,
+        env = "STUDIO_JOB_TIMEOUT_SECS",
+        default_value_t = 7200,
+        global = true
+    )]
+    pub job_timeout_secs: u64,
+
+    /// Seconds between a worker's heartbeats; a worker silent for three of
+    /// them is taken for dead and its job runs again on another worker.
+    #[arg(
+        long,
+        env = "STUDIO_WORKER_HEARTBEAT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub worker_heartbeat_secs: u64,
+
+    /// Jobs the worker inside `studio serve` runs at once.
+    #[arg(
+        long,
+        env = "STUDIO_WORKER_CONCURRENCY",
+        default_value_t = 2,
+        global = true
+    )]
+    pub worker_concurrency: usize,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            job_timeout_secs: 7200,
+            worker_heartbeat_secs: 5,
+            worker_concurrency: 2,
+        }
+    }
 }
 
 /// Who may use the server and how much of it: keys, fair-use limits and timeouts.
@@ -348,7 +393,28 @@ impl Config {
             social_provider: "builtin".into(),
             agent_provider: "builtin".into(),
             llm: LlmConfig::default(),
+            jobs: JobsConfig::default(),
         }
+    }
+
+    /// Where jobs are queued: the database itself when it is Postgres; with
+    /// SQLite, a file of its own beside it (two engines writing one SQLite
+    /// file would wait on each other's locks).
+    pub fn queue_url(&self) -> String {
+        let db = self.database_url();
+        if db.starts_with("postgres:") || db.starts_with("postgresql:") {
+            return db;
+        }
+        let path = db
+            .strip_prefix("sqlite://")
+            .or_else(|| db.strip_prefix("sqlite:"))
+            .unwrap_or(&db);
+        let path = path.split('?').next().unwrap_or(path);
+        let queue = match path.strip_suffix(".db") {
+            Some(stem) => format!("{stem}-queue.db"),
+            None => format!("{path}-queue"),
+        };
+        format!("sqlite://{queue}?mode=rwc")
     }
 
     pub fn database_url(&self) -> String {

@@ -6,6 +6,7 @@
 //! - [`compose`]: timelines into MP4s with ffmpeg; [`jobs`]: background work with progress.
 //! - [`agent`]: the coordinator (tool registry, intent parser, LLM, automatic pipeline).
 //! - [`api`]: HTTP only — translates requests into calls of the library.
+//! - [`worker`]: runs queued jobs, in the server or in processes of its own.
 //! - [`gate`]: global fair-use limits on heavy work.
 //! - [`media`]: ffprobe; [`uploads`]: users' own files.
 
@@ -23,6 +24,7 @@ pub mod studio;
 pub mod text;
 pub mod tools;
 pub mod uploads;
+pub mod worker;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -34,6 +34,17 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "STUDIO_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Serve the API only; queued jobs are left to `studio worker`
+        /// processes sharing the database and storage.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run queued jobs (renders, pipelines) without serving the API; any
+    /// number of workers may share one database and storage.
+    Worker {
+        /// Jobs this worker runs at once.
+        #[arg(long, env = "STUDIO_WORKER_CONCURRENCY", default_value_t = 2)]
+        concurrency: usize,
     },
     /// Manage API keys (needed by every request once one exists).
     Keys {
@@ -170,7 +181,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let studio = Studio::open(cli.config).await?;
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Worker { concurrency } => {
+            let stop = tokio_util::sync::CancellationToken::new();
+            tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    studio::api::shutdown_signal().await;
+                    stop.cancel();
+                }
+            });
+            tracing::info!(concurrency, "Content Studio worker waiting for jobs");
+            let worker = studio::worker::run(studio.clone(), concurrency, stop.clone());
+            tokio::select! {
+                outcome = worker => outcome?,
+                // Jobs still running are run again by another worker.
+                _ = stop.cancelled() => {}
+            }
+        }
+        Command::Serve { addr, no_worker } => {
             let open = studio.config().limits.allow_anonymous;
             if !addr.ip().is_loopback() && !open && !studio.store().keys_in_use().await? {
                 anyhow::bail!(
@@ -197,10 +225,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             });
+            if !no_worker {
+                let (studio, concurrency) =
+                    (studio.clone(), studio.config().jobs.worker_concurrency);
+                tokio::spawn(async move {
+                    let stop = tokio_util::sync::CancellationToken::new();
+                    if let Err(e) = studio::worker::run(studio, concurrency, stop).await {
+                        tracing::error!(error = %e, "the in-process worker stopped");
+                    }
+                });
+            }
             tracing::info!(
                 "Content Studio listening on http://{}",
                 listener.local_addr()?
             );
+            // On shutdown, jobs still running are run again by a worker.
             studio::api::serve(listener, studio.clone(), studio::api::shutdown_signal()).await?;
             studio.store().close().await;
         }
@@ -368,7 +407,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 bar.set_message(step.to_owned());
             };
             let asset = composer
-                .render(&session, &plan, version, &progress, Default::default())
+                .render(
+                    &session,
+                    &plan,
+                    version,
+                    &progress,
+                    Default::default(),
+                    None,
+                )
                 .await;
             bar.finish_and_clear();
             print_asset(&studio, &asset?);

@@ -4,16 +4,23 @@
 
 use std::sync::Arc;
 
-use crate::compose::{ComposeOutcome, ComposeRequest, Composer, ComposerSettings};
+use crate::compose::{ComposeRequest, Composer, ComposerSettings};
 use crate::config::Config;
 use crate::error::Result;
 use crate::gate::Gate;
 use crate::ids::SessionId;
-use crate::jobs::{JobLimits, Jobs};
+use crate::jobs::queue::QueueSettings;
+use crate::jobs::{Claimed, JobLimits, JobSettings, JobView, Jobs};
 use crate::store::{Asset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
 use crate::tools::social::{SocialParams, SocialResult, SocialTool};
 use crate::tools::speech::{SpeechParams, SpeechTool, Voice};
+
+/// What a compose request gives back.
+pub enum ComposeOutcome {
+    Done(Asset),
+    Queued(JobView),
+}
 
 #[derive(Clone, Debug)]
 pub struct Studio {
@@ -37,7 +44,6 @@ struct Inner {
 struct Gates {
     images: Gate,
     speech: Gate,
-    pipelines: Gate,
 }
 
 impl Studio {
@@ -58,9 +64,19 @@ impl Studio {
         let limits = &config.limits;
         let jobs = Jobs::open(
             store.db().clone(),
-            JobLimits {
-                per_asker: limits.max_jobs_per_client.max(1),
-                waiting: limits.max_waiting_work.max(1),
+            JobSettings {
+                queue_url: config.queue_url(),
+                queue: QueueSettings {
+                    heartbeat: std::time::Duration::from_secs(
+                        config.jobs.worker_heartbeat_secs.max(1),
+                    ),
+                    ..QueueSettings::default()
+                },
+                limits: JobLimits {
+                    per_asker: limits.max_jobs_per_client.max(1),
+                    waiting: limits.max_waiting_work.max(1),
+                },
+                timeout: std::time::Duration::from_secs(config.jobs.job_timeout_secs.max(1)),
             },
         )
         .await?;
@@ -68,11 +84,9 @@ impl Studio {
         let gates = Gates {
             images: Gate::new("image renders", slots, waiting),
             speech: Gate::new("voice-overs", slots, waiting),
-            pipelines: Gate::new("automatic pipelines", slots, waiting),
         };
         let composer = Composer::new(
             store.clone(),
-            jobs.clone(),
             ComposerSettings {
                 tmp_dir: config.tmp_dir(),
                 font_dir: config.data_dir.join("fonts"),
@@ -163,11 +177,6 @@ impl Studio {
             .await
     }
 
-    /// A slot for one queued automatic pipeline (held while it runs).
-    pub async fn pipeline_slot(&self) -> Result<crate::gate::Pass> {
-        self.inner.gates.pipelines.queue().await
-    }
-
     pub fn composer(&self) -> &Composer {
         &self.inner.composer
     }
@@ -176,13 +185,59 @@ impl Studio {
         &self.inner.jobs
     }
 
-    /// Composes a timeline into a video (or queues it, with `async`).
+    /// Runs a queued compose job (on a worker).
+    pub async fn run_compose_job(&self, job: &Claimed) -> Result<serde_json::Value> {
+        #[derive(serde::Deserialize)]
+        struct Input {
+            request: ComposeRequest,
+            version: Option<i64>,
+        }
+        let input: Input = serde_json::from_value(job.input.clone()).map_err(|e| {
+            crate::error::Error::Internal(format!("a compose job's input is unreadable: {e}"))
+        })?;
+        let composer = &self.inner.composer;
+        // Checked again: assets may have gone while the job waited.
+        let plan = composer.plan(&job.session, &input.request).await?;
+        let progress = |p: f64, step: &str| job.progress(p, Some(step));
+        let asset = composer
+            .render(
+                &job.session,
+                &plan,
+                input.version,
+                &progress,
+                job.cancel_token(),
+                Some(job.claim()),
+            )
+            .await?;
+        Ok(serde_json::json!(asset))
+    }
+
+    /// Composes a timeline into a video, or, with `async`, checks it and
+    /// queues the render as a job for any worker.
     pub async fn compose(
         &self,
         session: &SessionId,
         req: &ComposeRequest,
     ) -> Result<ComposeOutcome> {
-        self.inner.composer.compose(session, req).await
+        let composer = &self.inner.composer;
+        let (req, version) = composer.resolve(session, req).await?;
+        let plan = composer.plan(session, &req).await?;
+        if req.run_async.unwrap_or(false) {
+            let input = serde_json::json!({ "request": req, "version": version });
+            let job = self.jobs().submit(session, "compose", &input).await?;
+            return Ok(ComposeOutcome::Queued(job));
+        }
+        let asset = composer
+            .render(
+                session,
+                &plan,
+                version,
+                &|_, _| {},
+                tokio_util::sync::CancellationToken::new(),
+                None,
+            )
+            .await?;
+        Ok(ComposeOutcome::Done(asset))
     }
 }
 

@@ -547,25 +547,68 @@ async fn async_jobs_can_be_cancelled_and_leave_nothing() {
 }
 
 #[tokio::test]
-async fn jobs_interrupted_by_a_restart_are_reported_failed() {
+async fn queued_jobs_survive_a_restart_and_run() {
     let dir = tempfile::tempdir().unwrap();
-    let s = TestServer::start_with(Config::with_data_dir(dir.path())).await;
-    let session = studio::ids::SessionId::parse("restart").unwrap();
-    let job = s.studio.jobs().create(&session, "compose").await.unwrap();
-    job.running().await.unwrap();
-    let status_url = job.view().status_url;
+    // An API node without a worker: the render stays queued.
+    let s = TestServer::start_api_only(Config::with_data_dir(dir.path())).await;
+    s.upload("restart", "red.png", png(64, 64, RED)).await;
+    let body = json!({"async": true, "timeline": [{"asset_id": "image_1.png", "duration": 2}]});
+    let (status, accepted) = s.post_json("/api/v1/sessions/restart/compose", body).await;
+    assert_eq!(status, 202, "{accepted}");
+    let status_url = accepted["status_url"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let (_, view) = s.get_json(&status_url).await;
+    assert_eq!(view["status"], "queued", "no worker, no work: {view}");
     s.stop().await;
+
     let s = TestServer::start_with(Config::with_data_dir(dir.path())).await;
-    let (status, view) = s.get_json(&status_url).await;
-    assert_eq!(status, 200);
-    assert_eq!(view["status"], "failed");
-    assert_eq!(view["error"]["code"], "interrupted");
-    assert!(
-        view["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("restarted")
-    );
+    let (job, _) = wait_for_job(&s, &status_url, |j| {
+        j["status"] != "running" && j["status"] != "queued"
+    })
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (_, videos) = s
+        .get_json("/api/v1/sessions/restart/assets?type=video")
+        .await;
+    assert_eq!(videos.as_array().unwrap().len(), 1, "made once: {videos}");
+    assert_eq!(videos[0]["name"], job["result"]["name"]);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_runs_again_and_is_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut c = Config::with_data_dir(dir.path());
+        c.jobs.worker_heartbeat_secs = 1;
+        c
+    };
+    let s = TestServer::start_with(config()).await;
+    s.upload("died", "red.png", png(64, 64, RED)).await;
+    let body = json!({"async": true, "timeline": [{"asset_id": "image_1.png", "duration": 30}], "output": {"width": 640, "height": 360}});
+    let (status, accepted) = s.post_json("/api/v1/sessions/died/compose", body).await;
+    assert_eq!(status, 202, "{accepted}");
+    let status_url = accepted["status_url"].as_str().unwrap().to_owned();
+    wait_for_job(&s, &status_url, |j| j["status"] == "running").await;
+    // The worker goes away mid-render, as with kill -9: no outcome recorded.
+    s.stop().await;
+
+    let s = TestServer::start_with(config()).await;
+    let (_, view) = s.get_json(&status_url).await;
+    assert_eq!(view["status"], "running", "still the dead worker's: {view}");
+    let (job, _) = wait_for_job(&s, &status_url, |j| {
+        j["status"] != "running" && j["status"] != "queued"
+    })
+    .await;
+    assert_eq!(job["status"], "succeeded", "run again elsewhere: {job}");
+    let (_, videos) = s.get_json("/api/v1/sessions/died/assets?type=video").await;
+    assert_eq!(videos.as_array().unwrap().len(), 1, "listed once: {videos}");
+    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM jobs WHERE id = $1")
+        .bind(job["job_id"].as_str().unwrap())
+        .fetch_one(s.studio.store().db())
+        .await
+        .unwrap();
+    assert_eq!(attempts, 2);
     s.stop().await;
 }
 

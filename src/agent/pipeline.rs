@@ -16,7 +16,7 @@ use crate::compose::timeline::{
 };
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
-use crate::jobs::JobView;
+use crate::jobs::{Claimed, JobView};
 use crate::store::Asset;
 use crate::studio::Studio;
 use crate::text::sentences;
@@ -375,6 +375,7 @@ async fn run_script(
             saved.version,
             &render_progress,
             cancel.clone(),
+            None,
         )
         .await
         .map_err(|e| in_step("compose", e))?;
@@ -412,7 +413,8 @@ async fn run_script(
     })
 }
 
-/// Checks the request, then runs the pipeline as a job.
+/// Checks the request, then queues the pipeline as a job for any worker
+/// (with its script, so that the worker needs no script writer).
 pub async fn start(
     studio: &Studio,
     writer: Option<&super::llm::LlmAgent>,
@@ -421,27 +423,30 @@ pub async fn start(
 ) -> Result<JobView> {
     // The script first: bad input fails the request itself, not the job.
     let script = params.script(studio, writer).await?;
-    let job = studio.jobs().create(session, "pipeline").await?;
-    let view = job.view();
-    let (studio, session, params) = (studio.clone(), session.clone(), params.clone());
-    tokio::spawn(async move {
-        let progress = |step: &str, p: f64| job.progress(p, Some(step));
-        let cancel = job.cancel_token();
-        // Queued until a pipeline slot is free (or it is cancelled).
-        let slot = tokio::select! {
-            slot = studio.pipeline_slot() => slot,
-            _ = cancel.cancelled() => Err(Error::Cancelled),
-        };
-        let outcome = match slot {
-            Err(e) => Err(e),
-            Ok(_slot) => match job.running().await {
-                Ok(()) => run_script(&studio, &session, &params, script, &progress, cancel).await,
-                Err(e) => Err(e),
-            },
-        };
-        job.record(outcome.map(|result| json!(result))).await;
-    });
-    Ok(view)
+    let input = json!({ "params": params, "script": script });
+    studio.jobs().submit(session, "pipeline", &input).await
+}
+
+/// Runs a queued pipeline on a worker.
+pub async fn run_job(studio: &Studio, job: &Claimed) -> Result<serde_json::Value> {
+    #[derive(Deserialize)]
+    struct Input {
+        params: PipelineParams,
+        script: Vec<ScriptScene>,
+    }
+    let input: Input = serde_json::from_value(job.input.clone())
+        .map_err(|e| Error::Internal(format!("a pipeline job's input is unreadable: {e}")))?;
+    let progress = |step: &str, p: f64| job.progress(p, Some(step));
+    let result = run_script(
+        studio,
+        &job.session,
+        &input.params,
+        input.script,
+        &progress,
+        job.cancel_token(),
+    )
+    .await?;
+    Ok(json!(result))
 }
 #[cfg(test)]
 mod tests {

@@ -167,8 +167,8 @@ pub async fn call(
             let p: ComposeVideoParams = parse_args(args)?;
             let req = compose_request(studio, session, &p).await?;
             match studio.compose(session, &req).await? {
-                crate::compose::ComposeOutcome::Done(asset) => json!(asset),
-                crate::compose::ComposeOutcome::Queued(job) => json!(job),
+                crate::studio::ComposeOutcome::Done(asset) => json!(asset),
+                crate::studio::ComposeOutcome::Queued(job) => json!(job),
             }
         }
         ToolName::RunFullPipeline => {

@@ -9,14 +9,14 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
-use tokio_stream::wrappers::WatchStream;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
-use crate::compose::{ComposeOutcome, ComposeRequest};
+use crate::compose::ComposeRequest;
 use crate::ids::SessionId;
 use crate::jobs::JobView;
 use crate::store::Asset;
+use crate::studio::ComposeOutcome;
 use crate::studio::Studio;
 
 #[derive(Serialize, ToSchema)]
@@ -105,27 +105,9 @@ pub async fn events(
     ApiPath((session, id)): ApiPath<(String, String)>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let session = SessionId::parse(&session)?;
-    let current = studio.jobs().get(&session, &id).await?;
-    let stream: futures::stream::BoxStream<'static, JobView> = match studio.jobs().subscribe(&id) {
-        Some(rx) if !current.status.is_final() => {
-            let (studio, session, id) = (studio.clone(), session.clone(), id.clone());
-            // Live states until the channel closes, then the recorded outcome.
-            let tail =
-                futures::stream::once(async move { studio.jobs().get(&session, &id).await.ok() })
-                    .filter_map(|v| async { v });
-            WatchStream::new(rx)
-                .chain(tail)
-                .scan(false, |done, v| {
-                    if *done {
-                        return futures::future::ready(None);
-                    }
-                    *done = v.status.is_final();
-                    futures::future::ready(Some(v))
-                })
-                .boxed()
-        }
-        _ => futures::stream::once(async move { current }).boxed(),
-    };
+    // Unknown jobs are a 404 before the stream starts.
+    studio.jobs().get(&session, &id).await?;
+    let stream = studio.jobs().watch(&session, &id);
     let events = stream.map(|v| {
         Ok(Event::default()
             .event("job")

@@ -34,9 +34,8 @@ pub use timeline::{ComposeRequest, Plan, SavedTimeline};
 
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
-use crate::jobs::{JobHandle, JobView, Jobs};
 use crate::media;
-use crate::store::{Asset, LocalFile, NewAsset, Store};
+use crate::store::{Asset, JobClaim, LocalFile, NewAsset, Store};
 use crate::tools::image::builtin::FONT_BYTES;
 use segments::Segment;
 
@@ -63,7 +62,7 @@ pub struct ComposerSettings {
     pub render_cache_bytes: u64,
 }
 
-/// Renders timelines: the store, the jobs, the render slots and the cache.
+/// Renders timelines: the store, the render slots and the cache.
 #[derive(Clone, Debug)]
 pub struct Composer {
     inner: Arc<Inner>,
@@ -72,17 +71,10 @@ pub struct Composer {
 #[derive(Debug)]
 struct Inner {
     store: Store,
-    jobs: Jobs,
     settings: ComposerSettings,
     slots: Arc<Semaphore>,
     /// Cached pieces running renders are reading: `(session, key)` → renders.
     in_use: Mutex<HashMap<(String, String), usize>>,
-}
-
-/// What `POST /compose` gives back.
-pub enum ComposeOutcome {
-    Done(Asset),
-    Queued(JobView),
 }
 
 /// Marks cached pieces as in use for as long as it lives.
@@ -106,12 +98,11 @@ impl Drop for InUse<'_> {
 }
 
 impl Composer {
-    pub fn new(store: Store, jobs: Jobs, settings: ComposerSettings) -> Self {
+    pub fn new(store: Store, settings: ComposerSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 slots: Arc::new(Semaphore::new(settings.max_renders.max(1))),
                 store,
-                jobs,
                 settings,
                 in_use: Mutex::default(),
             }),
@@ -164,47 +155,6 @@ impl Composer {
         req.plan(&assets, self.inner.settings.max_video_seconds)
     }
 
-    /// Composes synchronously, or queues a job when the request says `async`.
-    pub async fn compose(
-        &self,
-        session: &SessionId,
-        req: &ComposeRequest,
-    ) -> Result<ComposeOutcome> {
-        let (req, version) = self.resolve(session, req).await?;
-        let plan = self.plan(session, &req).await?;
-        if req.run_async.unwrap_or(false) {
-            let job = self.inner.jobs.create(session, "compose").await?;
-            let view = job.view();
-            let (composer, session) = (self.clone(), session.clone());
-            tokio::spawn(async move { composer.run_job(session, plan, version, job).await });
-            Ok(ComposeOutcome::Queued(view))
-        } else {
-            let asset = self
-                .render(
-                    session,
-                    &plan,
-                    version,
-                    &|_, _| {},
-                    CancellationToken::new(),
-                )
-                .await?;
-            Ok(ComposeOutcome::Done(asset))
-        }
-    }
-
-    async fn run_job(&self, session: SessionId, plan: Plan, version: Option<i64>, job: JobHandle) {
-        let cancel = job.cancel_token();
-        let outcome = async {
-            let _slot = self.slot(&cancel).await?;
-            job.running().await?;
-            let progress = |p: f64, step: &str| job.progress(p, Some(step));
-            self.render_in_slot(&session, &plan, version, &progress, cancel.clone())
-                .await
-        }
-        .await;
-        job.record(outcome.map(|asset| json!(asset))).await;
-    }
-
     async fn slot(&self, cancel: &CancellationToken) -> Result<OwnedSemaphorePermit> {
         tokio::select! {
             slot = self.inner.slots.clone().acquire_owned() => slot.map_err(|_| Error::Internal("render slots closed".into())),
@@ -215,6 +165,8 @@ impl Composer {
     /// Renders a plan into a new `video` asset (and, with captions, a
     /// `subtitles` asset). Waits for a render slot first. `version` is the
     /// saved timeline version the plan came from, recorded in the metadata.
+    /// For a job, `job` is its claim: the assets are made together with the
+    /// job's success, or not at all.
     pub async fn render(
         &self,
         session: &SessionId,
@@ -222,9 +174,10 @@ impl Composer {
         version: Option<i64>,
         progress: Progress<'_>,
         cancel: CancellationToken,
+        job: Option<&JobClaim>,
     ) -> Result<Asset> {
         let _slot = self.slot(&cancel).await?;
-        self.render_in_slot(session, plan, version, progress, cancel)
+        self.render_in_slot(session, plan, version, progress, cancel, job)
             .await
     }
 
@@ -248,6 +201,7 @@ impl Composer {
         version: Option<i64>,
         progress: Progress<'_>,
         cancel: CancellationToken,
+        job: Option<&JobClaim>,
     ) -> Result<Asset> {
         let started = Instant::now();
         let store = self.store();
@@ -372,9 +326,8 @@ impl Composer {
             .video
             .clone()
             .ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
-        let subtitles = if cues.is_empty() {
-            None
-        } else {
+        let mut outputs = Vec::new();
+        if !cues.is_empty() {
             let srt_path = work.path().join("captions.srt");
             let plain: Vec<captions::Cue> = cues.iter().map(|(c, _)| c.clone()).collect();
             tokio::fs::write(&srt_path, captions::srt(&plain)).await?;
@@ -385,8 +338,8 @@ impl Composer {
                 source: "compose".into(),
                 metadata: json!({ "cues": cues.len() }),
             };
-            Some(store.put_asset_file(session, new, &srt_path).await?)
-        };
+            outputs.push((new, srt_path));
+        }
         let quality = format!("{:?}", plan.quality).to_lowercase();
         let new = NewAsset {
             kind: AssetKind::Video,
@@ -405,7 +358,7 @@ impl Composer {
                     "asset_id": s.visual.name, "start": s.start, "duration": s.duration
                 })).collect::<Vec<_>>(),
                 "timeline_version": version,
-                "captions": subtitles.as_ref().map(|s| s.name.to_string()),
+                "captions": null, // named once stored, below
                 "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
                 "render": {
                     "scenes": segments.len(),
@@ -417,15 +370,21 @@ impl Composer {
                 },
             }),
         };
-        let asset = match store.put_asset_file(session, new, &out).await {
-            Ok(asset) => asset,
-            Err(e) => {
-                if let Some(s) = subtitles {
-                    let _ = store.delete_asset(session, &s.name).await;
-                }
-                return Err(e);
+        outputs.push((new, out));
+        // The video names its subtitles, stored just before it.
+        let link = |made: &[Asset], new: &mut NewAsset| {
+            if let Some(subtitles) = made.iter().find(|a| a.kind == AssetKind::Subtitles) {
+                new.metadata["captions"] = json!(subtitles.name);
             }
         };
+        let result = |assets: &[Asset]| json!(assets.last());
+        let made = store
+            .put_asset_files(session, outputs, &link, job.map(|c| (c, &result as _)))
+            .await?;
+        let asset = made
+            .into_iter()
+            .last()
+            .ok_or_else(|| Error::Internal("the render made no asset".into()))?;
         self.evict().await;
         Ok(asset)
     }

@@ -7,6 +7,7 @@
 //! removed again if the row cannot be written.
 
 mod blobs;
+mod claims;
 mod gc;
 mod keys;
 mod messages;
@@ -26,6 +27,7 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
+pub use claims::JobClaim;
 pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
 pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
@@ -114,6 +116,9 @@ pub struct Store {
 /// Encoded asset listings by (session, type filter), each with the session's
 /// stamp (created_at, assets_version) it was read at.
 type Listings = Arc<Mutex<HashMap<(String, Option<AssetKind>), (String, i64, bytes::Bytes)>>>;
+
+/// Makes a job's result from the assets it made.
+pub type JobResult = dyn Fn(&[Asset]) -> serde_json::Value + Sync;
 
 /// Listings kept at most; beyond, the cache starts over.
 const MAX_LISTINGS: usize = 1024;
@@ -354,56 +359,64 @@ impl Store {
         key: &str,
         size: i64,
     ) -> Result<Asset> {
-        let created_at = now();
         let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(session.as_str())
-        .bind(timestamp(&created_at))
-        .execute(&mut *tx)
-        .await?;
-        bump_assets_version(&mut tx, session).await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO name_counters (session_id, kind, last_seq) VALUES ($1, $2, 1) \
-             ON CONFLICT (session_id, kind) DO UPDATE SET last_seq = name_counters.last_seq + 1 \
-             RETURNING last_seq",
-        )
-        .bind(session.as_str())
-        .bind(new.kind.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-        let name = AssetName::numbered(new.kind, seq, &new.ext);
-        sqlx::query(
-            "INSERT INTO assets (session_id, name, kind, seq, mime_type, size_bytes, created_at, source, metadata, storage_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(session.as_str())
-        .bind(name.as_str())
-        .bind(new.kind.as_str())
-        .bind(seq)
-        .bind(&new.mime_type)
-        .bind(size)
-        .bind(timestamp(&created_at))
-        .bind(&new.source)
-        .bind(new.metadata.to_string())
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
+        let asset = insert_asset_row_in(&mut tx, session, new, key, size).await?;
         tx.commit().await?;
-        Ok(Asset {
-            url: content_url(session, &name),
-            asset_id: name.clone(),
-            session_id: session.clone(),
-            kind: new.kind,
-            name,
-            mime_type: new.mime_type,
-            size_bytes: size,
-            created_at,
-            source: new.source,
-            metadata: new.metadata,
-            storage_key: key.to_owned(),
-        })
+        Ok(asset)
+    }
+
+    /// Stores finished local files as new assets of the session, all or
+    /// none, in order; `link` may complete each one's metadata from those
+    /// stored before it. With a job's claim, the same transaction records the job's
+    /// success (its result made by `result` from the new assets), and
+    /// nothing is kept if the claim no longer holds: outputs of a job become
+    /// assets exactly once, however many attempts race.
+    pub async fn put_asset_files(
+        &self,
+        session: &SessionId,
+        files: Vec<(NewAsset, PathBuf)>,
+        link: &(dyn Fn(&[Asset], &mut NewAsset) + Sync),
+        job: Option<(&JobClaim, &JobResult)>,
+    ) -> Result<Vec<Asset>> {
+        let mut stored: Vec<(NewAsset, String, i64)> = Vec::new();
+        let uploaded = async {
+            for (new, file) in files {
+                let key = Blobs::new_key(session, &new.ext);
+                let size = tokio::fs::metadata(&file).await?.len() as i64;
+                self.blobs.put_file(&key, &file).await?;
+                stored.push((new, key, size));
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        let keys: Vec<String> = stored.iter().map(|(_, k, _)| k.clone()).collect();
+        let written = async {
+            uploaded?;
+            let mut tx = self.db.begin().await?;
+            let mut assets = Vec::new();
+            for (mut new, key, size) in stored {
+                link(&assets, &mut new);
+                assets.push(insert_asset_row_in(&mut tx, session, new, &key, size).await?);
+            }
+            if let Some((claim, result)) = job
+                && !claim
+                    .record(&mut *tx, "succeeded", Some(&result(&assets)), None)
+                    .await?
+            {
+                return Err(Error::Conflict(
+                    "another attempt of this job has finished it".into(),
+                ));
+            }
+            tx.commit().await?;
+            Ok(assets)
+        }
+        .await;
+        if written.is_err() {
+            for key in keys {
+                let _ = self.blobs.delete(&key).await;
+            }
+        }
+        written
     }
 
     /// The session's assets, oldest first, optionally of one type.
@@ -549,6 +562,64 @@ pub struct LocalFile {
 /// Where an asset's bytes are served.
 pub fn content_url(session: &SessionId, name: &AssetName) -> String {
     format!("/api/v1/sessions/{session}/assets/{name}/content")
+}
+
+/// Inserts an asset row (and its session, on first use) in a transaction.
+async fn insert_asset_row_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &SessionId,
+    new: NewAsset,
+    key: &str,
+    size: i64,
+) -> Result<Asset> {
+    let created_at = now();
+    sqlx::query(
+        "INSERT INTO sessions (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(session.as_str())
+    .bind(timestamp(&created_at))
+    .execute(&mut **tx)
+    .await?;
+    bump_assets_version(tx, session).await?;
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO name_counters (session_id, kind, last_seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (session_id, kind) DO UPDATE SET last_seq = name_counters.last_seq + 1 \
+             RETURNING last_seq",
+    )
+    .bind(session.as_str())
+    .bind(new.kind.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    let name = AssetName::numbered(new.kind, seq, &new.ext);
+    sqlx::query(
+            "INSERT INTO assets (session_id, name, kind, seq, mime_type, size_bytes, created_at, source, metadata, storage_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(session.as_str())
+        .bind(name.as_str())
+        .bind(new.kind.as_str())
+        .bind(seq)
+        .bind(&new.mime_type)
+        .bind(size)
+        .bind(timestamp(&created_at))
+        .bind(&new.source)
+        .bind(new.metadata.to_string())
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Asset {
+        url: content_url(session, &name),
+        asset_id: name.clone(),
+        session_id: session.clone(),
+        kind: new.kind,
+        name,
+        mime_type: new.mime_type,
+        size_bytes: size,
+        created_at,
+        source: new.source,
+        metadata: new.metadata,
+        storage_key: key.to_owned(),
+    })
 }
 
 /// Marks a change to a session's assets (see [`Store::list_assets_json`]).

@@ -18,6 +18,8 @@ pub struct TestServer {
     pub studio: Studio,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The in-process worker, as `studio serve` runs it.
+    worker: Option<JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -30,6 +32,15 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> Self {
+        Self::start_inner(config, true).await
+    }
+
+    /// The API without a worker (`studio serve --no-worker`): jobs stay queued.
+    pub async fn start_api_only(config: Config) -> Self {
+        Self::start_inner(config, false).await
+    }
+
+    async fn start_inner(config: Config, worker: bool) -> Self {
         let config = backends::from_env(config).await;
         let studio = Studio::open(config).await.expect("studio opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -45,17 +56,29 @@ impl TestServer {
                 .unwrap();
             }
         });
+        let worker = worker.then(|| {
+            let studio = studio.clone();
+            tokio::spawn(async move {
+                let stop = tokio_util::sync::CancellationToken::new();
+                studio::worker::run(studio, 2, stop).await.unwrap();
+            })
+        });
         Self {
             base,
             client: reqwest::Client::new(),
             studio,
             stop: Some(stop),
             task: Some(task),
+            worker,
             _dir: None,
         }
     }
 
     pub async fn stop(mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+            let _ = worker.await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

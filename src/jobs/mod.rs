@@ -1,0 +1,531 @@
+//! Background jobs (renders, pipelines), durable and shared by processes.
+//!
+//! A job is a row of the `jobs` table holding its input, status, progress,
+//! step, cancel request and outcome, so any API process answers for it and
+//! any worker process can run it; [`queue`] hands job ids to workers
+//! (apalis on SQLite or Postgres). A worker *claims* the job for one attempt
+//! and writes progress every few tenths of a second; it reads the cancel
+//! request as often and stops the work (and ffmpeg) when it is set. Only the
+//! attempt holding the claim can record an outcome, so a job whose worker
+//! died and was run again elsewhere finishes exactly once.
+
+pub mod queue;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use futures::Stream;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{AnyPool, Row};
+use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::ids::SessionId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "queued" => JobStatus::Queued,
+            "running" => JobStatus::Running,
+            "succeeded" => JobStatus::Succeeded,
+            "cancelled" => JobStatus::Cancelled,
+            _ => JobStatus::Failed,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+}
+
+/// A job as clients see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub job_id: String,
+    pub session_id: String,
+    /// `compose` or `pipeline`.
+    pub kind: String,
+    pub status: JobStatus,
+    /// 0 to 1.
+    pub progress: f64,
+    /// What the job is doing now, for people.
+    pub step: Option<String>,
+    /// The outcome, when succeeded (for compose: the video asset).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    /// `{code, message}` when failed or cancelled.
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<Value>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub status_url: String,
+    pub events_url: String,
+}
+
+tokio::task_local! {
+    /// Who asks for the jobs made in this task: a key id, or a client
+    /// address without a key. The API sets it around each request; jobs
+    /// made outside it (the CLI) have no asker and no per-asker limit.
+    pub static ASKER: String;
+}
+
+/// How many jobs may be queued or running: per asker, and in all.
+#[derive(Clone, Copy, Debug)]
+pub struct JobLimits {
+    pub per_asker: usize,
+    /// Queued jobs beyond this many, in all, are refused.
+    pub waiting: usize,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        Self {
+            per_asker: 10,
+            waiting: 32,
+        }
+    }
+}
+
+/// How often a worker writes a running job's progress and reads its cancel
+/// request; also how often event streams look for news.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Attempts of a job at most: a job whose worker died this many times fails.
+const MAX_ATTEMPTS: i64 = (queue::MAX_DELIVERIES - 1) as i64;
+
+/// The work a worker does with the jobs it claims (the layer above decides
+/// what each kind of job means).
+#[async_trait::async_trait]
+pub trait Runner: Send + Sync + 'static {
+    async fn run(&self, job: &Claimed) -> Result<Value>;
+}
+
+#[derive(Clone)]
+pub struct Jobs {
+    db: AnyPool,
+    queue: queue::Queue,
+    limits: JobLimits,
+    /// How long one attempt of a job may run.
+    timeout: Duration,
+    /// `host:pid` of this process, recorded with each job it runs.
+    worker: Arc<str>,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn urls(session: &str, id: &str) -> (String, String) {
+    let status = format!("/api/v1/sessions/{session}/jobs/{id}");
+    let events = format!("{status}/events");
+    (status, events)
+}
+
+/// Where and how jobs are queued and run.
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// The queue's database: `postgres://…`, or a SQLite file of its own.
+    pub queue_url: String,
+    pub queue: queue::QueueSettings,
+    pub limits: JobLimits,
+    /// How long one attempt of a job may run before it fails.
+    pub timeout: Duration,
+}
+
+impl Jobs {
+    /// Opens the job table and the queue. Jobs that earlier versions left
+    /// unfinished without an input (they cannot be run again) are failed;
+    /// every other queued job stays queued and runs.
+    pub async fn open(db: AnyPool, settings: JobSettings) -> Result<Self> {
+        let host = crate::media::host_name();
+        let worker: Arc<str> = format!("{host}:{}", std::process::id()).into();
+        let queue = queue::Queue::open(&settings.queue_url, settings.queue).await?;
+        let error = json!({"code": "interrupted", "message": "the server restarted while this job was queued or running; run it again"});
+        let failed = sqlx::query("UPDATE jobs SET status = 'failed', error = $1, updated_at = $2 WHERE status IN ('queued', 'running') AND input IS NULL")
+            .bind(error.to_string())
+            .bind(now())
+            .execute(&db)
+            .await?
+            .rows_affected();
+        if failed > 0 {
+            tracing::warn!(
+                jobs = failed,
+                "jobs of an earlier version were marked failed"
+            );
+        }
+        Ok(Self {
+            db,
+            queue,
+            limits: settings.limits,
+            timeout: settings.timeout,
+            worker,
+        })
+    }
+
+    /// Queues a job of `kind` with its input, for any worker. Refused (429)
+    /// when the asker already has its share of queued and running jobs, or
+    /// when too many jobs wait in all.
+    pub async fn submit(&self, session: &SessionId, kind: &str, input: &Value) -> Result<JobView> {
+        let asker = ASKER.try_with(Clone::clone).ok();
+        if let Some(asker) = &asker {
+            let mine: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')",
+            )
+            .bind(asker)
+            .fetch_one(&self.db)
+            .await?;
+            if mine >= self.limits.per_asker as i64 {
+                return Err(Error::too_many(
+                    format!(
+                        "you have {mine} jobs queued or running (the limit is {}); wait for one to finish or cancel one",
+                        self.limits.per_asker
+                    ),
+                    10,
+                ));
+            }
+        }
+        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
+            .fetch_one(&self.db)
+            .await?;
+        if queued >= self.limits.waiting as i64 {
+            return Err(Error::too_many(
+                "the studio is busy: too many jobs are waiting; try again shortly",
+                30,
+            ));
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let t = now();
+        sqlx::query(
+            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner, input) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(session.as_str())
+        .bind(kind)
+        .bind(&t)
+        .bind(asker)
+        .bind(input.to_string())
+        .execute(&self.db)
+        .await?;
+        if let Err(e) = self.queue.push(&id).await {
+            let error = json!({"code": "internal_error", "message": "the job could not be queued"});
+            let _ = sqlx::query("UPDATE jobs SET status = 'failed', error = $1 WHERE id = $2")
+                .bind(error.to_string())
+                .bind(&id)
+                .execute(&self.db)
+                .await;
+            return Err(e);
+        }
+        self.get(session, &id).await
+    }
+
+    pub async fn get(&self, session: &SessionId, id: &str) -> Result<JobView> {
+        let row = sqlx::query(
+            "SELECT id, session_id, kind, status, progress, step, result, error, created_at, updated_at FROM jobs WHERE id = $1 AND session_id = $2",
+        )
+        .bind(id)
+        .bind(session.as_str())
+        .fetch_optional(&self.db)
+        .await?
+        .ok_or_else(|| Error::UnknownJob(id.to_owned()))?;
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        let (status_url, events_url) = urls(session.as_str(), id);
+        Ok(JobView {
+            job_id: row.try_get("id")?,
+            session_id: row.try_get("session_id")?,
+            kind: row.try_get("kind")?,
+            status: JobStatus::parse(row.try_get("status")?),
+            progress: row.try_get("progress")?,
+            step: row.try_get("step")?,
+            result: parse(row.try_get("result")?),
+            error: parse(row.try_get("error")?),
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            status_url,
+            events_url,
+        })
+    }
+
+    /// The job's states as they change, ending with its final state.
+    pub fn watch(&self, session: &SessionId, id: &str) -> impl Stream<Item = JobView> + use<> {
+        let (jobs, session, id) = (self.clone(), session.clone(), id.to_owned());
+        futures::stream::unfold(Some(String::new()), move |last| {
+            let (jobs, session, id) = (jobs.clone(), session.clone(), id.clone());
+            async move {
+                let mut last = last?;
+                loop {
+                    let view = jobs.get(&session, &id).await.ok()?;
+                    let seen = format!(
+                        "{:?}{}{:?}{:?}",
+                        view.status, view.progress, view.step, view.error
+                    );
+                    if seen != last {
+                        let next = (!view.status.is_final()).then_some(seen);
+                        return Some((view, next));
+                    }
+                    last = seen;
+                    tokio::time::sleep(TICK).await;
+                }
+            }
+        })
+    }
+
+    /// Asks a queued or running job to stop, wherever it runs: a queued job
+    /// is cancelled at once; a running one within a few tenths of a second
+    /// (its worker reads the request). Finished jobs are left as they are.
+    pub async fn cancel(&self, session: &SessionId, id: &str) -> Result<JobView> {
+        self.get(session, id).await?;
+        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status IN ('queued', 'running')")
+            .bind(id)
+            .execute(&self.db)
+            .await?;
+        let error = json!({"code": "cancelled", "message": "the job was cancelled"});
+        sqlx::query("UPDATE jobs SET status = 'cancelled', error = $1, updated_at = $2 WHERE id = $3 AND status = 'queued'")
+            .bind(error.to_string())
+            .bind(now())
+            .bind(id)
+            .execute(&self.db)
+            .await?;
+        self.get(session, id).await
+    }
+
+    /// Runs this process's worker: up to `concurrency` jobs at once, until
+    /// `stop` is cancelled (jobs still running are then handed back).
+    pub async fn work(
+        &self,
+        runner: Arc<dyn Runner>,
+        concurrency: usize,
+        stop: CancellationToken,
+    ) -> Result<()> {
+        let jobs = self.clone();
+        let handler: queue::Handler = Arc::new(move |id: String| {
+            let (jobs, runner) = (jobs.clone(), runner.clone());
+            Box::pin(async move { jobs.execute(runner.as_ref(), &id).await })
+        });
+        let name = format!("{}:{}", self.worker, uuid::Uuid::new_v4().simple());
+        self.queue.work(&name, concurrency, handler, stop).await
+    }
+
+    /// One attempt at a job: claim it, run it with progress and cancel
+    /// checks, record the outcome if the claim still holds.
+    async fn execute(&self, runner: &dyn Runner, id: &str) {
+        match self.claim(id).await {
+            Ok(Some(job)) => {
+                let outcome = job.run(runner).await;
+                job.record(outcome).await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(job = %id, error = %e, "could not take up a job"),
+        }
+    }
+
+    async fn claim(&self, id: &str) -> Result<Option<Claimed>> {
+        let claim = uuid::Uuid::new_v4().simple().to_string();
+        let taken = sqlx::query(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claim = $1, worker = $2, step = NULL, updated_at = $3 \
+             WHERE id = $4 AND status IN ('queued', 'running')",
+        )
+        .bind(&claim)
+        .bind(self.worker.as_ref())
+        .bind(now())
+        .bind(id)
+        .execute(&self.db)
+        .await?
+        .rows_affected();
+        if taken == 0 {
+            return Ok(None); // finished or cancelled while it waited
+        }
+        let row = sqlx::query("SELECT session_id, kind, input, attempts FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.db)
+            .await?;
+        let session: String = row.try_get("session_id")?;
+        let input: Option<String> = row.try_get("input")?;
+        Ok(Some(Claimed {
+            jobs: self.clone(),
+            session: SessionId::parse(&session)?,
+            kind: row.try_get("kind")?,
+            input: input
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(Value::Null),
+            attempt: row.try_get("attempts")?,
+            claim: crate::store::JobClaim {
+                job_id: id.to_owned(),
+                claim,
+            },
+            live: Arc::new(Mutex::new(Live::default())),
+            cancel: CancellationToken::new(),
+        }))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Live {
+    progress: f64,
+    step: Option<String>,
+}
+
+/// A job a worker has claimed for one attempt.
+pub struct Claimed {
+    jobs: Jobs,
+    pub session: SessionId,
+    pub kind: String,
+    pub input: Value,
+    /// 1 for the first attempt; more when earlier workers died.
+    pub attempt: i64,
+    claim: crate::store::JobClaim,
+    live: Arc<Mutex<Live>>,
+    cancel: CancellationToken,
+}
+
+impl Claimed {
+    pub fn id(&self) -> &str {
+        &self.claim.job_id
+    }
+
+    /// The claim that lets the job's outputs become assets (exactly once).
+    pub fn claim(&self) -> &crate::store::JobClaim {
+        &self.claim
+    }
+
+    /// Cancelled when someone asks the job to stop.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Progress (0–1, never going back) and what the job is doing now.
+    pub fn progress(&self, progress: f64, step: Option<&str>) {
+        let mut live = self.live.lock().expect("job progress lock");
+        live.progress = progress.clamp(live.progress, 1.0);
+        if let Some(step) = step {
+            live.step = Some(step.to_owned());
+        }
+    }
+
+    async fn run(&self, runner: &dyn Runner) -> Result<Value> {
+        if self.attempt > MAX_ATTEMPTS {
+            return Err(Error::Unavailable(format!(
+                "the workers running this job stopped {} times; giving up",
+                self.attempt - 1
+            )));
+        }
+        let ticker = self.tick();
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(self.jobs.timeout, runner.run(self)) => outcome.unwrap_or_else(|_| {
+                Err(Error::Unavailable(format!("the job ran longer than {} s and was stopped", self.jobs.timeout.as_secs())))
+            }),
+            // The job changed hands (its worker was thought dead): stop.
+            lost = ticker => Err(lost),
+        };
+        self.cancel.cancel();
+        outcome
+    }
+
+    /// Writes progress and reads the cancel request until the claim is
+    /// lost (which it returns as an error) or the attempt ends.
+    async fn tick(&self) -> Error {
+        let mut written = Live::default();
+        loop {
+            tokio::time::sleep(TICK).await;
+            let live = self.live.lock().expect("job progress lock").clone();
+            let row = if live != written {
+                sqlx::query("UPDATE jobs SET progress = $1, step = $2, updated_at = $3 WHERE id = $4 AND claim = $5 AND status = 'running' RETURNING cancel_requested")
+                    .bind(live.progress)
+                    .bind(live.step.clone())
+                    .bind(now())
+                    .bind(self.id())
+                    .bind(&self.claim.claim)
+                    .fetch_optional(&self.jobs.db)
+                    .await
+            } else {
+                sqlx::query("SELECT cancel_requested FROM jobs WHERE id = $1 AND claim = $2 AND status = 'running'")
+                    .bind(self.id())
+                    .bind(&self.claim.claim)
+                    .fetch_optional(&self.jobs.db)
+                    .await
+            };
+            match row {
+                Ok(Some(row)) => {
+                    written = live;
+                    if row.try_get::<i64, _>("cancel_requested").unwrap_or(0) != 0 {
+                        self.cancel.cancel();
+                    }
+                }
+                Ok(None) => {
+                    return Error::Conflict("the job was taken over by another worker".into());
+                }
+                Err(e) => {
+                    tracing::warn!(job = %self.id(), error = %e, "could not write a job's progress")
+                }
+            }
+        }
+    }
+
+    /// Records how the attempt ended (unless another attempt holds the job
+    /// now, or the outputs already recorded success).
+    async fn record(&self, outcome: Result<Value>) {
+        let recorded = match &outcome {
+            Ok(result) => {
+                self.claim
+                    .record(&self.jobs.db, "succeeded", Some(result), None)
+                    .await
+            }
+            Err(error) => {
+                let status = if matches!(error, Error::Cancelled) {
+                    JobStatus::Cancelled
+                } else {
+                    JobStatus::Failed
+                };
+                let message = match error {
+                    Error::Database(_) | Error::Migration(_) | Error::Storage(_) | Error::Io(_) => {
+                        tracing::error!(job = %self.id(), %error, "job failed");
+                        "internal error; see the server log".to_owned()
+                    }
+                    Error::Cancelled => "the job was cancelled".to_owned(),
+                    other => other.to_string(),
+                };
+                let error =
+                    json!({"code": error.code(), "message": message, "field": error.field()});
+                self.claim
+                    .record(&self.jobs.db, status.as_str(), None, Some(&error))
+                    .await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(job = %self.id(), error = %e, "could not record a job's outcome");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The queue engine under the jobs: [apalis], on SQLite for one machine and
+//! on Postgres for many, through one code path. A queued task carries only
+//! the job's id; the job's input, progress and outcome live in the `jobs`
+//! table (see the parent module), so any process can report on it.
+//!
+//! Sharp edges of apalis 1.0 handled here: the queue name is set explicitly
+//! on producer and workers alike; a worker fetches one task at a time
+//! (`batch_size(1)`, so no worker hoards jobs); dead-worker detection is
+//! heartbeat interval × missed heartbeats, configured (the library's default
+//! is five minutes); apalis keeps its migration history in its own table.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+
+/// The queue every studio process uses.
+pub const QUEUE: &str = "studio-jobs";
+
+/// Deliveries of one task at most (a worker that dies mid-job costs one).
+/// The jobs table gives up a little earlier, so that it records why.
+pub const MAX_DELIVERIES: usize = 5;
+
+/// What is queued: the job to run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobTask {
+    pub job_id: String,
+}
+
+/// How quickly a dead worker is noticed: heartbeat × missed heartbeats.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueSettings {
+    pub heartbeat: Duration,
+    pub missed_heartbeats: usize,
+    /// How often an idle worker looks for new tasks.
+    pub poll: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(5),
+            missed_heartbeats: 3,
+            poll: Duration::from_millis(200),
+        }
+    }
+}
+
+/// What a worker does with a job id.
+pub type Handler = Arc<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>;
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqliteStorage<JobTask>),
+    Postgres(PostgresStorage<JobTask>),
+}
+
+#[derive(Clone)]
+pub struct Queue {
+    backend: Backend,
+    settings: QueueSettings,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
+        f.debug_struct("Queue").field("backend", &kind).finish()
+    }
+}
+
+fn queue_error(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("job queue: {e}"))
+}
+
+impl Queue {
+    /// Opens (and migrates) the queue at `url`: a `postgres://` URL or a
+    /// `sqlite://` file.
+    pub async fn open(url: &str, settings: QueueSettings) -> Result<Self> {
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(4)
+                .connect(url)
+                .await?;
+            let mut migrator = PostgresStorage::<()>::migrations();
+            migrator.dangerous_set_table_name("apalis_migrations");
+            migrator.set_ignore_missing(true);
+            migrator.run(&pool).await?;
+            let config = apalis_postgres::Config::default()
+                .queue(QUEUE)
+                .batch_size(1)
+                .heartbeat_interval(settings.heartbeat)
+                .missed_heartbeats(settings.missed_heartbeats);
+            Backend::Postgres(PostgresStorage::new(&pool).with_config(config))
+        } else {
+            use std::str::FromStr;
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            let mut migrator = SqliteStorage::<()>::migrations();
+            migrator.dangerous_set_table_name("apalis_migrations");
+            migrator.set_ignore_missing(true);
+            migrator.run(&pool).await?;
+            let config = apalis_sqlite::Config::default()
+                .queue(QUEUE)
+                .batch_size(1)
+                .heartbeat_interval(settings.heartbeat)
+                .missed_heartbeats(settings.missed_heartbeats);
+            Backend::Sqlite(SqliteStorage::new(&pool).with_config(config))
+        };
+        Ok(Self { backend, settings })
+    }
+
+    /// Queues a job for any worker.
+    pub async fn push(&self, job_id: &str) -> Result<()> {
+        let task = TaskBuilder::new(JobTask {
+            job_id: job_id.to_owned(),
+        })
+        .max_attempts(MAX_DELIVERIES)
+        .build();
+        match self.backend.clone() {
+            Backend::Sqlite(mut s) => s.push_task(task).await.map_err(queue_error),
+            Backend::Postgres(mut s) => s.push_task(task).await.map_err(queue_error),
+        }
+    }
+
+    /// Runs one worker named `name` that takes up to `concurrency` jobs at
+    /// once and hands each to `handler`, until `stop` is cancelled.
+    pub async fn work(
+        &self,
+        name: &str,
+        concurrency: usize,
+        handler: Handler,
+        stop: CancellationToken,
+    ) -> Result<()> {
+        let signal = stop.cancelled_owned().map(Ok::<(), std::io::Error>);
+        let poll = self.settings.poll;
+        let concurrency = concurrency.max(1);
+        let run = match self.backend.clone() {
+            Backend::Sqlite(s) => tokio::spawn(
+                WorkerBuilder::new(name)
+                    .backend(s.poll_with_interval(poll))
+                    .concurrency(concurrency)
+                    .data(handler)
+                    .build(handle)
+                    .run_until(signal),
+            ),
+            Backend::Postgres(s) => tokio::spawn(
+                WorkerBuilder::new(name)
+                    .backend(s.poll_with_interval(poll))
+                    .concurrency(concurrency)
+                    .data(handler)
+                    .build(handle)
+                    .run_until(signal),
+            ),
+        };
+        // Dropping this future stops the worker too.
+        tokio_util::task::AbortOnDropHandle::new(run)
+            .await
+            .map_err(queue_error)?
+            .map_err(queue_error)
+    }
+}
+
+async fn handle(task: JobTask, handler: Data<Handler>) -> std::result::Result<(), BoxDynError> {
+    (handler.0)(task.job_id).await;
+    Ok(())
+}

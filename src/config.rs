@@ -11,6 +11,8 @@ pub const DEFAULT_VOICE: &str = "en-US-Neural2-D";
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
 /// Size cap of the render cache: 2 GiB.
 pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// A worker's copies of remote inputs: 1 GiB.
+pub const DEFAULT_INPUT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Clone, Debug, Args)]
 pub struct Config {
@@ -84,6 +86,17 @@ pub struct Config {
         global = true
     )]
     pub render_cache_bytes: u64,
+
+    /// With remote storage (S3, GCS): size cap of this machine's copies of
+    /// the inputs renders read (pictures, voice-overs, cached scenes); least
+    /// recently used go first; 0 keeps none.
+    #[arg(
+        long,
+        env = "STUDIO_INPUT_CACHE_BYTES",
+        default_value_t = DEFAULT_INPUT_CACHE_BYTES,
+        global = true
+    )]
+    pub input_cache_bytes: u64,
 
     #[command(flatten)]
     pub limits: LimitsConfig,
@@ -382,6 +395,7 @@ impl Config {
             max_renders: 1,
             max_video_seconds: 600.0,
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
+            input_cache_bytes: DEFAULT_INPUT_CACHE_BYTES,
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             limits: LimitsConfig::default(),

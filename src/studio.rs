@@ -63,7 +63,7 @@ impl Studio {
         let social = SocialTool::from_config(&config)?;
         let limits = &config.limits;
         let jobs = Jobs::open(
-            store.db().clone(),
+            store.clone(),
             JobSettings {
                 queue_url: config.queue_url(),
                 queue: QueueSettings {

@@ -639,6 +639,69 @@ async fn cancelling_an_automatic_run_stops_it_within_seconds() {
     s.stop().await;
 }
 
+#[tokio::test]
+async fn a_pipeline_whose_worker_died_runs_again_without_its_partial_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut c = studio::Config::with_data_dir(dir.path());
+        c.jobs.worker_heartbeat_secs = 1;
+        c
+    };
+    let s = TestServer::start_with(config()).await;
+    let reply = ask(
+        &s,
+        "rerun",
+        json!({"message": FIVE_PARAGRAPHS, "mode": "automatic"}),
+    )
+    .await;
+    let status_url = reply["result"]["status_url"].as_str().unwrap().to_owned();
+    // Some scenes are made when the worker goes away (as with kill -9).
+    let started = Instant::now();
+    loop {
+        let (_, assets) = s.get_json("/api/v1/sessions/rerun/assets").await;
+        if assets.as_array().unwrap().len() >= 3 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{assets}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    s.stop().await;
+
+    let s = TestServer::start_with(config()).await;
+    let job = wait_job(&s, &status_url).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (_, assets) = s.get_json("/api/v1/sessions/rerun/assets").await;
+    let count = |kind: &str| {
+        assets
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["type"] == kind)
+            .count()
+    };
+    assert_eq!(
+        (
+            count("image"),
+            count("audio"),
+            count("video"),
+            count("social")
+        ),
+        (5, 5, 1, 1),
+        "one run's outputs, once: {assets}"
+    );
+    // Every listed output is the second run's, and the result names them.
+    let made: Vec<&str> = job["result"]["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for asset in assets.as_array().unwrap() {
+        assert!(made.contains(&asset["name"].as_str().unwrap()), "{asset}");
+    }
+    s.stop().await;
+}
+
 /// The offline coordinator on the plain requests of issue 17: new verbs and
 /// shapes for every tool, "make the video" from everything and then from the
 /// saved timeline, "make it vertical", ordinal references, and help for a

@@ -129,6 +129,7 @@ pub trait Runner: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Jobs {
     db: AnyPool,
+    store: crate::store::Store,
     queue: queue::Queue,
     limits: JobLimits,
     /// How long one attempt of a job may run.
@@ -170,7 +171,8 @@ impl Jobs {
     /// Opens the job table and the queue. Jobs that earlier versions left
     /// unfinished without an input (they cannot be run again) are failed;
     /// every other queued job stays queued and runs.
-    pub async fn open(db: AnyPool, settings: JobSettings) -> Result<Self> {
+    pub async fn open(store: crate::store::Store, settings: JobSettings) -> Result<Self> {
+        let db = store.db().clone();
         let host = crate::media::host_name();
         let worker: Arc<str> = format!("{host}:{}", std::process::id()).into();
         let queue = queue::Queue::open(&settings.queue_url, settings.queue).await?;
@@ -189,6 +191,7 @@ impl Jobs {
         }
         Ok(Self {
             db,
+            store,
             queue,
             limits: settings.limits,
             timeout: settings.timeout,
@@ -374,6 +377,13 @@ impl Jobs {
             .await?;
         let session: String = row.try_get("session_id")?;
         let input: Option<String> = row.try_get("input")?;
+        let attempt: i64 = row.try_get("attempts")?;
+        if attempt > 1 {
+            // The worker of an earlier attempt died: the job runs again from
+            // the start, without what that attempt had made.
+            let removed = self.store.delete_job_outputs(id).await?;
+            tracing::warn!(job = %id, attempt, removed, "running a job again after its worker stopped");
+        }
         Ok(Some(Claimed {
             jobs: self.clone(),
             session: SessionId::parse(&session)?,
@@ -381,7 +391,7 @@ impl Jobs {
             input: input
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or(Value::Null),
-            attempt: row.try_get("attempts")?,
+            attempt,
             claim: crate::store::JobClaim {
                 job_id: id.to_owned(),
                 claim,
@@ -444,7 +454,8 @@ impl Claimed {
         }
         let ticker = self.tick();
         let outcome = tokio::select! {
-            outcome = tokio::time::timeout(self.jobs.timeout, runner.run(self)) => outcome.unwrap_or_else(|_| {
+            // Assets stored by the work are marked as this job's.
+            outcome = crate::store::MADE_BY_JOB.scope(self.id().to_owned(), tokio::time::timeout(self.jobs.timeout, runner.run(self))) => outcome.unwrap_or_else(|_| {
                 Err(Error::Unavailable(format!("the job ran longer than {} s and was stopped", self.jobs.timeout.as_secs())))
             }),
             // The job changed hands (its worker was thought dead): stop.

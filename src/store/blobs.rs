@@ -178,6 +178,11 @@ impl Blobs {
         }
     }
 
+    /// Whether the bytes live in a folder on this machine.
+    pub fn is_local(&self) -> bool {
+        self.local_root.is_some()
+    }
+
     pub fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.local_root.as_ref().map(|root| root.join(key))
     }

@@ -9,6 +9,7 @@
 mod blobs;
 mod claims;
 mod gc;
+mod inputs;
 mod keys;
 mod messages;
 mod render_cache;
@@ -27,8 +28,9 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
-pub use claims::JobClaim;
+pub use claims::{JobClaim, MADE_BY_JOB};
 pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
+pub use inputs::InputCache;
 pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
 pub use render_cache::file_sha256;
@@ -111,6 +113,8 @@ pub struct Store {
     db: AnyPool,
     blobs: Blobs,
     listings: Listings,
+    /// Copies of remote objects ffmpeg reads (none with local storage).
+    inputs: Option<InputCache>,
 }
 
 /// Encoded asset listings by (session, type filter), each with the session's
@@ -131,7 +135,15 @@ impl Store {
             config.storage_url.as_deref(),
             &config.data_dir.join("assets"),
         )?;
-        Self::open_with(&config.database_url(), blobs).await
+        let remote = !blobs.is_local();
+        let mut store = Self::open_with(&config.database_url(), blobs).await?;
+        if remote && config.input_cache_bytes > 0 {
+            store.inputs = Some(InputCache::new(
+                config.data_dir.join("cache").join("inputs"),
+                config.input_cache_bytes,
+            ));
+        }
+        Ok(store)
     }
 
     pub async fn open_with(database_url: &str, blobs: Blobs) -> Result<Self> {
@@ -157,6 +169,7 @@ impl Store {
             db,
             blobs,
             listings: Listings::default(),
+            inputs: None,
         })
     }
 
@@ -419,6 +432,21 @@ impl Store {
         written
     }
 
+    /// Removes the assets an unfinished job's earlier attempts made (its
+    /// worker died; the job runs again from the start). Gives how many.
+    pub async fn delete_job_outputs(&self, job_id: &str) -> Result<usize> {
+        let rows = sqlx::query("SELECT session_id, name FROM assets WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_all(&self.db)
+            .await?;
+        for row in &rows {
+            let session = SessionId::parse(&row.try_get::<String, _>("session_id")?)?;
+            let name = AssetName::parse(&row.try_get::<String, _>("name")?)?;
+            self.delete_asset(&session, &name).await?;
+        }
+        Ok(rows.len())
+    }
+
     /// The session's assets, oldest first, optionally of one type.
     pub async fn list_assets(
         &self,
@@ -540,6 +568,13 @@ impl Store {
         if let Some(path) = self.blobs.local_path(key) {
             return Ok(LocalFile { path, _temp: None });
         }
+        if let Some(cache) = &self.inputs {
+            return cache
+                .get(key, ext, tmp_dir, |path| async move {
+                    self.blobs.download_to(key, &path).await
+                })
+                .await;
+        }
         tokio::fs::create_dir_all(tmp_dir).await?;
         let temp = tempfile::Builder::new()
             .suffix(&format!(".{ext}"))
@@ -592,8 +627,8 @@ async fn insert_asset_row_in(
     .await?;
     let name = AssetName::numbered(new.kind, seq, &new.ext);
     sqlx::query(
-            "INSERT INTO assets (session_id, name, kind, seq, mime_type, size_bytes, created_at, source, metadata, storage_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO assets (session_id, name, kind, seq, mime_type, size_bytes, created_at, source, metadata, storage_key, job_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(session.as_str())
         .bind(name.as_str())
@@ -605,6 +640,7 @@ async fn insert_asset_row_in(
         .bind(&new.source)
         .bind(new.metadata.to_string())
         .bind(key)
+        .bind(MADE_BY_JOB.try_with(Clone::clone).ok())
         .execute(&mut **tx)
         .await?;
     Ok(Asset {

@@ -101,18 +101,9 @@ impl Store {
         let storage_key = Blobs::new_cache_key(session, ext);
         self.blobs().put_file(&storage_key, file).await?;
         let t = timestamp(&now());
-        // A concurrent render of the same piece may have won: either copy is good.
-        let old: Option<String> = sqlx::query_scalar(
-            "SELECT storage_key FROM render_cache WHERE session_id = $1 AND cache_key = $2",
-        )
-        .bind(session.as_str())
-        .bind(cache_key)
-        .fetch_optional(self.db())
-        .await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO render_cache (session_id, cache_key, storage_key, size_bytes, sha256, created_at, last_used) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (session_id, cache_key) DO UPDATE SET \
-             storage_key = excluded.storage_key, size_bytes = excluded.size_bytes, sha256 = excluded.sha256, last_used = excluded.last_used",
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (session_id, cache_key) DO NOTHING",
         )
         .bind(session.as_str())
         .bind(cache_key)
@@ -121,9 +112,24 @@ impl Store {
         .bind(&sha)
         .bind(&t)
         .execute(self.db())
-        .await?;
-        if let Some(old) = old.filter(|o| *o != storage_key) {
-            let _ = self.blobs().delete(&old).await;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            // A concurrent render (in this process or another) cached the same
+            // piece first. Its copy is as good and may already be in use
+            // elsewhere, so it stays; this one goes.
+            let winner: Option<String> = sqlx::query_scalar(
+                "SELECT storage_key FROM render_cache WHERE session_id = $1 AND cache_key = $2",
+            )
+            .bind(session.as_str())
+            .bind(cache_key)
+            .fetch_optional(self.db())
+            .await?;
+            if let Some(winner) = winner {
+                let copy = self.local_copy_of_key(&winner, ext, tmp_dir).await?;
+                let _ = self.blobs().delete(&storage_key).await;
+                return Ok(copy);
+            }
         }
         self.local_copy_of_key(&storage_key, ext, tmp_dir).await
     }
@@ -196,5 +202,46 @@ impl Store {
                 .fetch_all(self.db())
                 .await?,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two renders (in two processes, say) make the same piece at once: the
+    /// first copy stays, since its render may be reading it right now.
+    #[tokio::test]
+    async fn a_piece_cached_twice_keeps_the_copy_already_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let blobs = Blobs::open(None, &dir.path().join("assets")).unwrap();
+        let store = Store::open_with(&url, blobs).await.unwrap();
+        let session = SessionId::parse("race").unwrap();
+        store.ensure_session(&session).await.unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let (a, b) = (tmp.join("a.m4a"), tmp.join("b.m4a"));
+        std::fs::write(&a, b"the same soundtrack").unwrap();
+        std::fs::write(&b, b"the same soundtrack").unwrap();
+        let first = store
+            .cache_piece(&session, "audio", &a, &tmp)
+            .await
+            .unwrap();
+        let second = store
+            .cache_piece(&session, "audio", &b, &tmp)
+            .await
+            .unwrap();
+        assert!(
+            first.path.exists(),
+            "the first copy was pulled from under its reader"
+        );
+        assert_eq!(first.path, second.path);
+        let objects = std::fs::read_dir(dir.path().join("assets/cache/race"))
+            .unwrap()
+            .count();
+        assert_eq!(objects, 1, "the losing copy is not kept");
+        let cached = store.cached_piece(&session, "audio", &tmp).await.unwrap();
+        assert!(cached.is_some());
     }
 }

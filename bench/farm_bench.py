@@ -4,15 +4,16 @@
 Measures, on this machine, with the release binary, SQLite + local files
 (one data folder that every process shares, as on one machine):
 
-1. Throughput: 8 one-minute renders (640x360, each of its own picture, so the
-   render cache cannot help) submitted at once to an API node
+1. Throughput: 8 one-minute renders (640x360, six scenes with zooms and pans,
+   each render of its own picture, so the render cache cannot help) submitted at once to an API node
    (`studio serve --no-worker`), run by one `studio worker` process and then
    by two. Wall time from the first submit to the last success.
 2. Queue overhead: one one-minute render composed directly (synchronous
    `POST /compose` on `studio serve`, rendered inside the request) against
    the same render queued (`"async": true`) and run by a worker, from the
-   submit to the success seen by polling every 50 ms. Alternated, 3 pairs,
-   medians.
+   submit to the success seen by polling every 50 ms. Alternated, 5 pairs,
+   medians; also the median wait of a queued job before its render starts
+   (from the job's and the video's timestamps).
 3. Recovery: two workers; a one-minute render starts on one, which is killed
    with SIGKILL; the time until the other one has taken the job up again
    (the job's attempt count becomes 2), with the default heartbeat (5 s,
@@ -41,6 +42,7 @@ OUT = ROOT / "bench" / "out"
 DATA = OUT / "farm-data"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RENDERS = int(os.environ.get("BENCH_RENDERS", "8"))
+PAIRS = int(os.environ.get("BENCH_PAIRS", "5"))
 
 
 def studio_binary():
@@ -128,9 +130,15 @@ def upload(base, session, name, data):
     return asset["name"]
 
 
+SCENES = [("zoom_in", 9), ("pan_right", 10), ("zoom_out", 11), ("pan_left", 9), ("zoom_in", 10), ("pan_right", 11)]
+
+
 def timeline(image, run_async):
-    return {"async": run_async, "timeline": [{"asset_id": image, "duration": SECONDS}],
-            "output": {"width": 640, "height": 360}}
+    """A one-minute video of six moving scenes of one picture (as the
+    automatic mode makes them)."""
+    scale = SECONDS / 60.0
+    items = [{"asset_id": image, "duration": d * scale, "effect": e} for e, d in SCENES]
+    return {"async": run_async, "timeline": items, "output": {"width": 640, "height": 360}}
 
 
 def wait(base, job, poll=0.05):
@@ -169,9 +177,9 @@ def overhead():
     try:
         base = farm.node(worker=True)
         session = "overhead"
-        pictures = images(base, session, 6, 99)
+        pictures = images(base, session, 2 * PAIRS, 99)
         direct, queued = [], []
-        for i in range(3):
+        for i in range(PAIRS):
             started = time.monotonic()
             status, _ = request("POST", f"{base}/api/v1/sessions/{session}/compose", timeline(pictures[2 * i], False))
             assert status == 201
@@ -180,9 +188,21 @@ def overhead():
             _, job = request("POST", f"{base}/api/v1/sessions/{session}/compose", timeline(pictures[2 * i + 1], True))
             wait(base, job)
             queued.append(time.monotonic() - started)
-        return direct, queued
+        db = sqlite3.connect(DATA / "studio.db")
+        waits = []
+        for created, finished, render in db.execute(
+                "SELECT j.created_at, j.updated_at, json_extract(j.result, '$.metadata.render.seconds') "
+                "FROM jobs j WHERE j.session_id = ? AND j.status = 'succeeded'", (session,)):
+            span = (parse_time(finished) - parse_time(created))
+            waits.append(span - render)
+        return direct, queued, waits
     finally:
         farm.stop()
+
+
+def parse_time(stamp):
+    from datetime import datetime
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def recovery(heartbeat):
@@ -218,7 +238,7 @@ def main():
     DATA.mkdir(parents=True)
     one = throughput(1)
     two = throughput(2)
-    direct, queued = overhead()
+    direct, queued, waits = overhead()
     rec_default = recovery(5)
     rec_fast = recovery(1)
     result = {
@@ -226,6 +246,7 @@ def main():
         "one_worker_s": round(one, 2), "two_workers_s": round(two, 2), "speedup": round(one / two, 3),
         "direct_s": [round(x, 2) for x in direct], "queued_s": [round(x, 2) for x in queued],
         "queue_overhead": round(statistics.median(queued) / statistics.median(direct), 3),
+        "queued_wait_before_render_s": [round(x, 3) for x in waits],
         "recovery_default_heartbeat_s": round(rec_default, 2), "recovery_1s_heartbeat_s": round(rec_fast, 2),
     }
     OUT.mkdir(parents=True, exist_ok=True)
@@ -233,7 +254,8 @@ def main():
     print(f"{RENDERS} renders of {SECONDS:.0f} s: 1 worker {one:.1f} s, 2 workers {two:.1f} s "
           f"({one / two:.2f}x) on {os.cpu_count()} cores")
     print(f"one render, direct {statistics.median(direct):.2f} s, through the queue "
-          f"{statistics.median(queued):.2f} s: {result['queue_overhead']:.3f}x")
+          f"{statistics.median(queued):.2f} s: {result['queue_overhead']:.3f}x; a queued job waits "
+          f"{statistics.median(waits):.2f} s (median) before its render starts")
     print(f"worker killed -> job taken up elsewhere: {rec_default:.1f} s (heartbeat 5 s), "
           f"{rec_fast:.1f} s (heartbeat 1 s)")
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
+use apalis_sqlite::callback::HookCallbackListener;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,9 @@ pub type Handler = Arc<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>;
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite(SqliteStorage<JobTask>),
+    /// With the update hook of the queue's connections: a task pushed by
+    /// this process wakes its worker at once.
+    Sqlite(SqliteStorage<JobTask>, HookCallbackListener),
     Postgres(PostgresStorage<JobTask>),
 }
 
@@ -72,7 +75,7 @@ pub struct Queue {
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.backend {
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite(..) => "sqlite",
             Backend::Postgres(_) => "postgres",
         };
         f.debug_struct("Queue").field("backend", &kind).finish()
@@ -87,41 +90,35 @@ impl Queue {
     /// Opens (and migrates) the queue at `url`: a `postgres://` URL or a
     /// `sqlite://` file.
     pub async fn open(url: &str, settings: QueueSettings) -> Result<Self> {
+        // The two backends have the same shape but distinct types.
+        macro_rules! storage {
+            ($storage:ident, $config:ty, $pool:expr) => {{
+                let pool = $pool;
+                let mut migrator = $storage::<()>::migrations();
+                migrator.dangerous_set_table_name("apalis_migrations");
+                migrator.set_ignore_missing(true);
+                migrator.run(&pool).await?;
+                let config = <$config>::default()
+                    .queue(QUEUE)
+                    .batch_size(1)
+                    .heartbeat_interval(settings.heartbeat)
+                    .missed_heartbeats(settings.missed_heartbeats);
+                $storage::new(&pool).with_config(config)
+            }};
+        }
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(4)
                 .connect(url)
                 .await?;
-            let mut migrator = PostgresStorage::<()>::migrations();
-            migrator.dangerous_set_table_name("apalis_migrations");
-            migrator.set_ignore_missing(true);
-            migrator.run(&pool).await?;
-            let config = apalis_postgres::Config::default()
-                .queue(QUEUE)
-                .batch_size(1)
-                .heartbeat_interval(settings.heartbeat)
-                .missed_heartbeats(settings.missed_heartbeats);
-            Backend::Postgres(PostgresStorage::new(&pool).with_config(config))
+            Backend::Postgres(storage!(PostgresStorage, apalis_postgres::Config, pool))
         } else {
-            use std::str::FromStr;
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(30));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options)
+            let (pool, hook) = SqliteStorage::connect_with_callback(url).map_err(queue_error)?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
                 .await?;
-            let mut migrator = SqliteStorage::<()>::migrations();
-            migrator.dangerous_set_table_name("apalis_migrations");
-            migrator.set_ignore_missing(true);
-            migrator.run(&pool).await?;
-            let config = apalis_sqlite::Config::default()
-                .queue(QUEUE)
-                .batch_size(1)
-                .heartbeat_interval(settings.heartbeat)
-                .missed_heartbeats(settings.missed_heartbeats);
-            Backend::Sqlite(SqliteStorage::new(&pool).with_config(config))
+            let storage = storage!(SqliteStorage, apalis_sqlite::Config, pool);
+            Backend::Sqlite(storage, hook)
         };
         Ok(Self { backend, settings })
     }
@@ -134,7 +131,7 @@ impl Queue {
         .max_attempts(MAX_DELIVERIES)
         .build();
         match self.backend.clone() {
-            Backend::Sqlite(mut s) => s.push_task(task).await.map_err(queue_error),
+            Backend::Sqlite(mut s, _) => s.push_task(task).await.map_err(queue_error),
             Backend::Postgres(mut s) => s.push_task(task).await.map_err(queue_error),
         }
     }
@@ -151,23 +148,29 @@ impl Queue {
         let signal = stop.cancelled_owned().map(Ok::<(), std::io::Error>);
         let poll = self.settings.poll;
         let concurrency = concurrency.max(1);
+        // Woken by new tasks (the SQLite update hook in this process; Postgres
+        // LISTEN/NOTIFY from any), and polling for the rest.
+        macro_rules! worker {
+            ($storage:expr, $wake:expr) => {
+                tokio::spawn(
+                    WorkerBuilder::new(name)
+                        .backend(
+                            $storage
+                                .poll_with_strategy(Strategy::new().stream($wake).interval(poll)),
+                        )
+                        .concurrency(concurrency)
+                        .data(handler)
+                        .build(handle)
+                        .run_until(signal),
+                )
+            };
+        }
         let run = match self.backend.clone() {
-            Backend::Sqlite(s) => tokio::spawn(
-                WorkerBuilder::new(name)
-                    .backend(s.poll_with_interval(poll))
-                    .concurrency(concurrency)
-                    .data(handler)
-                    .build(handle)
-                    .run_until(signal),
-            ),
-            Backend::Postgres(s) => tokio::spawn(
-                WorkerBuilder::new(name)
-                    .backend(s.poll_with_interval(poll))
-                    .concurrency(concurrency)
-                    .data(handler)
-                    .build(handle)
-                    .run_until(signal),
-            ),
+            Backend::Sqlite(s, hook) => worker!(s, hook),
+            Backend::Postgres(s) => {
+                let notify = apalis_postgres::Pubsub::new(s.pool().clone(), QUEUE.to_owned());
+                worker!(s, notify)
+            }
         };
         // Dropping this future stops the worker too.
         tokio_util::task::AbortOnDropHandle::new(run)

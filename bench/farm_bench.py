@@ -246,6 +246,8 @@ def main():
         "one_worker_s": round(one, 2), "two_workers_s": round(two, 2), "speedup": round(one / two, 3),
         "direct_s": [round(x, 2) for x in direct], "queued_s": [round(x, 2) for x in queued],
         "queue_overhead": round(statistics.median(queued) / statistics.median(direct), 3),
+        "queue_overhead_per_pair_median": round(statistics.median(q / d for q, d in zip(queued, direct)), 3),
+        "queue_overhead_of_sums": round(sum(queued) / sum(direct), 3),
         "queued_wait_before_render_s": [round(x, 3) for x in waits],
         "recovery_default_heartbeat_s": round(rec_default, 2), "recovery_1s_heartbeat_s": round(rec_fast, 2),
     }
@@ -254,7 +256,8 @@ def main():
     print(f"{RENDERS} renders of {SECONDS:.0f} s: 1 worker {one:.1f} s, 2 workers {two:.1f} s "
           f"({one / two:.2f}x) on {os.cpu_count()} cores")
     print(f"one render, direct {statistics.median(direct):.2f} s, through the queue "
-          f"{statistics.median(queued):.2f} s: {result['queue_overhead']:.3f}x; a queued job waits "
+          f"{statistics.median(queued):.2f} s: {result['queue_overhead']:.3f}x (per pair, median "
+          f"{result['queue_overhead_per_pair_median']:.3f}x; sums {result['queue_overhead_of_sums']:.3f}x); a queued job waits "
           f"{statistics.median(waits):.2f} s (median) before its render starts")
     print(f"worker killed -> job taken up elsewhere: {rec_default:.1f} s (heartbeat 5 s), "
           f"{rec_fast:.1f} s (heartbeat 1 s)")

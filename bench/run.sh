@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds what the benchmarks need and runs them all; figures go to stdout
-# and bench/out/. Takes about 10 minutes on 2 cores.
+# and bench/out/. Takes about 15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
@@ -11,3 +11,4 @@ fi
 cargo bench --locked --bench image_render
 cargo bench --locked --bench speech_rtf
 python3 bench/compose_bench.py
+python3 bench/farm_bench.py

@@ -54,3 +54,92 @@ impl JobClaim {
         Ok(done.rows_affected() == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AssetKind, SessionId};
+    use crate::store::{Blobs, NewAsset, Store};
+
+    /// Two attempts of one job race to finish it: only the one holding the
+    /// claim lists its video; the other's upload is dropped.
+    #[tokio::test]
+    async fn outputs_become_assets_once_however_many_attempts_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::open_with(&url, Blobs::open(None, &dir.path().join("assets")).unwrap())
+            .await
+            .unwrap();
+        let session = SessionId::parse("race").unwrap();
+        sqlx::query("INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, claim) VALUES ('j', 'race', 'compose', 'running', 0, 'now', 'now', 'second')")
+            .execute(store.db())
+            .await
+            .unwrap();
+        let video = || NewAsset {
+            kind: AssetKind::Video,
+            ext: "mp4".into(),
+            mime_type: "video/mp4".into(),
+            source: "compose".into(),
+            metadata: serde_json::json!({}),
+        };
+        let file = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"a render").unwrap();
+            path
+        };
+        let result = |assets: &[crate::store::Asset]| serde_json::json!(assets[0].name);
+        let stale = JobClaim {
+            job_id: "j".into(),
+            claim: "first".into(),
+        };
+        let err = store
+            .put_asset_files(
+                &session,
+                vec![(video(), file("a.mp4"))],
+                &|_, _| {},
+                Some((&stale, &result)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "conflict");
+        let current = JobClaim {
+            job_id: "j".into(),
+            claim: "second".into(),
+        };
+        let made = store
+            .put_asset_files(
+                &session,
+                vec![(video(), file("b.mp4"))],
+                &|_, _| {},
+                Some((&current, &result)),
+            )
+            .await
+            .unwrap();
+        // Finishing again (a late duplicate) is refused too.
+        assert!(
+            store
+                .put_asset_files(
+                    &session,
+                    vec![(video(), file("c.mp4"))],
+                    &|_, _| {},
+                    Some((&current, &result))
+                )
+                .await
+                .is_err()
+        );
+        let listed = store.list_assets(&session, None).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].name, made[0].name);
+        let (status, result): (String, String) =
+            sqlx::query_as("SELECT status, result FROM jobs WHERE id = 'j'")
+                .fetch_one(store.db())
+                .await
+                .unwrap();
+        assert_eq!(status, "succeeded");
+        assert_eq!(result, format!("\"{}\"", made[0].name));
+        let stored = std::fs::read_dir(dir.path().join("assets/sessions/race"))
+            .unwrap()
+            .count();
+        assert_eq!(stored, 1, "the losing uploads are gone");
+    }
+}

@@ -204,7 +204,7 @@ pub struct LimitsConfig {
     )]
     pub requests_per_second: u32,
 
-    /// Image renders, speech runs and pipelines that may run at once (each);
+    /// Image renders and speech runs that may run at once (each);
     /// default: the number of cores.
     #[arg(long, env = "STUDIO_MAX_CONCURRENT_WORK", global = true)]
     pub max_concurrent_work: Option<usize>,
@@ -243,7 +243,8 @@ impl Default for LimitsConfig {
 }
 
 impl LimitsConfig {
-    /// Concurrent image renders, speech runs and pipelines, each.
+    /// Concurrent image renders and speech runs, each (jobs are bounded by
+    /// the workers' concurrency).
     pub fn concurrent_work(&self) -> usize {
         self.max_concurrent_work
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))

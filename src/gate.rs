@@ -1,5 +1,5 @@
 //! Global fair-use gates: at most N pieces of one kind of heavy work (image
-//! renders, speech runs, pipelines) run at once; a bounded number wait; more
+//! renders, speech runs) run at once; a bounded number wait; more
 //! are refused at once with "busy, try again" (HTTP 429) instead of piling up
 //! memory and time.
 
@@ -63,9 +63,8 @@ impl Gate {
         pass
     }
 
-    /// Waits for a slot however many wait: for work already queued (and
-    /// bounded) elsewhere, such as a job.
-    pub async fn queue(&self) -> Result<Pass> {
+    /// Waits for a slot however many wait.
+    async fn queue(&self) -> Result<Pass> {
         let permit = self
             .slots
             .clone()

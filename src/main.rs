@@ -42,9 +42,9 @@ enum Command {
     /// Run queued jobs (renders, pipelines) without serving the API; any
     /// number of workers may share one database and storage.
     Worker {
-        /// Jobs this worker runs at once.
-        #[arg(long, env = "STUDIO_WORKER_CONCURRENCY", default_value_t = 2)]
-        concurrency: usize,
+        /// Jobs this worker runs at once (default: STUDIO_WORKER_CONCURRENCY, 2).
+        #[arg(long)]
+        concurrency: Option<usize>,
     },
     /// Manage API keys (needed by every request once one exists).
     Keys {
@@ -182,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let studio = Studio::open(cli.config).await?;
     match cli.command {
         Command::Worker { concurrency } => {
+            let concurrency = concurrency.unwrap_or(studio.config().jobs.worker_concurrency);
             let stop = tokio_util::sync::CancellationToken::new();
             tokio::spawn({
                 let stop = stop.clone();

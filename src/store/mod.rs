@@ -594,6 +594,37 @@ pub struct LocalFile {
     _temp: Option<tempfile::TempPath>,
 }
 
+impl LocalFile {
+    /// A file of its own in `tmp_dir` (a hard link) when this one is the
+    /// stored file itself, so that a process evicting or deleting the stored
+    /// file never pulls it from under its reader.
+    fn pinned(self, tmp_dir: &FsPath) -> Result<Self> {
+        if self._temp.is_some() {
+            return Ok(self);
+        }
+        std::fs::create_dir_all(tmp_dir)?;
+        let ext = self
+            .path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("bin");
+        match tempfile::Builder::new()
+            .suffix(&format!(".{ext}"))
+            .make_in(tmp_dir, |path| std::fs::hard_link(&self.path, path))
+        {
+            Ok(link) => {
+                let link = link.into_temp_path();
+                Ok(Self {
+                    path: link.to_path_buf(),
+                    _temp: Some(link),
+                })
+            }
+            // Another filesystem: read in place, as before.
+            Err(_) => Ok(self),
+        }
+    }
+}
+
 /// Where an asset's bytes are served.
 pub fn content_url(session: &SessionId, name: &AssetName) -> String {
     format!("/api/v1/sessions/{session}/assets/{name}/content")

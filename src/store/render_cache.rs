@@ -52,7 +52,13 @@ impl Store {
         let size: i64 = row.try_get("size_bytes")?;
         let sha: String = row.try_get("sha256")?;
         let ext = storage_key.rsplit('.').next().unwrap_or("bin");
-        let local = match self.local_copy_of_key(&storage_key, ext, tmp_dir).await {
+        // Pinned: another process may evict the piece while this render
+        // still has to read it (at the join).
+        let local = match self
+            .local_copy_of_key(&storage_key, ext, tmp_dir)
+            .await
+            .and_then(|l| l.pinned(tmp_dir))
+        {
             Ok(local) => Some(local),
             Err(e) => {
                 tracing::warn!(%cache_key, error = %e, "a cached render piece is unreadable");
@@ -128,10 +134,12 @@ impl Store {
             if let Some(winner) = winner {
                 let copy = self.local_copy_of_key(&winner, ext, tmp_dir).await?;
                 let _ = self.blobs().delete(&storage_key).await;
-                return Ok(copy);
+                return copy.pinned(tmp_dir);
             }
         }
-        self.local_copy_of_key(&storage_key, ext, tmp_dir).await
+        self.local_copy_of_key(&storage_key, ext, tmp_dir)
+            .await?
+            .pinned(tmp_dir)
     }
 
     async fn drop_piece(
@@ -224,24 +232,71 @@ mod tests {
         let (a, b) = (tmp.join("a.m4a"), tmp.join("b.m4a"));
         std::fs::write(&a, b"the same soundtrack").unwrap();
         std::fs::write(&b, b"the same soundtrack").unwrap();
+        let key = || async {
+            sqlx::query_scalar::<_, String>("SELECT storage_key FROM render_cache")
+                .fetch_one(store.db())
+                .await
+                .unwrap()
+        };
         let first = store
             .cache_piece(&session, "audio", &a, &tmp)
             .await
             .unwrap();
+        let kept = key().await;
         let second = store
             .cache_piece(&session, "audio", &b, &tmp)
             .await
             .unwrap();
-        assert!(
-            first.path.exists(),
-            "the first copy was pulled from under its reader"
+        assert_eq!(key().await, kept, "the first copy stays cached");
+        assert!(dir.path().join("assets").join(&kept).exists());
+        assert_eq!(
+            std::fs::read(&first.path).unwrap(),
+            std::fs::read(&second.path).unwrap()
         );
-        assert_eq!(first.path, second.path);
         let objects = std::fs::read_dir(dir.path().join("assets/cache/race"))
             .unwrap()
             .count();
         assert_eq!(objects, 1, "the losing copy is not kept");
         let cached = store.cached_piece(&session, "audio", &tmp).await.unwrap();
         assert!(cached.is_some());
+    }
+
+    /// Another process evicts a piece a render here has checked and will
+    /// read at the join: the render's file stays readable.
+    #[tokio::test]
+    async fn eviction_never_pulls_a_piece_from_under_its_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let blobs = Blobs::open(None, &dir.path().join("assets")).unwrap();
+        let store = Store::open_with(&url, blobs).await.unwrap();
+        let session = SessionId::parse("pin").unwrap();
+        store.ensure_session(&session).await.unwrap();
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let file = tmp.join("made.mp4");
+        std::fs::write(&file, b"a scene").unwrap();
+        store
+            .cache_piece(&session, "scene", &file, &tmp)
+            .await
+            .unwrap();
+        let reading = store
+            .cached_piece(&session, "scene", &tmp)
+            .await
+            .unwrap()
+            .unwrap();
+        // A process that knows nothing of this render trims the cache to 0.
+        let evicted = store.evict_render_cache(0, &HashSet::new()).await.unwrap();
+        assert_eq!(evicted, 1);
+        assert!(
+            store
+                .cached_piece(&session, "scene", &tmp)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(std::fs::read(&reading.path).unwrap(), b"a scene");
+        let path = reading.path.clone();
+        drop(reading);
+        assert!(!path.exists(), "the render's link goes with it");
     }
 }

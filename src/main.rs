@@ -491,6 +491,23 @@ async fn doctor(studio: &Studio) {
         "engines  image: {}, speech: {}, social: {}, agent: {}",
         c.image.provider, c.speech.provider, c.social_provider, c.agent_provider
     );
+    match studio.jobs().summary().await {
+        Ok((counts, workers)) => {
+            let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            let counts = if counts.is_empty() {
+                "none yet".to_owned()
+            } else {
+                counts.join(", ")
+            };
+            let running = if workers.is_empty() {
+                String::new()
+            } else {
+                format!("; running on {}", workers.join(", "))
+            };
+            println!("jobs     {counts}{running}");
+        }
+        Err(e) => println!("missing  jobs: cannot read the job table ({e})"),
+    }
 }
 
 /// Reads a text file, or standard input for "-".

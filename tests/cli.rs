@@ -118,6 +118,7 @@ fn doctor_reports_engines_and_how_to_add_missing_ones() {
         text.contains("missing  Piper") && text.contains("scripts/setup.sh"),
         "{text}"
     );
+    assert!(text.contains("jobs     none yet"), "{text}");
 }
 
 #[tokio::test]

@@ -325,6 +325,23 @@ impl Jobs {
         self.get(session, id).await
     }
 
+    /// How many jobs are in each status, and the workers running jobs now.
+    pub async fn summary(&self) -> Result<(Vec<(String, i64)>, Vec<String>)> {
+        let counts =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
+                .fetch_all(&self.db)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+                .collect::<Result<Vec<_>>>()?;
+        let workers = sqlx::query_scalar(
+            "SELECT DISTINCT worker FROM jobs WHERE status = 'running' AND worker IS NOT NULL ORDER BY worker",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        Ok((counts, workers))
+    }
+
     /// Runs this process's worker: up to `concurrency` jobs at once, until
     /// `stop` is cancelled (jobs still running are then handed back).
     pub async fn work(

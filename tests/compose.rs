@@ -559,7 +559,19 @@ async fn queued_jobs_survive_a_restart_and_run() {
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let (_, view) = s.get_json(&status_url).await;
     assert_eq!(view["status"], "queued", "no worker, no work: {view}");
+    // As if the process had died between the job's row and its task: the
+    // queue loses the task; the next start queues the job again.
+    let queue_url = s.studio.config().queue_url();
     s.stop().await;
+    let queue = sqlx::AnyPool::connect(&queue_url).await.unwrap();
+    let tasks = if queue_url.starts_with("postgres") {
+        "DELETE FROM apalis.jobs"
+    } else {
+        "DELETE FROM Jobs"
+    };
+    let lost = sqlx::query(tasks).execute(&queue).await.unwrap();
+    assert_eq!(lost.rows_affected(), 1);
+    queue.close().await;
 
     let s = TestServer::start_with(Config::with_data_dir(dir.path())).await;
     let (job, _) = wait_for_job(&s, &status_url, |j| {

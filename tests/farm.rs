@@ -83,11 +83,13 @@ impl Farm {
         } else {
             "waiting for jobs"
         };
+        let mut said = Vec::new();
         loop {
             let line = lines
                 .next()
-                .unwrap_or_else(|| panic!("{name} stopped before it was ready"))
+                .unwrap_or_else(|| panic!("{name} stopped before it was ready: {said:#?}"))
                 .unwrap();
+            said.push(line.clone());
             if line.contains(ready) {
                 if let Some(i) = line.find("http://") {
                     base = Some(line[i..].trim().to_owned());

@@ -117,7 +117,7 @@ impl Default for JobLimits {
 const TICK: Duration = Duration::from_millis(250);
 
 /// Attempts of a job at most: a job whose worker died this many times fails.
-const MAX_ATTEMPTS: i64 = (queue::MAX_DELIVERIES - 1) as i64;
+const MAX_ATTEMPTS: i64 = 4;
 
 /// The work a worker does with the jobs it claims (the layer above decides
 /// what each kind of job means).
@@ -188,6 +188,16 @@ impl Jobs {
                 jobs = failed,
                 "jobs of an earlier version were marked failed"
             );
+        }
+        // A crash between a job's row and its task leaves a queued job with no
+        // task: queue every queued job again (a no-op for those that have one).
+        let queued: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'queued'")
+            .fetch_all(&db)
+            .await?;
+        for id in &queued {
+            if let Err(e) = queue.push(id).await {
+                tracing::warn!(job = %id, error = %e, "could not queue a job again");
+            }
         }
         Ok(Self {
             db,
@@ -343,7 +353,9 @@ impl Jobs {
     }
 
     /// Runs this process's worker: up to `concurrency` jobs at once, until
-    /// `stop` is cancelled (jobs still running are then handed back).
+    /// `stop` is cancelled (then it finishes the jobs it runs). A process
+    /// that exits instead leaves its jobs to other workers, which take them
+    /// up once its heartbeats are missed.
     pub async fn work(
         &self,
         runner: Arc<dyn Runner>,
@@ -355,39 +367,88 @@ impl Jobs {
             let (jobs, runner) = (jobs.clone(), runner.clone());
             Box::pin(async move { jobs.execute(runner.as_ref(), &id).await })
         });
-        let name = format!("{}:{}", self.worker, uuid::Uuid::new_v4().simple());
-        self.queue.work(&name, concurrency, handler, stop).await
+        // The queue's worker stops on a failed heartbeat or fetch (a database
+        // that was briefly away): start a new one after a pause. Jobs it was
+        // running are taken up again once its heartbeats are missed.
+        let mut pause = Duration::from_secs(1);
+        loop {
+            let name = format!("{}:{}", self.worker, uuid::Uuid::new_v4().simple());
+            let outcome = self
+                .queue
+                .work(&name, concurrency, handler.clone(), stop.clone())
+                .await;
+            if stop.is_cancelled() {
+                return outcome;
+            }
+            match outcome {
+                Ok(()) => tracing::warn!("the job worker stopped; starting it again"),
+                Err(e) => tracing::error!(error = %e, "the job worker failed; starting it again"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.cancelled() => return Ok(()),
+            }
+            pause = (pause * 2).min(Duration::from_secs(30));
+        }
     }
 
     /// One attempt at a job: claim it, run it with progress and cancel
-    /// checks, record the outcome if the claim still holds.
+    /// checks, record the outcome if the claim still holds. Whatever goes
+    /// wrong after the claim (a panic included) is recorded as the job's
+    /// failure, so no job is left `running` by a live worker.
     async fn execute(&self, runner: &dyn Runner, id: &str) {
-        match self.claim(id).await {
-            Ok(Some(job)) => {
-                let outcome = job.run(runner).await;
-                job.record(outcome).await;
+        let claim = crate::store::JobClaim {
+            job_id: id.to_owned(),
+            claim: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let taken = match self.take(&claim).await {
+            Ok(taken) => taken,
+            Err(e) => {
+                // Not claimed: the task is lost to this worker, and the row
+                // still says queued; queue it again for a later try.
+                tracing::error!(job = %id, error = %e, "could not take up a job");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Err(e) = self.queue.push(id).await {
+                    tracing::error!(job = %id, error = %e, "could not queue a job again");
+                }
+                return;
             }
-            Ok(None) => {}
-            Err(e) => tracing::error!(job = %id, error = %e, "could not take up a job"),
+        };
+        if !taken {
+            return; // finished or cancelled while it waited
         }
+        let outcome = match self.load(&claim).await {
+            Ok(job) => {
+                let run = std::panic::AssertUnwindSafe(job.run(runner));
+                match futures::FutureExt::catch_unwind(run).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(Error::Internal("the job's work panicked".into())),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        record(&self.db, &claim, outcome).await;
     }
 
-    async fn claim(&self, id: &str) -> Result<Option<Claimed>> {
-        let claim = uuid::Uuid::new_v4().simple().to_string();
+    /// Claims the job for one attempt, if it is still to be done.
+    async fn take(&self, claim: &crate::store::JobClaim) -> Result<bool> {
         let taken = sqlx::query(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claim = $1, worker = $2, step = NULL, updated_at = $3 \
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claim = $1, worker = $2, step = NULL, progress = 0, updated_at = $3 \
              WHERE id = $4 AND status IN ('queued', 'running')",
         )
-        .bind(&claim)
+        .bind(&claim.claim)
         .bind(self.worker.as_ref())
         .bind(now())
-        .bind(id)
+        .bind(&claim.job_id)
         .execute(&self.db)
         .await?
         .rows_affected();
-        if taken == 0 {
-            return Ok(None); // finished or cancelled while it waited
-        }
+        Ok(taken == 1)
+    }
+
+    /// What a claimed job is, ready to run.
+    async fn load(&self, claim: &crate::store::JobClaim) -> Result<Claimed> {
+        let id = claim.job_id.as_str();
         let row = sqlx::query("SELECT session_id, kind, input, attempts FROM jobs WHERE id = $1")
             .bind(id)
             .fetch_one(&self.db)
@@ -401,7 +462,7 @@ impl Jobs {
             let removed = self.store.delete_job_outputs(id).await?;
             tracing::warn!(job = %id, attempt, removed, "running a job again after its worker stopped");
         }
-        Ok(Some(Claimed {
+        Ok(Claimed {
             jobs: self.clone(),
             session: SessionId::parse(&session)?,
             kind: row.try_get("kind")?,
@@ -409,14 +470,49 @@ impl Jobs {
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or(Value::Null),
             attempt,
-            claim: crate::store::JobClaim {
-                job_id: id.to_owned(),
-                claim,
-            },
+            claim: claim.clone(),
             live: Arc::new(Mutex::new(Live::default())),
             cancel: CancellationToken::new(),
-        }))
+        })
     }
+}
+
+/// Records how an attempt ended (unless another attempt holds the job now,
+/// or its outputs already recorded success), retrying a failing database.
+async fn record(db: &AnyPool, claim: &crate::store::JobClaim, outcome: Result<Value>) {
+    let (status, result, error) = match &outcome {
+        Ok(result) => (JobStatus::Succeeded, Some(result.clone()), None),
+        Err(error) => {
+            let status = if matches!(error, Error::Cancelled) {
+                JobStatus::Cancelled
+            } else {
+                JobStatus::Failed
+            };
+            let message = match error {
+                Error::Database(_) | Error::Migration(_) | Error::Storage(_) | Error::Io(_) => {
+                    tracing::error!(job = %claim.job_id, %error, "job failed");
+                    "internal error; see the server log".to_owned()
+                }
+                Error::Cancelled => "the job was cancelled".to_owned(),
+                other => other.to_string(),
+            };
+            let error = json!({"code": error.code(), "message": message, "field": error.field()});
+            (status, None, Some(error))
+        }
+    };
+    for wait in [1, 2, 4, 8] {
+        match claim
+            .record(db, status.as_str(), result.as_ref(), error.as_ref())
+            .await
+        {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(job = %claim.job_id, error = %e, "could not record a job's outcome; trying again");
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            }
+        }
+    }
+    tracing::error!(job = %claim.job_id, "gave up recording a job's outcome");
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -519,41 +615,6 @@ impl Claimed {
                     tracing::warn!(job = %self.id(), error = %e, "could not write a job's progress")
                 }
             }
-        }
-    }
-
-    /// Records how the attempt ended (unless another attempt holds the job
-    /// now, or the outputs already recorded success).
-    async fn record(&self, outcome: Result<Value>) {
-        let recorded = match &outcome {
-            Ok(result) => {
-                self.claim
-                    .record(&self.jobs.db, "succeeded", Some(result), None)
-                    .await
-            }
-            Err(error) => {
-                let status = if matches!(error, Error::Cancelled) {
-                    JobStatus::Cancelled
-                } else {
-                    JobStatus::Failed
-                };
-                let message = match error {
-                    Error::Database(_) | Error::Migration(_) | Error::Storage(_) | Error::Io(_) => {
-                        tracing::error!(job = %self.id(), %error, "job failed");
-                        "internal error; see the server log".to_owned()
-                    }
-                    Error::Cancelled => "the job was cancelled".to_owned(),
-                    other => other.to_string(),
-                };
-                let error =
-                    json!({"code": error.code(), "message": message, "field": error.field()});
-                self.claim
-                    .record(&self.jobs.db, status.as_str(), None, Some(&error))
-                    .await
-            }
-        };
-        if let Err(e) = recorded {
-            tracing::error!(job = %self.id(), error = %e, "could not record a job's outcome");
         }
     }
 }

@@ -26,9 +26,10 @@ use crate::error::{Error, Result};
 /// The queue every studio process uses.
 pub const QUEUE: &str = "studio-jobs";
 
-/// Deliveries of one task at most (a worker that dies mid-job costs one).
-/// The jobs table gives up a little earlier, so that it records why.
-pub const MAX_DELIVERIES: usize = 5;
+/// How often apalis may retry a task whose handler failed. The handler
+/// never fails (outcomes are the job table's), and apalis does not count
+/// re-deliveries of a dead worker's tasks: the job table caps attempts.
+const MAX_DELIVERIES: usize = 5;
 
 /// What is queued: the job to run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -125,14 +126,22 @@ impl Queue {
 
     /// Queues a job for any worker.
     pub async fn push(&self, job_id: &str) -> Result<()> {
+        // Keyed by the job: pushing a job again (after a crash between its
+        // row and its task, at start-up) never makes a second task.
         let task = TaskBuilder::new(JobTask {
             job_id: job_id.to_owned(),
         })
         .max_attempts(MAX_DELIVERIES)
+        .idempotency_key(job_id)
         .build();
-        match self.backend.clone() {
-            Backend::Sqlite(mut s, _) => s.push_task(task).await.map_err(queue_error),
-            Backend::Postgres(mut s) => s.push_task(task).await.map_err(queue_error),
+        let pushed = match self.backend.clone() {
+            Backend::Sqlite(mut s, _) => s.push_task(task).await.map_err(|e| e.to_string()),
+            Backend::Postgres(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+        };
+        match pushed {
+            // Already queued (SQLite skips the duplicate; Postgres refuses it).
+            Err(e) if e.contains("idempotency") => Ok(()),
+            other => other.map_err(queue_error),
         }
     }
 

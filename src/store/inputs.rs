@@ -49,49 +49,51 @@ impl InputCache {
         tokio::fs::create_dir_all(&self.dir).await?;
         tokio::fs::create_dir_all(work_dir).await?;
         let entry = self.entry(key, ext);
-        let hit = tokio::fs::metadata(&entry).await.is_ok();
-        if hit {
+        // A cached copy another process trims between the look and the link
+        // is simply fetched again.
+        if tokio::fs::metadata(&entry).await.is_ok() {
             // Marks it recently used.
             let _ = std::fs::File::options()
                 .append(true)
                 .open(&entry)
                 .and_then(|f| f.set_modified(SystemTime::now()));
-        } else {
-            let part = tempfile::Builder::new()
-                .suffix(".part")
-                .tempfile_in(&self.dir)?
-                .into_temp_path();
-            fetch(part.to_path_buf()).await?;
-            // Atomic: readers see a whole copy or none.
-            part.persist(&entry).map_err(|e| e.error)?;
+            if let Ok(file) = link_into(&entry, ext, work_dir) {
+                return Ok(file);
+            }
         }
-        let link = tempfile::Builder::new()
-            .suffix(&format!(".{ext}"))
-            .make_in(work_dir, |path| std::fs::hard_link(&entry, path))
-            .or_else(|_| {
-                // Another filesystem: a copy instead of a link.
-                tempfile::Builder::new()
-                    .suffix(&format!(".{ext}"))
-                    .make_in(work_dir, |path| std::fs::copy(&entry, path).map(|_| ()))
-            })?
+        let part = tempfile::Builder::new()
+            .suffix(".part")
+            .tempfile_in(&self.dir)?
             .into_temp_path();
-        if !hit {
-            self.trim(&entry);
-        }
-        Ok(LocalFile {
-            path: link.to_path_buf(),
-            _temp: Some(link),
-        })
+        fetch(part.to_path_buf()).await?;
+        // The render's own link first, so trimming cannot take it away.
+        let file = link_into(&part, ext, work_dir)?;
+        // Atomic: readers see a whole copy or none.
+        part.persist(&entry).map_err(|e| e.error)?;
+        self.trim(&entry);
+        Ok(file)
     }
 
     /// Removes least recently used copies until the cache fits its cap
-    /// (`keep`, just added, stays).
+    /// (`keep`, just added, stays), and downloads a crash left unfinished.
     fn trim(&self, keep: &Path) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
-        let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
+        let stale = SystemTime::now() - std::time::Duration::from_secs(3600);
+        let entries: Vec<_> = entries
             .flatten()
+            .filter(|e| {
+                let part = e.path().extension().is_some_and(|x| x == "part");
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t < stale);
+                !(part && old && std::fs::remove_file(e.path()).is_ok())
+            })
+            .collect();
+        let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
+            .into_iter()
             .filter_map(|e| {
                 let meta = e.metadata().ok()?;
                 let path = e.path();
@@ -111,6 +113,27 @@ impl InputCache {
             }
         }
     }
+}
+
+/// A hard link to `source` in `work_dir` (a copy across filesystems),
+/// deleted when the result drops.
+fn link_into(source: &Path, ext: &str, work_dir: &Path) -> std::io::Result<LocalFile> {
+    let make = |link: bool| {
+        tempfile::Builder::new()
+            .suffix(&format!(".{ext}"))
+            .make_in(work_dir, |path| {
+                if link {
+                    std::fs::hard_link(source, path)
+                } else {
+                    std::fs::copy(source, path).map(|_| ())
+                }
+            })
+    };
+    let file = make(true).or_else(|_| make(false))?.into_temp_path();
+    Ok(LocalFile {
+        path: file.to_path_buf(),
+        _temp: Some(file),
+    })
 }
 
 #[cfg(test)]

@@ -442,7 +442,11 @@ impl Store {
         for row in &rows {
             let session = SessionId::parse(&row.try_get::<String, _>("session_id")?)?;
             let name = AssetName::parse(&row.try_get::<String, _>("name")?)?;
-            self.delete_asset(&session, &name).await?;
+            match self.delete_asset(&session, &name).await {
+                // Deleted by its user meanwhile: gone either way.
+                Ok(()) | Err(Error::UnknownAsset { .. } | Error::UnknownSession(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(rows.len())
     }

@@ -131,11 +131,19 @@ impl Store {
             .bind(cache_key)
             .fetch_optional(self.db())
             .await?;
-            if let Some(winner) = winner {
-                let copy = self.local_copy_of_key(&winner, ext, tmp_dir).await?;
+            let copy = match winner {
+                Some(winner) => self
+                    .local_copy_of_key(&winner, ext, tmp_dir)
+                    .await
+                    .and_then(|c| c.pinned(tmp_dir)),
+                None => Err(crate::error::Error::Internal("evicted meanwhile".into())),
+            };
+            if let Ok(copy) = copy {
                 let _ = self.blobs().delete(&storage_key).await;
-                return copy.pinned(tmp_dir);
+                return Ok(copy);
             }
+            // The winner went meanwhile (evicted): this render reads its own
+            // copy, which garbage collection removes in time.
         }
         self.local_copy_of_key(&storage_key, ext, tmp_dir)
             .await?

@@ -8,3 +8,8 @@ ALTER TABLE jobs ADD COLUMN cancel_requested BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN claim TEXT;
 CREATE INDEX jobs_by_status ON jobs (status);
+-- Jobs an earlier version left unfinished have no input and cannot run
+-- again: they end here, as that version's restart would have ended them.
+UPDATE jobs SET status = 'failed',
+    error = '{"code":"interrupted","message":"the server restarted while this job was queued or running; run it again"}'
+    WHERE status IN ('queued', 'running');

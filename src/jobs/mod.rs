@@ -46,7 +46,7 @@ impl JobStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Self {
+    fn parse(s: &str) -> Self {
         match s {
             "queued" => JobStatus::Queued,
             "running" => JobStatus::Running,
@@ -168,37 +168,14 @@ pub struct JobSettings {
 }
 
 impl Jobs {
-    /// Opens the job table and the queue. Jobs that earlier versions left
-    /// unfinished without an input (they cannot be run again) are failed;
-    /// every other queued job stays queued and runs.
+    /// Opens the job table and the queue. Queued jobs stay queued and run
+    /// (jobs of versions before durable jobs, which had no input, were
+    /// failed once by migration 0008).
     pub async fn open(store: crate::store::Store, settings: JobSettings) -> Result<Self> {
         let db = store.db().clone();
         let host = crate::media::host_name();
         let worker: Arc<str> = format!("{host}:{}", std::process::id()).into();
         let queue = queue::Queue::open(&settings.queue_url, settings.queue).await?;
-        let error = json!({"code": "interrupted", "message": "the server restarted while this job was queued or running; run it again"});
-        let failed = sqlx::query("UPDATE jobs SET status = 'failed', error = $1, updated_at = $2 WHERE status IN ('queued', 'running') AND input IS NULL")
-            .bind(error.to_string())
-            .bind(now())
-            .execute(&db)
-            .await?
-            .rows_affected();
-        if failed > 0 {
-            tracing::warn!(
-                jobs = failed,
-                "jobs of an earlier version were marked failed"
-            );
-        }
-        // A crash between a job's row and its task leaves a queued job with no
-        // task: queue every queued job again (a no-op for those that have one).
-        let queued: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'queued'")
-            .fetch_all(&db)
-            .await?;
-        for id in &queued {
-            if let Err(e) = queue.push(id).await {
-                tracing::warn!(job = %id, error = %e, "could not queue a job again");
-            }
-        }
         Ok(Self {
             db,
             store,
@@ -362,6 +339,17 @@ impl Jobs {
         concurrency: usize,
         stop: CancellationToken,
     ) -> Result<()> {
+        // A crash between a job's row and its task leaves a queued job with no
+        // task: a starting worker queues every queued job again (a no-op for
+        // those that have one).
+        let queued: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'queued'")
+            .fetch_all(&self.db)
+            .await?;
+        for id in &queued {
+            if let Err(e) = self.queue.push(id).await {
+                tracing::warn!(job = %id, error = %e, "could not queue a job again");
+            }
+        }
         let jobs = self.clone();
         let handler: queue::Handler = Arc::new(move |id: String| {
             let (jobs, runner) = (jobs.clone(), runner.clone());

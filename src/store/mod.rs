@@ -343,10 +343,11 @@ impl Store {
         new: NewAsset,
         file: &FsPath,
     ) -> Result<Asset> {
-        let key = Blobs::new_key(session, &new.ext);
-        let size = tokio::fs::metadata(file).await?.len() as i64;
-        self.blobs.put_file(&key, file).await?;
-        self.finish_asset(session, new, key, size).await
+        let mut made = self
+            .put_asset_files(session, vec![(new, file.to_owned())], &|_, _| {}, None)
+            .await?;
+        made.pop()
+            .ok_or_else(|| Error::Internal("no asset was stored".into()))
     }
 
     async fn finish_asset(

@@ -3,28 +3,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
 
 /// Starts `studio serve` on a free port and returns it with its base URL.
 fn serve(data: &std::path::Path) -> (Child, String) {
-    let mut child = common::studio_command(data)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let base = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Some(i) = line.find("http://") {
-            break line[i..].trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
+    let mut cmd = common::studio_command(data);
+    cmd.args(["serve", "--addr", "127.0.0.1:0"]);
+    let (child, line) = common::spawn_until(cmd, "http://");
+    let i = line.find("http://").unwrap();
+    (child, line[i..].trim().to_owned())
 }
 
 fn terminate(child: &mut Child) {

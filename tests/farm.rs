@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::backends::{Postgres, S3};
@@ -65,39 +64,20 @@ impl Farm {
     fn studio(&self, name: &str, args: &[&str]) -> Process {
         let data = self.dir.path().join(name);
         std::fs::create_dir_all(&data).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_studio"))
-            .env("STUDIO_DATA_DIR", &data)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_studio"));
+        cmd.env("STUDIO_DATA_DIR", &data)
             .env("STUDIO_DATABASE_URL", &self.db)
             .env("STUDIO_STORAGE_URL", &self.bucket)
             .env("STUDIO_WORKER_HEARTBEAT_SECS", "1")
             .env("RUST_LOG", "info")
-            .args(args)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let mut base = None;
+            .args(args);
         let ready = if args[0] == "serve" {
             "listening on"
         } else {
             "waiting for jobs"
         };
-        let mut said = Vec::new();
-        loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("{name} stopped before it was ready: {said:#?}"))
-                .unwrap();
-            said.push(line.clone());
-            if line.contains(ready) {
-                if let Some(i) = line.find("http://") {
-                    base = Some(line[i..].trim().to_owned());
-                }
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
+        let (child, line) = common::spawn_until(cmd, ready);
+        let base = line.find("http://").map(|i| line[i..].trim().to_owned());
         Process { child, base }
     }
 

@@ -59,17 +59,13 @@ impl JobClaim {
 mod tests {
     use super::*;
     use crate::ids::{AssetKind, SessionId};
-    use crate::store::{Blobs, NewAsset, Store};
+    use crate::store::NewAsset;
 
     /// Two attempts of one job race to finish it: only the one holding the
     /// claim lists its video; the other's upload is dropped.
     #[tokio::test]
     async fn outputs_become_assets_once_however_many_attempts_finish() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let store = Store::open_with(&url, Blobs::open(None, &dir.path().join("assets")).unwrap())
-            .await
-            .unwrap();
+        let (dir, store) = crate::store::local_test_store().await;
         let session = SessionId::parse("race").unwrap();
         sqlx::query("INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, claim) VALUES ('j', 'race', 'compose', 'running', 0, 'now', 'now', 'second')")
             .execute(store.db())

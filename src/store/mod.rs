@@ -750,6 +750,17 @@ fn asset_from_row(row: &AnyRow) -> Result<Asset> {
     })
 }
 
+/// A store for unit tests: SQLite and local files under a temporary folder
+/// (the files under `<folder>/assets`).
+#[cfg(test)]
+pub(crate) async fn local_test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let blobs = Blobs::open(None, &dir.path().join("assets")).unwrap();
+    let store = Store::open_with(&url, blobs).await.unwrap();
+    (dir, store)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

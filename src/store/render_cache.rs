@@ -229,10 +229,7 @@ mod tests {
     /// first copy stays, since its render may be reading it right now.
     #[tokio::test]
     async fn a_piece_cached_twice_keeps_the_copy_already_in_use() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let blobs = Blobs::open(None, &dir.path().join("assets")).unwrap();
-        let store = Store::open_with(&url, blobs).await.unwrap();
+        let (dir, store) = super::super::local_test_store().await;
         let session = SessionId::parse("race").unwrap();
         store.ensure_session(&session).await.unwrap();
         let tmp = dir.path().join("tmp");
@@ -273,10 +270,7 @@ mod tests {
     /// read at the join: the render's file stays readable.
     #[tokio::test]
     async fn eviction_never_pulls_a_piece_from_under_its_reader() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let blobs = Blobs::open(None, &dir.path().join("assets")).unwrap();
-        let store = Store::open_with(&url, blobs).await.unwrap();
+        let (dir, store) = super::super::local_test_store().await;
         let session = SessionId::parse("pin").unwrap();
         store.ensure_session(&session).await.unwrap();
         let tmp = dir.path().join("tmp");

@@ -367,6 +367,29 @@ pub fn studio_command(data: &Path) -> Command {
     cmd
 }
 
+/// Starts `cmd` with its standard error piped and waits for the line that
+/// contains `ready`; gives the child and that line (what it prints later is
+/// read and dropped). Panics with everything it printed if it stops first.
+pub fn spawn_until(mut cmd: Command, ready: &str) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut said = Vec::new();
+    let line = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("stopped before it was ready: {said:#?}"))
+            .unwrap();
+        if line.contains(ready) {
+            break line;
+        }
+        said.push(line);
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, line)
+}
+
 /// Runs `studio ARGS`, asserts it succeeded, and returns what it printed.
 pub fn studio_ok(data: &Path, args: &[&str]) -> String {
     let out = studio_command(data)

@@ -170,10 +170,19 @@ async fn a_person_makes_a_video_in_the_browser() {
         .iter()
         .map(|s| s.as_str().unwrap())
         .collect();
+    // The scene being rendered is named, and never goes backwards (the job's
+    // row is read every 250 ms, so a fast scene may pass unseen).
+    let scenes: Vec<u32> = statuses
+        .iter()
+        .filter_map(|s| s.strip_prefix("running · rendering scene "))
+        .map(|s| s.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(!scenes.is_empty(), "{statuses:?}");
+    assert!(scenes.windows(2).all(|w| w[0] <= w[1]), "{statuses:?}");
     assert!(
         statuses
             .iter()
-            .any(|s| s.starts_with("running · rendering scene 1 of 2")),
+            .any(|s| s.starts_with("running · rendering scene ") && s.contains(" of 2")),
         "{statuses:?}"
     );
     assert!(

@@ -430,3 +430,44 @@ fn cli_image_writes_an_asset_and_prints_its_path() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("prompt"));
 }
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_answers_503_with_the_error_body() {
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"created": 1, "data": [{"b64_json": b64(&jpeg(8, 8))}]}))
+                .set_delay(Duration::from_secs(4)),
+        )
+        .mount(&fake)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.image.provider = "openai".into();
+    config.image.base_url = Some(fake.uri());
+    config.image.api_key = Some("test-key".into());
+    config.provider_timeout_secs = 30;
+    config.limits.request_timeout_secs = 1;
+    let s = TestServer::start_with(config).await;
+    let response = s
+        .client
+        .post(s.url("/api/v1/sessions/slow/image"))
+        .json(&json!({"prompt": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["retry-after"].to_str().unwrap(),
+        "5",
+        "told when to try again"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert!(assert_error(&body, "timeout").contains("1 s"), "{body}");
+    // The abandoned request stores nothing, even after the provider answers.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (status, _) = s.get_json("/api/v1/sessions/slow/assets").await;
+    assert_eq!(status, 404);
+    s.stop().await;
+}

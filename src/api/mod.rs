@@ -92,11 +92,35 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(timeline::versions))
         .routes(routes!(compose::job, compose::cancel));
     match timeout {
-        Some(t) => routes.layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            t,
-        )),
+        Some(t) => routes.layer(axum::middleware::from_fn_with_state(t, time_limit)),
         None => routes,
+    }
+}
+
+/// Answers 503 with the error body (and `Retry-After`) when a quick route
+/// takes longer than `limit`; the handler's work is dropped.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = error::error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "the request took longer than {} s; the studio may be busy, try again",
+                    limit.as_secs()
+                ),
+                None,
+            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 5.into());
+            response
+        }
     }
 }
 

@@ -171,6 +171,28 @@ async fn main() -> ExitCode {
     }
 }
 
+/// How long a stopping worker may take to hand its jobs back.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs `worker` to its end, or until [`STOP_WAIT`] after `stop` (its jobs
+/// are then taken up again once its heartbeats are missed).
+async fn stop_within(
+    worker: impl std::future::Future<Output = studio::Result<()>>,
+    stop: &tokio_util::sync::CancellationToken,
+) -> studio::Result<()> {
+    let late = async {
+        stop.cancelled().await;
+        tokio::time::sleep(STOP_WAIT).await;
+    };
+    tokio::select! {
+        outcome = worker => outcome,
+        _ = late => {
+            tracing::warn!("the worker did not stop in time; its jobs run again elsewhere");
+            Ok(())
+        }
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Keys { command } = cli.command {
         // Only the store: a running server's jobs are left alone.
@@ -192,12 +214,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             });
             tracing::info!(concurrency, "Content Studio worker waiting for jobs");
+            // On SIGTERM/SIGINT the jobs it runs are stopped and handed back
+            // to the queue for another worker.
             let worker = studio::worker::run(studio.clone(), concurrency, stop.clone());
-            tokio::select! {
-                outcome = worker => outcome?,
-                // Jobs still running are run again by another worker.
-                _ = stop.cancelled() => {}
-            }
+            stop_within(worker, &stop).await?;
+            studio.store().close().await;
         }
         Command::Serve { addr, no_worker } => {
             let open = studio.config().limits.allow_anonymous;
@@ -226,22 +247,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             });
-            if !no_worker {
-                let (studio, concurrency) =
-                    (studio.clone(), studio.config().jobs.worker_concurrency);
-                tokio::spawn(async move {
-                    let stop = tokio_util::sync::CancellationToken::new();
-                    if let Err(e) = studio::worker::run(studio, concurrency, stop).await {
-                        tracing::error!(error = %e, "the in-process worker stopped");
-                    }
-                });
-            }
+            let stop = tokio_util::sync::CancellationToken::new();
+            tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    studio::api::shutdown_signal().await;
+                    stop.cancel();
+                }
+            });
+            let worker = (!no_worker).then(|| {
+                let concurrency = studio.config().jobs.worker_concurrency;
+                tokio::spawn(studio::worker::run(
+                    studio.clone(),
+                    concurrency,
+                    stop.clone(),
+                ))
+            });
             tracing::info!(
                 "Content Studio listening on http://{}",
                 listener.local_addr()?
             );
-            // On shutdown, jobs still running are run again by a worker.
-            studio::api::serve(listener, studio.clone(), studio::api::shutdown_signal()).await?;
+            // On shutdown, jobs still running are handed back to the queue
+            // and run by the next worker.
+            studio::api::serve(listener, studio.clone(), stop.clone().cancelled_owned()).await?;
+            if let Some(worker) = worker {
+                let worker = async move {
+                    worker
+                        .await
+                        .map_err(|e| studio::Error::Internal(e.to_string()))?
+                };
+                if let Err(e) = stop_within(worker, &stop).await {
+                    tracing::error!(error = %e, "the in-process worker stopped");
+                }
+            }
             studio.store().close().await;
         }
         Command::Keys { .. } => {} // handled above, without the studio

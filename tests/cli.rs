@@ -166,3 +166,87 @@ async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
     assert_eq!(job["status"], "succeeded", "{job}");
     terminate(&mut child);
 }
+
+#[tokio::test]
+async fn stopping_serve_hands_a_running_render_back_and_the_next_start_runs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (mut child, base) = serve(dir.path());
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(common::png(64, 64, [200, 0, 0])).file_name("a.png"),
+    );
+    let resp = client
+        .post(format!("{base}/api/v1/sessions/handback/uploads"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let body = serde_json::json!({
+        "async": true,
+        "timeline": [{"asset_id": "image_1.png", "duration": 90, "effect": "zoom_in"}],
+        "output": {"width": 640, "height": 360}
+    });
+    let accepted: Value = client
+        .post(format!("{base}/api/v1/sessions/handback/compose"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
+    let get = |url: String| {
+        let client = client.clone();
+        async move {
+            let resp = client.get(url).send().await.unwrap();
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let view = get(status_url.clone()).await;
+        if view["status"] == "running" && view["progress"].as_f64().unwrap() > 0.0 {
+            break;
+        }
+        assert!(
+            view["status"] == "queued" || view["status"] == "running",
+            "{view}"
+        );
+        assert!(started.elapsed().as_secs() < 60, "never ran: {view}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // SIGTERM mid-render: the render stops and the job goes back to the
+    // queue, uncounted, instead of staying "running" for a dead worker.
+    terminate(&mut child);
+    let store = studio::store::Store::open(&studio::Config::with_data_dir(dir.path()))
+        .await
+        .unwrap();
+    let (status, attempts, progress): (String, i64, f64) =
+        sqlx::query_as("SELECT status, attempts, progress FROM jobs WHERE id = $1")
+            .bind(accepted["job_id"].as_str().unwrap())
+            .fetch_one(store.db())
+            .await
+            .unwrap();
+    store.close().await;
+    assert_eq!((status.as_str(), attempts, progress), ("queued", 0, 0.0));
+
+    // The next start runs it from the start, once.
+    let (mut child, base) = serve(dir.path());
+    let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
+    let started = std::time::Instant::now();
+    let view = loop {
+        let view = get(status_url.clone()).await;
+        if view["status"] != "queued" && view["status"] != "running" {
+            break view;
+        }
+        assert!(started.elapsed().as_secs() < 120, "never finished: {view}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(view["status"], "succeeded", "{view}");
+    let videos = get(format!("{base}/api/v1/sessions/handback/assets?type=video")).await;
+    assert_eq!(videos.as_array().unwrap().len(), 1, "{videos}");
+    terminate(&mut child);
+}

@@ -4,6 +4,7 @@
 //! (moto) on loopback. Jobs submitted to one node run once each, spread over
 //! the workers; status, events and cancel work from the other node; a
 //! worker killed with SIGKILL mid-render has its job finished by the other;
+//! one stopped with SIGTERM hands its job back to run elsewhere at once;
 //! after everything restarts, queued jobs run and nothing is half-made.
 
 mod common;
@@ -346,9 +347,43 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
         "the killed attempt left nothing listed"
     );
 
+    // A worker stopped with SIGTERM mid-render hands its job back at once:
+    // another worker runs it from the start, and the stopped attempt does
+    // not count (a job taken up after missed heartbeats would be at 2).
+    let mut w3 = farm.worker("w3");
+    let job = compose(&a, "farm", 45.0).await;
+    wait_until(&b, &job, |v| {
+        v["status"] == "running" && v["progress"].as_f64().unwrap() > 0.0
+    })
+    .await;
+    let id = job["job_id"].as_str().unwrap().to_owned();
+    let worker: String = sqlx::query_scalar("SELECT worker FROM jobs WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let stopping = [&mut w1, &mut w2, &mut w3]
+        .into_iter()
+        .find(|w| worker.ends_with(&format!(":{}", w.pid())))
+        .expect("a live worker runs it");
+    let stopped_pid = stopping.pid();
+    stopping.terminate();
+    let view = wait_until(&b, &job, finished).await;
+    assert_eq!(view["status"], "succeeded", "{view}");
+    let (worker, attempts): (String, i64) =
+        sqlx::query_as("SELECT worker, attempts FROM jobs WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(!worker.ends_with(&format!(":{stopped_pid}")), "{worker}");
+    assert_eq!(attempts, 1, "a handed-back attempt is not counted");
+    assert_eq!(videos(&b, "farm").await.len(), 11, "listed once");
+
     // Everything stops; jobs queued meanwhile run after the restart.
     w1.terminate();
     w2.terminate();
+    w3.terminate();
     let queued = [
         compose(&a, "farm", 3.0).await,
         compose(&b, "farm", 3.5).await,
@@ -356,13 +391,13 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
     a.terminate();
     b.terminate();
     let a = farm.node("a");
-    let _w = farm.worker("w3");
+    let _w = farm.worker("w4");
     for job in &queued {
         let view = wait_until(&a, job, finished).await;
         assert_eq!(view["status"], "succeeded", "{view}");
     }
     let listed = videos(&a, "farm").await;
-    assert_eq!(listed.len(), 12);
+    assert_eq!(listed.len(), 13);
     check_whole(&a, &listed, farm.dir.path()).await;
 
     // No stored object without its row.

@@ -187,6 +187,9 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// How long requests in flight may take to finish when the server stops.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
 /// How long a client may take to send a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -246,7 +249,13 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Open event streams would hold the shutdown forever: a bound.
+    if tokio::time::timeout(SHUTDOWN_WAIT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {SHUTDOWN_WAIT:?}; closing them");
+    }
     Ok(())
 }
 

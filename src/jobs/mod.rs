@@ -119,6 +119,10 @@ const TICK: Duration = Duration::from_millis(250);
 /// Attempts of a job at most: a job whose worker died this many times fails.
 const MAX_ATTEMPTS: i64 = 4;
 
+/// How long a stopping worker waits for a job's work to stop before it
+/// hands the job back anyway.
+const HAND_BACK_WAIT: Duration = Duration::from_secs(10);
+
 /// The work a worker does with the jobs it claims (the layer above decides
 /// what each kind of job means).
 #[async_trait::async_trait]
@@ -330,9 +334,11 @@ impl Jobs {
     }
 
     /// Runs this process's worker: up to `concurrency` jobs at once, until
-    /// `stop` is cancelled (then it finishes the jobs it runs). A process
-    /// that exits instead leaves its jobs to other workers, which take them
-    /// up once its heartbeats are missed.
+    /// `stop` is cancelled. Then it stops the jobs it runs and hands them
+    /// back to the queue, where another worker (or this one, started again)
+    /// runs them from the start; a handed-back attempt does not count as
+    /// one. A process that dies instead leaves its jobs to other workers,
+    /// which take them up once its heartbeats are missed.
     pub async fn work(
         &self,
         runner: Arc<dyn Runner>,
@@ -351,9 +357,10 @@ impl Jobs {
             }
         }
         let jobs = self.clone();
+        let stopping = stop.clone();
         let handler: queue::Handler = Arc::new(move |id: String| {
-            let (jobs, runner) = (jobs.clone(), runner.clone());
-            Box::pin(async move { jobs.execute(runner.as_ref(), &id).await })
+            let (jobs, runner, stop) = (jobs.clone(), runner.clone(), stopping.clone());
+            Box::pin(async move { jobs.execute(runner.as_ref(), &id, &stop).await })
         });
         // The queue's worker stops on a failed heartbeat or fetch (a database
         // that was briefly away): start a new one after a pause. Jobs it was
@@ -383,8 +390,12 @@ impl Jobs {
     /// One attempt at a job: claim it, run it with progress and cancel
     /// checks, record the outcome if the claim still holds. Whatever goes
     /// wrong after the claim (a panic included) is recorded as the job's
-    /// failure, so no job is left `running` by a live worker.
-    async fn execute(&self, runner: &dyn Runner, id: &str) {
+    /// failure, so no job is left `running` by a live worker. When `stop`
+    /// comes first, the work is stopped and the job handed back (`false`).
+    async fn execute(&self, runner: &dyn Runner, id: &str, stop: &CancellationToken) -> bool {
+        if stop.is_cancelled() {
+            return false; // not started: another worker takes it
+        }
         let claim = crate::store::JobClaim {
             job_id: id.to_owned(),
             claim: uuid::Uuid::new_v4().simple().to_string(),
@@ -399,23 +410,76 @@ impl Jobs {
                 if let Err(e) = self.queue.push(id).await {
                     tracing::error!(job = %id, error = %e, "could not queue a job again");
                 }
-                return;
+                return true;
             }
         };
         if !taken {
-            return; // finished or cancelled while it waited
+            return true; // finished or cancelled while it waited
         }
         let outcome = match self.load(&claim).await {
             Ok(job) => {
-                let run = std::panic::AssertUnwindSafe(job.run(runner));
-                match futures::FutureExt::catch_unwind(run).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(Error::Internal("the job's work panicked".into())),
+                let run = async {
+                    let run = std::panic::AssertUnwindSafe(job.run(runner));
+                    match futures::FutureExt::catch_unwind(run).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(Error::Internal("the job's work panicked".into())),
+                    }
+                };
+                let mut run = std::pin::pin!(run);
+                tokio::select! {
+                    outcome = &mut run => outcome,
+                    _ = stop.cancelled() => {
+                        job.cancel.cancel();
+                        match tokio::time::timeout(HAND_BACK_WAIT, &mut run).await {
+                            // Done just as the worker stopped.
+                            Ok(Ok(value)) => Ok(value),
+                            _ => {
+                                self.hand_back(&claim).await;
+                                return false;
+                            }
+                        }
+                    }
                 }
             }
             Err(e) => Err(e),
         };
         record(&self.db, &claim, outcome).await;
+        true
+    }
+
+    /// Gives a job this worker stopped back to the queue: queued again,
+    /// progress 0, without what the attempt made, the attempt uncounted.
+    async fn hand_back(&self, claim: &crate::store::JobClaim) {
+        let id = claim.job_id.as_str();
+        // Once the claim is gone, nothing of this attempt can be recorded.
+        let returned = sqlx::query(
+            "UPDATE jobs SET status = 'queued', claim = NULL, worker = NULL, step = NULL, progress = 0, attempts = attempts - 1, updated_at = $1 \
+             WHERE id = $2 AND claim = $3 AND status = 'running'",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(&claim.claim)
+        .execute(&self.db)
+        .await;
+        match returned {
+            Ok(r) if r.rows_affected() == 1 => {}
+            Ok(_) => return, // finished, cancelled, or taken over meanwhile
+            Err(e) => {
+                // Still running by the row: taken up again once this
+                // worker's heartbeats are missed, as if it had died.
+                tracing::warn!(job = %id, error = %e, "could not hand a job back");
+                return;
+            }
+        }
+        if let Err(e) = self.store.delete_job_outputs(id).await {
+            // Counted after all, so the next attempt removes them first.
+            tracing::warn!(job = %id, error = %e, "could not remove a stopped job's outputs");
+            let _ = sqlx::query("UPDATE jobs SET attempts = attempts + 1 WHERE id = $1")
+                .bind(id)
+                .execute(&self.db)
+                .await;
+        }
+        tracing::info!(job = %id, "handed a job back to the queue");
     }
 
     /// Claims the job for one attempt, if it is still to be done.

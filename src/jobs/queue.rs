@@ -26,10 +26,11 @@ use crate::error::{Error, Result};
 /// The queue every studio process uses.
 pub const QUEUE: &str = "studio-jobs";
 
-/// How often apalis may retry a task whose handler failed. The handler
-/// never fails (outcomes are the job table's), and apalis does not count
-/// re-deliveries of a dead worker's tasks: the job table caps attempts.
-const MAX_DELIVERIES: usize = 5;
+/// How often apalis may deliver a task again after its handler failed. The
+/// handler fails only when a stopping worker hands its job back (outcomes
+/// are the job table's, which caps real attempts); apalis does not count
+/// re-deliveries of a dead worker's tasks.
+const MAX_DELIVERIES: usize = 100;
 
 /// What is queued: the job to run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,8 +57,9 @@ impl Default for QueueSettings {
     }
 }
 
-/// What a worker does with a job id.
-pub type Handler = Arc<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>;
+/// What a worker does with a job id: `true` when the job was done with,
+/// `false` when the worker, stopping, handed it back for another worker.
+pub type Handler = Arc<dyn Fn(String) -> BoxFuture<'static, bool> + Send + Sync>;
 
 #[derive(Clone)]
 enum Backend {
@@ -146,7 +148,9 @@ impl Queue {
     }
 
     /// Runs one worker named `name` that takes up to `concurrency` jobs at
-    /// once and hands each to `handler`, until `stop` is cancelled.
+    /// once and hands each to `handler`, until `stop` is cancelled; then it
+    /// waits for the handlers, records their tasks and gives back the tasks
+    /// it had fetched but not started.
     pub async fn work(
         &self,
         name: &str,
@@ -190,6 +194,10 @@ impl Queue {
 }
 
 async fn handle(task: JobTask, handler: Data<Handler>) -> std::result::Result<(), BoxDynError> {
-    (handler.0)(task.job_id).await;
-    Ok(())
+    if (handler.0)(task.job_id).await {
+        Ok(())
+    } else {
+        // A failed task is delivered again, to any worker.
+        Err("handed back by a stopping worker".into())
+    }
 }

@@ -17,9 +17,12 @@ Measures, on this machine, with the release binary, SQLite + local files
 3. Recovery: two workers; a one-minute render starts on one, which is killed
    with SIGKILL; the time until the other one has taken the job up again
    (the job's attempt count becomes 2), with the default heartbeat (5 s,
-   three missed) and with a 1 s heartbeat.
+   three missed) and with a 1 s heartbeat; and the same worker stopped with
+   SIGTERM instead, which hands the job back: the time until the other worker
+   runs it, and until the stopped process has exited.
 
 Run from the repository root: python3 bench/farm_bench.py
+(`python3 bench/farm_bench.py recovery` runs part 3 only.)
 Needs a release build (`cargo build --release`; $CARGO_TARGET_DIR is
 honoured, or set STUDIO_BIN) and ffmpeg. Writes bench/out/farm_bench.json.
 """
@@ -205,7 +208,10 @@ def parse_time(stamp):
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def recovery(heartbeat):
+def recovery(heartbeat, signal="kill"):
+    """Seconds until the job runs on the other worker after its worker got
+    SIGKILL ("kill") or SIGTERM ("term"); with "term", also the seconds until
+    the stopped worker had exited."""
     farm = Farm(heartbeat)
     try:
         base = farm.node()
@@ -219,16 +225,47 @@ def recovery(heartbeat):
             if row[0] == "running":
                 break
             time.sleep(0.05)
-        victim = w1 if row[1].endswith(f":{w1.pid}") else w2
-        victim.kill()
+        victim, other = (w1, w2) if row[1].endswith(f":{w1.pid}") else (w2, w1)
+        if signal == "kill":
+            victim.kill()
+        else:
+            victim.terminate()
         killed = time.monotonic()
-        while db.execute("SELECT attempts FROM jobs WHERE id = ?", (job["job_id"],)).fetchone()[0] < 2:
-            time.sleep(0.05)
+        exited = None
+        while True:
+            if exited is None and victim.poll() is not None:
+                exited = time.monotonic() - killed
+            status, worker = db.execute("SELECT status, worker FROM jobs WHERE id = ?",
+                                        (job["job_id"],)).fetchone()
+            if status == "running" and worker and worker.endswith(f":{other.pid}"):
+                break
+            time.sleep(0.02)
         taken_up = time.monotonic() - killed
+        if signal == "term":
+            victim.wait()
+            exited = exited if exited is not None else time.monotonic() - killed
         wait(base, job, poll=0.25)
-        return taken_up
+        return taken_up if signal == "kill" else (taken_up, exited)
     finally:
         farm.stop()
+
+
+def recovery_only():
+    rec_default = recovery(5)
+    rec_fast = recovery(1)
+    handed_back, exited = recovery(5, "term")
+    path = OUT / "farm_bench.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result.update({
+        "recovery_default_heartbeat_s": round(rec_default, 2), "recovery_1s_heartbeat_s": round(rec_fast, 2),
+        "sigterm_taken_up_s": round(handed_back, 2), "sigterm_worker_exited_s": round(exited, 2),
+    })
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"worker killed -> job taken up elsewhere: {rec_default:.1f} s (heartbeat 5 s), "
+          f"{rec_fast:.1f} s (heartbeat 1 s)")
+    print(f"worker stopped (SIGTERM) -> job running elsewhere: {handed_back:.2f} s; "
+          f"the worker exited after {exited:.2f} s")
 
 
 def main():
@@ -236,11 +273,14 @@ def main():
         sys.exit(f"no release build at {studio_binary()}: run cargo build --release")
     shutil.rmtree(DATA, ignore_errors=True)
     DATA.mkdir(parents=True)
+    if sys.argv[1:] == ["recovery"]:
+        return recovery_only()
     one = throughput(1)
     two = throughput(2)
     direct, queued, waits = overhead()
     rec_default = recovery(5)
     rec_fast = recovery(1)
+    handed_back, exited = recovery(5, "term")
     result = {
         "renders": RENDERS, "seconds_each": SECONDS, "cores": os.cpu_count(),
         "one_worker_s": round(one, 2), "two_workers_s": round(two, 2), "speedup": round(one / two, 3),
@@ -250,6 +290,7 @@ def main():
         "queue_overhead_of_sums": round(sum(queued) / sum(direct), 3),
         "queued_wait_before_render_s": [round(x, 3) for x in waits],
         "recovery_default_heartbeat_s": round(rec_default, 2), "recovery_1s_heartbeat_s": round(rec_fast, 2),
+        "sigterm_taken_up_s": round(handed_back, 2), "sigterm_worker_exited_s": round(exited, 2),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "farm_bench.json").write_text(json.dumps(result, indent=2))
@@ -261,6 +302,8 @@ def main():
           f"{statistics.median(waits):.2f} s (median) before its render starts")
     print(f"worker killed -> job taken up elsewhere: {rec_default:.1f} s (heartbeat 5 s), "
           f"{rec_fast:.1f} s (heartbeat 1 s)")
+    print(f"worker stopped (SIGTERM) -> job running elsewhere: {handed_back:.2f} s; "
+          f"the worker exited after {exited:.2f} s")
 
 
 if __name__ == "__main__":

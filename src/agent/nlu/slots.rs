@@ -79,7 +79,7 @@ fn quoted(m: &str) -> Option<(String, String)> {
 static IMAGE_FRAME: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?ix)^
         (?:to\s+)?
-        (?:(?:generate|create|make|draw|paint|render|visuali[sz]e|see|sketch|doodle|illustrate|design|produce|imagine|depict|show|give|get|whip\s+up|craft|dream\s+up|do|conjure\s+up|come\s+up\s+with|erstelle|erstell|generiere|mache|mach|zeichne|male|mal|zeig|peins|peindre|crée|cree|créer|génère|genere|générer|dessine|dessiner|fais|faire|montre|genera|generar|crea|crear|dibuja|dibujar|haz|hazme|pinta|muéstrame|muestrame)\b[\s,]*)?
+        (?:(?:generate|create|make|draw|paint|render|visuali[sz]e|see|sketch|doodle|illustrate|design|produce|imagine|depict|show|give|get|add|insert|include|whip\s+up|craft|dream\s+up|do|conjure\s+up|come\s+up\s+with|erstelle|erstell|erzeuge|erzeug|generiere|mache|mach|zeichne|male|mal|zeig|peins|peindre|crée|cree|créer|génère|genere|générer|dessine|dessiner|fais|faire|montre|genera|generar|crea|crear|dibuja|dibujar|haz|hazme|pinta|muéstrame|muestrame)\b[\s,]*)?
         (?:(?:me|us|mir|uns|moi|nous|-moi|-nous)\b\s*)?
         (?:(?:(?:a|an|one|some|the|another|ein|eine|einen|einer|un|une|una|uno|des)\b\s*)?
            (?:(?:new|cover|header|title|background|hero|profile|album|stock|quick|nice|beautiful|pretty|cool|simple|detailed|realistic|photorealistic|cinematic|stunning|little|small|big|large|high[\s-]res|hd|4k|ai|digital|colorful|colourful|watercolor|watercolour|neues|schönes|belle|jolie|bonita|nueva|vertical|portrait|square|landscape|widescreen|wide|horizontal|tall|vertikales|quadratisches|carrée|cuadrada)\b[\s,]*)*
@@ -101,7 +101,7 @@ static ASPECT_TAIL: LazyLock<Regex> = LazyLock::new(|| {
 pub fn aspect_ratio(m: &str, video: bool) -> Option<&'static str> {
     static VERTICAL: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\b(?:vertical|vertically|portrait|9:16|tall\s+(?:image|picture|photo|format|version)|hochformat|vertikal|vertikales|verticale|vertikale)\b",
+            r"(?i)\b(?:vertical|vertically|portrait|9:16|tall\s+(?:image|picture|photo|format|version)|hochformat|hochkant|vertikal|vertikales|verticale|vertikale)\b",
         )
     });
     static VIDEO_VERTICAL: LazyLock<Regex> =
@@ -136,6 +136,16 @@ pub fn image(m: &str) -> Option<Value> {
     let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
     // "an image for the intro: a sunrise": the picture is after the colon.
     let rest = after_colon(rest).map_or(rest, |(_, after)| after);
+    // "what a floating city might look like": the floating city.
+    static LOOKS_LIKE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^(?:what|how)\s+(?P<p>.+?)\s+(?:(?:might|would|could|will|may)\s+)?(?:looks?|look)\s+like[\s.!?]*$",
+        )
+    });
+    let rest = match LOOKS_LIKE.captures(rest) {
+        Some(c) => c.name("p").map_or(rest, |p| p.as_str()),
+        None => rest,
+    };
     let mut prompt = tidy(rest);
     loop {
         let cut = ASPECT_TAIL.replace(&prompt, "").into_owned();
@@ -166,7 +176,7 @@ static VOICE_TAIL: LazyLock<Regex> = LazyLock::new(|| {
         | en\s+(?:français|anglais|allemand|espagnol|español|inglés|alemán|francés)
         | con\s+(?:una|la)?\s*[\p{L}\s-]{0,30}?(?:voz|acento)[\p{L}\s-]{0,20}?
         | (?:out\s+loud|aloud|as\s+(?:audio|speech|a\s+voice-?over)|in(?:to)?\s+(?:speech|audio|a\s+voice-?over))
-        )[\s.!]*$")
+        )[\s.!?]*$")
 });
 
 static VOICE_FRAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -186,8 +196,85 @@ static VOICE_FRAME: LazyLock<Regex> = LazyLock::new(|| {
         )")
 });
 
+/// A voice named in the request ("use the voice en-GB-Neural2-D", "in
+/// en-US-Wavenet-F"), and the request without that mention.
+fn named_voice(m: &str) -> Option<(String, String)> {
+    static NAMED: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?ix)[\s,]*
+            (?:(?:use|using|with|in|via|voiced\s+by|read\s+by|spoken\s+by|mit|avec|con)\s+)?
+            (?:(?:the|a|der|die|la|le)\s+)?
+            (?:(?:voice|stimme|voix|voz)\s+)?
+            \b(?P<name>[a-z]{2,3}-[a-z]{2}-[a-z0-9]+-[a-z])\b
+            (?:\s+(?:voice|stimme|voix|voz))?
+            [\s,]*")
+    });
+    let c = NAMED.captures(m)?;
+    let name = crate::tools::speech::voices::GoogleVoice::parse(&normalise_voice(&c["name"]))?;
+    let name = format!(
+        "{}-{}-{}-{}",
+        name.language, name.region, name.family, name.letter
+    );
+    let whole = c.get(0)?;
+    let rest = format!("{} {}", &m[..whole.start()], &m[whole.end()..]);
+    Some((name, rest.trim().to_owned()))
+}
+
+/// `EN-us-neural2-d` as Google spells it: `en-US-Neural2-D`.
+fn normalise_voice(name: &str) -> String {
+    let parts: Vec<&str> = name.split('-').collect();
+    let [language, region, family, letter] = parts.as_slice() else {
+        return name.to_owned();
+    };
+    let mut family_chars = family.chars();
+    let family = match family_chars.next() {
+        Some(c) if family.chars().any(|c| c.is_ascii_uppercase()) => {
+            c.to_string() + family_chars.as_str()
+        }
+        Some(c) => c.to_ascii_uppercase().to_string() + family_chars.as_str(),
+        None => String::new(),
+    };
+    format!(
+        "{}-{}-{family}-{}",
+        language.to_ascii_lowercase(),
+        region.to_ascii_uppercase(),
+        letter.to_ascii_uppercase()
+    )
+}
+
+/// The language of the words to speak when the request names no voice: the
+/// verb it uses ("Sprich: …", "Lis ce texte : …") or, when it is clear, the
+/// text itself.
+fn spoken_language(framing: &str, text: &str) -> Option<&'static str> {
+    static VERB: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^\s*(?:(?P<de>sprich|sag|sage|lies|nimm|erstelle|erstell|generiere)|(?P<fr>dis|lis|prononce|récite|enregistre|crée|génère)|(?P<es>di|dime|lee|narra|pronuncia|graba|genera|crea))\b",
+        )
+    });
+    if let Some(c) = VERB.captures(framing) {
+        return Some(if c.name("de").is_some() {
+            "german"
+        } else if c.name("fr").is_some() {
+            "french"
+        } else {
+            "spanish"
+        });
+    }
+    let info = whatlang::detect(text).filter(|i| i.is_reliable())?;
+    match info.lang() {
+        whatlang::Lang::Deu => Some("german"),
+        whatlang::Lang::Fra => Some("french"),
+        whatlang::Lang::Spa => Some("spanish"),
+        _ => None,
+    }
+}
+
 /// `synthesize_voiceover`'s arguments.
 pub fn voice(m: &str) -> Option<Value> {
+    let (named, m) = match named_voice(m) {
+        Some((name, rest)) => (Some(name), rest),
+        None => (None, m.to_owned()),
+    };
+    let m = m.as_str();
     let body = strip_lead(m);
     let (text, framing) = if let Some((before, after)) = after_colon(body) {
         let text = VOICE_TAIL.replace(after, "").into_owned();
@@ -197,6 +284,13 @@ pub fn voice(m: &str) -> Option<Value> {
         (inner, rest)
     } else {
         let rest = VOICE_FRAME.find(body).map_or(body, |f| &body[f.end()..]);
+        // "a voice-over for the intro that says hello": what it says.
+        static SAYS: LazyLock<Regex> = LazyLock::new(|| {
+            re(
+                r"(?i)^[\p{L}\d\s'-]{0,40}?\b(?:that|which)\s+says\b[\s,:]*|^[\p{L}\d\s'-]{0,40}?\bsaying\b[\s,:]*",
+            )
+        });
+        let rest = SAYS.find(rest).map_or(rest, |f| &rest[f.end()..]);
         let rest = rest.trim_start();
         let framing_end = body.len() - rest.len();
         let text = VOICE_TAIL.replace(rest, "").into_owned();
@@ -212,7 +306,15 @@ pub fn voice(m: &str) -> Option<Value> {
         return None;
     }
     let mut args = json!({ "text": text });
-    if let Some(name) = voice_for(&framing) {
+    let described = || {
+        voice_for(&framing).or_else(|| {
+            spoken_language(&framing, &text)
+                .and_then(|language| voice_for(&format!("{language} {framing}")))
+        })
+    };
+    if let Some(name) = named {
+        args["voice_name"] = json!(name);
+    } else if let Some(name) = described() {
         args["voice_name"] = json!(name);
     }
     Some(args)
@@ -364,7 +466,7 @@ static POST_NOUN: LazyLock<Regex> = LazyLock::new(|| {
 
 static CONNECTOR: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^[\s,-]*(?:(?:(?:on|for|to|auf|für|sur|pour|para|en|de)\s+)?(?:tik[\s-]?tok|instagram|insta|twitter|x|linked[\s-]?in|youtube|yt)\s*)?(?:,\s*)?(?:for|about|on|to\s+go\s+with|to\s+accompany|that\s+goes\s+with|to\s+(?:promote|celebrate|announce|advertise|share|highlight)|promoting|celebrating|highlighting|sharing|announcing|summari[sz]ing|describing|from|regarding|über|zum\s+thema|zu|zum|zur|für|sur|pour|à\s+propos\s+d[eu']|concernant|de|sobre|para|acerca\s+de)\b\s*",
+        r"(?i)^[\s,-]*(?:(?:(?:on|for|to|auf|für|sur|pour|para|en|de)\s+)?(?:(?:a|an|my|our|the|this)\s+)?(?:tik[\s-]?tok|instagram|insta|twitter|x|linked[\s-]?in|youtube|yt)\s*(?:(?:video|post|reel|clip|short)s?\s*)?)?(?:,\s*)?(?:for|about|on|to\s+go\s+with|to\s+accompany|that\s+goes\s+with|to\s+(?:promote|celebrate|announce|advertise|share|highlight)|promoting|celebrating|highlighting|sharing|announcing|summari[sz]ing|describing|from|regarding|über|zum\s+thema|zu|zum|zur|für|sur|pour|à\s+propos\s+d[eu']|concernant|de|sobre|para|acerca\s+de)\b\s*",
     )
 });
 
@@ -401,11 +503,27 @@ pub fn social(m: &str) -> Option<Value> {
                     }
                 }
             }
-            None => body,
+            None => {
+                // "write something for Twitter about …", "promote my … on
+                // instagram": the verb, then the connector or the topic.
+                static SOCIAL_VERB: LazyLock<Regex> = LazyLock::new(|| {
+                    re(
+                        r"(?i)^(?:write|compose|draft|craft|create|make|come\s+up\s+with|give\s+me|post|tweet|promote|advertise|announce|hype|market|plug|schreib|schreibe|écris|rédige|escribe|redacta)\b(?:\s+(?:something|anything|a\s+few\s+(?:words|lines)|some\s+(?:words|lines|copy)|etwas|quelque\s+chose|algo))?\s*",
+                    )
+                });
+                SOCIAL_VERB.find(body).map_or(body, |f| &body[f.end()..])
+            }
         };
         let rest = CONNECTOR.find(rest).map_or(rest, |c| &rest[c.end()..]);
         let rest = MY_VIDEO.replace(rest, "");
         let rest = MY.replace(&rest, "");
+        // "… on instagram": the platform is not the topic.
+        static PLATFORM_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+            re(
+                r"(?i)[\s,]+(?:on|for|to|auf|für|sur|pour|en|para)\s+(?:tik[\s-]?tok|instagram|insta|twitter|x|linked[\s-]?in|youtube|yt)[\s.!?]*$",
+            )
+        });
+        let rest = PLATFORM_TAIL.replace(&rest, "");
         tidy(&rest)
     };
     if text.is_empty() {

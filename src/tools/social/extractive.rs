@@ -92,10 +92,18 @@ fn topic<'a>(phrase: &[&'a str], stop: &StopWords, english: bool) -> Option<Vec<
         words.remove(0);
     }
     while let Some(last) = words.last() {
-        if !(is_stop(last) || (english && !words::can_head_topic(last))) {
+        // "sale starting", "village clinging": a verb after its subject.
+        let verb_after_noun =
+            english && words.len() > 1 && words::is_gerund(last) && !words::is_noun_gerund(last);
+        if !(is_stop(last) || (english && !words::can_head_topic(last)) || verb_after_noun) {
             break;
         }
         words.pop();
+    }
+    // A lone "starting" or "applying" is an action, not a topic.
+    if english && words.len() == 1 && words::is_gerund(words[0]) && !words::is_noun_gerund(words[0])
+    {
+        return None;
     }
     let fine = !words.is_empty()
         && words.len() <= 3
@@ -188,40 +196,31 @@ fn topic_tags(
     }
     candidates.sort_by(|a, b| a.1.total_cmp(&b.1));
 
-    let key = |words: &[String]| words.iter().map(|w| stem(w)).collect::<Vec<_>>().join(" ");
-    let mut chosen: Vec<Vec<String>> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for pass in 0..2 {
-        for (words, _) in &candidates {
-            if chosen.len() >= tags {
-                break;
-            }
-            let k = key(words);
-            if seen.contains(&k) {
-                continue;
-            }
-            let inside = words.len() == 1
-                && chosen
-                    .iter()
-                    .any(|c| c.len() > 1 && c.iter().any(|w| stem(w) == k));
-            if pass == 0 && inside {
-                continue;
-            }
-            seen.insert(k);
-            chosen.push(words.clone());
+    // One tag per topic: a tag inside another ("#SmartTravel" and
+    // "#SmartTravelMug", "#Solar" and "#SolarPower") is one topic twice.
+    // The longer one stays, at the better-ranked one's place; the shorter
+    // gives its place to the next topic: fewer tags rather than the same
+    // one in pieces.
+    let stems = |words: &[String]| words.iter().map(|w| stem(w)).collect::<Vec<_>>();
+    let inside = |small: &[String], big: &[String]| {
+        small.len() <= big.len() && big.windows(small.len()).any(|w| w == small)
+    };
+    let mut chosen: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for (words, _) in &candidates {
+        let s = stems(words);
+        if chosen.iter().any(|(t, _)| inside(&s, t)) {
+            continue;
         }
-        // A single word that a longer tag holds ("#Aurora" beside
-        // "#AuroraX1") gives its place to the next topic.
-        if pass == 0 {
-            let snapshot = chosen.clone();
-            chosen.retain(|c| {
-                c.len() > 1
-                    || !snapshot
-                        .iter()
-                        .any(|o| o.len() > 1 && o.iter().any(|w| stem(w) == stem(&c[0])))
-            });
+        match chosen.iter().position(|(t, _)| inside(t, &s)) {
+            Some(at) => {
+                chosen.retain(|(t, _)| !inside(t, &s));
+                chosen.insert(at.min(chosen.len()), (s, words.clone()));
+            }
+            None if chosen.len() < tags => chosen.push((s, words.clone())),
+            None => break,
         }
     }
+    let chosen: Vec<Vec<String>> = chosen.into_iter().map(|(_, words)| words).collect();
     let mut unique = HashSet::new();
     let mut out: Vec<String> = chosen
         .iter()
@@ -240,6 +239,32 @@ fn topic_tags(
             .collect();
     }
     out
+}
+
+/// The words of a CamelCase hashtag: `#HomeWorkouts` → Home, Workouts;
+/// capitals in a row stay one word (`#CTO`, `#NASAMission` → NASA, Mission).
+fn tag_words(tag: &str) -> Vec<String> {
+    let chars: Vec<char> = tag.trim_start_matches('#').chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let boundary = c.is_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
+            });
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// Words that cannot open a headline: they point back to something earlier.
@@ -419,19 +444,7 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
     // that carries the most topic words for its length.
     let topic_words: Vec<Vec<String>> = hashtags
         .iter()
-        .map(|t| {
-            let mut words = Vec::new();
-            let mut word = String::new();
-            for c in t.trim_start_matches('#').chars() {
-                if c.is_uppercase() && !word.is_empty() {
-                    words.push(stem(&word));
-                    word.clear();
-                }
-                word.push(c);
-            }
-            words.push(stem(&word));
-            words
-        })
+        .map(|t| tag_words(t).iter().map(|w| stem(w)).collect())
         .collect();
     let top = scores.iter().copied().fold(f64::MIN, f64::max).max(1e-9);
     let mut best: Option<(f64, String)> = None;
@@ -457,22 +470,16 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
         }
     }
     let title = best.map(|(_, t)| t).unwrap_or_else(|| {
-        // No sentence makes a headline: name the two main topics.
+        // No sentence makes a headline. A short text is its own title ("Our
+        // new CTO"); a longer one is named by its two main topics.
+        let short = text.split_whitespace().count() <= 8 && text.chars().count() <= 70;
         let topics: Vec<String> = hashtags
             .iter()
             .take(2)
-            .map(|t| {
-                let mut out = String::new();
-                for c in t.trim_start_matches('#').chars() {
-                    if c.is_uppercase() && !out.is_empty() {
-                        out.push(' ');
-                    }
-                    out.push(c);
-                }
-                out
-            })
+            .map(|t| tag_words(t).join(" "))
             .collect();
         match topics.as_slice() {
+            _ if short => capitalise(clean_headline(text).trim()),
             [a, b] => format!("{a} and {}", b.to_lowercase()),
             [a] => a.clone(),
             _ => capitalise(&crate::text::cut_words(text.trim(), 70).replace('…', "")),
@@ -523,6 +530,42 @@ mod tests {
             ),
             "fr"
         );
+    }
+
+    #[test]
+    fn short_topics_give_one_tag_per_topic_not_its_pieces() {
+        for topic in [
+            "solar power",
+            "home workouts",
+            "our new CTO",
+            "the big sale starting on Friday",
+            "podcast episodes and their hits",
+            "a smart travel mug that keeps coffee hot, the Aurora Mug",
+        ] {
+            let post = write_post(topic, "en", 5);
+            eprintln!("{topic} -> {} | {}", post.title, post.hashtags);
+            let tags: Vec<String> = post
+                .hashtags
+                .split(' ')
+                .map(|t| t.trim_start_matches('#').to_lowercase())
+                .collect();
+            for a in &tags {
+                for b in &tags {
+                    assert!(
+                        a == b || !b.contains(a.as_str()),
+                        "{topic}: #{a} inside #{b}"
+                    );
+                }
+            }
+            assert!(
+                !tags.iter().any(|t| t.ends_with("starting")),
+                "{topic}: {tags:?}"
+            );
+            assert!(!post.title.contains("C T O"), "{}", post.title);
+        }
+        assert_eq!(tag_words("#NASAMission"), ["NASA", "Mission"]);
+        assert_eq!(tag_words("#AuroraX1"), ["Aurora", "X1"]);
+        assert_eq!(tag_words("#CTO"), ["CTO"]);
     }
 
     #[test]

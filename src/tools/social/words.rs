@@ -24,7 +24,18 @@ const VERBS: &[&str] = &[
     "shall", "should", "show", "sit", "speak", "spend", "stand", "start", "stay", "stop",
     "suggest", "take", "talk", "tell", "tend", "think", "toss", "track", "train", "try", "turn",
     "understand", "unlock", "use", "wait", "walk", "want", "watch", "will", "win", "wish",
-    "work", "would", "write", "boil", "finish", "thank", "trust",
+    "work", "would", "write", "boil", "finish", "thank", "trust", "climb", "cling",
+];
+
+/// -ing forms that name a thing or an activity ("#MachineLearning",
+/// "#StreetParking"), so they may end a topic.
+#[rustfmt::skip]
+const NOUN_GERUNDS: &[&str] = &[
+    "building", "learning", "training", "marketing", "meeting", "painting", "housing",
+    "parking", "shopping", "reading", "writing", "wedding", "funding", "baking", "cooking",
+    "running", "hiking", "spending", "planning", "teaching", "thinking", "design", "opening",
+    "offering", "setting", "beginning", "ending", "feeling", "lighting", "heating", "printing",
+    "recycling", "farming", "fishing", "camping", "skiing", "swimming", "walking", "cycling",
 ];
 
 /// Irregular past forms and participles of the verbs above (and a few more).
@@ -125,6 +136,11 @@ pub fn is_verb(word: &str) -> bool {
 pub fn is_gerund(word: &str) -> bool {
     let w = lower(word);
     w.strip_suffix("ing").is_some_and(has_verb_base)
+}
+
+/// An -ing form that names a thing or an activity ("learning", "parking").
+pub fn is_noun_gerund(word: &str) -> bool {
+    NOUN_GERUNDS.contains(&lower(word).as_str())
 }
 
 /// Whether a stem left by an ending is a listed verb: as it is ("build"),

@@ -149,7 +149,8 @@ pub fn analyse(prompt: &str) -> Scene {
     } else if any(
         &words,
         &[
-            "snow", "snowy", "winter", "blizzard", "frost", "frozen", "ice",
+            "snow", "snowy", "winter", "blizzard", "frost", "frozen", "ice", "iceberg",
+            "icebergs", "arctic", "antarctic", "antarctica", "polar", "icy",
         ],
     ) {
         Weather::Snow
@@ -230,7 +231,8 @@ pub fn analyse(prompt: &str) -> Scene {
         &words,
         &[
             "ocean", "sea", "beach", "wave", "waves", "lake", "coast", "harbor", "harbour",
-            "river", "island", "shore",
+            "river", "island", "shore", "pond", "iceberg", "icebergs", "bay", "fjord",
+            "lagoon", "canal", "pier", "marina", "port",
         ],
     ) {
         Setting::Water
@@ -1598,6 +1600,10 @@ mod tests {
         assert_eq!(s.accent, Some([220.0, 40.0, 50.0]));
         assert_eq!(analyse("snowy mountains").weather, Weather::Snow);
         assert_eq!(analyse("a cat").setting, Setting::Field);
+        // A reviewer's prompts that fell back to the meadow.
+        let s = analyse("a penguin on an iceberg");
+        assert_eq!((s.setting, s.weather), (Setting::Water, Weather::Snow));
+        assert_eq!(analyse("three ducks on a pond").setting, Setting::Water);
     }
 
     fn subject_labels(prompt: &str) -> Vec<String> {

@@ -288,22 +288,29 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     let s = TestServer::start().await;
     let addr = s.base.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // And one that never sends a byte.
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"GET /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        slow.read_to_end(&mut buf),
-    )
-    .await;
-    assert!(read.is_ok(), "the connection is still open after 30 s");
-    let waited = started.elapsed();
-    assert!(
-        waited >= studio::api::HEADER_READ_TIMEOUT - std::time::Duration::from_secs(1),
-        "closed too early: {waited:?}"
-    );
+    for (what, conn) in [("partial headers", &mut slow), ("nothing", &mut silent)] {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            conn.read_to_end(&mut buf),
+        )
+        .await;
+        assert!(
+            read.is_ok(),
+            "{what}: the connection is still open after 30 s"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= studio::api::HEADER_READ_TIMEOUT - std::time::Duration::from_secs(1),
+            "{what}: closed too early: {waited:?}"
+        );
+    }
     // Meanwhile, and after, others are served.
     assert_eq!(s.get("/healthz").await.status(), 200);
     s.stop().await;

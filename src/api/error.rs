@@ -166,7 +166,49 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         )));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    match serde_path_to_error::deserialize(de) {
+        Ok(parsed) => Ok(parsed),
+        // JSON has one kind of number: 80.0 is the integer 80 (as JSON
+        // Schema says), so whole numbers written with a fraction are read
+        // again as integers.
+        Err(e)
+            if e.inner()
+                .to_string()
+                .starts_with("invalid type: floating point") =>
+        {
+            let mut value: serde_json::Value =
+                serde_json::from_slice(body).map_err(|_| json_error(e))?;
+            whole_numbers(&mut value);
+            serde_path_to_error::deserialize(value).map_err(json_error)
+        }
+        Err(e) => Err(json_error(e)),
+    }
+}
+
+/// Whole floating-point numbers (`80.0`, `1e2`) as integers, everywhere.
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *value = if f < 0.0 {
+                    Value::from(f as i64)
+                } else {
+                    Value::from(f as u64)
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError(Error::BadRequest(format!("malformed JSON: {inner}")));
@@ -180,7 +222,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         };
         let message = strip_position(&message);
         ApiError(Error::invalid(field, message))
-    })
+    }
 }
 
 /// The path of the first string holding a control character other than a
@@ -284,6 +326,16 @@ mod tests {
         .0;
         assert_eq!(e.field(), Some("timeline[1].text"));
         assert!(parse_json::<serde_json::Value>(br#"{"text": "line\nbreak\ttab \u00e9"}"#).is_ok());
+    }
+
+    #[test]
+    fn whole_numbers_with_a_fraction_are_integers() {
+        let r = parse_json::<Req>(br#"{"prompt": "x", "width": 80.0}"#).unwrap();
+        assert_eq!(r.width, Some(80));
+        let e = parse_json::<Req>(br#"{"prompt": "x", "width": 80.5}"#)
+            .unwrap_err()
+            .0;
+        assert_eq!(e.field(), Some("width"));
     }
 
     #[test]

@@ -187,6 +187,9 @@ async fn method_not_allowed() -> Response {
     )
 }
 
+/// Open connections at most; more are closed as they come.
+pub const MAX_CONNECTIONS: usize = 4096;
+
 /// How long requests in flight may take to finish when the server stops.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -216,6 +219,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -230,6 +234,12 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        // Beyond the cap, a connection is closed at once: sockets cannot
+        // be hoarded until the process runs out of file descriptors.
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "too many open connections; closing a new one");
+            continue;
+        };
         let service = tower::ServiceExt::map_request(
             app.clone(),
             move |mut req: axum::http::Request<hyper::body::Incoming>| {
@@ -238,12 +248,20 @@ pub async fn serve(
             },
         );
         let service = hyper_util::service::TowerToHyperService::new(service);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let _permit = permit;
+            // A connection that sends nothing is closed like one that
+            // does not finish its headers.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });

@@ -19,6 +19,10 @@ fn common_statuses(has_path_ids: bool, has_body: bool) -> Vec<(&'static str, &'s
             "An API key is needed (the server has keys), or the key is unknown or revoked.",
         ),
         (
+            "403",
+            "The request's Host is not one the server answers to (forbidden_host), or a state-changing request came from a page of another origin (forbidden_origin).",
+        ),
+        (
             "429",
             "A fair-use limit was reached (requests per second, jobs per client, or the studio is busy); see Retry-After.",
         ),
@@ -311,7 +315,7 @@ mod tests {
             .map(|p| (p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
             .collect();
         assert_eq!(names, vec![("limit", "query"), ("offset", "query")]);
-        for status in ["401", "429", "503"] {
+        for status in ["401", "403", "429", "503"] {
             assert!(list["responses"][status].is_object(), "{status}");
         }
         let image = &doc["paths"]["/api/v1/sessions/{session_id}/image"]["post"];

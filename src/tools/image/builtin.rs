@@ -149,8 +149,20 @@ pub fn analyse(prompt: &str) -> Scene {
     } else if any(
         &words,
         &[
-            "snow", "snowy", "winter", "blizzard", "frost", "frozen", "ice", "iceberg",
-            "icebergs", "arctic", "antarctic", "antarctica", "polar", "icy",
+            "snow",
+            "snowy",
+            "winter",
+            "blizzard",
+            "frost",
+            "frozen",
+            "ice",
+            "iceberg",
+            "icebergs",
+            "arctic",
+            "antarctic",
+            "antarctica",
+            "polar",
+            "icy",
         ],
     ) {
         Weather::Snow
@@ -231,8 +243,8 @@ pub fn analyse(prompt: &str) -> Scene {
         &words,
         &[
             "ocean", "sea", "beach", "wave", "waves", "lake", "coast", "harbor", "harbour",
-            "river", "island", "shore", "pond", "iceberg", "icebergs", "bay", "fjord",
-            "lagoon", "canal", "pier", "marina", "port",
+            "river", "island", "shore", "pond", "iceberg", "icebergs", "bay", "fjord", "lagoon",
+            "canal", "pier", "marina", "port",
         ],
     ) {
         Setting::Water

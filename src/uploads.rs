@@ -94,11 +94,13 @@ pub async fn store_upload(
             let info = media::probe(file).await?;
             match (&info.video, &info.audio) {
                 (Some(video), _) if sniffed.kind == AssetKind::Video => {
-                    if u64::from(video.width) * u64::from(video.height) > MAX_IMAGE_PIXELS {
+                    if u64::from(video.width) * u64::from(video.height) > MAX_IMAGE_PIXELS
+                        || video.width.max(video.height) > MAX_IMAGE_SIDE
+                    {
                         return Err(Error::invalid(
                             "file",
                             format!(
-                                "the video is {}×{}; frames are limited to {} megapixels",
+                                "the video is {}×{}; frames are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
                                 video.width,
                                 video.height,
                                 MAX_IMAGE_PIXELS / 1_000_000

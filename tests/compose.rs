@@ -336,6 +336,47 @@ async fn music_loops_and_ducks_under_narration() {
     s.stop().await;
 }
 
+/// Found by a reviewer: both were 500s.
+#[tokio::test]
+async fn small_contain_frames_and_panoramas_are_rendered_or_refused_clearly() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    upload_colours(&s, "edge").await;
+    // The blurred background's radius fits a small frame.
+    for output in [
+        json!({"width": 64, "height": 64}),
+        json!({"width": 320, "height": 240, "quality": "draft"}),
+    ] {
+        let body = json!({"timeline": [{"asset_id": "image_1.png", "duration": 1}], "fit": "contain", "output": output});
+        let (video, path) = render(&s, "edge", body, dir.path()).await;
+        let probe = ffprobe(&path);
+        assert_eq!(
+            probe["streams"][0]["width"].as_u64(),
+            video["metadata"]["width"].as_u64()
+        );
+    }
+    // A panorama fills a frame from its middle; one far too wide is refused.
+    let (status, _) = s.upload("edge", "pano.png", png(1600, 200, GREEN)).await;
+    assert_eq!(status, 201);
+    let body = json!({"timeline": [{"asset_id": "image_4.png", "duration": 1, "effect": "pan_left"}], "output": {"width": 320, "height": 180}});
+    let (_, path) = render(&s, "edge", body, dir.path()).await;
+    let [r, g, b] = common::mean_colour_at(&path, 0.5);
+    assert!(g > 150.0 && r < 80.0 && b < 90.0, "{r} {g} {b}");
+    let (status, _) = s.upload("edge", "strip.png", png(4096, 8, RED)).await;
+    assert_eq!(status, 201);
+    for fit in ["cover", "contain"] {
+        let body = json!({"timeline": [{"asset_id": "image_5.png", "duration": 1}], "fit": fit});
+        let (status, err) = compose(&s, "edge", body).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["error"]["field"], "timeline[0].asset_id", "{err}");
+        assert!(
+            assert_error(&err, "invalid_request").contains("4096×8"),
+            "{err}"
+        );
+    }
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn invalid_timelines_are_422_with_the_item_index() {
     let dir = tempfile::tempdir().unwrap();

@@ -248,6 +248,25 @@ async fn pixel_bombs_are_refused_at_upload() {
         assert_eq!(err["error"]["field"], "file");
         assert!(assert_error(&err, "invalid_request").contains("megapixels"));
     }
+    // A clip's frames have the same bounds.
+    let dir = tempfile::tempdir().unwrap();
+    let wide = common::ffmpeg_fixture(
+        dir.path(),
+        "wide.mkv",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=16400x8:d=0.2",
+            "-c:v",
+            "ffv1",
+        ],
+    );
+    let (status, err) = s
+        .upload("bombs", "wide.mkv", std::fs::read(&wide).unwrap())
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert!(assert_error(&err, "invalid_request").contains("16384 pixels a side"));
     let (status, _) = s.upload("bombs", "ok.png", png(640, 360, [9, 9, 9])).await;
     assert_eq!(status, 201, "ordinary pictures are fine");
     let (_, assets) = s.get_json("/api/v1/sessions/bombs/assets").await;

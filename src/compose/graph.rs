@@ -122,17 +122,20 @@ fn scene_chain(
     let k = if scene.effect == Effect::None { 1 } else { 2 };
     let (fw, fh) = (w * k, h * k);
     let _ = write!(graph, "[{input}:v]");
+    // Cover: the middle of the picture at the frame's shape, then scaled,
+    // so the scaled picture is never larger than the frame (a wide
+    // panorama scaled first would be enormous).
+    let cover = format!("crop='min(iw,ih*{fw}/{fh})':'min(ih,iw*{fh}/{fw})',scale={fw}:{fh}");
     match plan.fit {
         Fit::Cover => {
-            let _ = write!(
-                graph,
-                "scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh}"
-            );
+            let _ = write!(graph, "{cover}");
         }
         Fit::Contain => {
+            // The blur's radius must fit the frame's chroma planes.
+            let radius = (fw.min(fh) / 4).saturating_sub(1).clamp(1, 40);
             let _ = write!(
                 graph,
-                "split=2[bg{label}][fg{label}];[bg{label}]scale={fw}:{fh}:force_original_aspect_ratio=increase,crop={fw}:{fh},boxblur=luma_radius=40:luma_power=2[bgb{label}];\
+                "split=2[bg{label}][fg{label}];[bg{label}]{cover},boxblur=luma_radius={radius}:luma_power=2[bgb{label}];\
                  [fg{label}]scale={fw}:{fh}:force_original_aspect_ratio=decrease[fgs{label}];[bgb{label}][fgs{label}]overlay=(W-w)/2:(H-h)/2"
             );
         }

@@ -19,7 +19,7 @@ use super::timeline::{Plan, Scene};
 
 /// Bump whenever a change to the renderer changes the pixels or the sound it
 /// makes: every cached piece made by an older renderer is then ignored.
-pub const RENDERER_VERSION: u32 = 3;
+pub const RENDERER_VERSION: u32 = 4;
 
 /// Frames `first .. first + count` of a scene whose whole length is `frames`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -290,6 +290,9 @@ fn seconds(
     }
 }
 
+/// How much longer one side of a picture or clip may be than the other.
+const MAX_SIDE_RATIO: u64 = 16;
+
 fn duration_of(asset: &Asset) -> Option<f64> {
     asset.metadata["duration_seconds"]
         .as_f64()
@@ -367,6 +370,20 @@ impl ComposeRequest {
                     };
                     if is_video && effect != Effect::None {
                         return Err(invalid(i, "effect", "effects apply to images only"));
+                    }
+                    if let (Some(w), Some(h)) = (
+                        asset.metadata["width"].as_u64(),
+                        asset.metadata["height"].as_u64(),
+                    ) && w.max(h) > MAX_SIDE_RATIO * w.min(h).max(1)
+                    {
+                        return Err(invalid(
+                            i,
+                            "asset_id",
+                            format!(
+                                "{} is {w}×{h}: a picture more than {MAX_SIDE_RATIO} times wider than tall (or taller than wide) cannot fill a frame; crop it first",
+                                asset.name
+                            ),
+                        ));
                     }
                     let transition = match &item.transition {
                         None => None,

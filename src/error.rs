@@ -24,6 +24,11 @@ pub enum Error {
     #[error("unknown job {0:?}")]
     UnknownJob(String),
 
+    /// The asset's row is there but its stored bytes are not (lost outside
+    /// the studio; `studio doctor --check-storage` lists such assets).
+    #[error("the stored bytes of {0} are missing; delete the asset and upload or make it again")]
+    MissingBytes(String),
+
     /// A voice named in a path that no engine has (404).
     #[error("{0}")]
     UnknownVoice(String),
@@ -117,6 +122,7 @@ impl Error {
             Error::UnknownSession(_) => "unknown_session",
             Error::UnknownAsset { .. } => "unknown_asset",
             Error::UnknownJob(_) => "unknown_job",
+            Error::MissingBytes(_) => "asset_bytes_missing",
             Error::UnknownVoice(_) => "unknown_voice",
             Error::Invalid { .. } => "invalid_request",
             Error::BadRequest(_) => "bad_request",

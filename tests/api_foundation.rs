@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use common::{TestServer, assert_error, ffmpeg_fixture, png, tone_mp3};
 use reqwest::multipart::{Form, Part};
-use serde_json::Value;
+use serde_json::{Value, json};
 use studio::Config;
 
 #[tokio::test]
@@ -467,5 +467,45 @@ async fn a_restart_keeps_sessions_and_assets() {
     assert_eq!(s.download(&asset).await, image);
     let (_, next) = s.upload("durable", "b.png", image).await;
     assert_eq!(next["name"], "image_2.png", "counters survive the restart");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_asset_whose_bytes_are_lost_is_a_clear_404_not_a_500() {
+    let s = TestServer::start().await;
+    let (status, image) = s.upload("lost", "a.png", png(64, 48, [9, 99, 9])).await;
+    assert_eq!(status, 201);
+    // The bytes go missing behind the studio's back.
+    let session = studio::ids::SessionId::parse("lost").unwrap();
+    let name = studio::ids::AssetName::parse(image["name"].as_str().unwrap()).unwrap();
+    let asset = s.studio.store().asset(&session, &name).await.unwrap();
+    s.studio
+        .store()
+        .blobs()
+        .delete(&asset.storage_key)
+        .await
+        .unwrap();
+    let content = format!(
+        "/api/v1/sessions/lost/assets/{}/content",
+        asset.name.as_str()
+    );
+    for range in [None, Some("bytes=0-9")] {
+        let mut req = s.client.get(s.url(&content));
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 404, "range {range:?}");
+        let body: Value = resp.json().await.unwrap();
+        assert!(assert_error(&body, "asset_bytes_missing").contains(asset.name.as_str()));
+    }
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/lost/compose",
+            json!({"timeline": [{"asset_id": asset.name.as_str(), "duration": 1}]}),
+        )
+        .await;
+    assert_eq!(status, 404, "{err}");
+    assert_error(&err, "asset_bytes_missing");
     s.stop().await;
 }

@@ -49,6 +49,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::UnknownSession(_)
         | Error::UnknownAsset { .. }
         | Error::UnknownJob(_)
+        | Error::MissingBytes(_)
         | Error::UnknownVoice(_)
         | Error::UnknownVersion(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -554,19 +554,27 @@ impl Store {
 
     /// The asset's bytes, or a range of them, as a stream.
     pub async fn open_asset(&self, asset: &Asset, range: Option<Range<u64>>) -> Result<GetResult> {
-        self.blobs.get(&asset.storage_key, range).await
+        let got = self.blobs.get(&asset.storage_key, range).await;
+        got.map_err(|e| bytes_missing(e, asset))
     }
 
     pub async fn read_asset(&self, asset: &Asset) -> Result<bytes::Bytes> {
-        self.blobs.read(&asset.storage_key).await
+        let read = self.blobs.read(&asset.storage_key).await;
+        read.map_err(|e| bytes_missing(e, asset))
     }
 
     /// A path ffmpeg can read: the stored file itself on local storage, else a
     /// downloaded copy in `tmp_dir` (removed when the returned guard drops).
     pub async fn local_copy(&self, asset: &Asset, tmp_dir: &FsPath) -> Result<LocalFile> {
         let ext = asset.name.as_str().rsplit('.').next().unwrap_or("bin");
-        self.local_copy_of_key(&asset.storage_key, ext, tmp_dir)
+        let copy = self
+            .local_copy_of_key(&asset.storage_key, ext, tmp_dir)
             .await
+            .map_err(|e| bytes_missing(e, asset))?;
+        if !tokio::fs::try_exists(&copy.path).await.unwrap_or(false) {
+            return Err(Error::MissingBytes(asset.name.as_str().to_owned()));
+        }
+        Ok(copy)
     }
 
     async fn local_copy_of_key(&self, key: &str, ext: &str, tmp_dir: &FsPath) -> Result<LocalFile> {
@@ -589,6 +597,20 @@ impl Store {
             path: temp.path().to_owned(),
             _temp: Some(temp.into_temp_path()),
         })
+    }
+}
+
+/// "Not found" from storage, for an asset whose row exists: its bytes are
+/// missing (a client's 404, not the server's 500).
+fn bytes_missing(e: Error, asset: &Asset) -> Error {
+    match &e {
+        Error::Storage(object_store::Error::NotFound { .. }) => {
+            Error::MissingBytes(asset.name.as_str().to_owned())
+        }
+        Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            Error::MissingBytes(asset.name.as_str().to_owned())
+        }
+        _ => e,
     }
 }
 

@@ -283,21 +283,27 @@ async fn an_upload_declared_too_large_is_refused_unread() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let s = TestServer::start().await;
     let addr = s.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let head = format!(
-        "POST /api/v1/sessions/big/uploads HTTP/1.1\r\nHost: {addr}\r\n\
-         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 2000000000\r\n\r\n--x\r\n"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    // Nothing more is sent: the answer must not wait for the 2 GB.
-    let mut answer = vec![0u8; 1024];
-    let n = tokio::time::timeout(std::time::Duration::from_secs(3), stream.read(&mut answer))
-        .await
-        .expect("answered before the body")
-        .unwrap();
-    let text = String::from_utf8_lossy(&answer[..n]);
-    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
-    assert!(text.contains("payload_too_large"), "{text}");
+    // An upload, and a JSON body.
+    for (path, kind, start) in [
+        ("uploads", "multipart/form-data; boundary=x", "--x\r\n"),
+        ("image", "application/json", "{\"prompt\": \""),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/sessions/big/{path} HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: {kind}\r\nContent-Length: 2000000000\r\n\r\n{start}"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // Nothing more is sent: the answer must not wait for the 2 GB.
+        let mut answer = vec![0u8; 1024];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(3), stream.read(&mut answer))
+            .await
+            .expect("answered before the body")
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with("HTTP/1.1 413"), "{path}: {text}");
+        assert!(text.contains("payload_too_large"), "{path}: {text}");
+    }
     s.stop().await;
 }
 

@@ -139,6 +139,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     .into(),
             )));
         }
+        // A body declared larger than any JSON body may be is refused unread.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > super::MAX_JSON_BYTES as u64) {
+            return Err(ApiError(Error::TooLarge(format!(
+                "JSON bodies are limited to {} bytes",
+                super::MAX_JSON_BYTES
+            ))));
+        }
         let body = axum::body::Bytes::from_request(req, state).await.map_err(
             |e: BytesRejection| match e.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => ApiError(Error::TooLarge(e.body_text())),

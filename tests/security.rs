@@ -124,6 +124,41 @@ async fn foreign_pages_cannot_change_anything() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201, "a configured origin may");
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    // Its pages can send a key and JSON: the browser's preflight is answered.
+    let preflight = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/api/v1/sessions/x/image"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example");
+    let allowed = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"));
+    // Another origin gets no CORS grant (and its changes stay refused).
+    let other = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.url("/api/v1/sessions/x/image"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
     s.stop().await;
 }
 

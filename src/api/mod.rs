@@ -156,13 +156,44 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
             auth::authenticate,
         ))
         .layer(axum::Extension(coordinator));
-    // Outermost first: trace, browser guard, rate limit, then who asks.
-    Ok(
-        auth::with_rate_limit(app, config.limits.requests_per_second)
-            .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
-            .layer(TraceLayer::new_for_http())
-            .with_state(studio),
-    )
+    // Outermost first: trace, browser guard, CORS (answers preflights),
+    // rate limit, then who asks.
+    let app = auth::with_rate_limit(app, config.limits.requests_per_second);
+    let app = if config.allowed_origins.is_empty() {
+        app
+    } else {
+        app.layer(cors(&config.allowed_origins))
+    };
+    Ok(app
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(TraceLayer::new_for_http())
+        .with_state(studio))
+}
+
+/// CORS for the configured other origins (without any, CORS stays off and
+/// only same-origin pages can read answers or send keys and JSON).
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::RANGE,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::ETAG,
+            header::CONTENT_RANGE,
+            header::LOCATION,
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 async fn healthz() -> &'static str {

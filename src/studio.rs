@@ -44,6 +44,8 @@ struct Inner {
 struct Gates {
     images: Gate,
     speech: Gate,
+    /// Renders run inside requests (synchronous compose).
+    renders: Gate,
 }
 
 impl Studio {
@@ -84,6 +86,7 @@ impl Studio {
         let gates = Gates {
             images: Gate::new("image renders", slots, waiting),
             speech: Gate::new("voice-overs", slots, waiting),
+            renders: Gate::new("renders", config.max_renders, waiting),
         };
         let composer = Composer::new(
             store.clone(),
@@ -227,6 +230,10 @@ impl Studio {
             let job = self.jobs().submit(session, "compose", &input).await?;
             return Ok(ComposeOutcome::Queued(job));
         }
+        // A render inside the request counts as one of the asker's jobs, and
+        // waits in a bounded line for a render slot.
+        let _held = self.jobs().hold().await?;
+        let _pass = self.inner.gates.renders.enter().await?;
         let asset = composer
             .render(
                 session,

@@ -327,6 +327,54 @@ async fn one_client_cannot_queue_more_than_its_share_of_jobs() {
             .unwrap()
             .contains("limit is 2")
     );
+    // A render inside the request is one of the client's jobs too.
+    let (status, body) = server
+        .post_json(
+            "/api/v1/sessions/jobs/compose",
+            json!({"timeline": [{"asset_id": "image_1.png", "duration": 1}]}),
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+    common::assert_error(&body, "too_many_requests");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn renders_inside_requests_count_against_the_share_and_wait_in_a_bounded_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.max_jobs_per_client = 3;
+    config.limits.max_waiting_work = 1;
+    let server = TestServer::start_with(config).await;
+    let (status, _) = server
+        .post_json(
+            "/api/v1/sessions/sync/image",
+            json!({"prompt": "a quiet lake", "width": 64, "height": 64}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let body = json!({"timeline": [{"asset_id": "image_1.png", "duration": 40, "effect": "zoom_in"}], "output": {"width": 640, "height": 360}});
+    let answers = futures::future::join_all(
+        (0..6).map(|_| server.post_json("/api/v1/sessions/sync/compose", body.clone())),
+    )
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    // One renders, one waits, the rest are refused (share or line).
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        4,
+        "{statuses:?}"
+    );
+    // Once they are done, the client may render again.
+    let (status, _) = server
+        .post_json("/api/v1/sessions/sync/compose", body)
+        .await;
+    assert_eq!(status, 201);
     server.stop().await;
 }
 

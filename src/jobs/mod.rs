@@ -140,6 +140,28 @@ pub struct Jobs {
     timeout: Duration,
     /// `host:pid` of this process, recorded with each job it runs.
     worker: Arc<str>,
+    /// Work run inside requests here (synchronous renders), per asker.
+    held: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+/// A piece of work run inside a request, counted against its asker's share
+/// of jobs until dropped.
+#[derive(Debug)]
+pub struct Held {
+    held: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    asker: String,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut held = self.held.lock().expect("held work lock");
+        if let Some(n) = held.get_mut(&self.asker) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.asker);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Jobs {
@@ -187,7 +209,57 @@ impl Jobs {
             limits: settings.limits,
             timeout: settings.timeout,
             worker,
+            held: Arc::default(),
         })
+    }
+
+    /// Refuses (429) when the asker already has its share of queued,
+    /// running and in-request work.
+    async fn check_share(&self, asker: &str) -> Result<()> {
+        let queued: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(asker)
+        .fetch_one(&self.db)
+        .await?;
+        let here = self
+            .held
+            .lock()
+            .expect("held work lock")
+            .get(asker)
+            .copied()
+            .unwrap_or(0);
+        let mine = queued + here as i64;
+        if mine >= self.limits.per_asker as i64 {
+            return Err(Error::too_many(
+                format!(
+                    "you have {mine} jobs queued or running (the limit is {}); wait for one to finish or cancel one",
+                    self.limits.per_asker
+                ),
+                10,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts work that runs inside the request (a synchronous render)
+    /// against the asker's share, as a job would be; refused (429) when the
+    /// share is used up. Work made outside the API (the CLI) is not counted.
+    pub async fn hold(&self) -> Result<Option<Held>> {
+        let Ok(asker) = ASKER.try_with(Clone::clone) else {
+            return Ok(None);
+        };
+        self.check_share(&asker).await?;
+        *self
+            .held
+            .lock()
+            .expect("held work lock")
+            .entry(asker.clone())
+            .or_default() += 1;
+        Ok(Some(Held {
+            held: self.held.clone(),
+            asker,
+        }))
     }
 
     /// Queues a job of `kind` with its input, for any worker. Refused (429)
@@ -196,21 +268,7 @@ impl Jobs {
     pub async fn submit(&self, session: &SessionId, kind: &str, input: &Value) -> Result<JobView> {
         let asker = ASKER.try_with(Clone::clone).ok();
         if let Some(asker) = &asker {
-            let mine: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')",
-            )
-            .bind(asker)
-            .fetch_one(&self.db)
-            .await?;
-            if mine >= self.limits.per_asker as i64 {
-                return Err(Error::too_many(
-                    format!(
-                        "you have {mine} jobs queued or running (the limit is {}); wait for one to finish or cancel one",
-                        self.limits.per_asker
-                    ),
-                    10,
-                ));
-            }
+            self.check_share(asker).await?;
         }
         let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
             .fetch_one(&self.db)

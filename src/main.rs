@@ -229,6 +229,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                      or pass --allow-anonymous to serve it open on purpose"
                 );
             }
+            if !addr.ip().is_loopback() {
+                if open {
+                    tracing::warn!(
+                        "--allow-anonymous on {addr}: anyone who reaches it may use it without a key"
+                    );
+                }
+                if studio.config().allowed_hosts.is_empty() {
+                    tracing::warn!(
+                        "only loopback host names are answered; set STUDIO_ALLOWED_HOSTS to the names clients use"
+                    );
+                }
+            }
             let listener = tokio::net::TcpListener::bind(addr).await?;
             // Bytes a crash left without a row go, once past the grace period.
             tokio::spawn({

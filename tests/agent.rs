@@ -938,7 +938,7 @@ async fn a_pipeline_too_long_for_the_limit_is_refused_before_anything_is_made() 
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["field"], "text");
+    assert_eq!(body["error"]["field"], "message", "the request's own field");
     assert!(
         body["error"]["message"]
             .as_str()

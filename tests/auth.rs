@@ -297,6 +297,36 @@ async fn too_many_requests_from_one_client_are_answered_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn guessing_keys_is_slowed_down_per_address() {
+    let server = TestServer::start().await;
+    let (key, _) = server
+        .studio
+        .store()
+        .create_key("real", false)
+        .await
+        .unwrap();
+    // Each guess with a key of its own: the per-key rate limit cannot see it.
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let guess = format!("cs_guess{i:04}");
+        let (status, body, headers) =
+            call(&server, Some(&guess), Method::GET, "/api/v1/sessions", None).await;
+        if status == 429 {
+            assert!(headers.contains_key("retry-after"));
+            common::assert_error(&body, "too_many_requests");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses[0], 401);
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429));
+    // A right key still works meanwhile.
+    let (status, _, _) = call(&server, Some(&key), Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn one_client_cannot_queue_more_than_its_share_of_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());

@@ -39,6 +39,24 @@ async fn only_known_hosts_are_answered() {
             assert!(assert_error(&body, "forbidden_host").contains("STUDIO_ALLOWED_HOSTS"));
         }
     }
+    // No Host, or two (the first allowed): a malformed request (RFC 9112).
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = s.base.trim_start_matches("http://").to_owned();
+        for head in [
+            "GET /api/v1/sessions HTTP/1.1\r\nConnection: close\r\n\r\n".to_owned(),
+            format!(
+                "GET /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+            ),
+        ] {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).await.unwrap();
+            let text = String::from_utf8_lossy(&answer);
+            assert!(text.starts_with("HTTP/1.1 400"), "{head:?}: {text}");
+        }
+    }
     s.stop().await;
 
     let dir = tempfile::tempdir().unwrap();

@@ -71,9 +71,39 @@ fn is_public(path: &str) -> bool {
     !path.starts_with("/api/") || path == "/api/v1/openapi.json"
 }
 
+/// Unknown keys presented per client address: each failure takes from a
+/// bucket (20, refilled one every 200 ms), so guessing keys, each guess
+/// with a key of its own, is slowed down like any other flood.
+#[derive(Clone)]
+pub struct FailedKeys(Arc<governor::DefaultKeyedRateLimiter<IpAddr>>);
+
+impl FailedKeys {
+    pub fn new() -> Self {
+        let quota = governor::Quota::with_period(Duration::from_millis(200))
+            .expect("a positive period")
+            .allow_burst(std::num::NonZeroU32::new(20).expect("not zero"));
+        Self(Arc::new(governor::RateLimiter::keyed(quota)))
+    }
+
+    /// Counts a failure from `ip`; false when it has failed too often.
+    fn allow(&self, ip: IpAddr) -> bool {
+        self.0.check_key(&ip).is_ok()
+    }
+}
+
+impl Default for FailedKeys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Resolves the asker, checks the session it names, and runs the request
 /// with the asker known to the job limits.
-pub async fn authenticate(State(studio): State<Studio>, mut req: Request, next: Next) -> Response {
+pub async fn authenticate(
+    State((studio, failed)): State<(Studio, FailedKeys)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if is_public(req.uri().path()) {
         return next.run(req).await;
     }
@@ -83,10 +113,18 @@ pub async fn authenticate(State(studio): State<Studio>, mut req: Request, next: 
         changes: !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
         peer: peer(&req),
     };
+    let peer = asked.peer;
     match admit(&studio, asked).await {
         Ok((principal, asker)) => {
             req.extensions_mut().insert(principal);
             ASKER.scope(asker, next.run(req)).await
+        }
+        Err(Error::Unauthorized(_)) if peer.is_some_and(|ip| !failed.allow(ip)) => {
+            ApiError(Error::too_many(
+                "too many unknown API keys from this address; wait before trying again",
+                5,
+            ))
+            .into_response()
         }
         Err(e) => ApiError(e).into_response(),
     }

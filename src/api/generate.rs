@@ -120,7 +120,19 @@ pub async fn agent(
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> Result<Json<AgentReply>, ApiError> {
     let session = SessionId::parse(&session)?;
-    Ok(Json(coordinator.ask(&studio, &session, &req).await?))
+    let reply = coordinator.ask(&studio, &session, &req).await;
+    // A tool's argument the coordinator took from the message is the
+    // message's fault, as far as the request goes.
+    let reply = reply.map_err(|e| match e {
+        Error::Invalid { field, message } if field != "message" && field != "mode" => {
+            Error::Invalid {
+                field: "message".into(),
+                message: format!("{field} {message}"),
+            }
+        }
+        e => e,
+    });
+    Ok(Json(reply?))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

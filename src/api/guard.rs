@@ -67,15 +67,23 @@ impl Guard {
         }
     }
 
-    /// `Err((code, message))` when the request is refused.
-    fn check(&self, req: &Request) -> Result<(), (&'static str, String)> {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
+    /// `Err((status, code, message))` when the request is refused.
+    fn check(&self, req: &Request) -> Result<(), (StatusCode, &'static str, String)> {
+        let mut hosts = req.headers().get_all(header::HOST).iter();
+        let (first, second) = (hosts.next(), hosts.next());
+        // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); HTTP/2 names
+        // the authority in the request line instead.
+        if second.is_some() || (first.is_none() && req.version() == axum::http::Version::HTTP_11) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "send exactly one Host header".into(),
+            ));
+        }
+        let host = first.and_then(|h| h.to_str().ok()).unwrap_or_default();
         if !host.is_empty() && !self.any_host && !self.hosts.contains(&host_of(host)) {
             return Err((
+                StatusCode::FORBIDDEN,
                 "forbidden_host",
                 format!(
                     "this studio does not answer to the host {host:?}; add it to STUDIO_ALLOWED_HOSTS"
@@ -90,6 +98,7 @@ impl Guard {
                 .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host));
             if !same && !self.origins.contains(origin.trim_end_matches('/')) {
                 return Err((
+                    StatusCode::FORBIDDEN,
                     "forbidden_origin",
                     format!(
                         "requests from the web page at {origin} may not change anything here; add it to STUDIO_ALLOWED_ORIGINS"
@@ -106,7 +115,7 @@ pub async fn guard(State(guard): State<Guard>, req: Request, next: Next) -> Resp
     let docs = req.uri().path().starts_with("/docs");
     let mut response = match guard.check(&req) {
         Ok(()) => next.run(req).await,
-        Err((code, message)) => error_response(StatusCode::FORBIDDEN, code, message, None),
+        Err((status, code, message)) => error_response(status, code, message, None),
     };
     let headers = response.headers_mut();
     let csp = if docs { DOCS_CSP } else { CSP };

@@ -152,7 +152,7 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            studio.clone(),
+            (studio.clone(), auth::FailedKeys::new()),
             auth::authenticate,
         ))
         .layer(axum::Extension(coordinator));

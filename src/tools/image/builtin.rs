@@ -1652,6 +1652,14 @@ mod tests {
             analyse("a cat and a dog on a sofa").setting,
             Setting::Indoor
         );
+        // A reviewer's: "school" read as "a school of", and no bus at all.
+        let bus = analyse("a yellow school bus on a country road").subjects;
+        assert_eq!(
+            bus.iter()
+                .map(|s| (s.label.as_str(), s.count))
+                .collect::<Vec<_>>(),
+            [("bus", 1)]
+        );
         assert_eq!(analyse("a cup of coffee").setting, Setting::Indoor);
         assert_eq!(
             analyse("a cup of coffee in a garden").setting,

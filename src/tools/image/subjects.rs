@@ -147,6 +147,15 @@ const STOP: &[&str] = &[
     "present",
 ];
 
+/// Everyday names of things the set draws under another name.
+const ALIASES: &[(&str, &str)] = &[
+    ("school bus", "bus"),
+    ("coach", "bus"),
+    ("tugboat", "motor boat"),
+    ("barn", "house"),
+    ("farmhouse", "house with garden"),
+];
+
 /// Numbers and collective words that ask for several of a subject.
 fn quantity(word: &str) -> Option<usize> {
     Some(match word {
@@ -233,6 +242,14 @@ pub fn find(prompt: &str) -> Vec<Subject> {
                 }
             };
             let last = &phrase[n - 1];
+            let alias = ALIASES
+                .iter()
+                .find(|(name, _)| *name == join(last))
+                .and_then(|(_, to)| idx.names.get(*to).copied());
+            if let Some(id) = alias {
+                matched = Some((id, n, false));
+                break;
+            }
             if let Some(&id) = idx.names.get(&join(last)) {
                 matched = Some((id, n, false));
                 break;
@@ -263,8 +280,10 @@ pub fn find(prompt: &str) -> Vec<Subject> {
             i += n;
             continue;
         };
+        // "a school bus" is one bus; "a school of fish" is several fish.
         let asked = i
             .checked_sub(1)
+            .filter(|&p| words[p] != "school")
             .and_then(|p| quantity(&words[p]))
             .or_else(|| i.checked_sub(2).and_then(|p| quantity(&words[p])));
         let collective = matches!(

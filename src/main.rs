@@ -171,6 +171,19 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Cancelled on SIGTERM or Ctrl-C.
+fn stop_on_signal() -> tokio_util::sync::CancellationToken {
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            studio::api::shutdown_signal().await;
+            stop.cancel();
+        }
+    });
+    stop
+}
+
 /// How long a stopping worker may take to hand its jobs back.
 const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -205,14 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Worker { concurrency } => {
             let concurrency = concurrency.unwrap_or(studio.config().jobs.worker_concurrency);
-            let stop = tokio_util::sync::CancellationToken::new();
-            tokio::spawn({
-                let stop = stop.clone();
-                async move {
-                    studio::api::shutdown_signal().await;
-                    stop.cancel();
-                }
-            });
+            let stop = stop_on_signal();
             tracing::info!(concurrency, "Content Studio worker waiting for jobs");
             // On SIGTERM/SIGINT the jobs it runs are stopped and handed back
             // to the queue for another worker.
@@ -259,14 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             });
-            let stop = tokio_util::sync::CancellationToken::new();
-            tokio::spawn({
-                let stop = stop.clone();
-                async move {
-                    studio::api::shutdown_signal().await;
-                    stop.cancel();
-                }
-            });
+            let stop = stop_on_signal();
             let worker = (!no_worker).then(|| {
                 let concurrency = studio.config().jobs.worker_concurrency;
                 tokio::spawn(studio::worker::run(

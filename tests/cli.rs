@@ -16,6 +16,21 @@ fn serve(data: &std::path::Path) -> (Child, String) {
     (child, line[i..].trim().to_owned())
 }
 
+/// Uploads a small picture to `session` (it becomes `image_1.png`).
+async fn upload_picture(client: &reqwest::Client, base: &str, session: &str) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(common::png(64, 64, [200, 0, 0])).file_name("a.png"),
+    );
+    let resp = client
+        .post(format!("{base}/api/v1/sessions/{session}/uploads"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
 fn terminate(child: &mut Child) {
     let status = Command::new("kill")
         .arg("-TERM")
@@ -32,17 +47,7 @@ async fn serve_survives_restarts_and_the_cli_reads_the_same_data() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let (mut child, base) = serve(dir.path());
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(common::png(5, 5, [1, 2, 3])).file_name("a.png"),
-    );
-    let resp = client
-        .post(format!("{base}/api/v1/sessions/cli-test/uploads"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    upload_picture(&client, &base, "cli-test").await;
     terminate(&mut child);
 
     let out = common::studio_command(dir.path())
@@ -172,17 +177,7 @@ async fn stopping_serve_hands_a_running_render_back_and_the_next_start_runs_it()
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let (mut child, base) = serve(dir.path());
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(common::png(64, 64, [200, 0, 0])).file_name("a.png"),
-    );
-    let resp = client
-        .post(format!("{base}/api/v1/sessions/handback/uploads"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    upload_picture(&client, &base, "handback").await;
     let body = serde_json::json!({
         "async": true,
         "timeline": [{"asset_id": "image_1.png", "duration": 90, "effect": "zoom_in"}],

@@ -159,6 +159,15 @@ fn ffmpeg_children(pid: u32) -> Vec<u32> {
     found
 }
 
+/// Which worker runs (or ran) the job, and at which attempt.
+async fn worker_and_attempts(db: &sqlx::PgPool, id: &str) -> (String, i64) {
+    sqlx::query_as("SELECT worker, attempts FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 async fn videos(node: &Process, session: &str) -> Vec<Value> {
     get(&node.url(&format!("/api/v1/sessions/{session}/assets?type=video")))
         .await
@@ -316,11 +325,7 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
     let job = compose(&a, "farm", 60.0).await;
     wait_until(&b, &job, |v| v["status"] == "running").await;
     let id = job["job_id"].as_str().unwrap().to_owned();
-    let worker: String = sqlx::query_scalar("SELECT worker FROM jobs WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let (worker, _) = worker_and_attempts(&db, &id).await;
     let (victim, survivor) = if worker.ends_with(&format!(":{}", w1.pid())) {
         (&mut w1, w2.pid())
     } else {
@@ -331,12 +336,7 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
     victim.child.wait().unwrap();
     let view = wait_until(&b, &job, finished).await;
     assert_eq!(view["status"], "succeeded", "{view}");
-    let (worker, attempts): (String, i64) =
-        sqlx::query_as("SELECT worker, attempts FROM jobs WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let (worker, attempts) = worker_and_attempts(&db, &id).await;
     eprintln!("killed {victim_pid}; the job finished on {worker} at attempt {attempts}");
     assert!(worker.ends_with(&format!(":{survivor}")), "{worker}");
     assert!(!worker.ends_with(&format!(":{victim_pid}")));
@@ -357,11 +357,7 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
     })
     .await;
     let id = job["job_id"].as_str().unwrap().to_owned();
-    let worker: String = sqlx::query_scalar("SELECT worker FROM jobs WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let (worker, _) = worker_and_attempts(&db, &id).await;
     let stopping = [&mut w1, &mut w2, &mut w3]
         .into_iter()
         .find(|w| worker.ends_with(&format!(":{}", w.pid())))
@@ -370,12 +366,7 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
     stopping.terminate();
     let view = wait_until(&b, &job, finished).await;
     assert_eq!(view["status"], "succeeded", "{view}");
-    let (worker, attempts): (String, i64) =
-        sqlx::query_as("SELECT worker, attempts FROM jobs WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let (worker, attempts) = worker_and_attempts(&db, &id).await;
     assert!(!worker.ends_with(&format!(":{stopped_pid}")), "{worker}");
     assert_eq!(attempts, 1, "a handed-back attempt is not counted");
     assert_eq!(videos(&b, "farm").await.len(), 11, "listed once");

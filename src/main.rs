@@ -470,6 +470,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_asset(&studio, &asset?);
         }
     }
+    // This process's temporary folder goes with it (a crashed one's is
+    // removed by the next start).
+    let _ = std::fs::remove_dir_all(studio.config().tmp_dir());
     Ok(())
 }
 
@@ -541,8 +544,8 @@ async fn doctor(studio: &Studio) {
         c.image.provider, c.speech.provider, c.social_provider, c.agent_provider
     );
     match studio.jobs().summary().await {
-        Ok((counts, workers)) => {
-            let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        Ok((counts_raw, workers)) => {
+            let counts: Vec<String> = counts_raw.iter().map(|(s, n)| format!("{n} {s}")).collect();
             let counts = if counts.is_empty() {
                 "none yet".to_owned()
             } else {
@@ -554,6 +557,15 @@ async fn doctor(studio: &Studio) {
                 format!("; running on {}", workers.join(", "))
             };
             println!("jobs     {counts}{running}");
+            let queued = counts_raw
+                .iter()
+                .find(|(s, _)| s == "queued")
+                .map_or(0, |(_, n)| *n);
+            if queued > 0 && workers.is_empty() {
+                println!(
+                    "hint     {queued} jobs wait for a worker: run `studio serve` (it has one) or `studio worker`"
+                );
+            }
         }
         Err(e) => println!("missing  jobs: cannot read the job table ({e})"),
     }

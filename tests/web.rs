@@ -240,6 +240,11 @@ async fn the_page_asks_for_a_key_when_the_server_needs_one() {
             .contains("refused"),
         "{summary}"
     );
+    assert_eq!(summary["errors_after_key"], json!([]), "{summary}");
+    assert!(
+        summary["voices_after_key"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
     assert_eq!(
         summary["image_width"], 1920,
         "the image loads with the key: {summary}"

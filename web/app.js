@@ -36,7 +36,8 @@ function showError(where, message) {
 
 class ApiError extends Error {
   constructor(status, body) {
-    super(body && body.error ? body.error.message : `HTTP ${status}`);
+    super(status === 401 ? "This studio needs an API key: enter it above."
+      : body && body.error ? body.error.message : `HTTP ${status}`);
     this.status = status; this.code = body && body.error ? body.error.code : null;
   }
 }
@@ -56,8 +57,9 @@ function useKey(key) {
 if (localStorage.getItem(KEY)) useKey(localStorage.getItem(KEY));
 
 function askForKey(message) {
+  // A later keyless call (the session poll) keeps the reason shown.
+  if (message || $("#key-form").hidden) showError("key", message || "");
   $("#key-form").hidden = false;
-  showError("key", message || "");
   $("#key-input").focus();
 }
 $("#key-form").addEventListener("submit", async (e) => {
@@ -67,7 +69,8 @@ $("#key-form").addEventListener("submit", async (e) => {
     await api("GET", "/api/v1/sessions?limit=1");
     $("#key-form").hidden = true;
     $("#key-input").value = "";
-    showError("key", "");
+    // What failed for want of a key is said no more.
+    document.querySelectorAll("[data-error-for]").forEach((node) => { node.textContent = ""; });
     loadVoices();
     if (state.session) openSession(state.session);
   } catch (err) {
@@ -146,8 +149,18 @@ async function poll() {
 
 async function refreshAssets() {
   if (!state.session) return;
-  try { state.assets = await api("GET", `${base()}/assets`); }
-  catch { state.assets = []; } // a new session has no assets until the first one is made
+  try {
+    state.assets = await api("GET", `${base()}/assets`);
+    if ($("#session-error").textContent.startsWith("Nothing in this session")) showError("session", "");
+  } catch (e) {
+    // A new session has no assets until the first one is made; with a key,
+    // a session made without it (or with another key) is not visible.
+    state.assets = [];
+    if (e.status === 404 && localStorage.getItem(KEY)) {
+      showError("session", "Nothing in this session for your key yet: it starts when you make something here. " +
+        "Sessions made without a key, or with another key, are not visible with this one.");
+    }
+  }
   renderGallery();
   renderMusic();
 }
@@ -275,7 +288,7 @@ function renderVoices() {
 }
 async function loadVoices() {
   try { voices = await api("GET", "/api/v1/voices"); renderVoices(); }
-  catch (e) { showError("voice", e.message); }
+  catch (e) { if (e.status !== 401) showError("voice", e.message); } // the key form asks
 }
 $("#more-voices").addEventListener("change", renderVoices);
 $("#voice-sample").addEventListener("click", () => busy($("#voice-sample"), "voice", async () => {
@@ -559,7 +572,7 @@ function numberField(label, value, attrs, onchange) {
   return el("label", {}, label, el("input", { type: "number", value: value ?? "", ...attrs, onchange: (e) => onchange(e.target.value === "" ? undefined : Number(e.target.value)) }));
 }
 
-const sceneWidth = (length) => Math.round(Math.min(420, Math.max(150, length * 36)));
+const sceneWidth = (length) => Math.round(Math.min(420, Math.max(200, length * 36)));
 
 /// Updates each card's width and length label in place (no input is rebuilt).
 function resizeScenes() {

@@ -328,5 +328,5 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down; letting requests in flight finish");
+    tracing::info!("shutting down");
 }

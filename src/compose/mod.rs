@@ -574,6 +574,9 @@ struct MeterState {
     video: HashMap<usize, f64>,
     audio: f64,
     step: String,
+    /// The latest segment named in the step: scenes render side by side,
+    /// and the step moves forward only ("scene 2", never back to "scene 1").
+    named: Option<usize>,
 }
 
 impl<'a> Meter<'a> {
@@ -588,7 +591,10 @@ impl<'a> Meter<'a> {
     fn set(&self, segment: usize, frames: f64, step: &str) {
         let mut s = self.state.lock().expect("meter lock");
         s.video.insert(segment, frames);
-        s.step = step.to_owned();
+        if s.named.is_none_or(|named| segment >= named) {
+            s.named = Some(segment);
+            s.step = step.to_owned();
+        }
         self.report(&s);
     }
 

@@ -365,7 +365,7 @@ impl Jobs {
             .execute(&self.db)
             .await?;
         let error = json!({"code": "cancelled", "message": "the job was cancelled"});
-        sqlx::query("UPDATE jobs SET status = 'cancelled', error = $1, updated_at = $2 WHERE id = $3 AND status = 'queued'")
+        sqlx::query("UPDATE jobs SET status = 'cancelled', step = NULL, error = $1, updated_at = $2 WHERE id = $3 AND status = 'queued'")
             .bind(error.to_string())
             .bind(now())
             .bind(id)
@@ -474,6 +474,7 @@ impl Jobs {
         if !taken {
             return true; // finished or cancelled while it waited
         }
+        tracing::info!(job = %id, "running a job");
         let outcome = match self.load(&claim).await {
             Ok(job) => {
                 let run = async {
@@ -615,7 +616,10 @@ async fn record(db: &AnyPool, claim: &crate::store::JobClaim, outcome: Result<Va
             .record(db, status.as_str(), result.as_ref(), error.as_ref())
             .await
         {
-            Ok(_) => return,
+            Ok(_) => {
+                tracing::info!(job = %claim.job_id, status = status.as_str(), "a job ended");
+                return;
+            }
             Err(e) => {
                 tracing::warn!(job = %claim.job_id, error = %e, "could not record a job's outcome; trying again");
                 tokio::time::sleep(Duration::from_secs(wait)).await;

@@ -39,7 +39,7 @@ impl JobClaim {
             "progress"
         };
         let sql = format!(
-            "UPDATE jobs SET status = $1, progress = {progress}, result = $2, error = $3, updated_at = $4 \
+            "UPDATE jobs SET status = $1, progress = {progress}, step = NULL, result = $2, error = $3, updated_at = $4 \
              WHERE id = $5 AND claim = $6 AND status = 'running'"
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -15,7 +15,8 @@ const browser = await chromium.launch({
 const summary = {};
 try {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await page.goto(base + "/");
+  // With a session in the address, as a shared link would open it.
+  await page.goto(base + "/?session=shared-link");
   await page.waitForSelector("#key-form:not([hidden])");
   summary.asked = true;
   await page.screenshot({ path: `${shots}/key-asked.png` });
@@ -23,11 +24,17 @@ try {
   await page.fill("#key-input", "cs_wrong");
   await page.click("#key-form button[type=submit]");
   await page.waitForSelector('[data-error-for="key"]:not(:empty)');
+  // The session's poll (every 3 s) must not wipe the reason away.
+  await page.waitForTimeout(4000);
   summary.wrong_key_message = await page.textContent('[data-error-for="key"]');
 
   await page.fill("#key-input", key);
   await page.click("#key-form button[type=submit]");
   await page.waitForSelector("#key-form", { state: "hidden" });
+  // Nothing said for want of the key stays on the page.
+  summary.errors_after_key = await page.$$eval("[data-error-for]", (nodes) =>
+    nodes.map((n) => n.textContent).filter((t) => t.includes("API key") || t.includes("Authorization")));
+  summary.voices_after_key = await page.$$eval("#voice-select option", (o) => o.length);
   await page.click("#new-session");
   await page.waitForSelector("#studio:not([hidden])");
   await page.fill("#image-form input[name=prompt]", "a lighthouse at night");

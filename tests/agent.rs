@@ -121,6 +121,23 @@ async fn a_whole_session_through_the_agent() {
         .await;
     assert_eq!(status, 422);
     assert_eq!(err["error"]["field"], "message");
+    // A message over the limit is refused and not kept.
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/chat/agent",
+            json!({"message": "y".repeat(20_001)}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    let (_, conversation) = s.get_json("/api/v1/sessions/chat/messages").await;
+    assert!(
+        conversation["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["text"].as_str().unwrap().len() < 20_000),
+        "refused text stored"
+    );
     let (status, err) = s
         .post_json(
             "/api/v1/sessions/chat/agent",

@@ -336,6 +336,63 @@ async fn music_loops_and_ducks_under_narration() {
     s.stop().await;
 }
 
+/// Found by a reviewer: a render outlived its deleted session and brought
+/// it back, video and all, for whoever used the id next.
+#[tokio::test]
+async fn deleting_a_session_stops_its_renders_and_nothing_comes_back() {
+    let s = TestServer::start().await;
+    for (session, run_async) in [("gone-async", true), ("gone-sync", false)] {
+        upload_colours(&s, session).await;
+        let body = json!({
+            "async": run_async,
+            "timeline": [{"asset_id": "image_1.png", "duration": 40, "effect": "zoom_in", "text": "PRIVATE"}],
+            "output": {"width": 640, "height": 360}
+        });
+        let mut render = Some({
+            let (client, url) = (
+                s.client.clone(),
+                s.url(&format!("/api/v1/sessions/{session}/compose")),
+            );
+            tokio::spawn(async move {
+                let resp = client.post(url).json(&body).send().await.unwrap();
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        });
+        // Deleted while it renders.
+        let started = Instant::now();
+        let status_url = if run_async {
+            let (status, accepted) = render.take().unwrap().await.unwrap();
+            assert_eq!(status, 202, "{accepted}");
+            let url = accepted["status_url"].as_str().unwrap().to_owned();
+            wait_for_job(&s, &url, |j| j["progress"].as_f64().unwrap() > 0.0).await;
+            Some(url)
+        } else {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            None
+        };
+        assert_eq!(s.delete(&format!("/api/v1/sessions/{session}")).await, 204);
+        if let Some(url) = status_url {
+            let (status, _) = s.get_json(&url).await;
+            assert_eq!(status, 404, "the job went with its session");
+        } else {
+            let (status, body) = render.take().unwrap().await.unwrap();
+            assert_eq!(status, 404, "{body}");
+            assert_error(&body, "unknown_session");
+        }
+        // Long after the render would have finished, the session is still gone.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (status, _) = s.get_json(&format!("/api/v1/sessions/{session}")).await;
+        assert_eq!(
+            status,
+            404,
+            "{session} came back after {:?}",
+            started.elapsed()
+        );
+    }
+    s.stop().await;
+}
+
 /// Found by a reviewer: both were 500s.
 #[tokio::test]
 async fn small_contain_frames_and_panoramas_are_rendered_or_refused_clearly() {

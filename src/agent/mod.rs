@@ -24,6 +24,9 @@ use crate::ids::{AssetKind, SessionId};
 use crate::studio::Studio;
 
 /// `POST /agent` body.
+/// The longest message the coordinator takes (and keeps).
+pub const MAX_MESSAGE_CHARS: usize = 20_000;
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct AgentRequest {
     #[schema(example = "Generate an image of a cat")]
@@ -83,8 +86,8 @@ impl Agent {
         req: &AgentRequest,
     ) -> Result<AgentReply> {
         let outcome = self.handle(studio, session, req).await;
-        if req.message.trim().is_empty() {
-            return outcome; // nothing was said
+        if req.message.trim().is_empty() || req.message.trim().chars().count() > MAX_MESSAGE_CHARS {
+            return outcome; // nothing was said, or too much to keep
         }
         let store = studio.store();
         store
@@ -122,8 +125,11 @@ impl Agent {
         if message.is_empty() {
             return Err(Error::invalid("message", "must not be empty"));
         }
-        if message.chars().count() > 20_000 {
-            return Err(Error::invalid("message", "is longer than 20000 characters"));
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(Error::invalid(
+                "message",
+                format!("is longer than {MAX_MESSAGE_CHARS} characters"),
+            ));
         }
         let automatic = match req.mode.as_deref().unwrap_or("interactive") {
             "interactive" => false,

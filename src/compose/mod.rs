@@ -205,6 +205,8 @@ impl Composer {
     ) -> Result<Asset> {
         let started = Instant::now();
         let store = self.store();
+        // The session as it is now: deleted meanwhile, nothing is kept.
+        let since = store.session(session).await?.created_at;
         let tmp = &self.inner.settings.tmp_dir;
         tokio::fs::create_dir_all(tmp).await?;
         let work = tempfile::Builder::new().prefix("render-").tempdir_in(tmp)?;
@@ -378,8 +380,15 @@ impl Composer {
             }
         };
         let result = |assets: &[Asset]| json!(assets.last());
+        // Kept only if the session is still the one the render began in.
         let made = store
-            .put_asset_files(session, outputs, &link, job.map(|c| (c, &result as _)))
+            .put_work_outputs(
+                session,
+                since,
+                outputs,
+                &link,
+                job.map(|c| (c, &result as _)),
+            )
             .await?;
         let asset = made
             .into_iter()

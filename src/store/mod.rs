@@ -301,6 +301,9 @@ impl Store {
             "DELETE FROM messages WHERE session_id = $1",
             "DELETE FROM render_cache WHERE session_id = $1",
             "DELETE FROM session_owners WHERE session_id = $1",
+            // Its jobs go too: a running one loses its claim, so its worker
+            // stops it and nothing it makes is kept.
+            "DELETE FROM jobs WHERE session_id = $1",
         ] {
             sqlx::query(statement)
                 .bind(id.as_str())
@@ -392,6 +395,32 @@ impl Store {
         link: &(dyn Fn(&[Asset], &mut NewAsset) + Sync),
         job: Option<(&JobClaim, &JobResult)>,
     ) -> Result<Vec<Asset>> {
+        self.put_files(session, None, files, link, job).await
+    }
+
+    /// As [`Self::put_asset_files`], for work that began in the session as
+    /// `since` found it (its `created_at`): when the session was deleted
+    /// meanwhile (and perhaps made again by someone else), nothing is kept
+    /// and the answer is `UnknownSession`.
+    pub async fn put_work_outputs(
+        &self,
+        session: &SessionId,
+        since: DateTime<Utc>,
+        files: Vec<(NewAsset, PathBuf)>,
+        link: &(dyn Fn(&[Asset], &mut NewAsset) + Sync),
+        job: Option<(&JobClaim, &JobResult)>,
+    ) -> Result<Vec<Asset>> {
+        self.put_files(session, Some(since), files, link, job).await
+    }
+
+    async fn put_files(
+        &self,
+        session: &SessionId,
+        since: Option<DateTime<Utc>>,
+        files: Vec<(NewAsset, PathBuf)>,
+        link: &(dyn Fn(&[Asset], &mut NewAsset) + Sync),
+        job: Option<(&JobClaim, &JobResult)>,
+    ) -> Result<Vec<Asset>> {
         let mut stored: Vec<(NewAsset, String, i64)> = Vec::new();
         let uploaded = async {
             for (new, file) in files {
@@ -407,6 +436,19 @@ impl Store {
         let written = async {
             uploaded?;
             let mut tx = self.db.begin().await?;
+            if let Some(since) = since {
+                let row = sqlx::query("SELECT id, created_at FROM sessions WHERE id = $1")
+                    .bind(session.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let same = match row {
+                    Some(row) => session_from_row(&row)?.created_at == since,
+                    None => false,
+                };
+                if !same {
+                    return Err(Error::UnknownSession(session.to_string()));
+                }
+            }
             let mut assets = Vec::new();
             for (mut new, key, size) in stored {
                 link(&assets, &mut new);

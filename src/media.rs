@@ -51,9 +51,15 @@ pub async fn probe(path: &Path) -> Result<MediaInfo> {
         .map_err(|e| Error::Unavailable(format!("cannot run ffprobe (install ffmpeg): {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
+        // ffprobe names the file; the server's paths are not the client's business.
+        let line = stderr.lines().last().unwrap_or("ffprobe failed").trim();
+        let path = path.display().to_string();
+        let line = line
+            .strip_prefix(&format!("{path}: "))
+            .unwrap_or(line)
+            .replace(&path, "the file");
         return Err(Error::UnsupportedMedia(format!(
-            "not a readable media file: {}",
-            stderr.lines().last().unwrap_or("ffprobe failed").trim()
+            "not a readable media file: {line}"
         )));
     }
     let json: Value = serde_json::from_slice(&output.stdout)

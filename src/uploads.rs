@@ -87,6 +87,23 @@ pub async fn store_upload(
                     ),
                 ));
             }
+            // The whole picture must decode: a valid header over broken data
+            // would fail every render later.
+            let path = file.to_owned();
+            let decoded = tokio::task::spawn_blocking(move || {
+                image::ImageReader::open(&path)?
+                    .with_guessed_format()?
+                    .decode()
+                    .map(drop)
+                    .map_err(std::io::Error::other)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("image check: {e}")))?;
+            if let Err(e) = decoded {
+                return Err(Error::UnsupportedMedia(format!(
+                    "the image is damaged and does not decode ({e})"
+                )));
+            }
             metadata.insert("width".into(), json!(width));
             metadata.insert("height".into(), json!(height));
         }

@@ -219,6 +219,25 @@ async fn uploads_of_each_kind_are_detected_from_content() {
     let (status, body) = s.upload("kinds", "empty.png", Vec::new()).await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["field"], "file");
+    // A whole header over damaged picture data: refused now, not a failed
+    // render later.
+    let whole = common::noisy_png(320, 240);
+    let (status, body) = s
+        .upload("kinds", "half.png", whole[..whole.len() / 2].to_vec())
+        .await;
+    assert_eq!(status, 415, "{body}");
+    assert!(assert_error(&body, "unsupported_media_type").contains("damaged"));
+    // ffprobe's complaints do not show the server's paths.
+    let mut broken = b"ID3\x04\x00\x00\x00\x00\x00\x00".to_vec();
+    broken.extend(std::iter::repeat_n(0xAB_u8, 4000));
+    let (status, body) = s.upload("kinds", "broken.mp3", broken).await;
+    assert_eq!(status, 415, "{body}");
+    let message = assert_error(&body, "unsupported_media_type");
+    assert!(message.contains("not a readable media file"), "{message}");
+    assert!(
+        !message.contains("/tmp") && !message.contains("run-"),
+        "{message}"
+    );
 
     // Music is marked by a form field; only audio can be music.
     let form = Form::new()

@@ -171,6 +171,17 @@ pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
 }
 
 /// Runs ffmpeg with `args` (lavfi sources) to make a fixture file.
+/// A PNG of varied pixels (so its data spans several chunks' worth of bytes).
+pub fn noisy_png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) as u8;
+        image::Rgb([v, v.wrapping_mul(3), v.wrapping_add(x as u8)])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 pub fn ffmpeg_fixture(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     let out = dir.join(name);
     let status = Command::new("ffmpeg")

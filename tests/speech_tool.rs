@@ -238,6 +238,12 @@ async fn voices_are_listed() {
     )
     .await;
     assert_eq!(asset["metadata"]["engine_voice"], "de");
+    // Every listed voice speaks (a reviewer found one that gave a 500).
+    for voice in names.iter().step_by(7) {
+        let resp = s.get(&format!("/api/v1/voices/{voice}/sample")).await;
+        assert_eq!(resp.status(), 200, "{voice}");
+    }
+    assert!(!names.contains(&"chr-US-Qaaa-x-west"), "{names:?}");
     s.stop().await;
 }
 

@@ -38,6 +38,9 @@ impl Espeak {
                         .lines()
                         .skip(1)
                         .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+                        // A code in capitals (chr-US-Qaaa-x-west) is listed
+                        // but not accepted by `-v`.
+                        .filter(|l| !l.chars().any(|c| c.is_ascii_uppercase()))
                         .collect(),
                     _ => {
                         tracing::warn!(
@@ -164,10 +167,13 @@ async fn speak(voice: &str, wpm: u32, pitch: u32, text: &str, out: &Path) -> Res
     drop(stdin);
     let output = child.wait_with_output().await?;
     if !output.status.success() {
-        return Err(Error::Internal(format!(
-            "espeak-ng failed: {}",
-            media::tail(&output.stderr, 3)
-        )));
+        let said = media::tail(&output.stderr, 3);
+        if said.contains("voice does not exist") {
+            return Err(Error::UnknownVoice(format!(
+                "espeak-ng has no voice {voice:?}; see GET /api/v1/voices"
+            )));
+        }
+        return Err(Error::Internal(format!("espeak-ng failed: {said}")));
     }
     Ok(())
 }

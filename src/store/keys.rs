@@ -86,6 +86,25 @@ impl Store {
                 "give the key a name of 1 to 100 printable characters",
             ));
         }
+        // Names are how people revoke keys: they must not pass for an id or
+        // be taken by a key in use.
+        if name.starts_with("key_") {
+            return Err(Error::invalid(
+                "name",
+                "names starting with key_ look like key ids; choose another",
+            ));
+        }
+        if self
+            .list_keys()
+            .await?
+            .iter()
+            .any(|k| k.name == name && k.revoked_at.is_none())
+        {
+            return Err(Error::invalid(
+                "name",
+                format!("a key named {name:?} is in use; choose another name or revoke it first"),
+            ));
+        }
         let key = format!(
             "{PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
@@ -121,12 +140,24 @@ impl Store {
 
     /// Revokes a key by id or by name (a name must match one key only).
     pub async fn revoke_key(&self, id_or_name: &str) -> Result<KeyInfo> {
-        let matches: Vec<KeyInfo> = self
-            .list_keys()
-            .await?
-            .into_iter()
-            .filter(|k| k.id == id_or_name || k.name == id_or_name)
-            .collect();
+        let keys = self.list_keys().await?;
+        // An id names one key; a name, the key in use by that name.
+        let matches: Vec<KeyInfo> = match keys.iter().find(|k| k.id == id_or_name) {
+            Some(key) => vec![key.clone()],
+            None => {
+                let named: Vec<KeyInfo> = keys
+                    .iter()
+                    .filter(|k| k.name == id_or_name)
+                    .cloned()
+                    .collect();
+                let in_use: Vec<KeyInfo> = named
+                    .iter()
+                    .filter(|k| k.revoked_at.is_none())
+                    .cloned()
+                    .collect();
+                if in_use.is_empty() { named } else { in_use }
+            }
+        };
         let key = match matches.as_slice() {
             [one] => one.clone(),
             [] => return Err(Error::invalid("key", format!("no key {id_or_name:?}"))),
@@ -327,6 +358,19 @@ mod tests {
         ));
         assert!(!store.keys_in_use().await.unwrap());
         assert!(store.create_key(" ", false).await.is_err());
+        // Names cannot pass for ids, nor be taken twice while in use; an id
+        // always names its key (a reviewer made one impossible to revoke).
+        assert!(store.create_key("key_6adc2cf23f30", false).await.is_err());
+        let (_, first) = store.create_key("carol", false).await.unwrap();
+        assert!(store.create_key("carol", false).await.is_err());
+        assert_eq!(store.revoke_key(&first.id).await.unwrap().id, first.id);
+        let (_, second) = store.create_key("carol", false).await.unwrap();
+        assert_eq!(
+            store.revoke_key("carol").await.unwrap().id,
+            second.id,
+            "the name means the key in use"
+        );
+        assert_eq!(store.revoke_key(&info.id).await.unwrap().id, info.id);
     }
 
     #[tokio::test]

@@ -393,6 +393,33 @@ async fn deleting_a_session_stops_its_renders_and_nothing_comes_back() {
     s.stop().await;
 }
 
+/// A job the worker took up but that waits for a render slot says so (it
+/// looked stuck at "running, 0%").
+#[tokio::test]
+async fn a_job_waiting_for_a_render_slot_says_so() {
+    let s = TestServer::start().await;
+    upload_colours(&s, "slots").await;
+    let body = json!({
+        "async": true,
+        "timeline": [{"asset_id": "image_1.png", "duration": 60, "effect": "zoom_in"}],
+        "output": {"width": 640, "height": 360}
+    });
+    let (_, first) = compose(&s, "slots", body.clone()).await;
+    let first_url = first["status_url"].as_str().unwrap().to_owned();
+    wait_for_job(&s, &first_url, |j| j["progress"].as_f64().unwrap() > 0.0).await;
+    let (_, second) = compose(&s, "slots", body).await;
+    let second_url = second["status_url"].as_str().unwrap().to_owned();
+    let (view, _) = wait_for_job(&s, &second_url, |j| {
+        j["step"] == "waiting for a free render slot" || j["status"] == "succeeded"
+    })
+    .await;
+    assert_eq!(view["status"], "running", "{view}");
+    for url in [&second_url, &first_url] {
+        s.client.delete(s.url(url)).send().await.unwrap();
+    }
+    s.stop().await;
+}
+
 /// Found by a reviewer: both were 500s.
 #[tokio::test]
 async fn small_contain_frames_and_panoramas_are_rendered_or_refused_clearly() {

@@ -155,7 +155,16 @@ impl Composer {
         req.plan(&assets, self.inner.settings.max_video_seconds)
     }
 
-    async fn slot(&self, cancel: &CancellationToken) -> Result<OwnedSemaphorePermit> {
+    async fn slot(
+        &self,
+        cancel: &CancellationToken,
+        progress: Progress<'_>,
+    ) -> Result<OwnedSemaphorePermit> {
+        if let Ok(slot) = self.inner.slots.clone().try_acquire_owned() {
+            return Ok(slot);
+        }
+        // Said, so that a job that waits does not look stuck at 0%.
+        progress(0.0, "waiting for a free render slot");
         tokio::select! {
             slot = self.inner.slots.clone().acquire_owned() => slot.map_err(|_| Error::Internal("render slots closed".into())),
             _ = cancel.cancelled() => Err(Error::Cancelled),
@@ -176,7 +185,7 @@ impl Composer {
         cancel: CancellationToken,
         job: Option<&JobClaim>,
     ) -> Result<Asset> {
-        let _slot = self.slot(&cancel).await?;
+        let _slot = self.slot(&cancel, progress).await?;
         self.render_in_slot(session, plan, version, progress, cancel, job)
             .await
     }

@@ -410,16 +410,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if check_storage {
                 let missing = studio.store().missing_bytes().await?;
                 if missing.is_empty() {
-                    println!("ok       storage: every asset's bytes are there");
+                    println!("ok       storage: every asset's bytes are there, whole");
                 } else {
                     for m in &missing {
-                        println!(
-                            "missing  bytes of {}/{} (stored as {})",
-                            m.session_id, m.name, m.storage_key
-                        );
+                        match m.found_bytes {
+                            None => println!(
+                                "missing  bytes of {}/{} (stored as {})",
+                                m.session_id, m.name, m.storage_key
+                            ),
+                            Some(found) => println!(
+                                "damaged  {}/{}: {found} bytes stored, {} recorded (stored as {})",
+                                m.session_id, m.name, m.expected_bytes, m.storage_key
+                            ),
+                        }
                     }
                     anyhow::bail!(
-                        "{} asset(s) have no bytes in storage; delete them (DELETE .../assets/NAME) or restore the files",
+                        "{} asset(s) have missing or damaged bytes in storage; delete them (DELETE .../assets/NAME) or restore the files",
                         missing.len()
                     );
                 }

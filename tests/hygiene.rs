@@ -194,6 +194,16 @@ async fn stored_bytes_without_a_row_are_collected_and_rows_without_bytes_reporte
 
     let ok = common::studio_ok(data, &["doctor", "--check-storage"]);
     assert!(ok.contains("every asset's bytes are there"), "{ok}");
+    // A file cut short is damaged, and said so.
+    let whole = std::fs::read(&real[0]).unwrap();
+    std::fs::write(&real[0], &whole[..whole.len() / 2]).unwrap();
+    let out = common::studio_command(data)
+        .args(["doctor", "--check-storage"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a damaged file fails the check");
+    assert!(said.contains("damaged  gc/image_1.png"), "{said}");
     std::fs::remove_file(&real[0]).unwrap();
     let out = common::studio_command(data)
         .args(["doctor", "--check-storage"])

@@ -171,9 +171,14 @@ impl Blobs {
 
     /// Whether an object exists.
     pub async fn exists(&self, key: &str) -> Result<bool> {
+        Ok(self.size(key).await?.is_some())
+    }
+
+    /// An object's size in bytes, or `None` when it does not exist.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>> {
         match self.store.head(&self.path(key)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }

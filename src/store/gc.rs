@@ -20,12 +20,17 @@ pub struct Collected {
     pub removed_bytes: u64,
 }
 
-/// An asset row whose bytes are not in storage.
+/// An asset row whose bytes are not in storage, or not all of them.
 #[derive(Clone, Debug, Serialize)]
 pub struct MissingBytes {
     pub session_id: String,
     pub name: String,
     pub storage_key: String,
+    /// The size the row records.
+    pub expected_bytes: u64,
+    /// What storage holds: `None` when nothing, else a size that differs
+    /// (a truncated or replaced file).
+    pub found_bytes: Option<u64>,
 }
 
 /// Objects younger than this may be on their way to getting a row.
@@ -78,18 +83,22 @@ impl Store {
     /// Asset rows whose bytes are missing from storage.
     pub async fn missing_bytes(&self) -> Result<Vec<MissingBytes>> {
         let rows = sqlx::query(
-            "SELECT session_id, name, storage_key FROM assets ORDER BY session_id, name",
+            "SELECT session_id, name, storage_key, size_bytes FROM assets ORDER BY session_id, name",
         )
         .fetch_all(self.db())
         .await?;
         let mut missing = Vec::new();
         for row in rows {
             let key: String = row.try_get("storage_key")?;
-            if !self.blobs().exists(&key).await? {
+            let expected = u64::try_from(row.try_get::<i64, _>("size_bytes")?).unwrap_or(0);
+            let found = self.blobs().size(&key).await?;
+            if found != Some(expected) {
                 missing.push(MissingBytes {
                     session_id: row.try_get("session_id")?,
                     name: row.try_get("name")?,
                     storage_key: key,
+                    expected_bytes: expected,
+                    found_bytes: found,
                 });
             }
         }
@@ -145,9 +154,25 @@ mod tests {
         );
 
         assert!(store.missing_bytes().await.unwrap().is_empty());
+        // Cut short behind the studio's back: damaged, reported.
+        store
+            .blobs()
+            .put(&kept.storage_key, PutPayload::from_static(b"ke"))
+            .await
+            .unwrap();
+        let damaged = store.missing_bytes().await.unwrap();
+        assert_eq!(
+            (
+                damaged.len(),
+                damaged[0].expected_bytes,
+                damaged[0].found_bytes
+            ),
+            (1, 4, Some(2))
+        );
         store.blobs().delete(&kept.storage_key).await.unwrap();
         let missing = store.missing_bytes().await.unwrap();
         assert_eq!(missing.len(), 1);
         assert_eq!(missing[0].name, kept.name.as_str());
+        assert_eq!(missing[0].found_bytes, None);
     }
 }

@@ -31,6 +31,37 @@ async fn upload_picture(client: &reqwest::Client, base: &str, session: &str) {
     assert_eq!(resp.status(), 201);
 }
 
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> Value {
+    let resp = client.post(url).json(&body).send().await.unwrap();
+    resp.json().await.unwrap()
+}
+
+/// Polls a job until `done` holds for it (at most `seconds`).
+async fn wait_for(
+    client: &reqwest::Client,
+    url: &str,
+    seconds: u64,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let job = get_json(client, url).await;
+        if done(&job) {
+            return job;
+        }
+        assert!(started.elapsed().as_secs() < seconds, "{job}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn finished(job: &Value) -> bool {
+    !matches!(job["status"].as_str(), Some("queued" | "running"))
+}
+
 fn terminate(child: &mut Child) {
     let status = Command::new("kill")
         .arg("-TERM")
@@ -124,50 +155,25 @@ async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
     );
     let client = reqwest::Client::new();
     let (mut child, base) = serve(dir.path());
-    let accepted: Value = client
-        .post(format!("{base}/api/v1/sessions/busy/compose"))
-        .json(&serde_json::json!({
+    let accepted = post_json(
+        &client,
+        &format!("{base}/api/v1/sessions/busy/compose"),
+        serde_json::json!({
             "async": true,
             "timeline": [{"asset_id": "image_1.png", "duration": 30, "effect": "zoom_in"}],
             "output": {"width": 640, "height": 360}
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await;
     let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
     // Another process opens the same data while the render is under way.
     common::studio_ok(dir.path(), &["assets", "busy"]);
-    let read_job = || async {
-        let job: Value = client
-            .get(&status_url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        job
-    };
-    let job = read_job().await;
+    let job = get_json(&client, &status_url).await;
     assert_ne!(
         job["status"], "failed",
         "the CLI must not fail the server's job: {job}"
     );
-    let started = std::time::Instant::now();
-    let job = loop {
-        let job = read_job().await;
-        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
-            break job;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(300),
-            "{job}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let job = wait_for(&client, &status_url, 300, finished).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     terminate(&mut child);
 }
@@ -183,36 +189,18 @@ async fn stopping_serve_hands_a_running_render_back_and_the_next_start_runs_it()
         "timeline": [{"asset_id": "image_1.png", "duration": 90, "effect": "zoom_in"}],
         "output": {"width": 640, "height": 360}
     });
-    let accepted: Value = client
-        .post(format!("{base}/api/v1/sessions/handback/compose"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let accepted = post_json(
+        &client,
+        &format!("{base}/api/v1/sessions/handback/compose"),
+        body,
+    )
+    .await;
     let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
-    let get = |url: String| {
-        let client = client.clone();
-        async move {
-            let resp = client.get(url).send().await.unwrap();
-            resp.json::<Value>().await.unwrap()
-        }
-    };
-    let started = std::time::Instant::now();
-    loop {
-        let view = get(status_url.clone()).await;
-        if view["status"] == "running" && view["progress"].as_f64().unwrap() > 0.0 {
-            break;
-        }
-        assert!(
-            view["status"] == "queued" || view["status"] == "running",
-            "{view}"
-        );
-        assert!(started.elapsed().as_secs() < 60, "never ran: {view}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let view = wait_for(&client, &status_url, 60, |v| {
+        finished(v) || (v["status"] == "running" && v["progress"].as_f64().unwrap() > 0.0)
+    })
+    .await;
+    assert_eq!(view["status"], "running", "{view}");
     // SIGTERM mid-render: the render stops and the job goes back to the
     // queue, uncounted, instead of staying "running" for a dead worker.
     terminate(&mut child);
@@ -231,17 +219,13 @@ async fn stopping_serve_hands_a_running_render_back_and_the_next_start_runs_it()
     // The next start runs it from the start, once.
     let (mut child, base) = serve(dir.path());
     let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
-    let started = std::time::Instant::now();
-    let view = loop {
-        let view = get(status_url.clone()).await;
-        if view["status"] != "queued" && view["status"] != "running" {
-            break view;
-        }
-        assert!(started.elapsed().as_secs() < 120, "never finished: {view}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let view = wait_for(&client, &status_url, 120, finished).await;
     assert_eq!(view["status"], "succeeded", "{view}");
-    let videos = get(format!("{base}/api/v1/sessions/handback/assets?type=video")).await;
+    let videos = get_json(
+        &client,
+        &format!("{base}/api/v1/sessions/handback/assets?type=video"),
+    )
+    .await;
     assert_eq!(videos.as_array().unwrap().len(), 1, "{videos}");
     terminate(&mut child);
 }

@@ -197,19 +197,16 @@ async fn stored_bytes_without_a_row_are_collected_and_rows_without_bytes_reporte
     // A file cut short is damaged, and said so.
     let whole = std::fs::read(&real[0]).unwrap();
     std::fs::write(&real[0], &whole[..whole.len() / 2]).unwrap();
-    let out = common::studio_command(data)
-        .args(["doctor", "--check-storage"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "a damaged file fails the check");
-    assert!(said.contains("damaged  gc/image_1.png"), "{said}");
+    let check_fails_saying = |what: &str| {
+        let out = common::studio_command(data)
+            .args(["doctor", "--check-storage"])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "the check fails: {said}");
+        assert!(said.contains(what), "{said}");
+    };
+    check_fails_saying("damaged  gc/image_1.png");
     std::fs::remove_file(&real[0]).unwrap();
-    let out = common::studio_command(data)
-        .args(["doctor", "--check-storage"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "a missing file fails the check");
-    assert!(said.contains("missing  bytes of gc/image_1.png"), "{said}");
+    check_fails_saying("missing  bytes of gc/image_1.png");
 }

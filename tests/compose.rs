@@ -345,7 +345,7 @@ async fn deleting_a_session_stops_its_renders_and_nothing_comes_back() {
         upload_colours(&s, session).await;
         let body = json!({
             "async": run_async,
-            "timeline": [{"asset_id": "image_1.png", "duration": 40, "effect": "zoom_in", "text": "PRIVATE"}],
+            "timeline": [{"asset_id": "image_1.png", "duration": 90, "effect": "zoom_in", "text": "PRIVATE"}],
             "output": {"width": 640, "height": 360}
         });
         let mut render = Some({

@@ -367,6 +367,26 @@ async fn content_supports_ranges_and_etags() {
         .await
         .unwrap();
     assert_eq!(cached.status(), 304);
+    let weak = s
+        .client
+        .get(&url)
+        .header("If-None-Match", format!("W/{etag}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 304, "If-None-Match compares weakly");
+    // If-Range: the part only while the client's copy is current.
+    for (validator, status) in [(etag.as_str(), 206), ("\"something-else\"", 200)] {
+        let resp = s
+            .client
+            .get(&url)
+            .header("Range", "bytes=10-19")
+            .header("If-Range", validator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "If-Range {validator}");
+    }
 
     let head = s.client.head(&url).send().await.unwrap();
     assert_eq!(head.status(), 200);

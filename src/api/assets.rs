@@ -105,10 +105,15 @@ pub async fn content(
         HeaderValue::from_static("private, max-age=3600"),
     );
 
+    // If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x".
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|inm| inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|inm| {
+            inm.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        });
     if not_modified {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
@@ -118,7 +123,14 @@ pub async fn content(
         header_value(&format!("inline; filename=\"{}\"", asset.name)),
     );
 
+    // If-Range: the range only if the representation is still the one the
+    // client has (a strong match), else the whole content (RFC 9110 §13.1.5).
+    let current = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
     let range = match requested_range(&headers, len) {
+        _ if !current => None,
         RangeRequest::None => None,
         RangeRequest::Single(start, end) => Some((start, end)),
         RangeRequest::Unsatisfiable => {

@@ -34,6 +34,9 @@ try {
   // Nothing said for want of the key stays on the page.
   summary.errors_after_key = await page.$$eval("[data-error-for]", (nodes) =>
     nodes.map((n) => n.textContent).filter((t) => t.includes("API key") || t.includes("Authorization")));
+  // The voices load once the key is in (asynchronously: wait for them).
+  await page.waitForFunction(() => document.querySelectorAll("#voice-select option").length > 0,
+    null, { timeout: 15000 }).catch(() => {});
   summary.voices_after_key = await page.$$eval("#voice-select option", (o) => o.length);
   await page.click("#new-session");
   await page.waitForSelector("#studio:not([hidden])");

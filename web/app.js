@@ -88,7 +88,9 @@ async function api(method, path, body) {
   const text = await resp.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (resp.status === 401) {
+  // A refusal counts only for the key still in use: an answer to a request
+  // sent before a key was entered says nothing about that key.
+  if (resp.status === 401 && localStorage.getItem(KEY) === key) {
     if (key) useKey(null);
     askForKey(key ? "That key was refused (unknown or revoked); enter another." : "");
   }

@@ -272,27 +272,140 @@ fn a_network_address_without_keys_needs_allow_anonymous() {
     assert!(!ran, "no key in use any more");
 }
 
+/// Sends `method path` with `headers`, returning the status and headers.
+async fn raw(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap) {
+    let mut req = server.client.request(method.clone(), server.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if method == Method::POST {
+        req = req.json(&json!({}));
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.headers().clone())
+}
+
 #[tokio::test]
-async fn too_many_requests_from_one_client_are_answered_429_with_retry_after() {
+async fn request_budgets_follow_the_key_not_the_header_and_reads_cost_less() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
-    config.limits.requests_per_second = 2; // bursts of 4
+    config.limits.requests_per_second = 2; // work: bursts of 4; reads: 20/s, bursts of 40
     let server = TestServer::start_with(config).await;
+    let (key, _) = server.studio.store().create_key("k", false).await.unwrap();
+    // Work (a POST) spelled five ways, one key: one bucket of 4.
+    let spellings = [
+        format!("Bearer {key}"),
+        format!("Bearer  {key}"),
+        format!("Bearer    {key}"),
+        format!("bearer {key}"),
+        format!("BEARER       {key}"),
+    ];
     let mut statuses = Vec::new();
-    let mut retry_after = None;
-    for _ in 0..12 {
-        let resp = server.get("/api/v1/sessions").await;
-        statuses.push(resp.status().as_u16());
-        if resp.status() == 429 {
-            retry_after = resp.headers().get("retry-after").cloned();
-            let body: Value = resp.json().await.unwrap();
-            common::assert_error(&body, "too_many_requests");
+    let mut refused = None;
+    for spelling in &spellings {
+        let (status, headers) = raw(
+            &server,
+            Method::POST,
+            "/api/v1/sessions",
+            &[("authorization", spelling)],
+        )
+        .await;
+        statuses.push(status);
+        if status == 429 {
+            refused = Some(headers);
+        } else {
+            assert_eq!(headers["ratelimit-policy"], "\"work\";q=4;w=2");
+            assert!(
+                headers["ratelimit"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("\"work\";r=")
+            );
         }
     }
-    assert!(statuses[..4].iter().all(|s| *s == 200), "{statuses:?}");
-    assert!(statuses.contains(&429), "{statuses:?}");
-    let wait: u64 = retry_after.unwrap().to_str().unwrap().parse().unwrap();
+    assert_eq!(statuses[..4], [201, 201, 201, 201], "{statuses:?}");
+    assert_eq!(statuses[4], 429, "{statuses:?}");
+    let refused = refused.unwrap();
+    let wait: u64 = refused["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=5).contains(&wait), "{wait}");
+    assert!(refused["ratelimit"].to_str().unwrap().contains(";r=0;"));
+    // The cookie with a junk Authorization header is the same key.
+    let cookie = format!("studio_key={key}");
+    for junk in ["x1", "x2", "Basic abc"] {
+        let (status, _) = raw(
+            &server,
+            Method::POST,
+            "/api/v1/sessions",
+            &[("authorization", junk), ("cookie", &cookie)],
+        )
+        .await;
+        assert_eq!(status, 429, "{junk}");
+    }
+    // Reads have a budget of their own, ten times larger.
+    let bearer = format!("Bearer {key}");
+    let mut reads = Vec::new();
+    for _ in 0..30 {
+        let (status, headers) = raw(
+            &server,
+            Method::GET,
+            "/api/v1/sessions",
+            &[("authorization", &bearer)],
+        )
+        .await;
+        if status == 200 {
+            assert_eq!(headers["ratelimit-policy"], "\"reads\";q=40;w=2");
+        }
+        reads.push(status);
+    }
+    assert!(reads.iter().all(|s| *s == 200), "{reads:?}");
+    let mut more = Vec::new();
+    for _ in 0..40 {
+        more.push(
+            raw(
+                &server,
+                Method::GET,
+                "/api/v1/sessions",
+                &[("authorization", &bearer)],
+            )
+            .await
+            .0,
+        );
+    }
+    assert!(more.contains(&429), "reads are limited too: {more:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_keyless_local_studio_never_throttles_an_ordinary_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.requests_per_second = 2;
+    let server = TestServer::start_with(config).await;
+    // A script: sessions with a post each, then each session's listing.
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let (status, made) = server.post_json("/api/v1/sessions", json!({})).await;
+        assert_eq!(status, 201, "{made}");
+        let id = made["session_id"].as_str().unwrap().to_owned();
+        let (status, post) = server
+            .post_json(
+                &format!("/api/v1/sessions/{id}/social"),
+                json!({"text": "Lighthouses guide ships along dangerous coasts at night."}),
+            )
+            .await;
+        assert_eq!(status, 201, "{post}");
+        ids.push(id);
+    }
+    for id in &ids {
+        let resp = server.get(&format!("/api/v1/sessions/{id}/assets")).await;
+        assert_eq!(resp.status(), 200);
+        assert!(!resp.headers().contains_key("ratelimit"));
+    }
     server.stop().await;
 }
 

@@ -10,8 +10,9 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::auth::AuthorizedSession;
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
-use crate::ids::{AssetKind, AssetName, SessionId};
+use crate::ids::{AssetKind, AssetName};
 use crate::store::Asset;
 use crate::studio::Studio;
 
@@ -24,8 +25,16 @@ pub struct Filter {
     kind: Option<String>,
 }
 
-fn parse_ids(session: &str, name: &str) -> Result<(SessionId, AssetName), ApiError> {
-    Ok((SessionId::parse(session)?, AssetName::parse(name)?))
+/// The asset named in the path (the session comes with [`AuthorizedSession`]).
+#[derive(Deserialize)]
+pub struct AssetPath {
+    name: String,
+}
+
+impl AssetPath {
+    fn name(&self) -> Result<AssetName, ApiError> {
+        Ok(AssetName::parse(&self.name)?)
+    }
 }
 
 /// List a session's assets, oldest first.
@@ -34,17 +43,17 @@ fn parse_ids(session: &str, name: &str) -> Result<(SessionId, AssetName), ApiErr
     responses((status = 200, body = [Asset]), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiQuery(filter): ApiQuery<Filter>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     let kind = filter
         .kind
         .as_deref()
         .map(str::parse::<AssetKind>)
         .transpose()?;
-    let listing = studio.store().list_assets_json(&session, kind).await?;
+    let listing = studio.store().list_assets_json(session, kind).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         listing,
@@ -58,10 +67,11 @@ pub async fn list(
     responses((status = 200, body = Asset), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(studio): State<Studio>,
-    ApiPath((session, name)): ApiPath<(String, String)>,
+    session: AuthorizedSession,
+    ApiPath(path): ApiPath<AssetPath>,
 ) -> Result<Json<Asset>, ApiError> {
-    let (session, name) = parse_ids(&session, &name)?;
-    Ok(Json(studio.store().asset(&session, &name).await?))
+    let (session, name) = (session.id(), path.name()?);
+    Ok(Json(studio.store().asset(session, &name).await?))
 }
 
 /// Delete one asset.
@@ -70,10 +80,11 @@ pub async fn get(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(studio): State<Studio>,
-    ApiPath((session, name)): ApiPath<(String, String)>,
+    session: AuthorizedSession,
+    ApiPath(path): ApiPath<AssetPath>,
 ) -> Result<StatusCode, ApiError> {
-    let (session, name) = parse_ids(&session, &name)?;
-    studio.store().delete_asset(&session, &name).await?;
+    let (session, name) = (session.id(), path.name()?);
+    studio.store().delete_asset(session, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,11 +96,12 @@ pub async fn delete(
         (status = 304), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn content(
     State(studio): State<Studio>,
-    ApiPath((session, name)): ApiPath<(String, String)>,
+    session: AuthorizedSession,
+    ApiPath(path): ApiPath<AssetPath>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (session, name) = parse_ids(&session, &name)?;
-    let asset = studio.store().asset(&session, &name).await?;
+    let (session, name) = (session.id(), path.name()?);
+    let asset = studio.store().asset(session, &name).await?;
     let len = asset.size_bytes as u64;
     // The storage key is random and never rewritten: a strong validator.
     let etag = format!(

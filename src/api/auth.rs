@@ -12,13 +12,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
+use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tower_governor::GovernorError;
-use tower_governor::governor::GovernorConfigBuilder;
-use tower_governor::key_extractor::KeyExtractor;
 
 use super::error::ApiError;
 use crate::error::Error;
@@ -59,13 +57,6 @@ fn peer(req: &Request) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// The session a path is about: `/api/v1/sessions/{id}[/...]`.
-fn session_in_path(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/api/v1/sessions/")?;
-    let id = rest.split('/').next()?;
-    (!id.is_empty()).then_some(id)
-}
-
 /// Routes anyone may read: the API description.
 fn is_public(path: &str) -> bool {
     !path.starts_with("/api/") || path == "/api/v1/openapi.json"
@@ -97,29 +88,49 @@ impl Default for FailedKeys {
     }
 }
 
-/// Resolves the asker, checks the session it names, and runs the request
-/// with the asker known to the job limits.
-pub async fn authenticate(
-    State((studio, failed)): State<(Studio, FailedKeys)>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// What the `authenticate` middleware needs: the studio, the failed-key
+/// counter and the request budgets.
+#[derive(Clone)]
+pub struct Gate {
+    pub studio: Studio,
+    pub failed: FailedKeys,
+    pub budgets: Budgets,
+}
+
+/// Resolves the asker, spends from its request budget, and runs the
+/// request with the asker known to the handlers ([`Principal`]) and to the
+/// job limits. Which session it may touch is [`AuthorizedSession`]'s call.
+pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
     if is_public(req.uri().path()) {
         return next.run(req).await;
     }
     let asked = Asked {
         key: presented_key(&req).map(str::to_owned),
-        session: session_in_path(req.uri().path()).and_then(|s| SessionId::parse(s).ok()),
-        changes: !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
         peer: peer(&req),
     };
     let peer = asked.peer;
-    match admit(&studio, asked).await {
+    match admit(&gate.studio, asked).await {
         Ok((principal, asker)) => {
+            // The keyless studio on this machine serves its own scripts
+            // unthrottled; everyone else spends from a budget of their own.
+            let local =
+                principal == Principal::Anonymous && peer.is_some_and(|ip| ip.is_loopback());
+            let spent = if local {
+                None
+            } else {
+                match gate.budgets.spend(cost_of(&req), &asker) {
+                    Ok(spent) => spent,
+                    Err(refused) => return refused,
+                }
+            };
             req.extensions_mut().insert(principal);
-            ASKER.scope(asker, next.run(req)).await
+            let mut response = ASKER.scope(asker, next.run(req)).await;
+            if let Some(spent) = spent {
+                spent.write_headers(response.headers_mut());
+            }
+            response
         }
-        Err(Error::Unauthorized(_)) if peer.is_some_and(|ip| !failed.allow(ip)) => {
+        Err(Error::Unauthorized(_)) if peer.is_some_and(|ip| !gate.failed.allow(ip)) => {
             ApiError(Error::too_many(
                 "too many unknown API keys from this address; wait before trying again",
                 5,
@@ -133,21 +144,13 @@ pub async fn authenticate(
 /// What `admit` needs of a request (a request itself is not `Sync`).
 struct Asked {
     key: Option<String>,
-    session: Option<SessionId>,
-    changes: bool,
     peer: Option<IpAddr>,
 }
 
 async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error> {
     let store = studio.store();
-    // With a key, the session's owner comes with it (one query for both).
-    let mut known_owner = None;
     let principal = match req.key.as_deref() {
-        Some(key) => {
-            let (principal, owner) = store.authenticate_for(key, req.session.as_ref()).await?;
-            known_owner = Some(owner);
-            principal
-        }
+        Some(key) => store.authenticate(key).await?,
         None if studio.config().limits.allow_anonymous => Principal::Anonymous,
         None if store.keys_in_use().await? => {
             return Err(Error::Unauthorized(
@@ -158,19 +161,6 @@ async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error
         }
         None => Principal::Anonymous,
     };
-    if let Some(id) = &req.session {
-        let access = match known_owner {
-            Some(owner) => {
-                store
-                    .session_access_with_owner(id, &principal, req.changes, owner)
-                    .await?
-            }
-            None => store.session_access(id, &principal, req.changes).await?,
-        };
-        if access == Access::Hidden {
-            return Err(Error::UnknownSession(id.to_string()));
-        }
-    }
     let asker = match principal.key_id() {
         Some(id) => id.to_owned(),
         None => format!(
@@ -181,74 +171,204 @@ async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error
     Ok((principal, asker))
 }
 
-/// Rate-limit key: the presented key (whether or not it is valid, so that
-/// guessing costs the guesser), else the client address.
-#[derive(Clone, Copy, Debug)]
-pub struct AskerKey;
+/// A session the asker may use, and the only way a handler gets a session
+/// id from its path: the id is parsed from the same percent-decoded path
+/// parameter (`session_id`) the router matched, then checked against the
+/// asker [`authenticate`] resolved. A request that changes something claims
+/// a session nobody owns yet for its key (race-safe: first come, first
+/// served); another key's session is answered as if it did not exist (404).
+#[derive(Debug)]
+pub struct AuthorizedSession(SessionId);
 
-impl KeyExtractor for AskerKey {
-    type Key = String;
-
-    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<String, GovernorError> {
-        let auth = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if let Some(auth) = auth {
-            return Ok(format!("key:{auth}"));
-        }
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| format!("addr:{}", c.0.ip()))
-            .ok_or(GovernorError::UnableToExtractKey)
+impl AuthorizedSession {
+    pub fn id(&self) -> &SessionId {
+        &self.0
     }
 }
 
-/// Adds the per-client request rate limit: `per_second` with bursts of
-/// twice that (0: no limit).
-pub fn with_rate_limit<S: Clone + Send + Sync + 'static>(
-    router: axum::Router<S>,
+impl FromRequestParts<Studio> for AuthorizedSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, studio: &Studio) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, studio)
+            .await
+            .map_err(|e| Error::BadRequest(e.body_text()))?;
+        let raw = params
+            .iter()
+            .find_map(|(name, value)| (name == "session_id").then_some(value))
+            .ok_or_else(|| Error::Internal("a session route without {session_id}".into()))?;
+        let id = SessionId::parse(raw)?;
+        // Set by `authenticate`, which runs before every API route: a
+        // session route without it is a wiring fault, never an open door.
+        let who = parts
+            .extensions
+            .get::<Principal>()
+            .ok_or_else(|| Error::Internal("the asker was not resolved".into()))?;
+        let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        match studio.store().session_access(&id, who, changes).await? {
+            Access::Hidden => Err(Error::UnknownSession(id.to_string()).into()),
+            Access::Allowed | Access::Unclaimed => Ok(Self(id)),
+        }
+    }
+}
+
+/// What a request costs: reading what exists, or making something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// Lists, status, asset content: cheap, with a much larger budget.
+    Read,
+    /// Anything that changes, generates or renders.
+    Work,
+}
+
+fn cost_of(req: &Request) -> Cost {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD)
+        // A voice sample speaks: work, though fetched with GET.
+        && !req.uri().path().ends_with("/sample");
+    if read { Cost::Read } else { Cost::Work }
+}
+
+type KeyedLimiter = governor::RateLimiter<
+    String,
+    governor::state::keyed::DefaultKeyedStateStore<String>,
+    governor::clock::DefaultClock,
+    governor::middleware::StateInformationMiddleware,
+>;
+
+/// One budget: a token bucket per asker (key id, or client address
+/// without a key), never per spelling of a header.
+struct Budget {
+    name: &'static str,
     per_second: u32,
-) -> axum::Router<S> {
-    if per_second == 0 {
-        return router;
+    burst: u32,
+    limiter: KeyedLimiter,
+}
+
+impl Budget {
+    fn new(name: &'static str, per_second: u32) -> Option<Self> {
+        let burst = std::num::NonZeroU32::new(per_second.saturating_mul(2))?;
+        let quota =
+            governor::Quota::per_second(std::num::NonZeroU32::new(per_second)?).allow_burst(burst);
+        Some(Self {
+            name,
+            per_second,
+            burst: burst.get(),
+            limiter: governor::RateLimiter::keyed(quota)
+                .with_middleware::<governor::middleware::StateInformationMiddleware>(),
+        })
     }
-    let Some(config) = GovernorConfigBuilder::default()
-        .key_extractor(AskerKey)
-        .period(Duration::from_nanos(1_000_000_000 / u64::from(per_second)))
-        .burst_size(per_second.saturating_mul(2))
-        .finish()
-    else {
-        return router;
-    };
-    let config = Arc::new(config);
-    let limiter = config.limiter().clone();
-    // Forget idle clients now and then, so the table stays small.
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                limiter.retain_recent();
+
+    /// `RateLimit-Policy` (IETF draft): the quota and the seconds it takes
+    /// to refill.
+    fn policy(&self) -> String {
+        format!(
+            "\"{}\";q={};w={}",
+            self.name,
+            self.burst,
+            self.burst.div_ceil(self.per_second)
+        )
+    }
+
+    /// Seconds until `remaining` of the quota is whole again.
+    fn reset_after(&self, remaining: u32) -> u32 {
+        (self.burst - remaining.min(self.burst)).div_ceil(self.per_second)
+    }
+}
+
+/// The per-asker request budgets: `per_second` for work (bursts of twice
+/// that) and ten times as much for cheap reads. Off when `per_second` is 0.
+#[derive(Clone, Default)]
+pub struct Budgets(Option<Arc<[Budget; 2]>>);
+
+/// What one request spent: written into its answer's headers.
+pub struct Spent<'a> {
+    budget: &'a Budget,
+    remaining: u32,
+}
+
+impl Spent<'_> {
+    fn write_headers(&self, headers: &mut axum::http::HeaderMap) {
+        let mut put = |name: &'static str, value: String| {
+            if let Ok(v) = header::HeaderValue::from_str(&value) {
+                headers.insert(header::HeaderName::from_static(name), v);
             }
-        });
+        };
+        put("ratelimit-policy", self.budget.policy());
+        put(
+            "ratelimit",
+            format!(
+                "\"{}\";r={};t={}",
+                self.budget.name,
+                self.remaining,
+                self.budget.reset_after(self.remaining)
+            ),
+        );
     }
-    router.layer(
-        tower_governor::GovernorLayer::new(config).error_handler(|e: GovernorError| {
-            let e = match e {
-                GovernorError::TooManyRequests { wait_time, .. } => {
-                    Error::too_many("too many requests from this client; slow down", wait_time)
+}
+
+impl Budgets {
+    pub fn new(per_second: u32) -> Self {
+        let (Some(work), Some(reads)) = (
+            Budget::new("work", per_second),
+            Budget::new("reads", per_second.saturating_mul(10)),
+        ) else {
+            return Self(None);
+        };
+        let budgets = Arc::new([work, reads]);
+        // Forget idle askers now and then, so the tables stay small.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&budgets);
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    tick.tick().await;
+                    let Some(budgets) = weak.upgrade() else { break };
+                    for b in budgets.iter() {
+                        b.limiter.retain_recent();
+                    }
                 }
-                GovernorError::UnableToExtractKey => {
-                    Error::BadRequest("the client address is unknown".into())
+            });
+        }
+        Self(Some(budgets))
+    }
+
+    /// Takes one request of `cost` from `asker`'s budget; the answer to
+    /// send instead (429 with `Retry-After`) when it is spent.
+    #[allow(clippy::result_large_err)]
+    fn spend(&self, cost: Cost, asker: &str) -> Result<Option<Spent<'_>>, Response> {
+        let Some(budgets) = &self.0 else {
+            return Ok(None);
+        };
+        let budget = &budgets[match cost {
+            Cost::Work => 0,
+            Cost::Read => 1,
+        }];
+        match budget.limiter.check_key(&asker.to_owned()) {
+            Ok(state) => Ok(Some(Spent {
+                budget,
+                remaining: state.remaining_burst_capacity(),
+            })),
+            Err(not_until) => {
+                use governor::clock::Clock;
+                let wait = not_until
+                    .wait_time_from(governor::clock::DefaultClock::default().now())
+                    .as_secs_f64()
+                    .ceil()
+                    .max(1.0) as u64;
+                let message = match cost {
+                    Cost::Work => "too many requests from this client; slow down",
+                    Cost::Read => "too many reads from this client; slow down",
+                };
+                let mut response = ApiError(Error::too_many(message, wait)).into_response();
+                Spent {
+                    budget,
+                    remaining: 0,
                 }
-                GovernorError::Other { msg, .. } => {
-                    Error::Internal(msg.unwrap_or_else(|| "rate limiter".into()))
-                }
-            };
-            ApiError(e).into_response()
-        }),
-    )
+                .write_headers(response.headers_mut());
+                Err(response)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -282,11 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn session_paths_are_recognised() {
-        assert_eq!(session_in_path("/api/v1/sessions/abc"), Some("abc"));
-        assert_eq!(session_in_path("/api/v1/sessions/abc/assets"), Some("abc"));
-        assert_eq!(session_in_path("/api/v1/sessions"), None);
-        assert_eq!(session_in_path("/api/v1/sessions/"), None);
+    fn public_paths_are_recognised() {
         assert!(is_public("/api/v1/openapi.json") && is_public("/"));
         assert!(!is_public("/api/v1/sessions"));
     }

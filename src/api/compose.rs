@@ -11,13 +11,19 @@ use futures::{Stream, StreamExt};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::auth::AuthorizedSession;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::compose::ComposeRequest;
-use crate::ids::SessionId;
 use crate::jobs::JobView;
 use crate::store::Asset;
 use crate::studio::ComposeOutcome;
 use crate::studio::Studio;
+
+/// The job named in the path (the session comes with [`AuthorizedSession`]).
+#[derive(serde::Deserialize)]
+pub struct JobPath {
+    job_id: String,
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct JobAccepted {
@@ -50,11 +56,11 @@ pub struct JobAccepted {
         (status = 503, body = ErrorBody, description = "ffmpeg is missing")))]
 pub async fn compose(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiJson(req): ApiJson<ComposeRequest>,
 ) -> Result<Response, ApiError> {
-    let session = SessionId::parse(&session)?;
-    Ok(match studio.compose(&session, &req).await? {
+    let session = session.id();
+    Ok(match studio.compose(session, &req).await? {
         ComposeOutcome::Done(asset) => (StatusCode::CREATED, Json(asset)).into_response(),
         ComposeOutcome::Queued(job) => (
             StatusCode::ACCEPTED,
@@ -74,10 +80,11 @@ pub async fn compose(
     responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
 pub async fn job(
     State(studio): State<Studio>,
-    ApiPath((session, id)): ApiPath<(String, String)>,
+    session: AuthorizedSession,
+    ApiPath(JobPath { job_id: id }): ApiPath<JobPath>,
 ) -> Result<Json<JobView>, ApiError> {
-    let session = SessionId::parse(&session)?;
-    Ok(Json(studio.jobs().get(&session, &id).await?))
+    let session = session.id();
+    Ok(Json(studio.jobs().get(session, &id).await?))
 }
 
 /// Cancel a job (a running render's ffmpeg is stopped).
@@ -86,12 +93,13 @@ pub async fn job(
     responses((status = 202, body = JobView), (status = 404, body = ErrorBody)))]
 pub async fn cancel(
     State(studio): State<Studio>,
-    ApiPath((session, id)): ApiPath<(String, String)>,
+    session: AuthorizedSession,
+    ApiPath(JobPath { job_id: id }): ApiPath<JobPath>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok((
         StatusCode::ACCEPTED,
-        Json(studio.jobs().cancel(&session, &id).await?),
+        Json(studio.jobs().cancel(session, &id).await?),
     ))
 }
 
@@ -102,12 +110,13 @@ pub async fn cancel(
     responses((status = 200, description = "text/event-stream of JobView"), (status = 404, body = ErrorBody)))]
 pub async fn events(
     State(studio): State<Studio>,
-    ApiPath((session, id)): ApiPath<(String, String)>,
+    session: AuthorizedSession,
+    ApiPath(JobPath { job_id: id }): ApiPath<JobPath>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     // Unknown jobs are a 404 before the stream starts.
-    studio.jobs().get(&session, &id).await?;
-    let stream = studio.jobs().watch(&session, &id);
+    studio.jobs().get(session, &id).await?;
+    let stream = studio.jobs().watch(session, &id);
     let events = stream.map(|v| {
         Ok(Event::default()
             .event("job")

@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use super::auth::AuthorizedSession;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::agent::{AgentReply, AgentRequest};
 use crate::error::Error;
-use crate::ids::SessionId;
 use crate::store::Asset;
 use crate::studio::Studio;
 use crate::tools::image::ImageParams;
@@ -25,13 +25,13 @@ use crate::tools::speech::{SpeechParams, Voice};
         (status = 504, body = ErrorBody)))]
 pub async fn image(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiJson(params): ApiJson<ImageParams>,
 ) -> Result<(StatusCode, Json<Asset>), ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok((
         StatusCode::CREATED,
-        Json(studio.generate_image(&session, &params).await?),
+        Json(studio.generate_image(session, &params).await?),
     ))
 }
 
@@ -44,13 +44,13 @@ pub async fn image(
         (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn audio(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiJson(params): ApiJson<SpeechParams>,
 ) -> Result<(StatusCode, Json<Asset>), ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok((
         StatusCode::CREATED,
-        Json(studio.synthesize_voiceover(&session, &params).await?),
+        Json(studio.synthesize_voiceover(session, &params).await?),
     ))
 }
 
@@ -96,13 +96,13 @@ pub async fn voice_sample(
         (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn social(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiJson(params): ApiJson<SocialParams>,
 ) -> Result<(StatusCode, Json<SocialResult>), ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok((
         StatusCode::CREATED,
-        Json(studio.generate_social_post(&session, &params).await?),
+        Json(studio.generate_social_post(session, &params).await?),
     ))
 }
 
@@ -116,11 +116,11 @@ pub async fn social(
 pub async fn agent(
     State(studio): State<Studio>,
     axum::Extension(coordinator): axum::Extension<std::sync::Arc<crate::agent::Agent>>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> Result<Json<AgentReply>, ApiError> {
-    let session = SessionId::parse(&session)?;
-    let reply = coordinator.ask(&studio, &session, &req).await;
+    let session = session.id();
+    let reply = coordinator.ask(&studio, session, &req).await;
     // A tool's argument the coordinator took from the message is the
     // message's fault, as far as the request goes.
     let reply = reply.map_err(|e| match e {
@@ -147,10 +147,10 @@ pub struct Conversation {
     responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn messages(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
 ) -> Result<Json<Conversation>, ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok(Json(Conversation {
-        messages: studio.store().messages(&session).await?,
+        messages: studio.store().messages(session).await?,
     }))
 }

@@ -152,13 +152,16 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            (studio.clone(), auth::FailedKeys::new()),
+            auth::Gate {
+                studio: studio.clone(),
+                failed: auth::FailedKeys::new(),
+                budgets: auth::Budgets::new(config.limits.requests_per_second),
+            },
             auth::authenticate,
         ))
         .layer(axum::Extension(coordinator));
     // Outermost first: trace, browser guard, CORS (answers preflights),
-    // rate limit, then who asks.
-    let app = auth::with_rate_limit(app, config.limits.requests_per_second);
+    // then who asks (and their request budget).
     let app = if config.allowed_origins.is_empty() {
         app
     } else {
@@ -227,6 +230,47 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request body may go without a byte before the request fails
+/// (408) and its connection is closed.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Open connections one client address may hold: well below
+/// [`MAX_CONNECTIONS`], so one address cannot lock the others out.
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+
+/// Open connections per client address, and a slot that gives its place
+/// back when its connection ends.
+#[derive(Clone, Default)]
+struct PerAddress(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+);
+
+struct AddressSlot(PerAddress, std::net::IpAddr);
+
+impl PerAddress {
+    fn take(&self, ip: std::net::IpAddr) -> Option<AddressSlot> {
+        let mut open = self.0.lock().expect("connection table lock");
+        let n = open.entry(ip).or_default();
+        if *n >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(self.clone(), ip))
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().expect("connection table lock");
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
 /// Serves the app on `listener` until `shutdown` resolves; requests in
 /// flight finish first. Connections that do not finish their headers within
 /// [`HEADER_READ_TIMEOUT`] are closed (slow clients cannot hold them open).
@@ -251,6 +295,7 @@ pub async fn serve(
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let per_address = PerAddress::default();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -271,9 +316,21 @@ pub async fn serve(
             tracing::warn!(%remote, "too many open connections; closing a new one");
             continue;
         };
+        let Some(slot) = per_address.take(remote.ip()) else {
+            tracing::warn!(%remote, "too many open connections from this address; closing a new one");
+            continue;
+        };
         let service = tower::ServiceExt::map_request(
             app.clone(),
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                // A body that stalls fails its request instead of holding
+                // the connection for as long as the client likes.
+                let mut req = req.map(|body| {
+                    axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
+                        BODY_READ_TIMEOUT,
+                        body,
+                    ))
+                });
                 req.extensions_mut().insert(ConnectInfo(remote));
                 req
             },
@@ -281,7 +338,7 @@ pub async fn serve(
         let service = hyper_util::service::TowerToHyperService::new(service);
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let _permit = permit;
+            let _permit = (permit, slot);
             // A connection that sends nothing is closed like one that
             // does not finish its headers.
             let mut first = [0u8; 1];

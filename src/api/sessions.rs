@@ -6,9 +6,9 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
+use super::auth::AuthorizedSession;
+use super::error::{ApiError, ApiQuery, ErrorBody};
 use crate::error::Error;
-use crate::ids::SessionId;
 use crate::store::{Principal, Session, SessionDetail};
 use crate::studio::Studio;
 
@@ -81,10 +81,10 @@ pub async fn list(
     responses((status = 200, body = SessionDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(studio): State<Studio>,
-    ApiPath(id): ApiPath<String>,
+    session: AuthorizedSession,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    let id = SessionId::parse(&id)?;
-    Ok(Json(studio.store().session_detail(&id).await?))
+    let id = session.id();
+    Ok(Json(studio.store().session_detail(id).await?))
 }
 
 /// Delete a session and all its assets (bytes included).
@@ -93,9 +93,9 @@ pub async fn get(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(studio): State<Studio>,
-    ApiPath(id): ApiPath<String>,
+    session: AuthorizedSession,
 ) -> Result<StatusCode, ApiError> {
-    let id = SessionId::parse(&id)?;
-    studio.store().delete_session(&id).await?;
+    let id = session.id();
+    studio.store().delete_session(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

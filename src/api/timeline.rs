@@ -5,9 +5,9 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+use super::auth::AuthorizedSession;
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::compose::SavedTimeline;
-use crate::ids::SessionId;
 use crate::store::VersionInfo;
 use crate::studio::Studio;
 
@@ -36,14 +36,14 @@ pub struct Versions {
         (status = 404, body = ErrorBody, description = "Unknown session or version"), (status = 422, body = ErrorBody)))]
 pub async fn get(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiQuery(query): ApiQuery<VersionQuery>,
 ) -> Result<Json<SavedTimeline>, ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok(Json(
         studio
             .composer()
-            .saved_timeline(&session, query.version)
+            .saved_timeline(session, query.version)
             .await?,
     ))
 }
@@ -64,12 +64,12 @@ pub async fn get(
         (status = 422, body = ErrorBody, description = "Invalid timeline: the field names the item's index")))]
 pub async fn put(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     ApiJson(update): ApiJson<SavedTimeline>,
 ) -> Result<Json<SavedTimeline>, ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     Ok(Json(
-        studio.composer().save_timeline(&session, &update).await?,
+        studio.composer().save_timeline(session, &update).await?,
     ))
 }
 
@@ -79,10 +79,10 @@ pub async fn put(
     responses((status = 200, body = Versions), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn versions(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
 ) -> Result<Json<Versions>, ApiError> {
-    let session = SessionId::parse(&session)?;
-    let versions = studio.composer().timeline_versions(&session).await?;
+    let session = session.id();
+    let versions = studio.composer().timeline_versions(session).await?;
     Ok(Json(Versions {
         current: versions.first().map_or(0, |v| v.version),
         versions,

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ApiPath, ErrorBody};
+use super::auth::AuthorizedSession;
+use super::error::{ApiError, ErrorBody};
 use crate::error::Error;
-use crate::ids::SessionId;
 use crate::store::Asset;
 use crate::studio::Studio;
 use crate::uploads;
@@ -38,11 +38,11 @@ pub struct UploadForm {
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload(
     State(studio): State<Studio>,
-    ApiPath(session): ApiPath<String>,
+    session: AuthorizedSession,
     headers: axum::http::HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Asset>), ApiError> {
-    let session = SessionId::parse(&session)?;
+    let session = session.id();
     // A body declared larger than any upload may be is refused unread
     // (the form's own framing gets a megabyte of room).
     let max = studio.config().max_upload_bytes;
@@ -75,6 +75,7 @@ pub async fn upload(
                 .into_temp_path();
             let mut out = tokio::fs::File::create(&temp).await?;
             let mut written: u64 = 0;
+            let started = std::time::Instant::now();
             while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                 written += chunk.len() as u64;
                 if written > max {
@@ -82,6 +83,7 @@ pub async fn upload(
                         Error::TooLarge(format!("uploads are limited to {max} bytes")).into(),
                     );
                 }
+                too_slow(written, started.elapsed())?;
                 out.write_all(&chunk).await?;
             }
             out.flush().await?;
@@ -90,16 +92,17 @@ pub async fn upload(
             }
             file = Some((temp, original));
         } else if field.name() == Some("role") {
-            role = Some(field.text().await.map_err(multipart_error)?);
+            role = Some(small_field(&mut field, "role", 64).await?);
         } else if field.name() == Some("transcript") {
-            transcript = Some(field.text().await.map_err(multipart_error)?);
+            // 5000 characters of at most 4 bytes each.
+            transcript = Some(small_field(&mut field, "transcript", 20_000).await?);
         }
     }
     let (temp, original) =
         file.ok_or_else(|| Error::invalid("file", "the form has no file field"))?;
     let asset = uploads::store_upload(
         studio.store(),
-        &session,
+        session,
         &temp,
         original.as_deref(),
         role.as_deref(),
@@ -109,12 +112,50 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(asset)))
 }
 
+/// Uploads slower than this on average, once they have run for
+/// [`RATE_GRACE`], are cut off: a client cannot hold a connection and a
+/// temporary file for hours by trickling bytes.
+const MIN_UPLOAD_BYTES_PER_SECOND: u64 = 16 * 1024;
+const RATE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn too_slow(written: u64, elapsed: std::time::Duration) -> Result<(), ApiError> {
+    if elapsed > RATE_GRACE
+        && (written as f64) < MIN_UPLOAD_BYTES_PER_SECOND as f64 * elapsed.as_secs_f64()
+    {
+        return Err(Error::SlowBody(format!(
+            "the upload arrived at under {} KB/s; send it faster",
+            MIN_UPLOAD_BYTES_PER_SECOND / 1024
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// A text field of the form, read while it streams and refused (422) as
+/// soon as it is longer than `max_bytes`: a huge field is never held whole.
+async fn small_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+    max_bytes: usize,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if bytes.len() + chunk.len() > max_bytes {
+            return Err(Error::invalid(name, format!("is limited to {max_bytes} bytes")).into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| Error::invalid(name, "is not UTF-8 text").into())
+}
+
 fn multipart_error(e: MultipartError) -> ApiError {
     match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError(Error::TooLarge(e.body_text())),
-        _ => ApiError(Error::BadRequest(format!(
-            "malformed multipart body: {}",
-            e.body_text()
-        ))),
+        _ => match super::error::body_error(e.body_text()) {
+            Error::BadRequest(text) => ApiError(Error::BadRequest(format!(
+                "malformed multipart body: {text}"
+            ))),
+            slow => ApiError(slow),
+        },
     }
 }

@@ -15,6 +15,49 @@ pub struct MediaInfo {
     pub format_name: String,
     pub video: Option<VideoStream>,
     pub audio: Option<AudioStream>,
+    /// The largest picture of any video stream, attached pictures (cover
+    /// art) included, as (width, height).
+    pub largest_picture: Option<(u32, u32)>,
+}
+
+/// The only protocols ffmpeg may open for a file of ours or a user's: a
+/// playlist or script inside a file cannot reach the network or, with a
+/// forced demuxer, another file.
+pub const PROTOCOL_WHITELIST: &str = "file,pipe";
+
+/// The demuxer that reads files with this extension (the formats the
+/// studio stores), so ffmpeg never guesses a format from the content: a
+/// file named `.mp3` is read as MP3 even when its bytes are an HLS playlist
+/// or a concat script behind an ID3 header.
+pub fn demuxer_for(ext: &str) -> Option<&'static str> {
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "mp3" => "mp3",
+        "wav" => "wav",
+        "ogg" | "opus" | "oga" => "ogg",
+        "flac" => "flac",
+        "aac" => "aac",
+        "m4a" | "mp4" | "mov" => "mov",
+        "webm" | "mkv" => "matroska",
+        "png" | "jpg" | "jpeg" | "webp" | "gif" => "image2",
+        _ => return None,
+    })
+}
+
+/// The input options that open `path` safely: only local files, and the
+/// demuxer its extension names (`image2` reads exactly that one file).
+/// Everything ffmpeg reads goes through here.
+pub fn input_args(path: &Path) -> Vec<std::ffi::OsString> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["-protocol_whitelist".into(), PROTOCOL_WHITELIST.into()];
+    if let Some(demuxer) = demuxer_for(ext) {
+        args.extend(["-f".into(), demuxer.into()]);
+        if demuxer == "image2" {
+            args.extend(["-pattern_type".into(), "none".into()]);
+        }
+    }
+    args.extend(["-i".into(), path.as_os_str().to_owned()]);
+    args
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -32,22 +75,48 @@ pub struct AudioStream {
     pub channels: Option<u32>,
 }
 
-/// Probes a media file. A file ffprobe cannot read gives
-/// [`Error::UnsupportedMedia`]; a missing ffprobe gives [`Error::Unavailable`].
+/// Probes a media file of ours, read as its extension says. A file ffprobe
+/// cannot read gives [`Error::UnsupportedMedia`]; a missing ffprobe gives
+/// [`Error::Unavailable`].
 pub async fn probe(path: &Path) -> Result<MediaInfo> {
-    let output = program("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(path)
-        .kill_on_drop(true)
-        .output()
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    probe_as(path, demuxer_for(ext)).await
+}
+
+/// How long probing a user's file may take, and how much memory it may
+/// map: a pixel bomb in cover art or a hostile container fails instead of
+/// holding a core and a gigabyte.
+const PROBE_TIME: std::time::Duration = std::time::Duration::from_secs(15);
+const PROBE_MEMORY: u64 = 1 << 30;
+
+/// Probes `path` with the given demuxer (`None`: ffprobe's own guess, for
+/// files of ours without an extension only), local files only, within
+/// [`PROBE_TIME`] and [`PROBE_MEMORY`].
+pub async fn probe_as(path: &Path, demuxer: Option<&str>) -> Result<MediaInfo> {
+    let mut cmd = program("ffprobe");
+    cmd.args([
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        PROTOCOL_WHITELIST,
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+    ]);
+    if let Some(demuxer) = demuxer {
+        cmd.args(["-f", demuxer]);
+    }
+    limit_memory(&mut cmd, PROBE_MEMORY);
+    cmd.arg(path).kill_on_drop(true);
+    let output = tokio::time::timeout(PROBE_TIME, cmd.output())
         .await
+        .map_err(|_| {
+            Error::UnsupportedMedia(format!(
+                "the file took longer than {} s to read; it is too complex or damaged",
+                PROBE_TIME.as_secs()
+            ))
+        })?
         .map_err(|e| Error::Unavailable(format!("cannot run ffprobe (install ffmpeg): {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -79,6 +148,19 @@ fn parse_probe(json: &Value) -> MediaInfo {
     };
     for stream in json["streams"].as_array().into_iter().flatten() {
         let codec = stream["codec_name"].as_str().unwrap_or_default().to_owned();
+        if stream["codec_type"] == "video" {
+            let size = (
+                stream["width"].as_u64().unwrap_or(0) as u32,
+                stream["height"].as_u64().unwrap_or(0) as u32,
+            );
+            let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+            if info
+                .largest_picture
+                .is_none_or(|p| pixels(size) > pixels(p))
+            {
+                info.largest_picture = Some(size);
+            }
+        }
         match stream["codec_type"].as_str() {
             // Cover art in an MP3 shows up as a one-frame video stream: not a video.
             Some("video") if info.video.is_none() && stream["disposition"]["attached_pic"] != 1 => {
@@ -163,6 +245,26 @@ pub fn program(name: impl AsRef<std::ffi::OsStr>) -> Command {
     cmd
 }
 
+/// Caps the address space a child may map (Linux; elsewhere nothing).
+fn limit_memory(cmd: &mut Command, bytes: u64) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes as libc::rlim_t,
+                rlim_max: bytes as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (cmd, bytes);
+}
+
 /// Runs ffmpeg with an argument vector (`-nostdin -v error` are added).
 /// A failure carries ffmpeg's last lines of stderr.
 pub async fn ffmpeg(args: &[std::ffi::OsString]) -> Result<()> {
@@ -215,8 +317,8 @@ pub async fn speech_pauses(path: &Path) -> Result<Vec<(f64, f64)>> {
 /// least `min_seconds`, as (start, end) seconds (ffmpeg's silencedetect).
 pub async fn pauses(path: &Path, noise_db: f64, min_seconds: f64) -> Result<Vec<(f64, f64)>> {
     let output = program("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "info", "-i"])
-        .arg(path)
+        .args(["-nostdin", "-hide_banner", "-v", "info"])
+        .args(input_args(path))
         .args([
             "-af",
             &format!("silencedetect=noise={noise_db}dB:d={min_seconds}"),

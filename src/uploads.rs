@@ -43,6 +43,24 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
     Some(Sniffed { kind, ext, mime })
 }
 
+/// How many uploads are probed at once (each ffprobe may take a core and,
+/// on a hostile file, up to the memory cap `media::probe` sets).
+static PROBES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// A second name for `file` ending in `.ext` (a hard link, else a copy),
+/// removed when dropped.
+fn typed_link(file: &Path, ext: &str) -> Result<tempfile::TempPath> {
+    let dir = file.parent().unwrap_or_else(|| Path::new("."));
+    let make = |path: &Path| {
+        std::fs::hard_link(file, path).or_else(|_| std::fs::copy(file, path).map(drop))
+    };
+    Ok(tempfile::Builder::new()
+        .prefix("upload-")
+        .suffix(&format!(".{ext}"))
+        .make_in(dir, make)?
+        .into_temp_path())
+}
+
 /// The largest picture accepted (and frame of a clip): 40 megapixels...
 pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
 /// ...and at most this many pixels a side.
@@ -67,6 +85,12 @@ pub async fn store_upload(
                 .into(),
         )
     })?;
+
+    // From here on the file is read only as what it was detected to be:
+    // a name with that extension makes every later reader (ffprobe, ffmpeg)
+    // use that one demuxer, never a guess from the content.
+    let typed = typed_link(file, sniffed.ext)?;
+    let file: &Path = &typed;
 
     let mut metadata = Map::new();
     match sniffed.kind {
@@ -108,7 +132,25 @@ pub async fn store_upload(
             metadata.insert("height".into(), json!(height));
         }
         _ => {
-            let info = media::probe(file).await?;
+            let info = {
+                // Probing is bounded in time and memory, and a few at a time.
+                let _slot = PROBES
+                    .acquire()
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                media::probe(file).await?
+            };
+            if let Some((w, h)) = info.largest_picture
+                && (u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS || w.max(h) > MAX_IMAGE_SIDE)
+            {
+                return Err(Error::invalid(
+                    "file",
+                    format!(
+                        "the file holds a {w}×{h} picture; pictures (cover art included) are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
+                        MAX_IMAGE_PIXELS / 1_000_000
+                    ),
+                ));
+            }
             match (&info.video, &info.audio) {
                 (Some(video), _) if sniffed.kind == AssetKind::Video => {
                     if u64::from(video.width) * u64::from(video.height) > MAX_IMAGE_PIXELS

@@ -211,3 +211,131 @@ async fn no_route_lets_a_foreign_key_reach_a_session_by_any_spelling_of_its_id()
     assert_eq!(status, 404);
     server.stop().await;
 }
+
+/// Bodies that are playlists or scripts pointing at another file, behind
+/// leading bytes that make them look like media.
+fn hostile_bodies(target: &std::path::Path) -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let target = target.display();
+    let hls = format!(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:6.0,\nfile://{target}\n#EXT-X-ENDLIST\n"
+    );
+    let concat = format!("ffconcat version 1.0\nfile '{target}'\n");
+    let plain_concat = format!("file '{target}'\n");
+    let id3 = b"ID3\x04\x00\x00\x00\x00\x00\x00".to_vec();
+    // An MP4's first box ("ftyp", isom) and nothing of the rest.
+    let ftyp = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41".to_vec();
+    let behind = |head: &[u8], body: &str| [head, body.as_bytes()].concat();
+    vec![
+        ("hls behind ID3", "note.mp3", behind(&id3, &hls)),
+        ("ffconcat behind ID3", "note.mp3", behind(&id3, &concat)),
+        ("concat behind ID3", "note.mp3", behind(&id3, &plain_concat)),
+        ("hls behind an MP4 header", "clip.mp4", behind(&ftyp, &hls)),
+        (
+            "ffconcat behind an MP4 header",
+            "clip.m4a",
+            behind(&ftyp, &concat),
+        ),
+        ("plain hls", "note.mp3", hls.clone().into_bytes()),
+        ("plain ffconcat", "note.mp3", concat.clone().into_bytes()),
+        ("hls as m3u8", "list.m3u8", hls.into_bytes()),
+    ]
+}
+
+#[tokio::test]
+async fn uploads_that_point_at_other_files_are_refused_whatever_they_look_like() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = common::tone_mp3(dir.path(), "secret.mp3", 3.0);
+    for (what, name, bytes) in hostile_bodies(&secret) {
+        let (status, body) = server.upload("media", name, bytes).await;
+        assert_eq!(status, 415, "{what}: {body}");
+        common::assert_error(&body, "unsupported_media_type");
+    }
+    let (_, listed) = server.get_json("/api/v1/sessions/media/assets").await;
+    assert!(listed.as_array().is_none_or(Vec::is_empty), "{listed}");
+    // Real media of each kind still pass.
+    let tone = std::fs::read(&secret).unwrap();
+    let (status, body) = server.upload("media", "tone.mp3", tone).await;
+    assert_eq!(status, 201, "{body}");
+    let clip = common::ffmpeg_fixture(
+        dir.path(),
+        "clip.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=s=320x240:d=1",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    let (status, body) = server
+        .upload("media", "clip.mp4", std::fs::read(clip).unwrap())
+        .await;
+    assert_eq!(status, 201, "{body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cover_art_is_held_to_the_pixel_cap() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let tone = common::tone_mp3(dir.path(), "tone.mp3", 2.0);
+    let with_cover = |name: &str, size: &str| {
+        let cover = common::ffmpeg_fixture(
+            dir.path(),
+            &format!("{name}.png"),
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("color=c=red:s={size}"),
+                "-frames:v",
+                "1",
+            ],
+        );
+        let tone = tone.to_str().unwrap().to_owned();
+        let cover = cover.to_str().unwrap().to_owned();
+        std::fs::read(common::ffmpeg_fixture(
+            dir.path(),
+            &format!("{name}.mp3"),
+            &[
+                "-i",
+                &tone,
+                "-i",
+                &cover,
+                "-map",
+                "0",
+                "-map",
+                "1",
+                "-c",
+                "copy",
+                "-id3v2_version",
+                "3",
+                "-disposition:v",
+                "attached_pic",
+            ],
+        ))
+        .unwrap()
+    };
+    // 48 megapixels of cover art: over the 40 megapixel cap.
+    let (status, body) = server
+        .upload("covers", "bomb.mp3", with_cover("bomb", "8000x6000"))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "file", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("8000×6000"),
+        "{body}"
+    );
+    // Ordinary cover art is fine, and the file is still audio.
+    let (status, body) = server
+        .upload("covers", "song.mp3", with_cover("small", "600x600"))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["type"], "audio");
+    server.stop().await;
+}

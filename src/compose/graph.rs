@@ -9,6 +9,8 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::media;
+
 use super::segments::{SceneSpan, Segment};
 use super::timeline::{Effect, Fit, Plan};
 
@@ -115,7 +117,7 @@ fn scene_chain(
         // One decoded frame at the output's rate; the graph repeats it.
         args.extend(["-framerate".into(), fps.to_string().into()]);
     }
-    args.extend(["-i".into(), path.as_os_str().to_owned()]);
+    args.extend(media::input_args(path));
 
     // Fit into the frame; effects work on a frame twice the size, so that
     // zoompan's whole-pixel steps are half-pixel steps in the output.
@@ -317,7 +319,7 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
     let mut labels = Vec::new();
     let pcm = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo";
     for (k, part) in plan.audio.iter().enumerate() {
-        args.extend(["-i".into(), inputs.audio[k].as_os_str().to_owned()]);
+        args.extend(media::input_args(inputs.audio[k]));
         let fade = if part.cut {
             format!(",afade=t=out:st={}:d=0.15", fmt_s(part.length - 0.15))
         } else {
@@ -340,7 +342,7 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
         };
         args.extend(["-ss".into(), fmt_s(scene.trim_start).into()]);
         args.extend(["-t".into(), fmt_s(scene.duration + 1.0).into()]);
-        args.extend(["-i".into(), path.as_os_str().to_owned()]);
+        args.extend(media::input_args(path));
         let _ = writeln!(
             graph,
             "[{input}:a]atrim=duration={},asetpts=PTS-STARTPTS,{pcm},volume={},adelay=delays={}:all=1[v{i}];",
@@ -369,12 +371,8 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
     // Music: looped or cut to length, faded out, ducked under the narration.
     let mix = match (&plan.music, inputs.music) {
         (Some(music), Some(path)) => {
-            args.extend([
-                "-stream_loop".into(),
-                "-1".into(),
-                "-i".into(),
-                path.as_os_str().to_owned(),
-            ]);
+            args.extend(["-stream_loop".into(), "-1".into()]);
+            args.extend(media::input_args(path));
             let fade = (plan.total - 2.0).max(0.0);
             let _ = writeln!(
                 graph,
@@ -425,7 +423,7 @@ pub fn join_args(plan: &Plan, list: &Path, audio: &Path, out: &Path) -> Vec<OsSt
         args.push(a.into());
     }
     args.push(list.as_os_str().to_owned());
-    args.extend(["-i".into(), audio.as_os_str().to_owned()]);
+    args.extend(media::input_args(audio));
     for a in [
         "-map",
         "0:v:0",

@@ -256,7 +256,7 @@ pub async fn assemble(
     let mut args: Vec<OsString> = Vec::new();
     let mut graph = String::new();
     for (i, chunk) in chunks.iter().enumerate() {
-        args.extend(["-i".into(), chunk.path.clone().into_os_string()]);
+        args.extend(media::input_args(&chunk.path));
         let pad = if i + 1 < chunks.len() {
             format!(",apad=pad_dur={SENTENCE_GAP}")
         } else {

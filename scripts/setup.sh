@@ -20,6 +20,8 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if $with_tests; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+    # curl speaks HTTP/2 to the server in the Host-check test.
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
     # The Postgres server binaries (tests start their own server in a temporary folder).
     ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 fi

@@ -47,6 +47,10 @@ pub enum Error {
     #[error("too large: {0}")]
     TooLarge(String),
 
+    /// The client sent its body too slowly, or stopped sending it (408).
+    #[error("{0}")]
+    SlowBody(String),
+
     /// An external provider (an image, speech or text API) failed (502).
     #[error("provider {provider} failed: {message}")]
     Provider { provider: String, message: String },
@@ -128,6 +132,7 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::UnsupportedMedia(_) => "unsupported_media_type",
             Error::TooLarge(_) => "payload_too_large",
+            Error::SlowBody(_) => "request_timeout",
             Error::Provider { .. } => "provider_error",
             Error::ProviderTimeout { .. } => "provider_timeout",
             Error::Unavailable(_) => "unavailable",

@@ -339,3 +339,184 @@ async fn cover_art_is_held_to_the_pixel_cap() {
     assert_eq!(body["type"], "audio");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_stalled_body_fails_its_request_and_closes_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stalled = Vec::new();
+    for path in [
+        "/api/v1/sessions/stall/uploads",
+        "/api/v1/sessions/stall/image",
+    ] {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let kind = if path.ends_with("uploads") {
+            "multipart/form-data; boundary=XYZ"
+        } else {
+            "application/json"
+        };
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\nContent-Length: 100000\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(b"--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\n\r\nID3")
+            .await
+            .unwrap();
+        stalled.push(conn);
+    }
+    let started = std::time::Instant::now();
+    for conn in &mut stalled {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(40),
+            conn.read_to_end(&mut answer),
+        )
+        .await;
+        assert!(read.is_ok(), "the connection is still open after 40 s");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("request_timeout"), "{text}");
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= studio::api::BODY_READ_TIMEOUT - std::time::Duration::from_secs(1),
+        "closed before the body timeout: {waited:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let connect_from = |ip: &str| {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+        socket.connect(addr)
+    };
+    // One address opens its share, each connection sending part of a request.
+    let mut held = Vec::new();
+    for _ in 0..studio::api::MAX_CONNECTIONS_PER_ADDRESS {
+        let mut conn = connect_from("127.0.0.1").await.unwrap();
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        held.push(conn);
+    }
+    // Its next connection is closed at once...
+    let mut extra = connect_from("127.0.0.1").await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        extra.read_to_end(&mut answer),
+    )
+    .await
+    .expect("closed at once");
+    assert!(
+        read.is_err() || answer.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    // ...while another address is served.
+    let mut other = connect_from("127.0.0.2").await.unwrap();
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        other.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered")
+    .unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    drop(held);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_job_share_holds_when_requests_arrive_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.limits.max_jobs_per_client = 10;
+    config.limits.max_waiting_work = 100;
+    // No worker: every accepted job stays queued and counts.
+    let server = TestServer::start_api_only(config).await;
+    let (status, _) = server
+        .upload("share", "a.png", common::png(64, 64, [9, 9, 9]))
+        .await;
+    assert_eq!(status, 201);
+    let body = json!({"timeline": [{"asset_id": "image_1.png"}], "async": true});
+    let requests =
+        (0..25).map(|_| server.post_json("/api/v1/sessions/share/compose", body.clone()));
+    let statuses: Vec<u16> = futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    assert_eq!(accepted, 10, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 202 || *s == 429),
+        "{statuses:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http2_requests_pass_the_same_host_check() {
+    let server = TestServer::start().await;
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    // tokio's process: the server shares this test's one thread.
+    let curl = async |host: &str| {
+        let out = tokio::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %{http_version}",
+            ])
+            .args(["--http2-prior-knowledge", "-H", &format!("Host: {host}")])
+            .arg(server.url("/api/v1/sessions"))
+            .output()
+            .await
+            .expect("curl is installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(curl(&format!("127.0.0.1:{port}")).await, "200 2");
+    assert_eq!(curl("evil.example").await, "403 2");
+    assert_eq!(
+        curl(&format!("rebind.attacker.example:{port}")).await,
+        "403 2"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_huge_form_field_is_refused_while_it_streams() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let tone = std::fs::read(common::tone_mp3(dir.path(), "t.mp3", 1.0)).unwrap();
+    let form = Form::new()
+        .part("file", Part::bytes(tone).file_name("t.mp3"))
+        .text("transcript", "word ".repeat(400_000));
+    let (status, body) = server.upload_form("fields", form).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "transcript");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("20000 bytes"),
+        "{body}"
+    );
+    server.stop().await;
+}

@@ -234,6 +234,11 @@ async fn control_characters_in_text_are_refused_not_a_500() {
         ("audio", json!({"text": "Hello\u{0}world"}), "text"),
         ("image", json!({"prompt": "a cat\u{7}"}), "prompt"),
         ("social", json!({"text": "news\u{1b}[2J"}), "text"),
+        // DEL and C1 characters, which JSON may carry unescaped (serde_json
+        // writes them raw): checked however they are spelled.
+        ("image", json!({"prompt": "a cat\u{7f}"}), "prompt"),
+        ("social", json!({"text": "next line\u{85}here"}), "text"),
+        ("audio", json!({"text": "csi\u{9b}2J"}), "text"),
         ("agent", json!({"message": "draw a cat\u{0}"}), "message"),
         (
             "compose",

@@ -55,6 +55,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::SlowBody(_) => StatusCode::REQUEST_TIMEOUT,
         Error::Conflict(_) | Error::VersionConflict { .. } | Error::Cancelled => {
             StatusCode::CONFLICT
         }
@@ -154,18 +155,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let body = axum::body::Bytes::from_request(req, state).await.map_err(
             |e: BytesRejection| match e.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => ApiError(Error::TooLarge(e.body_text())),
-                _ => ApiError(Error::BadRequest(e.body_text())),
+                _ => ApiError(body_error(&e, e.body_text())),
             },
         )?;
         parse_json(&body).map(ApiJson)
     }
 }
 
+/// The error for a body that could not be read: [`Error::SlowBody`] when
+/// it stalled past [`super::BODY_READ_TIMEOUT`] (tower-http's body timeout,
+/// somewhere in the error's chain of causes), else a bad request.
+pub fn body_error(e: &(dyn std::error::Error + 'static), text: String) -> Error {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return Error::SlowBody(format!(
+                "the request body stalled: nothing arrived for {} s",
+                super::BODY_READ_TIMEOUT.as_secs()
+            ));
+        }
+        cause = c.source();
+    }
+    Error::BadRequest(text)
+}
+
 /// Deserialises JSON with the path of a bad value, so errors can name the field.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Text with control characters (NUL and the like; line breaks and tabs
-    // are fine) never reaches an engine. JSON can only carry them escaped.
-    if body.windows(2).any(|w| w == b"\\u")
+    // are fine) never reaches an engine, however the JSON spells them.
+    if may_hold_control_characters(body)
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
         && let Some(field) = control_character(&value, String::new())
     {
@@ -196,6 +214,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }
         Err(e) => Err(json_error(e)),
     }
+}
+
+/// Whether a JSON body may hold a control character in a string: escaped
+/// (`\u0000`), or written raw as DEL or a C1 character (U+0080–U+009F, in
+/// UTF-8 `C2 80`–`C2 9F`), which JSON allows unescaped. (Raw C0 characters
+/// are not valid JSON and fail to parse.)
+fn may_hold_control_characters(body: &[u8]) -> bool {
+    body.contains(&0x7f)
+        || body
+            .windows(2)
+            .any(|w| w == b"\\u" || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])))
 }
 
 /// Whole floating-point numbers (`80.0`, `1e2`) as integers, everywhere.

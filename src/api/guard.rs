@@ -80,7 +80,13 @@ impl Guard {
                 "send exactly one Host header".into(),
             ));
         }
-        let host = first.and_then(|h| h.to_str().ok()).unwrap_or_default();
+        // HTTP/2 (and an absolute-form request line) names the host in the
+        // URI's authority: it passes the same check as a Host header.
+        let host = match (first, req.uri().authority()) {
+            (Some(h), _) => h.to_str().unwrap_or("\u{fffd}"),
+            (None, Some(authority)) => authority.as_str(),
+            (None, None) => "",
+        };
         if !host.is_empty() && !self.any_host && !self.hosts.contains(&host_of(host)) {
             return Err((
                 StatusCode::FORBIDDEN,

@@ -151,7 +151,7 @@ async fn small_field(
 fn multipart_error(e: MultipartError) -> ApiError {
     match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError(Error::TooLarge(e.body_text())),
-        _ => match super::error::body_error(e.body_text()) {
+        _ => match super::error::body_error(&e, e.body_text()) {
             Error::BadRequest(text) => ApiError(Error::BadRequest(format!(
                 "malformed multipart body: {text}"
             ))),

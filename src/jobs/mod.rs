@@ -213,33 +213,49 @@ impl Jobs {
         })
     }
 
-    /// Refuses (429) when the asker already has its share of queued,
-    /// running and in-request work.
-    async fn check_share(&self, asker: &str) -> Result<()> {
+    /// How many jobs the asker has queued or running, plus its in-request
+    /// work; read inside `conn`'s transaction.
+    async fn share_in_use(&self, conn: &mut sqlx::AnyConnection, asker: &str) -> Result<i64> {
         let queued: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')",
         )
         .bind(asker)
-        .fetch_one(&self.db)
+        .fetch_one(conn)
         .await?;
-        let here = self
-            .held
+        Ok(queued + self.held_by(asker) as i64)
+    }
+
+    fn held_by(&self, asker: &str) -> usize {
+        self.held
             .lock()
             .expect("held work lock")
             .get(asker)
             .copied()
-            .unwrap_or(0);
-        let mine = queued + here as i64;
-        if mine >= self.limits.per_asker as i64 {
-            return Err(Error::too_many(
-                format!(
-                    "you have {mine} jobs queued or running (the limit is {}); wait for one to finish or cancel one",
-                    self.limits.per_asker
-                ),
-                10,
-            ));
-        }
+            .unwrap_or(0)
+    }
+
+    /// Locks the asker's share until `tx` ends: its row in
+    /// `job_share_locks` is written first, so a second request of the same
+    /// asker waits here until the first has counted and inserted.
+    async fn lock_share(tx: &mut sqlx::Transaction<'_, sqlx::Any>, asker: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO job_share_locks (owner) VALUES ($1) \
+             ON CONFLICT (owner) DO UPDATE SET owner = excluded.owner",
+        )
+        .bind(asker)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
+    }
+
+    fn share_used_up(&self, mine: i64) -> Error {
+        Error::too_many(
+            format!(
+                "you have {mine} jobs queued or running (the limit is {}); wait for one to finish or cancel one",
+                self.limits.per_asker
+            ),
+            10,
+        )
     }
 
     /// Counts work that runs inside the request (a synchronous render)
@@ -249,17 +265,26 @@ impl Jobs {
         let Ok(asker) = ASKER.try_with(Clone::clone) else {
             return Ok(None);
         };
-        self.check_share(&asker).await?;
+        // Counted first, then checked with itself included: requests that
+        // arrive together cannot all pass the check before any is counted.
         *self
             .held
             .lock()
             .expect("held work lock")
             .entry(asker.clone())
             .or_default() += 1;
-        Ok(Some(Held {
+        let held = Held {
             held: self.held.clone(),
             asker,
-        }))
+        };
+        let mut tx = self.db.begin().await?;
+        Self::lock_share(&mut tx, &held.asker).await?;
+        let mine = self.share_in_use(&mut tx, &held.asker).await?;
+        tx.commit().await?;
+        if mine > self.limits.per_asker as i64 {
+            return Err(self.share_used_up(mine - 1));
+        }
+        Ok(Some(held))
     }
 
     /// Queues a job of `kind` with its input, for any worker. Refused (429)
@@ -267,9 +292,6 @@ impl Jobs {
     /// when too many jobs wait in all.
     pub async fn submit(&self, session: &SessionId, kind: &str, input: &Value) -> Result<JobView> {
         let asker = ASKER.try_with(Clone::clone).ok();
-        if let Some(asker) = &asker {
-            self.check_share(asker).await?;
-        }
         let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
             .fetch_one(&self.db)
             .await?;
@@ -281,6 +303,15 @@ impl Jobs {
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
         let t = now();
+        // The asker's share is counted and the job inserted as one step.
+        let mut tx = self.db.begin().await?;
+        if let Some(asker) = &asker {
+            Self::lock_share(&mut tx, asker).await?;
+            let mine = self.share_in_use(&mut tx, asker).await?;
+            if mine >= self.limits.per_asker as i64 {
+                return Err(self.share_used_up(mine));
+            }
+        }
         sqlx::query(
             "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner, input) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5, $6)",
         )
@@ -290,8 +321,9 @@ impl Jobs {
         .bind(&t)
         .bind(asker)
         .bind(input.to_string())
-        .execute(&self.db)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         if let Err(e) = self.queue.push(&id).await {
             let error = json!({"code": "internal_error", "message": "the job could not be queued"});
             let _ = sqlx::query("UPDATE jobs SET status = 'failed', error = $1 WHERE id = $2")

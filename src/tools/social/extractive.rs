@@ -8,7 +8,7 @@
 //! the hashtags the top keyphrases trimmed to topics — noun phrases and names,
 //! no verb, adverb, number or stop-word fragments ([`super::words`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use yake_rust::{Config, StopWords, get_n_best};
 
@@ -156,6 +156,8 @@ fn topic_tags(
     }
     // The text's own noun phrases (runs of topic words), by frequency.
     let mut runs: Vec<(Vec<String>, usize)> = Vec::new();
+    // Where each phrase (by its stems) is in `runs`: found in one lookup.
+    let mut run_at: HashMap<Vec<String>, usize> = HashMap::new();
     for sentence in sentences {
         let toks = tokens(sentence);
         let mut run: Vec<&str> = Vec::new();
@@ -170,12 +172,13 @@ fn topic_tags(
             let tail = &run[run.len().saturating_sub(2)..];
             if let Some(words) = topic(tail, stop, english) {
                 let words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
-                match runs
-                    .iter_mut()
-                    .find(|(r, _)| r.iter().map(|w| stem(w)).eq(words.iter().map(|w| stem(w))))
-                {
-                    Some((_, n)) => *n += 1,
-                    None => runs.push((words, 1)),
+                let stems: Vec<String> = words.iter().map(|w| stem(w)).collect();
+                match run_at.get(&stems) {
+                    Some(&at) => runs[at].1 += 1,
+                    None => {
+                        run_at.insert(stems, runs.len());
+                        runs.push((words, 1));
+                    }
                 }
             }
             run.clear();
@@ -411,6 +414,12 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
                 .collect()
         })
         .collect();
+    let mut sentences_with: HashMap<&str, usize> = HashMap::new();
+    for words in &content {
+        for w in words {
+            *sentences_with.entry(w.as_str()).or_default() += 1;
+        }
+    }
     let scores: Vec<f64> = sentences
         .iter()
         .enumerate()
@@ -423,11 +432,12 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
                 .filter(|(_, p)| lower.contains(p.keyword.as_str()))
                 .map(|(rank, _)| 1.0 / (1.0 + rank as f64))
                 .sum();
-            let centrality: f64 = content
+            // The words this sentence shares with each other one, summed:
+            // each of its words counts once per other sentence holding it
+            // (linear in the text, where comparing pairs was quadratic).
+            let centrality: f64 = content[i]
                 .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, other)| content[i].intersection(other).count() as f64)
+                .map(|w| (sentences_with[w.as_str()] - 1) as f64)
                 .sum::<f64>()
                 / ((content[i].len() as f64).sqrt() + 1.0);
             // Leads carry weight in most texts.

@@ -288,3 +288,82 @@ async fn uploaded_narration_with_a_transcript_is_captioned() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_scene_that_cuts_its_narration_short_captions_only_what_is_heard() {
+    let s = TestServer::start().await;
+    let session = "cut";
+    for rgb in [[20, 40, 160], [160, 40, 20]] {
+        let (status, _) = s.upload(session, "p.png", png(64, 64, rgb)).await;
+        assert_eq!(status, 201);
+    }
+    let mut voices = Vec::new();
+    for text in [
+        TEXT,
+        "Coffee began, legend says, on the hills of Ethiopia, where a goatherd saw his goats dance.",
+    ] {
+        let (status, voice) = s
+            .post_json(
+                &format!("/api/v1/sessions/{session}/audio"),
+                json!({"text": text, "provider": "builtin"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{voice}");
+        voices.push(voice);
+    }
+    let first_length = voices[0]["metadata"]["duration_seconds"].as_f64().unwrap();
+    assert!(first_length > 8.0, "{first_length}");
+    let (status, video) = s
+        .post_json(
+            &format!("/api/v1/sessions/{session}/compose"),
+            json!({
+                "timeline": [
+                    {"asset_id": "image_1.png", "duration": 5},
+                    {"asset_id": "audio_1.mp3"},
+                    {"asset_id": "image_2.png"},
+                    {"asset_id": "audio_2.mp3"}
+                ],
+                "output": {"width": 640, "height": 360, "fps": 10},
+                "captions": true
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let name = video["metadata"]["captions"].as_str().unwrap();
+    let (_, srt_asset) = s
+        .get_json(&format!("/api/v1/sessions/{session}/assets/{name}"))
+        .await;
+    let srt = String::from_utf8(s.download(&srt_asset).await).unwrap();
+    let cues = parse_srt(&srt);
+    let second: Vec<&str> = voices[1]["metadata"]["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    for (a, b, lines) in &cues {
+        let text = lines.join(" ");
+        let of_second = text.split_whitespace().all(|w| second.contains(&w));
+        let of_first = text
+            .split_whitespace()
+            .all(|w| TEXT.split_whitespace().any(|t| t == w));
+        assert!(
+            of_first || of_second,
+            "a cue mixes two narrations: {text:?}"
+        );
+        if !of_second {
+            // The first narration's words: only those heard in its 5 s scene.
+            assert!(*b <= 5.0 + 1e-3, "runs past its scene: {a}–{b} {text:?}");
+        }
+        assert!(b - a >= 0.8 - 1e-3, "{a}–{b} {text:?}");
+    }
+    // The first narration is captioned up to its cut, not beyond.
+    let heard: String = cues
+        .iter()
+        .filter(|(_, b, _)| *b <= 5.0 + 1e-3)
+        .map(|(_, _, l)| l.join(" "))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(heard.starts_with("Every story"), "{srt}");
+    assert!(!heard.contains("mountains"), "words after the cut: {heard}");
+    s.stop().await;
+}

@@ -85,12 +85,25 @@ pub fn max_line(width: u32, height: u32) -> usize {
     }
 }
 
-/// Every narrated word where it is heard in the output, clipped to the part
-/// of its audio that plays. Voice-overs carry `words`; older ones and
-/// uploads with a transcript are estimated from their `segments`.
-pub fn words(plan: &Plan) -> Vec<(WordTime, bool)> {
+/// A word as heard in the output, with the spoken item it belongs to and
+/// the latest time a cue holding it may show (its scene's end).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spoken {
+    pub word: WordTime,
+    /// Which spoken item (audio part of the plan) said it: a cue never
+    /// holds words of two.
+    pub part: usize,
+    pub until: f64,
+}
+
+/// Every narrated word where it is heard in the output: only the words of
+/// the part of its audio that plays (a scene that cuts its narration short
+/// captions the words spoken before the cut). Voice-overs carry `words`;
+/// older ones and uploads with a transcript are estimated from their
+/// `segments`.
+pub fn words(plan: &Plan) -> Vec<Spoken> {
     let mut out = Vec::new();
-    for part in &plan.audio {
+    for (k, part) in plan.audio.iter().enumerate() {
         let meta = &part.asset.metadata;
         let mut timed: Vec<WordTime> = meta["words"]
             .as_array()
@@ -111,46 +124,62 @@ pub fn words(plan: &Plan) -> Vec<(WordTime, bool)> {
                 }
             }
         }
-        let n = timed.len();
-        for (i, w) in timed.into_iter().enumerate() {
+        // The scene it plays in ends the cues of its words.
+        let until = plan
+            .scenes
+            .iter()
+            .map(|s| s.start + s.duration)
+            .find(|end| *end > part.at + 1e-6)
+            .unwrap_or(plan.total)
+            .min(plan.total);
+        for w in timed {
             let (s, e) = (w.start - part.trim_start, w.end - part.trim_start);
             // A word counts when most of it plays.
             if s < -0.05 || e > part.length + 0.05 || e <= s {
                 continue;
             }
-            let last = i + 1 == n;
-            out.push((
-                WordTime {
+            out.push(Spoken {
+                word: WordTime {
                     text: w.text,
                     start: part.at + s.max(0.0),
                     end: part.at + e.min(part.length),
                 },
-                last,
-            ));
+                part: k,
+                until,
+            });
         }
     }
-    out.sort_by(|a, b| a.0.start.total_cmp(&b.0.start));
+    out.sort_by(|a, b| a.word.start.total_cmp(&b.word.start));
     out
 }
 
-/// Groups timed words into cues: each at most two lines of `max_line`
-/// characters and 7 s, ending at sentence ends and pauses, split at the best
-/// phrase boundary when full; then timed so that each lasts at least 0.8 s
-/// where the next allows and no two overlap.
-pub fn chunk(words: &[(WordTime, bool)], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
+/// Groups timed words into cues: each of one spoken item, at most two lines
+/// of `max_line` characters and 7 s, ending at sentence ends and pauses,
+/// split at the best phrase boundary when full; then timed so that none
+/// overlaps the next or outlasts its scene, and none is shorter than 0.8 s
+/// (lengthened into the silence after it or before it, else merged with a
+/// neighbour of the same item).
+pub fn chunk(words: &[Spoken], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
     let limit = 2 * max_line;
     let chars = |ws: &[WordTime]| -> usize {
         ws.iter().map(|w| w.text.chars().count()).sum::<usize>() + ws.len().saturating_sub(1)
     };
-    let mut groups: Vec<Vec<WordTime>> = Vec::new();
+    // (words, spoken item, latest end)
+    let mut groups: Vec<(Vec<WordTime>, usize, f64)> = Vec::new();
     let mut current: Vec<WordTime> = Vec::new();
-    for (word, part_end) in words {
+    let mut owner = (usize::MAX, f64::INFINITY);
+    for spoken in words {
+        let word = &spoken.word;
+        if spoken.part != owner.0 && !current.is_empty() {
+            groups.push((std::mem::take(&mut current), owner.0, owner.1));
+        }
+        owner = (spoken.part, spoken.until);
         if let Some(last) = current.last() {
             let mut with = current.clone();
             with.push(word.clone());
             let full = chars(&with) > limit || word.end - current[0].start > MAX_CUE;
             if word.start - last.end > BREAK_GAP {
-                groups.push(std::mem::take(&mut current));
+                groups.push((std::mem::take(&mut current), owner.0, owner.1));
             } else if full {
                 // Break at the last phrase boundary in the second half, if any.
                 let at = (1..current.len())
@@ -162,42 +191,110 @@ pub fn chunk(words: &[(WordTime, bool)], max_line: usize) -> Vec<(Cue, Vec<WordT
                     })
                     .unwrap_or(current.len());
                 let rest = current.split_off(at);
-                groups.push(std::mem::replace(&mut current, rest));
+                groups.push((std::mem::replace(&mut current, rest), owner.0, owner.1));
             }
         }
         current.push(word.clone());
         let duration = current.last().map_or(0.0, |l| l.end) - current[0].start;
-        if *part_end
-            || (ends_sentence(&word.text)
-                && (duration >= MIN_CUE || chars(&current) * 2 >= max_line))
-        {
-            groups.push(std::mem::take(&mut current));
+        if ends_sentence(&word.text) && (duration >= MIN_CUE || chars(&current) * 2 >= max_line) {
+            groups.push((std::mem::take(&mut current), owner.0, owner.1));
         }
     }
     if !current.is_empty() {
-        groups.push(current);
+        groups.push((current, owner.0, owner.1));
     }
-    let mut cues: Vec<(Cue, Vec<WordTime>)> = groups
-        .into_iter()
-        .filter(|g| !g.is_empty())
-        .map(|g| {
-            let text = lines(&g, max_line).join("\n");
-            let cue = Cue {
-                start: g[0].start,
-                end: g[g.len() - 1].end,
-                text,
-            };
-            (cue, g)
-        })
-        .collect();
-    for i in 0..cues.len() {
-        let next = cues.get(i + 1).map(|c| c.0.start);
-        let cue = &mut cues[i].0;
-        let wanted = cue.end.max(cue.start + MIN_CUE).min(cue.start + MAX_CUE);
-        cue.end = match next {
-            Some(n) => wanted.min(n).max(cue.start + 0.01),
-            None => wanted,
+    let mut groups: Vec<(Vec<WordTime>, usize, f64)> =
+        groups.into_iter().filter(|g| !g.0.is_empty()).collect();
+
+    // Too short even with all the room around it: one with a neighbour of
+    // the same item, when the two still make one cue.
+    let room = |groups: &[(Vec<WordTime>, usize, f64)], i: usize| -> f64 {
+        let (g, _, until) = &groups[i];
+        let end = groups
+            .get(i + 1)
+            .map_or(*until, |n| n.0[0].start.min(*until));
+        let start = if i == 0 {
+            0.0
+        } else {
+            groups[i - 1].0.last().map_or(0.0, |w| w.end)
         };
+        end - start.min(g[0].start)
+    };
+    let mut i = 0;
+    while i < groups.len() {
+        let fits = |a: &[WordTime], b: &[WordTime]| {
+            let both: Vec<WordTime> = a.iter().chain(b).cloned().collect();
+            chars(&both) <= limit && both[both.len() - 1].end - both[0].start <= MAX_CUE
+        };
+        if room(&groups, i) + 1e-9 < MIN_CUE {
+            let merge_prev =
+                i > 0 && groups[i - 1].1 == groups[i].1 && fits(&groups[i - 1].0, &groups[i].0);
+            let merge_next = i + 1 < groups.len()
+                && groups[i + 1].1 == groups[i].1
+                && fits(&groups[i].0, &groups[i + 1].0);
+            if merge_prev {
+                let (words, ..) = groups.remove(i);
+                groups[i - 1].0.extend(words);
+                i -= 1;
+                continue;
+            } else if merge_next {
+                let (words, ..) = groups.remove(i);
+                let next = &mut groups[i].0;
+                next.splice(0..0, words);
+                continue;
+            }
+            // Else words move over from the end of the previous cue of the
+            // same item, while that one keeps its minimum.
+            while i > 0
+                && groups[i - 1].1 == groups[i].1
+                && groups[i - 1].0.len() > 1
+                && room(&groups, i) + 1e-9 < MIN_CUE
+            {
+                let prev = &groups[i - 1].0;
+                let keeps = prev[prev.len() - 2].end - prev[0].start >= MIN_CUE;
+                let fits = chars(&prev[prev.len() - 1..]) + 1 + chars(&groups[i].0) <= limit;
+                if !keeps || !fits {
+                    break;
+                }
+                let word = groups[i - 1].0.pop().expect("more than one word");
+                groups[i].0.insert(0, word);
+            }
+        }
+        i += 1;
+    }
+
+    let mut cues: Vec<(Cue, Vec<WordTime>)> = Vec::with_capacity(groups.len());
+    // Where the previous cue's time ends and this one's may begin.
+    let mut free_from = 0.0_f64;
+    for i in 0..groups.len() {
+        let (g, _, until) = &groups[i];
+        let next = groups.get(i + 1);
+        let latest = next.map_or(f64::INFINITY, |n| n.0[0].start).min(*until);
+        let mut start = g[0].start.max(free_from);
+        let spoken_end = g[g.len() - 1].end;
+        let mut end = spoken_end
+            .max(start + MIN_CUE)
+            .min(start + MAX_CUE)
+            .min(latest);
+        if end - start < MIN_CUE {
+            // Lengthened into the silence before it...
+            start = (end - MIN_CUE).max(free_from).min(start);
+        }
+        if end - start < MIN_CUE
+            && let Some(n) = next
+        {
+            // ...or a moment into the next cue's time, when that one keeps
+            // its minimum (it shows a little after its first word starts).
+            let next_end = n.0[n.0.len() - 1].end.max(n.0[0].start + MIN_CUE).min(n.2);
+            end = (start + MIN_CUE)
+                .min(next_end - MIN_CUE)
+                .min(*until)
+                .max(end);
+        }
+        end = end.max(start + 0.01);
+        free_from = end;
+        let text = lines(g, max_line).join("\n");
+        cues.push((Cue { start, end, text }, g.clone()));
     }
     cues
 }
@@ -240,11 +337,14 @@ pub fn cues(plan: &Plan) -> Vec<(Cue, Vec<WordTime>)> {
     chunk(&words(plan), max_line(plan.width, plan.height))
 }
 
-/// Escapes text for an ASS event: no override blocks or escapes from it.
+/// Escapes text for an ASS event so that it shows as written: no override
+/// blocks or escapes from it. libass draws `\{` and `\}` as braces, and a
+/// backslash followed by a word joiner (U+2060, invisible) as a backslash
+/// that escapes nothing.
 fn ass_text(text: &str) -> String {
-    text.replace('\\', "\u{29F5}")
-        .replace('{', "\u{FF5B}")
-        .replace('}', "\u{FF5D}")
+    text.replace('\\', "\\\u{2060}")
+        .replace('{', "\\{")
+        .replace('}', "\\}")
         .replace('\n', "\\N")
 }
 
@@ -406,14 +506,76 @@ pub fn srt(cues: &[Cue]) -> String {
 mod tests {
     use super::*;
 
-    fn timed(text: &str, start: f64, end: f64) -> Vec<(WordTime, bool)> {
-        let words = word_times(text, start, end, &[]);
-        let n = words.len();
-        words
+    fn timed(text: &str, start: f64, end: f64) -> Vec<Spoken> {
+        spoken(0, text, start, end, f64::INFINITY)
+    }
+
+    fn spoken(part: usize, text: &str, start: f64, end: f64, until: f64) -> Vec<Spoken> {
+        word_times(text, start, end, &[])
             .into_iter()
-            .enumerate()
-            .map(|(i, w)| (w, i + 1 == n))
+            .map(|word| Spoken { word, part, until })
             .collect()
+    }
+
+    #[test]
+    fn a_cue_never_holds_two_spoken_items_nor_outlasts_its_scene() {
+        // Narration 1 cut at 5 s (its scene's end) mid-sentence; narration 2
+        // starts right after, in the next scene.
+        let mut words: Vec<Spoken> = spoken(0, "Coffee houses spread across Cairo", 3.0, 5.0, 5.0);
+        words.extend(spoken(
+            1,
+            "Coffee began, legend says, on the hills.",
+            5.05,
+            8.0,
+            9.0,
+        ));
+        let cues = chunk(&words, 42);
+        for (cue, ws) in &cues {
+            let first = words.iter().find(|s| s.word == ws[0]).unwrap().part;
+            assert!(
+                ws.iter()
+                    .all(|w| words.iter().find(|s| s.word == *w).unwrap().part == first),
+                "two narrations in one cue: {cue:?}"
+            );
+        }
+        let first = &cues[0].0;
+        assert!(first.end <= 5.0 + 1e-9, "runs past its scene: {first:?}");
+        assert!(cues.windows(2).all(|w| w[0].0.end <= w[1].0.start + 1e-9));
+    }
+
+    #[test]
+    fn no_cue_is_shorter_than_the_minimum() {
+        // A voice-over's short tail ("in trouble.") right before the next
+        // voice-over begins.
+        let mut words = spoken(
+            0,
+            "The ship was sailing home through the long grey winter night with its tired crew, cold and hungry and in trouble.",
+            4.0,
+            14.81,
+            30.0,
+        );
+        // A pause, then a short last sentence ending its voice-over just
+        // before the next one begins.
+        words.extend(spoken(0, "In trouble.", 16.0, 16.5, 30.0));
+        words.extend(spoken(1, "Then the storm came.", 16.55, 18.0, 30.0));
+        words.extend(spoken(2, "Ok.", 18.05, 18.3, 30.0));
+        // Full lines leave a short tail, with no pause on either side.
+        words.extend(spoken(
+            3,
+            "Sailors pulled ropes tight, bailing water, cursing, in trouble.",
+            20.0,
+            24.0,
+            30.0,
+        ));
+        words.extend(spoken(4, "Dawn.", 24.0, 24.5, 30.0));
+        let cues = chunk(&words, 12);
+        for (cue, _) in &cues {
+            assert!(cue.end - cue.start >= MIN_CUE - 1e-9, "{cues:?}");
+        }
+        assert!(
+            cues.windows(2).all(|w| w[0].0.end <= w[1].0.start + 1e-9),
+            "{cues:?}"
+        );
     }
 
     #[test]
@@ -520,6 +682,6 @@ mod tests {
             script.contains(",2,54,54,403,1"),
             "lower fifth kept clear: {script}"
         );
-        assert_eq!(ass_text("a{\\b1}b\nc"), "a\u{FF5B}\u{29F5}b1\u{FF5D}b\\Nc");
+        assert_eq!(ass_text("a{\\b1}b\nc"), "a\\{\\\u{2060}b1\\}b\\Nc");
     }
 }

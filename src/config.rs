@@ -117,6 +117,11 @@ pub struct Config {
     )]
     pub social_provider: String,
 
+    /// The speech recogniser's Python (faster-whisper with the tiny.en
+    /// model; default `.tools/whisper/bin/python`, made by scripts/setup.sh).
+    #[arg(long, env = "STUDIO_WHISPER_PYTHON", global = true)]
+    pub whisper_python: Option<PathBuf>,
+
     /// The coordinator: `builtin` (offline intent parser) or `openai` (the
     /// LLM configured by STUDIO_LLM_*, with tool calling).
     #[arg(
@@ -406,6 +411,7 @@ impl Config {
             },
             speech: SpeechConfig::default(),
             social_provider: "builtin".into(),
+            whisper_python: None,
             agent_provider: "builtin".into(),
             llm: LlmConfig::default(),
             jobs: JobsConfig::default(),

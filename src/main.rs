@@ -536,6 +536,11 @@ async fn doctor(studio: &Studio) {
         "Piper (the natural offline voice)",
         "bash scripts/setup.sh installs it into .tools/piper; or set STUDIO_PIPER_BIN, and add voices to STUDIO_VOICES_DIR",
     );
+    line(
+        !studio.transcribe_tool().provider_names().is_empty(),
+        "faster-whisper with Whisper tiny.en (speech to text, English)",
+        "bash scripts/setup.sh installs it into .tools/whisper; or set STUDIO_WHISPER_PYTHON",
+    );
     let voices = studio.voices().await;
     let engines: std::collections::BTreeSet<&str> =
         voices.iter().map(|v| v.provider.as_str()).collect();

@@ -15,6 +15,7 @@ use crate::store::{Asset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
 use crate::tools::social::{SocialParams, SocialResult, SocialTool};
 use crate::tools::speech::{SpeechParams, SpeechTool, Voice};
+use crate::tools::transcribe::{TranscribeTool, Transcript, TranscriptParams};
 
 /// What a compose request gives back.
 pub enum ComposeOutcome {
@@ -34,6 +35,7 @@ struct Inner {
     image: ImageTool,
     speech: SpeechTool,
     social: SocialTool,
+    transcribe: TranscribeTool,
     composer: Composer,
     jobs: Jobs,
     gates: Gates,
@@ -63,6 +65,7 @@ impl Studio {
         let image = ImageTool::from_config(&config)?;
         let speech = SpeechTool::from_config(&config)?;
         let social = SocialTool::from_config(&config)?;
+        let transcribe = TranscribeTool::from_config(&config);
         let limits = &config.limits;
         let jobs = Jobs::open(
             store.clone(),
@@ -105,6 +108,7 @@ impl Studio {
                 image,
                 speech,
                 social,
+                transcribe,
                 composer,
                 jobs,
                 gates,
@@ -156,6 +160,24 @@ impl Studio {
             .social
             .generate(self.store(), session, params)
             .await
+    }
+
+    /// Transcribes an audio asset, or a video's sound track, and keeps the
+    /// transcript with the asset (it shares the voice-overs' work slots).
+    pub async fn transcribe(
+        &self,
+        session: &SessionId,
+        params: &TranscriptParams,
+    ) -> Result<Transcript> {
+        let _pass = self.inner.gates.speech.enter().await?;
+        self.inner
+            .transcribe
+            .transcribe(self.store(), session, params, &self.inner.config.tmp_dir())
+            .await
+    }
+
+    pub fn transcribe_tool(&self) -> &TranscribeTool {
+        &self.inner.transcribe
     }
 
     pub fn social_tool(&self) -> &SocialTool {

@@ -32,7 +32,7 @@ pub struct AssetPath {
 }
 
 impl AssetPath {
-    fn name(&self) -> Result<AssetName, ApiError> {
+    pub fn name(&self) -> Result<AssetName, ApiError> {
         Ok(AssetName::parse(&self.name)?)
     }
 }

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod openapi;
 pub mod sessions;
 pub mod timeline;
+pub mod transcripts;
 pub mod uploads;
 pub mod web;
 
@@ -69,6 +70,7 @@ fn api_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .merge(quick_routes(timeout))
         .routes(routes!(assets::content))
         .routes(routes!(generate::agent))
+        .routes(routes!(transcripts::create))
         .routes(routes!(compose::compose))
         .routes(routes!(compose::events))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
@@ -87,6 +89,7 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(generate::voices))
         .routes(routes!(generate::voice_sample))
         .routes(routes!(generate::social))
+        .routes(routes!(transcripts::get))
         .routes(routes!(generate::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))

@@ -545,6 +545,43 @@ impl Store {
         }
     }
 
+    /// Sets one key of an asset's metadata (a transcript, say) and marks
+    /// the session's assets as changed.
+    pub async fn set_asset_metadata(
+        &self,
+        session: &SessionId,
+        name: &AssetName,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<Asset> {
+        let mut tx = self.db.begin().await?;
+        let raw: Option<String> =
+            sqlx::query_scalar("SELECT metadata FROM assets WHERE session_id = $1 AND name = $2")
+                .bind(session.as_str())
+                .bind(name.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let raw = raw.ok_or_else(|| Error::UnknownAsset {
+            session: session.to_string(),
+            name: name.to_string(),
+        })?;
+        let mut metadata: serde_json::Value =
+            serde_json::from_str(&raw).unwrap_or_else(|_| serde_json::json!({}));
+        if !metadata.is_object() {
+            metadata = serde_json::json!({});
+        }
+        metadata[key] = value;
+        sqlx::query("UPDATE assets SET metadata = $1 WHERE session_id = $2 AND name = $3")
+            .bind(metadata.to_string())
+            .bind(session.as_str())
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        bump_assets_version(&mut tx, session).await?;
+        tx.commit().await?;
+        self.asset(session, name).await
+    }
+
     pub async fn delete_asset(&self, session: &SessionId, name: &AssetName) -> Result<()> {
         let asset = self.asset(session, name).await?;
         let mut tx = self.db.begin().await?;

@@ -13,3 +13,4 @@ pub mod image;
 pub mod openai;
 pub mod social;
 pub mod speech;
+pub mod transcribe;

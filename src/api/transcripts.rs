@@ -1,0 +1,81 @@
+//! `/api/v1/sessions/{id}/transcripts` and an asset's kept transcript:
+//! speech to text for audio and for the sound track of video.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::assets::AssetPath;
+use super::auth::AuthorizedSession;
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
+use crate::error::Error;
+use crate::studio::Studio;
+use crate::tools::transcribe::{self, Transcript, TranscriptParams};
+
+/// Transcribe an audio asset, or a video's sound track.
+///
+/// The words come with their times in seconds of the asset. Audio without
+/// speech gives an empty transcript. The transcript is kept with the asset
+/// (`GET .../assets/{name}/transcript`). The built-in engine
+/// (faster-whisper, Whisper tiny.en) knows English only.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/transcripts", tag = "tools",
+    params(("session_id" = String, Path)),
+    request_body = TranscriptParams,
+    responses((status = 201, body = Transcript, description = "The transcript"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "No such asset, no sound track, too long, or a language the engine does not know"),
+        (status = 503, body = ErrorBody, description = "No speech recognition engine is installed")))]
+pub async fn create(
+    State(studio): State<Studio>,
+    session: AuthorizedSession,
+    ApiJson(params): ApiJson<TranscriptParams>,
+) -> Result<(StatusCode, Json<Transcript>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(studio.transcribe(session.id(), &params).await?),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Format {
+    /// `json` (default), `srt` or `vtt`.
+    format: Option<String>,
+}
+
+/// An asset's kept transcript, as JSON or as subtitles (`?format=srt|vtt`).
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}/transcript", tag = "assets",
+    params(("session_id" = String, Path), ("name" = String, Path), Format),
+    responses((status = 200, body = Transcript, description = "The transcript (or SRT / WebVTT text)"),
+        (status = 404, body = ErrorBody, description = "No such asset, or it has no transcript yet"),
+        (status = 422, body = ErrorBody)))]
+pub async fn get(
+    State(studio): State<Studio>,
+    session: AuthorizedSession,
+    ApiPath(path): ApiPath<AssetPath>,
+    ApiQuery(query): ApiQuery<Format>,
+) -> Result<Response, ApiError> {
+    let name = path.name()?;
+    let asset = studio.store().asset(session.id(), &name).await?;
+    let transcript = transcribe::kept(&asset).ok_or_else(|| Error::UnknownAsset {
+        session: session.id().to_string(),
+        name: format!("{name} (it has no transcript yet: POST /transcripts makes one)"),
+    })?;
+    Ok(match query.format.as_deref().unwrap_or("json") {
+        "json" => Json(transcript).into_response(),
+        "srt" => (
+            [(header::CONTENT_TYPE, "application/x-subrip; charset=utf-8")],
+            transcribe::subtitles(&transcript, "srt"),
+        )
+            .into_response(),
+        "vtt" => (
+            [(header::CONTENT_TYPE, "text/vtt; charset=utf-8")],
+            transcribe::subtitles(&transcript, "vtt"),
+        )
+            .into_response(),
+        _ => return Err(Error::invalid("format", "must be json, srt or vtt").into()),
+    })
+}

@@ -1,0 +1,295 @@
+//! Speech to text: an audio or video asset in, its words with their times
+//! out, kept with the asset (`metadata.transcript`) so captions and cutting
+//! by words can use them.
+//!
+//! Providers only turn a 16 kHz mono WAV into timed words: the built-in
+//! offline engine runs faster-whisper with Whisper tiny.en ([`whisper`],
+//! English only). What is shared: extracting the sound track (read as the
+//! format the asset was stored as), the empty transcript for audio without
+//! speech, and storing the result.
+
+pub mod whisper;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ids::{AssetKind, AssetName, SessionId};
+use crate::media;
+use crate::store::Store;
+
+/// One recognised word; times in seconds of the asset.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct TranscriptWord {
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+    /// 0–1, as the engine rates it.
+    pub confidence: Option<f64>,
+}
+
+/// What a provider heard.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Heard {
+    pub language: Option<String>,
+    pub words: Vec<TranscriptWord>,
+}
+
+/// A transcript, as `POST /transcripts` answers and the asset keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Transcript {
+    #[schema(example = "video_1.mp4")]
+    pub asset_id: String,
+    /// The words joined; empty when the audio holds no speech.
+    pub text: String,
+    pub language: String,
+    /// The provider that made it (`builtin`: faster-whisper, tiny.en).
+    pub engine: String,
+    pub duration_seconds: f64,
+    pub words: Vec<TranscriptWord>,
+}
+
+/// What to transcribe.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptParams {
+    /// An audio asset, or a video asset with a sound track.
+    #[schema(example = "video_1.mp4")]
+    pub asset_id: String,
+    /// ISO 639-1 code; the built-in engine knows English only (`en`).
+    pub language: Option<String>,
+    /// Overrides the configured engine for this request (`builtin`).
+    pub provider: Option<String>,
+}
+
+/// The longest media transcribed, in seconds.
+pub const MAX_SECONDS: f64 = 1800.0;
+
+#[async_trait::async_trait]
+pub trait Recognizer: Send + Sync + std::fmt::Debug {
+    /// The words in `wav` (16 kHz mono), in order.
+    async fn recognize(&self, wav: &Path, language: &str) -> Result<Heard>;
+    /// The languages it knows (`None`: any).
+    fn languages(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+}
+
+/// The speech-to-text tool: its providers by name.
+#[derive(Clone, Debug)]
+pub struct TranscribeTool {
+    default: Option<String>,
+    providers: BTreeMap<String, Arc<dyn Recognizer>>,
+}
+
+impl TranscribeTool {
+    pub fn from_config(config: &Config) -> Self {
+        let mut providers: BTreeMap<String, Arc<dyn Recognizer>> = BTreeMap::new();
+        if let Some(engine) = whisper::Whisper::discover(config.whisper_python.as_deref()) {
+            providers.insert("builtin".into(), Arc::new(engine));
+        }
+        Self {
+            default: providers.keys().next().cloned(),
+            providers,
+        }
+    }
+
+    pub fn provider_names(&self) -> Vec<String> {
+        self.providers.keys().cloned().collect()
+    }
+
+    /// Transcribes an asset of `session` and keeps the transcript with it.
+    pub async fn transcribe(
+        &self,
+        store: &Store,
+        session: &SessionId,
+        params: &TranscriptParams,
+        tmp_dir: &Path,
+    ) -> Result<Transcript> {
+        let name = AssetName::parse(&params.asset_id)
+            .map_err(|_| Error::invalid("asset_id", "is not an asset name such as video_1.mp4"))?;
+        let name_for_errors =
+            || Error::invalid("asset_id", format!("{name} has no sound to transcribe"));
+        let provider_name = match params.provider.as_deref() {
+            Some(p) => p.to_owned(),
+            None => self.default.clone().ok_or_else(|| {
+                Error::Unavailable(
+                    "no speech recognition engine is installed: bash scripts/setup.sh installs faster-whisper into .tools/whisper"
+                        .into(),
+                )
+            })?,
+        };
+        let provider = self.providers.get(&provider_name).ok_or_else(|| {
+            Error::invalid(
+                "provider",
+                format!(
+                    "unknown provider {provider_name:?}; configured: {:?}",
+                    self.provider_names()
+                ),
+            )
+        })?;
+        let language = params
+            .language
+            .as_deref()
+            .unwrap_or("en")
+            .to_ascii_lowercase();
+        if let Some(known) = provider.languages()
+            && !known.contains(&language.as_str())
+        {
+            return Err(Error::invalid(
+                "language",
+                format!("the {provider_name} engine knows {known:?} only"),
+            ));
+        }
+        let asset = store.asset(session, &name).await.map_err(|e| match e {
+            Error::UnknownAsset { .. } => Error::invalid(
+                "asset_id",
+                format!("the session has no asset named {name:?}"),
+            ),
+            e => e,
+        })?;
+        let has_sound = match asset.kind {
+            AssetKind::Audio => true,
+            AssetKind::Video => asset.metadata["has_audio"] == true,
+            _ => false,
+        };
+        if !has_sound {
+            return Err(name_for_errors());
+        }
+        let duration = asset.metadata["duration_seconds"].as_f64().unwrap_or(0.0);
+        if duration > MAX_SECONDS {
+            return Err(Error::invalid(
+                "asset_id",
+                format!(
+                    "{name} lasts {duration:.0} s; transcripts are limited to {MAX_SECONDS:.0} s"
+                ),
+            ));
+        }
+        let source = store.local_copy(&asset, tmp_dir).await?;
+        std::fs::create_dir_all(tmp_dir)?;
+        let wav = tempfile::Builder::new()
+            .suffix(".wav")
+            .tempfile_in(tmp_dir)?
+            .into_temp_path();
+        let mut args = media::input_args(&source.path);
+        for a in ["-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"] {
+            args.push(a.into());
+        }
+        args.push(wav.as_os_str().to_owned());
+        media::ffmpeg(&args).await?;
+        let heard = provider.recognize(&wav, &language).await?;
+        let words: Vec<TranscriptWord> = heard
+            .words
+            .into_iter()
+            .filter(|w| !w.text.trim().is_empty() && w.end >= w.start)
+            .collect();
+        let transcript = Transcript {
+            asset_id: name.to_string(),
+            text: words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            language: heard.language.unwrap_or(language),
+            engine: provider_name,
+            duration_seconds: duration,
+            words,
+        };
+        store
+            .set_asset_metadata(session, &name, "transcript", json!(transcript))
+            .await?;
+        Ok(transcript)
+    }
+}
+
+/// The transcript an asset keeps, if it has one.
+pub fn kept(asset: &crate::store::Asset) -> Option<Transcript> {
+    serde_json::from_value(asset.metadata.get("transcript")?.clone()).ok()
+}
+
+/// A transcript as subtitles: `srt` or `vtt`, one cue per sentence-ish run
+/// of at most 12 words.
+pub fn subtitles(t: &Transcript, format: &str) -> String {
+    let stamp = |s: f64, sep: char| {
+        let ms = (s.max(0.0) * 1000.0).round() as u64;
+        format!(
+            "{:02}:{:02}:{:02}{sep}{:03}",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    };
+    let mut out = String::new();
+    if format == "vtt" {
+        out.push_str("WEBVTT\n\n");
+    }
+    let mut cue: Vec<&TranscriptWord> = Vec::new();
+    let mut n = 0;
+    let mut flush = |cue: &mut Vec<&TranscriptWord>, out: &mut String| {
+        if let (Some(first), Some(last)) = (cue.first(), cue.last()) {
+            n += 1;
+            let sep = if format == "vtt" { '.' } else { ',' };
+            if format != "vtt" {
+                out.push_str(&format!("{n}\n"));
+            }
+            let text: Vec<&str> = cue.iter().map(|w| w.text.as_str()).collect();
+            out.push_str(&format!(
+                "{} --> {}\n{}\n\n",
+                stamp(first.start, sep),
+                stamp(last.end.max(first.start + 0.01), sep),
+                text.join(" ")
+            ));
+        }
+        cue.clear();
+    };
+    for w in &t.words {
+        cue.push(w);
+        if cue.len() >= 12 || w.text.ends_with(['.', '!', '?']) {
+            flush(&mut cue, &mut out);
+        }
+    }
+    flush(&mut cue, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transcripts_become_subtitles() {
+        let w = |text: &str, start: f64, end: f64| TranscriptWord {
+            text: text.into(),
+            start,
+            end,
+            confidence: None,
+        };
+        let t = Transcript {
+            asset_id: "audio_1.mp3".into(),
+            text: "Hello there. Bye".into(),
+            language: "en".into(),
+            engine: "builtin".into(),
+            duration_seconds: 3.0,
+            words: vec![
+                w("Hello", 0.1, 0.5),
+                w("there.", 0.5, 1.0),
+                w("Bye", 2.0, 2.5),
+            ],
+        };
+        assert_eq!(
+            subtitles(&t, "srt"),
+            "1\n00:00:00,100 --> 00:00:01,000\nHello there.\n\n2\n00:00:02,000 --> 00:00:02,500\nBye\n\n"
+        );
+        assert!(
+            subtitles(&t, "vtt")
+                .starts_with("WEBVTT\n\n00:00:00.100 --> 00:00:01.000\nHello there.\n")
+        );
+    }
+}

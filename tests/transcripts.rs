@@ -134,6 +134,27 @@ async fn an_uploaded_clip_is_transcribed_and_its_transcript_kept() {
     assert!(vtt.starts_with("WEBVTT\n\n"), "{vtt}");
     let (status, err) = s.get_json(&format!("{path}?format=doc")).await;
     assert_eq!(status, 422, "{err}");
+    // A compose with captions captions the clip's own speech.
+    let (status, video) = s
+        .post_json(
+            "/api/v1/sessions/hear/compose",
+            json!({"timeline": [{"asset_id": name}], "captions": true,
+                   "output": {"width": 320, "height": 240, "fps": 10}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let captions = video["metadata"]["captions"].as_str().unwrap();
+    let (_, srt_asset) = s
+        .get_json(&format!("/api/v1/sessions/hear/assets/{captions}"))
+        .await;
+    let captioned = String::from_utf8(s.download(&srt_asset).await).unwrap();
+    let cue_words: Vec<String> = captioned
+        .split("\n\n")
+        .flat_map(|cue| cue.lines().skip(2).collect::<Vec<_>>())
+        .flat_map(str::split_whitespace)
+        .map(bare)
+        .collect();
+    assert_eq!(cue_words, heard, "the captions are the clip's words: {captioned}");
     // The listing shows it too.
     let (_, listed) = s.get_json("/api/v1/sessions/hear/assets?type=video").await;
     assert_eq!(listed[0]["metadata"]["transcript"]["text"], t["text"]);

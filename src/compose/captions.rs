@@ -96,34 +96,47 @@ pub struct Spoken {
     pub until: f64,
 }
 
-/// Every narrated word where it is heard in the output: only the words of
-/// the part of its audio that plays (a scene that cuts its narration short
-/// captions the words spoken before the cut). Voice-overs carry `words`;
-/// older ones and uploads with a transcript are estimated from their
-/// `segments`.
-pub fn words(plan: &Plan) -> Vec<Spoken> {
-    let mut out = Vec::new();
-    for (k, part) in plan.audio.iter().enumerate() {
-        let meta = &part.asset.metadata;
-        let mut timed: Vec<WordTime> = meta["words"]
-            .as_array()
+/// The timed words an asset's metadata holds: a voice-over's `words`, else
+/// a transcript's, else words estimated within the `segments` of an upload
+/// with a typed transcript.
+fn timed_words(meta: &serde_json::Value) -> Vec<WordTime> {
+    let list = |v: &serde_json::Value| -> Vec<WordTime> {
+        v.as_array()
             .map(|w| {
                 w.iter()
                     .filter_map(|w| serde_json::from_value(w.clone()).ok())
                     .collect()
             })
-            .unwrap_or_default();
-        if timed.is_empty() {
-            for seg in meta["segments"].as_array().into_iter().flatten() {
-                if let (Some(s), Some(e), Some(text)) = (
-                    seg["start"].as_f64(),
-                    seg["end"].as_f64(),
-                    seg["text"].as_str(),
-                ) {
-                    timed.extend(word_times(text, s, e, &[]));
-                }
+            .unwrap_or_default()
+    };
+    let mut timed = list(&meta["words"]);
+    if timed.is_empty() {
+        timed = list(&meta["transcript"]["words"]);
+    }
+    if timed.is_empty() {
+        for seg in meta["segments"].as_array().into_iter().flatten() {
+            if let (Some(s), Some(e), Some(text)) = (
+                seg["start"].as_f64(),
+                seg["end"].as_f64(),
+                seg["text"].as_str(),
+            ) {
+                timed.extend(word_times(text, s, e, &[]));
             }
         }
+    }
+    timed
+}
+
+/// Every spoken word where it is heard in the output — the narration's and
+/// the clips' own speech (from their transcripts) — with only the words of
+/// the part of its media that plays (a scene that cuts its narration short
+/// captions the words spoken before the cut).
+pub fn words(plan: &Plan) -> Vec<Spoken> {
+    let mut out = Vec::new();
+    // Each spoken item: (its words, where it plays, from where in its
+    // media, for how long, the end of its scene).
+    let mut items: Vec<(Vec<WordTime>, f64, f64, f64, f64)> = Vec::new();
+    for part in &plan.audio {
         // The scene it plays in ends the cues of its words.
         let until = plan
             .scenes
@@ -132,17 +145,32 @@ pub fn words(plan: &Plan) -> Vec<Spoken> {
             .find(|end| *end > part.at + 1e-6)
             .unwrap_or(plan.total)
             .min(plan.total);
+        let timed = timed_words(&part.asset.metadata);
+        items.push((timed, part.at, part.trim_start, part.length, until));
+    }
+    for scene in plan.scenes.iter().filter(|s| s.has_sound()) {
+        let timed = timed_words(&scene.visual.metadata);
+        let end = scene.start + scene.duration;
+        items.push((
+            timed,
+            scene.start,
+            scene.trim_start,
+            scene.duration,
+            end.min(plan.total),
+        ));
+    }
+    for (k, (timed, at, trim_start, length, until)) in items.into_iter().enumerate() {
         for w in timed {
-            let (s, e) = (w.start - part.trim_start, w.end - part.trim_start);
+            let (s, e) = (w.start - trim_start, w.end - trim_start);
             // A word counts when most of it plays.
-            if s < -0.05 || e > part.length + 0.05 || e <= s {
+            if s < -0.05 || e > length + 0.05 || e < s {
                 continue;
             }
             out.push(Spoken {
                 word: WordTime {
                     text: w.text,
-                    start: part.at + s.max(0.0),
-                    end: part.at + e.min(part.length),
+                    start: at + s.max(0.0),
+                    end: at + e.min(length),
                 },
                 part: k,
                 until,

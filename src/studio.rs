@@ -23,6 +23,12 @@ pub enum ComposeOutcome {
     Queued(JobView),
 }
 
+/// A transcript made in the request, or queued as a job.
+pub enum TranscribeOutcome {
+    Done(Transcript),
+    Queued(JobView),
+}
+
 #[derive(Clone, Debug)]
 pub struct Studio {
     inner: Arc<Inner>,
@@ -174,6 +180,87 @@ impl Studio {
             .transcribe
             .transcribe(self.store(), session, params, &self.inner.config.tmp_dir())
             .await
+    }
+
+    /// Transcribes now, or with `async`, queues it for a worker.
+    pub async fn transcribe_or_queue(
+        &self,
+        session: &SessionId,
+        params: &TranscriptParams,
+    ) -> Result<TranscribeOutcome> {
+        if params.run_async.unwrap_or(false) {
+            let input = serde_json::json!({
+                "asset_id": params.asset_id,
+                "language": params.language,
+                "provider": params.provider,
+            });
+            let job = self.jobs().submit(session, "transcribe", &input).await?;
+            return Ok(TranscribeOutcome::Queued(job));
+        }
+        Ok(TranscribeOutcome::Done(
+            self.transcribe(session, params).await?,
+        ))
+    }
+
+    /// After an upload of audio or of video with sound: its transcript is
+    /// made in the background (`metadata.transcript_status`: `pending`,
+    /// then `done`, `none` for no speech, or `failed`). Nothing happens when
+    /// no engine is installed, or the upload came with its own transcript.
+    pub async fn transcribe_in_background(&self, session: &SessionId, asset: &Asset) -> Asset {
+        let sound = match asset.kind {
+            crate::ids::AssetKind::Audio => true,
+            crate::ids::AssetKind::Video => asset.metadata["has_audio"] == true,
+            _ => false,
+        };
+        let typed = asset.metadata.get("words").is_some();
+        if !sound || typed || !self.inner.transcribe.available() {
+            return asset.clone();
+        }
+        // Marked first: a quick worker's `done` is never overwritten.
+        let status = |value: serde_json::Value| {
+            self.store()
+                .set_asset_metadata(session, &asset.name, "transcript_status", value)
+        };
+        let Ok(pending) = status(serde_json::json!("pending")).await else {
+            return asset.clone();
+        };
+        let input = serde_json::json!({ "asset_id": asset.name.as_str() });
+        match self
+            .jobs()
+            .submit_background(session, "transcribe", &input)
+            .await
+        {
+            Ok(_) => pending,
+            Err(e) => {
+                tracing::warn!(error = %e, asset = %asset.name, "no background transcript");
+                status(serde_json::Value::Null).await.unwrap_or(pending)
+            }
+        }
+    }
+
+    /// Runs a queued transcript (on a worker); a failure is kept in the
+    /// asset's `transcript_status`.
+    pub async fn run_transcribe_job(&self, job: &Claimed) -> Result<serde_json::Value> {
+        let params: TranscriptParams = serde_json::from_value(job.input.clone()).map_err(|e| {
+            crate::error::Error::Internal(format!("a transcript job's input is unreadable: {e}"))
+        })?;
+        match self.transcribe(&job.session, &params).await {
+            Ok(t) => Ok(serde_json::json!(t)),
+            Err(e) => {
+                if let Ok(name) = crate::ids::AssetName::parse(&params.asset_id) {
+                    let _ = self
+                        .store()
+                        .set_asset_metadata(
+                            &job.session,
+                            &name,
+                            "transcript_status",
+                            serde_json::json!("failed"),
+                        )
+                        .await;
+                }
+                Err(e)
+            }
+        }
     }
 
     pub fn transcribe_tool(&self) -> &TranscribeTool {

@@ -21,6 +21,7 @@ impl Runner for StudioRunner {
         match job.kind.as_str() {
             "compose" => self.studio.run_compose_job(job).await,
             "pipeline" => crate::agent::pipeline::run_job(&self.studio, job).await,
+            "transcribe" => self.studio.run_transcribe_job(job).await,
             other => Err(Error::Internal(format!(
                 "no worker runs jobs of kind {other}"
             ))),

@@ -154,7 +154,10 @@ async fn an_uploaded_clip_is_transcribed_and_its_transcript_kept() {
         .flat_map(str::split_whitespace)
         .map(bare)
         .collect();
-    assert_eq!(cue_words, heard, "the captions are the clip's words: {captioned}");
+    assert_eq!(
+        cue_words, heard,
+        "the captions are the clip's words: {captioned}"
+    );
     // The listing shows it too.
     let (_, listed) = s.get_json("/api/v1/sessions/hear/assets?type=video").await;
     assert_eq!(listed[0]["metadata"]["transcript"]["text"], t["text"]);
@@ -230,5 +233,89 @@ async fn silence_is_an_empty_transcript_and_what_has_no_sound_is_refused() {
         ))
         .await;
     assert_eq!(status, 404);
+    s.stop().await;
+}
+
+/// Polls an asset until its `transcript_status` is no longer `pending`.
+async fn settled(s: &TestServer, session: &str, name: &str) -> Value {
+    for _ in 0..600 {
+        let (_, asset) = s
+            .get_json(&format!("/api/v1/sessions/{session}/assets/{name}"))
+            .await;
+        if asset["metadata"]["transcript_status"] != "pending" {
+            return asset;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the transcript of {name} is still pending after 60 s");
+}
+
+#[tokio::test]
+async fn uploads_with_sound_are_transcribed_in_the_background_and_on_request_as_a_job() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (status, voice) = s
+        .post_json(
+            "/api/v1/sessions/later/audio",
+            json!({"text": TEXT, "provider": "piper"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{voice}");
+    let voice_file = common::write_file(dir.path(), "voice.mp3", &s.download(&voice).await);
+    let (status, clip) = s
+        .upload(
+            "later",
+            "talk.mp4",
+            clip_with_voice(dir.path(), &voice_file),
+        )
+        .await;
+    assert_eq!(status, 201, "{clip}");
+    assert_eq!(clip["metadata"]["transcript_status"], "pending", "{clip}");
+    let name = clip["asset_id"].as_str().unwrap().to_owned();
+    let done = settled(&s, "later", &name).await;
+    assert_eq!(done["metadata"]["transcript_status"], "done", "{done}");
+    let text = done["metadata"]["transcript"]["text"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(text.contains("winter"), "{text}");
+    // A silent clip is not transcribed; silence with a sound track is "none".
+    let quiet = common::ffmpeg_fixture(
+        dir.path(),
+        "quiet.wav",
+        &["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "2"],
+    );
+    let (_, audio) = s
+        .upload("later", "quiet.wav", std::fs::read(quiet).unwrap())
+        .await;
+    let audio_name = audio["asset_id"].as_str().unwrap().to_owned();
+    let quiet = settled(&s, "later", &audio_name).await;
+    assert_eq!(quiet["metadata"]["transcript_status"], "none", "{quiet}");
+    let (_, picture) = s
+        .upload("later", "p.png", common::png(16, 16, [1, 2, 3]))
+        .await;
+    assert!(picture["metadata"].get("transcript_status").is_none());
+
+    // On request, as a job: 202, then the job's result is the transcript.
+    let (status, job) = s
+        .post_json(
+            "/api/v1/sessions/later/transcripts",
+            json!({"asset_id": name, "async": true}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let url = job["status_url"].as_str().unwrap().to_owned();
+    let mut view = Value::Null;
+    for _ in 0..600 {
+        view = s.get_json(&url).await.1;
+        if view["status"] == "succeeded" || view["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(view["status"], "succeeded", "{view}");
+    assert_eq!(view["kind"], "transcribe");
+    assert_eq!(view["result"]["asset_id"], name.as_str());
+    assert!(!view["result"]["words"].as_array().unwrap().is_empty());
     s.stop().await;
 }

@@ -32,6 +32,16 @@ pub struct JobAccepted {
     events_url: String,
 }
 
+impl From<JobView> for JobAccepted {
+    fn from(job: JobView) -> Self {
+        Self {
+            job_id: job.job_id,
+            status_url: job.status_url,
+            events_url: job.events_url,
+        }
+    }
+}
+
 /// Compose a timeline of the session's assets into an MP4.
 ///
 /// Items play in order. A visual item (image or video clip) starts a new
@@ -62,15 +72,9 @@ pub async fn compose(
     let session = session.id();
     Ok(match studio.compose(session, &req).await? {
         ComposeOutcome::Done(asset) => (StatusCode::CREATED, Json(asset)).into_response(),
-        ComposeOutcome::Queued(job) => (
-            StatusCode::ACCEPTED,
-            Json(JobAccepted {
-                job_id: job.job_id,
-                status_url: job.status_url,
-                events_url: job.events_url,
-            }),
-        )
-            .into_response(),
+        ComposeOutcome::Queued(job) => {
+            (StatusCode::ACCEPTED, Json(JobAccepted::from(job))).into_response()
+        }
     })
 }
 

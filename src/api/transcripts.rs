@@ -12,7 +12,7 @@ use super::assets::AssetPath;
 use super::auth::AuthorizedSession;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::error::Error;
-use crate::studio::Studio;
+use crate::studio::{Studio, TranscribeOutcome};
 use crate::tools::transcribe::{self, Transcript, TranscriptParams};
 
 /// Transcribe an audio asset, or a video's sound track.
@@ -25,6 +25,7 @@ use crate::tools::transcribe::{self, Transcript, TranscriptParams};
     params(("session_id" = String, Path)),
     request_body = TranscriptParams,
     responses((status = 201, body = Transcript, description = "The transcript"),
+        (status = 202, body = super::compose::JobAccepted, description = "Queued (`async`): the job's result is the transcript"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "No such asset, no sound track, too long, or a language the engine does not know"),
         (status = 503, body = ErrorBody, description = "No speech recognition engine is installed")))]
@@ -32,11 +33,17 @@ pub async fn create(
     State(studio): State<Studio>,
     session: AuthorizedSession,
     ApiJson(params): ApiJson<TranscriptParams>,
-) -> Result<(StatusCode, Json<Transcript>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        Json(studio.transcribe(session.id(), &params).await?),
-    ))
+) -> Result<Response, ApiError> {
+    Ok(
+        match studio.transcribe_or_queue(session.id(), &params).await? {
+            TranscribeOutcome::Done(t) => (StatusCode::CREATED, Json(t)).into_response(),
+            TranscribeOutcome::Queued(job) => (
+                StatusCode::ACCEPTED,
+                Json(super::compose::JobAccepted::from(job)),
+            )
+                .into_response(),
+        },
+    )
 }
 
 #[derive(Deserialize, IntoParams)]

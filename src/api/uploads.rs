@@ -109,6 +109,7 @@ pub async fn upload(
         transcript.as_deref(),
     )
     .await?;
+    let asset = studio.transcribe_in_background(session, &asset).await;
     Ok((StatusCode::CREATED, Json(asset)))
 }
 

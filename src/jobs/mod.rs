@@ -291,7 +291,28 @@ impl Jobs {
     /// when the asker already has its share of queued and running jobs, or
     /// when too many jobs wait in all.
     pub async fn submit(&self, session: &SessionId, kind: &str, input: &Value) -> Result<JobView> {
-        let asker = ASKER.try_with(Clone::clone).ok();
+        self.submit_as(session, kind, input, ASKER.try_with(Clone::clone).ok())
+            .await
+    }
+
+    /// Queues work the studio starts by itself (a transcript after an
+    /// upload): no asker's share is counted, the bound on waiting jobs is.
+    pub async fn submit_background(
+        &self,
+        session: &SessionId,
+        kind: &str,
+        input: &Value,
+    ) -> Result<JobView> {
+        self.submit_as(session, kind, input, None).await
+    }
+
+    async fn submit_as(
+        &self,
+        session: &SessionId,
+        kind: &str,
+        input: &Value,
+        asker: Option<String>,
+    ) -> Result<JobView> {
         let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
             .fetch_one(&self.db)
             .await?;

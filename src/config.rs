@@ -324,6 +324,10 @@ pub struct SpeechConfig {
     /// Piper's program (default: `.tools/piper/bin/piper`, then `piper` on PATH).
     #[arg(long = "piper-bin", env = "STUDIO_PIPER_BIN", global = true)]
     pub piper_bin: Option<PathBuf>,
+    /// hibari's program, the female offline voice (default:
+    /// `.tools/hibari/bin/hibari`, made by scripts/setup.sh).
+    #[arg(long = "hibari-bin", env = "STUDIO_HIBARI_BIN", global = true)]
+    pub hibari_bin: Option<PathBuf>,
     /// Folder of extra Piper voices (`*.onnx` with `*.onnx.json`). Default: `<data-dir>/voices`.
     #[arg(long = "voices-dir", env = "STUDIO_VOICES_DIR", global = true)]
     pub voices_dir: Option<PathBuf>,
@@ -345,6 +349,7 @@ impl Default for SpeechConfig {
             api_key: None,
             model: None,
             piper_bin: None,
+            hibari_bin: None,
             voices_dir: None,
             default_voice: DEFAULT_VOICE.into(),
         }

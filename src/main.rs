@@ -537,6 +537,11 @@ async fn doctor(studio: &Studio) {
         "bash scripts/setup.sh installs it into .tools/piper; or set STUDIO_PIPER_BIN, and add voices to STUDIO_VOICES_DIR",
     );
     line(
+        studio.speech_tool().has_provider("hibari"),
+        "hibari (the female offline voice, heart)",
+        "bash scripts/setup.sh installs it into .tools/hibari; or set STUDIO_HIBARI_BIN",
+    );
+    line(
         !studio.transcribe_tool().provider_names().is_empty(),
         "faster-whisper with Whisper tiny.en (speech to text, English)",
         "bash scripts/setup.sh installs it into .tools/whisper; or set STUDIO_WHISPER_PYTHON",

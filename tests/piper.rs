@@ -95,13 +95,14 @@ async fn piper_is_the_default_voice_when_installed() {
         duration(&fast)
     );
 
-    // A female voice has no Piper match: espeak-ng speaks it.
+    // A female voice has no Piper match: hibari, the female offline voice,
+    // speaks it.
     let female = speak(
         &s,
         json!({"text": "Hello.", "voice_name": "en-US-Neural2-C"}),
     )
     .await;
-    assert_eq!(female["metadata"]["provider"], "builtin");
+    assert_eq!(female["metadata"]["provider"], "hibari");
 
     // The model stays loaded: the same process serves the next request ...
     let before = piper_children();
@@ -147,5 +148,45 @@ async fn piper_is_the_default_voice_when_installed() {
         )
         .await;
     assert_eq!(status, 422, "a Piper voice cannot be spoken without Piper");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn hibari_speaks_female_voices_and_is_listed_with_a_sample() {
+    assert!(
+        std::path::Path::new(".tools/hibari/bin/hibari").exists(),
+        "hibari is not installed: run scripts/setup.sh (CI does)"
+    );
+    let s = TestServer::start().await;
+    let text = "The lighthouse keeper climbed the stairs. Ships passed safely.";
+    let female = speak(&s, json!({"text": text, "voice_name": "en-GB-Neural2-F"})).await;
+    assert_eq!(female["metadata"]["provider"], "hibari", "{female}");
+    assert_eq!(female["metadata"]["engine_voice"], "heart");
+    let segments = female["metadata"]["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 2, "one per sentence: {female}");
+    let d = duration(&female);
+    assert!(d > 2.0 && d < 10.0, "{d}");
+    // A male name still goes to Piper.
+    let male = speak(
+        &s,
+        json!({"text": "Hello.", "voice_name": "en-US-Neural2-D"}),
+    )
+    .await;
+    assert_eq!(male["metadata"]["provider"], "piper");
+    // Listed, and heard before it is used.
+    let (_, voices) = s.get_json("/api/v1/voices").await;
+    let heart = voices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "heart")
+        .expect("heart is listed");
+    assert_eq!(
+        (heart["provider"].as_str(), heart["gender"].as_str()),
+        (Some("hibari"), Some("female"))
+    );
+    let resp = s.get("/api/v1/voices/en-US-Neural2-F/sample").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "audio/mpeg");
     s.stop().await;
 }

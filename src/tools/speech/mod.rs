@@ -11,6 +11,7 @@
 
 pub mod espeak;
 pub mod google;
+pub mod hibari;
 pub mod openai;
 pub mod piper;
 pub mod voices;
@@ -348,13 +349,16 @@ impl SpeechTool {
         ) {
             providers.insert("piper".into(), Arc::new(p));
         }
+        if let Some(h) = hibari::Hibari::discover(c.hibari_bin.as_deref()) {
+            providers.insert("hibari".into(), Arc::new(h));
+        }
         let configured: Option<Arc<dyn SpeechProvider>> = match c.provider.as_str() {
-            "auto" | "builtin" | "piper" => None,
+            "auto" | "builtin" | "piper" | "hibari" => None,
             "google" => Some(Arc::new(google::GoogleTts::new(c, timeout)?)),
             "openai" => Some(Arc::new(openai::OpenAiSpeech::new(c, timeout))),
             other => {
                 return Err(Error::Internal(format!(
-                    "STUDIO_SPEECH_PROVIDER={other:?} is not one of auto, builtin, piper, google, openai"
+                    "STUDIO_SPEECH_PROVIDER={other:?} is not one of auto, builtin, piper, hibari, google, openai"
                 )));
             }
         };
@@ -362,9 +366,10 @@ impl SpeechTool {
             providers.insert(p.name().to_owned(), p);
         }
         // The order voices are looked up in: the configured provider first;
-        // `auto` means the best installed offline voice (Piper, then espeak-ng).
+        // `auto` means the best installed offline voice (Piper, hibari for
+        // female voices, then espeak-ng).
         let mut order: Vec<String> = match c.provider.as_str() {
-            "auto" => vec!["piper".into(), "builtin".into()],
+            "auto" => vec!["piper".into(), "hibari".into(), "builtin".into()],
             other => vec![other.to_owned()],
         };
         for name in providers.keys() {

@@ -8,6 +8,16 @@ use tokio::process::Command;
 
 use crate::error::{Error, Result};
 
+/// A span of a media file left out of the video (a timeline item's
+/// `cuts`), in seconds of the media.
+#[derive(
+    Clone, Copy, Debug, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema, PartialEq,
+)]
+pub struct Cut {
+    pub start: f64,
+    pub end: f64,
+}
+
 /// What ffprobe says about a file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaInfo {

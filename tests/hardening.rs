@@ -114,6 +114,7 @@ async fn no_route_lets_a_foreign_key_reach_a_session_by_any_spelling_of_its_id()
                 let path = template
                     .replace("{session_id}", id)
                     .replace("{name}", "image_1.png")
+                    .replace("{asset_id}", "image_1.png")
                     .replace("{job_id}", &job_id);
                 let resp = if path.ends_with("/uploads") {
                     let form = Form::new().part(

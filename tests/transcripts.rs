@@ -319,3 +319,123 @@ async fn uploads_with_sound_are_transcribed_in_the_background_and_on_request_as_
     assert!(!view["result"]["words"].as_array().unwrap().is_empty());
     s.stop().await;
 }
+
+#[tokio::test]
+async fn words_cut_by_their_transcript_are_gone_from_the_video() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _) = s
+        .upload("cut", "p.png", common::png(64, 64, [30, 60, 90]))
+        .await;
+    assert_eq!(status, 201);
+    let (status, voice) = s
+        .post_json(
+            "/api/v1/sessions/cut/audio",
+            json!({"text": TEXT, "provider": "piper"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{voice}");
+    let voice_name = voice["asset_id"].as_str().unwrap().to_owned();
+    let (status, t) = s
+        .post_json(
+            "/api/v1/sessions/cut/transcripts",
+            json!({"asset_id": voice_name}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let words: Vec<String> = t["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| bare(w["text"].as_str().unwrap()))
+        .collect();
+    let target = words
+        .iter()
+        .position(|w| w == "evening")
+        .unwrap_or_else(|| panic!("'evening' was heard: {words:?}"));
+
+    // The cuts that remove it, and long pauses.
+    let (status, plan) = s
+        .post_json(
+            &format!("/api/v1/sessions/cut/transcripts/{voice_name}/cuts"),
+            json!({"remove_words": [target], "max_pause": 0.3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["removed_words"], json!([target]));
+    let removed = plan["removed_seconds"].as_f64().unwrap();
+    assert!(removed > 0.1, "{plan}");
+    let (status, err) = s
+        .post_json(
+            &format!("/api/v1/sessions/cut/transcripts/{voice_name}/cuts"),
+            json!({"remove_words": [9999]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "remove_words");
+
+    // Composed with the cuts: shorter by what they remove, the word gone
+    // from the sound and from the captions, the other words still there.
+    let (status, video) = s
+        .post_json(
+            "/api/v1/sessions/cut/compose",
+            json!({
+                "timeline": [{"asset_id": "image_1.png"}, {"asset_id": voice_name, "cuts": plan["cuts"]}],
+                "output": {"width": 320, "height": 240, "fps": 10},
+                "captions": true
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let full = voice["metadata"]["duration_seconds"].as_f64().unwrap();
+    let got = video["metadata"]["duration_seconds"].as_f64().unwrap();
+    let cuts = plan["cuts"].as_array().unwrap().len() as f64;
+    assert!(
+        (got - (full - removed)).abs() <= 0.1 * cuts + 0.1,
+        "{got} s, expected {full} − {removed}"
+    );
+    let captions = video["metadata"]["captions"].as_str().unwrap();
+    let (_, srt_asset) = s
+        .get_json(&format!("/api/v1/sessions/cut/assets/{captions}"))
+        .await;
+    let srt = String::from_utf8(s.download(&srt_asset).await).unwrap();
+    assert!(!srt.to_lowercase().contains("evening"), "{srt}");
+    assert!(srt.to_lowercase().contains("lamp"), "{srt}");
+    let (status, again) = s
+        .post_json(
+            "/api/v1/sessions/cut/transcripts",
+            json!({"asset_id": video["asset_id"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{again}");
+    let heard: Vec<String> = again["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| bare(w["text"].as_str().unwrap()))
+        .collect();
+    assert!(!heard.contains(&"evening".to_owned()), "{heard:?}");
+    let rest: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != target)
+        .map(|(_, w)| w.clone())
+        .collect();
+    let found = in_order(&rest, &heard);
+    assert!(
+        found * 10 >= rest.len() * 8,
+        "{found} of {}: {heard:?}",
+        rest.len()
+    );
+    // A clip's own cuts are refused for now, naming the field.
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/cut/compose",
+            json!({"timeline": [{"asset_id": "image_1.png", "cuts": [{"start": 0, "end": 1}]}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "timeline[0].cuts");
+    let _ = dir;
+    s.stop().await;
+}

@@ -90,6 +90,7 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(generate::voice_sample))
         .routes(routes!(generate::social))
         .routes(routes!(transcripts::get))
+        .routes(routes!(transcripts::cuts))
         .routes(routes!(generate::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))

@@ -13,7 +13,7 @@ use super::auth::AuthorizedSession;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::error::Error;
 use crate::studio::{Studio, TranscribeOutcome};
-use crate::tools::transcribe::{self, Transcript, TranscriptParams};
+use crate::tools::transcribe::{self, CutParams, CutPlan, Transcript, TranscriptParams};
 
 /// Transcribe an audio asset, or a video's sound track.
 ///
@@ -85,4 +85,35 @@ pub async fn get(
             .into_response(),
         _ => return Err(Error::invalid("format", "must be json, srt or vtt").into()),
     })
+}
+
+/// The transcribed asset named in the path.
+#[derive(Deserialize)]
+pub struct TranscribedPath {
+    asset_id: String,
+}
+
+/// Work out cuts from an asset's transcript: words by index, fillers (um,
+/// uh, er, ah, hmm, "you know" …) and pauses longer than `max_pause`
+/// (shortened to it). Put the answer's `cuts` on the asset's timeline item.
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/transcripts/{asset_id}/cuts", tag = "tools",
+    params(("session_id" = String, Path), ("asset_id" = String, Path, example = "audio_1.mp3")),
+    request_body = CutParams,
+    responses((status = 200, body = CutPlan),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such asset, or it has no transcript yet"),
+        (status = 422, body = ErrorBody)))]
+pub async fn cuts(
+    State(studio): State<Studio>,
+    session: AuthorizedSession,
+    ApiPath(path): ApiPath<TranscribedPath>,
+    ApiJson(params): ApiJson<CutParams>,
+) -> Result<Json<CutPlan>, ApiError> {
+    let name = crate::ids::AssetName::parse(&path.asset_id)?;
+    let asset = studio.store().asset(session.id(), &name).await?;
+    let transcript = transcribe::kept(&asset).ok_or_else(|| Error::UnknownAsset {
+        session: session.id().to_string(),
+        name: format!("{name} (it has no transcript yet: POST /transcripts makes one)"),
+    })?;
+    Ok(Json(transcribe::cuts_for(&transcript, &params)?))
 }

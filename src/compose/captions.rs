@@ -133,9 +133,9 @@ fn timed_words(meta: &serde_json::Value) -> Vec<WordTime> {
 /// captions the words spoken before the cut).
 pub fn words(plan: &Plan) -> Vec<Spoken> {
     let mut out = Vec::new();
-    // Each spoken item: (its words, where it plays, from where in its
-    // media, for how long, the end of its scene).
-    let mut items: Vec<(Vec<WordTime>, f64, f64, f64, f64)> = Vec::new();
+    // Each spoken item: (its words, timed from where it starts playing,
+    // where it plays, for how long, the end of its scene).
+    let mut items: Vec<(Vec<WordTime>, f64, f64, f64)> = Vec::new();
     for part in &plan.audio {
         // The scene it plays in ends the cues of its words.
         let until = plan
@@ -145,23 +145,34 @@ pub fn words(plan: &Plan) -> Vec<Spoken> {
             .find(|end| *end > part.at + 1e-6)
             .unwrap_or(plan.total)
             .min(plan.total);
-        let timed = timed_words(&part.asset.metadata);
-        items.push((timed, part.at, part.trim_start, part.length, until));
+        // Words in a cut are not heard; the rest move up by what was cut
+        // before them.
+        let timed = timed_words(&part.asset.metadata)
+            .into_iter()
+            .filter(|w| !part.is_cut((w.start + w.end) / 2.0))
+            .map(|w| WordTime {
+                start: part.heard_at(w.start),
+                end: part.heard_at(w.end),
+                text: w.text,
+            })
+            .collect();
+        items.push((timed, part.at, part.length, until));
     }
     for scene in plan.scenes.iter().filter(|s| s.has_sound()) {
-        let timed = timed_words(&scene.visual.metadata);
+        let timed = timed_words(&scene.visual.metadata)
+            .into_iter()
+            .map(|w| WordTime {
+                start: w.start - scene.trim_start,
+                end: w.end - scene.trim_start,
+                text: w.text,
+            })
+            .collect();
         let end = scene.start + scene.duration;
-        items.push((
-            timed,
-            scene.start,
-            scene.trim_start,
-            scene.duration,
-            end.min(plan.total),
-        ));
+        items.push((timed, scene.start, scene.duration, end.min(plan.total)));
     }
-    for (k, (timed, at, trim_start, length, until)) in items.into_iter().enumerate() {
+    for (k, (timed, at, length, until)) in items.into_iter().enumerate() {
         for w in timed {
-            let (s, e) = (w.start - trim_start, w.end - trim_start);
+            let (s, e) = (w.start, w.end);
             // A word counts when most of it plays.
             if s < -0.05 || e > length + 0.05 || e < s {
                 continue;

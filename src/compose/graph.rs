@@ -300,6 +300,9 @@ pub fn segment_args(
     args
 }
 
+/// Seconds of fade on each side of a join where a cut removed media.
+const JOIN_FADE: f64 = 0.012;
+
 /// Local files the soundtrack mixes.
 pub struct AudioInputs<'a> {
     /// One per audio part of the plan.
@@ -325,11 +328,51 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
         } else {
             String::new()
         };
+        let kept = part.kept();
+        let source = if kept.len() <= 1 {
+            let (start, length) = kept
+                .first()
+                .copied()
+                .unwrap_or((part.trim_start, part.length));
+            format!(
+                "[{input}:a]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{pcm}",
+                fmt_s(start),
+                fmt_s(length)
+            )
+        } else {
+            // Cuts: the kept spans joined, each faded in and out over
+            // JOIN_FADE at the joins, so no join clicks.
+            let n = kept.len();
+            let _ = write!(graph, "[{input}:a]asplit={n}");
+            for j in 0..n {
+                let _ = write!(graph, "[c{k}_{j}]");
+            }
+            graph.push_str(";\n");
+            for (j, (start, length)) in kept.iter().enumerate() {
+                let mut fades = String::new();
+                if j > 0 {
+                    let _ = write!(fades, ",afade=t=in:d={JOIN_FADE}");
+                }
+                if j + 1 < n {
+                    let _ = write!(
+                        fades,
+                        ",afade=t=out:st={}:d={JOIN_FADE}",
+                        fmt_s((length - JOIN_FADE).max(0.0))
+                    );
+                }
+                let _ = writeln!(
+                    graph,
+                    "[c{k}_{j}]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{pcm}{fades}[d{k}_{j}];",
+                    fmt_s(*start),
+                    fmt_s(*length)
+                );
+            }
+            let joined: String = (0..n).map(|j| format!("[d{k}_{j}]")).collect();
+            format!("{joined}concat=n={n}:v=0:a=1")
+        };
         let _ = writeln!(
             graph,
-            "[{input}:a]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{pcm},volume={}{fade},adelay=delays={}:all=1[p{k}];",
-            fmt_s(part.trim_start),
-            fmt_s(part.length),
+            "{source},volume={}{fade},adelay=delays={}:all=1[p{k}];",
             part.volume,
             (part.at * 1000.0).round() as u64
         );

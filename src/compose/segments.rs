@@ -194,7 +194,8 @@ pub fn audio_key(plan: &Plan) -> String {
                 p.trim_start,
                 p.length,
                 p.volume,
-                p.cut
+                p.cut,
+                p.removed
             ])
         })
         .collect();

@@ -67,7 +67,17 @@ pub struct TimelineItem {
     /// A title shown over this scene.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Audio items: spans of the item's own media to leave out (seconds of
+    /// the media, as its transcript times them); the item plays shorter by
+    /// what they remove. `POST .../transcripts/{asset_id}/cuts` makes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuts: Option<Vec<Cut>>,
 }
+
+pub use crate::media::Cut;
+
+/// The most cuts one item takes.
+pub const MAX_CUTS: usize = 1000;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct Transition {
@@ -219,6 +229,104 @@ pub struct AudioPart {
     pub volume: f64,
     /// Cut short by its scene's end: fade out.
     pub cut: bool,
+    /// Spans of the media left out (sorted, apart, on the frame grid).
+    pub removed: Vec<(f64, f64)>,
+}
+
+impl AudioPart {
+    /// The spans of its media that play, in order, as (media start,
+    /// seconds): `length` seconds in all.
+    pub fn kept(&self) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        let (mut t, mut left) = (self.trim_start, self.length);
+        for &(a, b) in &self.removed {
+            if left <= 1e-9 {
+                break;
+            }
+            if b <= t {
+                continue;
+            }
+            if a > t {
+                let d = (a - t).min(left);
+                out.push((t, d));
+                left -= d;
+            }
+            t = t.max(b);
+        }
+        if left > 1e-9 {
+            out.push((t, left));
+        }
+        out
+    }
+
+    /// How long after the part's start the media's time `t` is heard (a
+    /// time inside a cut: where the cut is).
+    pub fn heard_at(&self, t: f64) -> f64 {
+        let removed: f64 = self
+            .removed
+            .iter()
+            .map(|&(a, b)| (b.min(t) - a.max(self.trim_start)).max(0.0))
+            .sum();
+        t - self.trim_start - removed
+    }
+
+    /// Whether the media's time `t` falls in a cut.
+    pub fn is_cut(&self, t: f64) -> bool {
+        self.removed.iter().any(|&(a, b)| t > a && t < b)
+    }
+}
+
+/// Checks an item's cuts against its media's `length` and puts them on the
+/// frame grid, sorted, overlapping ones merged.
+fn cuts_of(index: usize, item: &TimelineItem, length: f64, fps: u32) -> Result<Vec<(f64, f64)>> {
+    let Some(cuts) = &item.cuts else {
+        return Ok(Vec::new());
+    };
+    if cuts.len() > MAX_CUTS {
+        return Err(invalid(
+            index,
+            "cuts",
+            format!("at most {MAX_CUTS} cuts per item"),
+        ));
+    }
+    let frame = 1.0 / f64::from(fps);
+    let snap = |t: f64| (t / frame).round() * frame;
+    let mut spans = Vec::with_capacity(cuts.len());
+    for (k, c) in cuts.iter().enumerate() {
+        let ok = c.start.is_finite() && c.end.is_finite() && c.start >= 0.0 && c.end > c.start;
+        if !ok || c.start >= length {
+            return Err(invalid(
+                index,
+                &format!("cuts[{k}]"),
+                format!("a cut needs 0 ≤ start < end, within the media's {length:.2} s"),
+            ));
+        }
+        let (a, b) = (snap(c.start), snap(c.end.min(length)));
+        if b > a {
+            spans.push((a, b));
+        }
+    }
+    spans.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 + 1e-9 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    Ok(merged)
+}
+
+/// An audio item before it is placed: the asset, its trim start, the
+/// duration asked for, its volume and its cuts.
+type PendingAudio = (Asset, f64, Option<f64>, f64, Vec<(f64, f64)>);
+
+/// Seconds of `[from, to)` that `removed` takes away.
+fn removed_within(removed: &[(f64, f64)], from: f64, to: f64) -> f64 {
+    removed
+        .iter()
+        .map(|&(a, b)| (b.min(to) - a.max(from)).max(0.0))
+        .sum()
 }
 
 #[derive(Clone, Debug)]
@@ -325,9 +433,9 @@ impl ComposeRequest {
         struct Pending {
             scene: Scene,
             given: Option<f64>,
-            audio: Vec<(Asset, f64, Option<f64>, f64)>,
+            audio: Vec<PendingAudio>,
         }
-        let mut lead: Vec<(Asset, f64, Option<f64>, f64)> = Vec::new();
+        let mut lead: Vec<PendingAudio> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let asset = *by_name.get(item.asset_id.as_str()).ok_or_else(|| {
@@ -351,6 +459,17 @@ impl ComposeRequest {
                     let is_video = asset.kind == AssetKind::Video;
                     if !is_video && item.trim_start.is_some() {
                         return Err(invalid(i, "trim_start", "an image cannot be trimmed"));
+                    }
+                    if item.cuts.is_some() {
+                        return Err(invalid(
+                            i,
+                            "cuts",
+                            if is_video {
+                                "cuts apply to audio items; a clip's own cuts are not supported yet (cut its sound as an audio item)"
+                            } else {
+                                "an image has nothing to cut"
+                            },
+                        ));
                     }
                     let effect = match item.effect.as_deref().unwrap_or("none") {
                         "none" => Effect::None,
@@ -475,7 +594,8 @@ impl ComposeRequest {
                             format!("the audio is only {length:.2} s long"),
                         ));
                     }
-                    let part = (asset.clone(), trim_start, duration, volume);
+                    let removed = cuts_of(i, item, length, fps)?;
+                    let part = (asset.clone(), trim_start, duration, volume, removed);
                     match pending.last_mut() {
                         Some(p) => p.audio.push(part),
                         None => lead.push(part),
@@ -509,7 +629,10 @@ impl ComposeRequest {
             let audio_total: f64 = p
                 .audio
                 .iter()
-                .map(|(a, trim, d, _)| d.unwrap_or(duration_of(a).unwrap_or(0.0) - trim))
+                .map(|(a, trim, d, _, removed)| {
+                    let length = duration_of(a).unwrap_or(0.0);
+                    d.unwrap_or(length - trim - removed_within(removed, *trim, length))
+                })
                 .sum();
             // A transition into a narrated scene overlaps the end of the
             // previous one: its narration waits until the overlap is over, so
@@ -543,8 +666,9 @@ impl ComposeRequest {
                 Some((_, d)) if index > 0 && narrated => d,
                 _ => 0.0,
             };
-            for (asset, trim_start, given, volume) in p.audio {
-                let natural = duration_of(&asset).unwrap_or(0.0) - trim_start;
+            for (asset, trim_start, given, volume, removed) in p.audio {
+                let length = duration_of(&asset).unwrap_or(0.0);
+                let natural = length - trim_start - removed_within(&removed, trim_start, length);
                 let wanted = given.unwrap_or(natural).min(natural);
                 let room = (scene.duration - offset).max(0.0);
                 if room <= 0.0 {
@@ -557,6 +681,7 @@ impl ComposeRequest {
                     length: wanted.min(room),
                     volume,
                     cut: wanted > room + 1e-6,
+                    removed,
                 });
                 offset += wanted;
             }
@@ -565,8 +690,9 @@ impl ComposeRequest {
         }
         let total = at;
         let mut lead_at = 0.0;
-        for (asset, trim_start, given, volume) in lead {
-            let natural = duration_of(&asset).unwrap_or(0.0) - trim_start;
+        for (asset, trim_start, given, volume, removed) in lead {
+            let length = duration_of(&asset).unwrap_or(0.0);
+            let natural = length - trim_start - removed_within(&removed, trim_start, length);
             let wanted = given.unwrap_or(natural).min(natural);
             let room = (total - lead_at).max(0.0);
             if room <= 0.0 {
@@ -579,6 +705,7 @@ impl ComposeRequest {
                 length: wanted.min(room),
                 volume,
                 cut: wanted > room + 1e-6,
+                removed,
             });
             lead_at += wanted;
         }

@@ -224,6 +224,122 @@ impl TranscribeTool {
     }
 }
 
+/// What to cut from a transcribed asset.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CutParams {
+    /// Indices into the transcript's `words` to remove.
+    pub remove_words: Option<Vec<usize>>,
+    /// Remove filler words: um, uh, er, ah, hmm, mm, "you know" …
+    pub remove_fillers: Option<bool>,
+    /// Shorten every pause between words longer than this (seconds) to it.
+    #[schema(minimum = 0.05, maximum = 10.0)]
+    pub max_pause: Option<f64>,
+}
+
+/// Cuts for a timeline item, and how much they remove.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct CutPlan {
+    /// Spans of the asset's media to leave out, sorted: put them in the
+    /// timeline item's `cuts`.
+    pub cuts: Vec<media::Cut>,
+    pub removed_seconds: f64,
+    /// The indices of the words the cuts remove.
+    pub removed_words: Vec<usize>,
+}
+
+/// Single filler words (compared without punctuation, lowercase).
+const FILLERS: &[&str] = &[
+    "um", "umm", "uh", "uhm", "uhh", "er", "erm", "ah", "ahh", "hmm", "hm", "mm", "mhm",
+];
+
+/// The cuts that remove the asked words, fillers and over-long pauses from
+/// a transcript's media.
+pub fn cuts_for(t: &Transcript, params: &CutParams) -> Result<CutPlan> {
+    let n = t.words.len();
+    let mut remove = vec![false; n];
+    for &i in params.remove_words.iter().flatten() {
+        if i >= n {
+            return Err(Error::invalid(
+                "remove_words",
+                format!("word {i} does not exist: the transcript has {n} words"),
+            ));
+        }
+        remove[i] = true;
+    }
+    let bare = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    if params.remove_fillers.unwrap_or(false) {
+        for i in 0..n {
+            let w = bare(&t.words[i].text);
+            if FILLERS.contains(&w.as_str()) {
+                remove[i] = true;
+            }
+            if w == "you" && i + 1 < n && bare(&t.words[i + 1].text) == "know" {
+                // "you know," as a filler: followed by a pause or a comma.
+                let comma = t.words[i + 1].text.ends_with(',');
+                let pause = t
+                    .words
+                    .get(i + 2)
+                    .is_some_and(|next| next.start - t.words[i + 1].end > 0.25);
+                if comma || pause {
+                    remove[i] = true;
+                    remove[i + 1] = true;
+                }
+            }
+        }
+    }
+    let mut spans: Vec<(f64, f64)> = (0..n)
+        .filter(|&i| remove[i])
+        .map(|i| (t.words[i].start, t.words[i].end.max(t.words[i].start)))
+        .filter(|(a, b)| b > a)
+        .collect();
+    if let Some(max) = params.max_pause {
+        if !(0.05..=10.0).contains(&max) || !max.is_finite() {
+            return Err(Error::invalid(
+                "max_pause",
+                "must be between 0.05 and 10 seconds",
+            ));
+        }
+        // Pauses between the words that stay (a removed word's span counts
+        // as pause too): the middle goes, `max` remains.
+        let kept: Vec<&TranscriptWord> = (0..n)
+            .filter(|&i| !remove[i])
+            .map(|i| &t.words[i])
+            .collect();
+        for pair in kept.windows(2) {
+            let (a, b) = (pair[0].end, pair[1].start);
+            if b - a > max {
+                spans.push((a + max / 2.0, b - max / 2.0));
+            }
+        }
+    }
+    spans.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 + 1e-6 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let cuts: Vec<media::Cut> = merged
+        .iter()
+        .map(|&(a, b)| media::Cut {
+            start: round(a),
+            end: round(b),
+        })
+        .collect();
+    let removed_seconds = round(merged.iter().map(|(a, b)| b - a).sum());
+    Ok(CutPlan {
+        cuts,
+        removed_seconds,
+        removed_words: (0..n).filter(|&i| remove[i]).collect(),
+    })
+}
+
 /// The transcript an asset keeps, if it has one.
 pub fn kept(asset: &crate::store::Asset) -> Option<Transcript> {
     serde_json::from_value(asset.metadata.get("transcript")?.clone()).ok()
@@ -278,6 +394,73 @@ pub fn subtitles(t: &Transcript, format: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn transcript(words: &[(&str, f64, f64)]) -> Transcript {
+        Transcript {
+            asset_id: "audio_1.mp3".into(),
+            text: String::new(),
+            language: "en".into(),
+            engine: "builtin".into(),
+            duration_seconds: 10.0,
+            words: words
+                .iter()
+                .map(|&(text, start, end)| TranscriptWord {
+                    text: text.into(),
+                    start,
+                    end,
+                    confidence: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn cuts_remove_fillers_words_and_long_pauses() {
+        let t = transcript(&[
+            ("So,", 0.0, 0.3),
+            ("um,", 0.4, 0.7),
+            ("the", 0.8, 0.9),
+            ("ship", 0.9, 1.2),
+            ("sailed.", 3.2, 3.7),
+            ("You", 3.8, 3.9),
+            ("know,", 3.9, 4.1),
+            ("it", 4.6, 4.7),
+            ("sank.", 4.7, 5.0),
+        ]);
+        let plan = cuts_for(
+            &t,
+            &CutParams {
+                remove_fillers: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plan.removed_words, [1, 5, 6]);
+        assert_eq!(plan.cuts.len(), 2);
+        assert_eq!((plan.cuts[0].start, plan.cuts[0].end), (0.4, 0.7));
+        let plan = cuts_for(
+            &t,
+            &CutParams {
+                remove_words: Some(vec![3]),
+                max_pause: Some(0.4),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // "ship" goes; the pause from "the" to "sailed." (2.3 s) keeps 0.4 s.
+        assert_eq!(plan.removed_words, [3]);
+        assert_eq!((plan.cuts[0].start, plan.cuts[0].end), (0.9, 3.0));
+        assert!((plan.removed_seconds - 2.1 - 0.1).abs() < 0.01, "{plan:?}");
+        let err = cuts_for(
+            &t,
+            &CutParams {
+                remove_words: Some(vec![99]),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), Some("remove_words"));
+    }
 
     #[test]
     fn transcripts_become_subtitles() {

@@ -106,11 +106,12 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
     }
     let asked = Asked {
         key: presented_key(&req).map(str::to_owned),
+        session: session_in_path(req.uri().path()),
         peer: peer(&req),
     };
     let peer = asked.peer;
     match admit(&gate.studio, asked).await {
-        Ok((principal, asker)) => {
+        Ok((principal, asker, hint)) => {
             // The keyless studio on this machine serves its own scripts
             // unthrottled; everyone else spends from a budget of their own.
             let local =
@@ -124,6 +125,9 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
                 }
             };
             req.extensions_mut().insert(principal);
+            if let Some(hint) = hint {
+                req.extensions_mut().insert(hint);
+            }
             let mut response = ASKER.scope(asker, next.run(req)).await;
             if let Some(spent) = spent {
                 spent.write_headers(response.headers_mut());
@@ -144,13 +148,44 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
 /// What `admit` needs of a request (a request itself is not `Sync`).
 struct Asked {
     key: Option<String>,
+    /// The session the path names, for the owner read-ahead.
+    session: Option<SessionId>,
     peer: Option<IpAddr>,
 }
 
-async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error> {
+/// The owner of the session a request's path names, read in the same query
+/// as its key: a read-ahead for [`AuthorizedSession`], which uses it only
+/// when its own parse of the routed path gives the very same id (else it
+/// asks the database itself), so it can save a round trip but never decide.
+#[derive(Clone, Debug)]
+struct OwnerHint {
+    session: SessionId,
+    owner: Option<String>,
+}
+
+/// The session id in `/api/v1/sessions/{id}/...`, percent-decoded, if it
+/// parses.
+fn session_in_path(path: &str) -> Option<SessionId> {
+    let rest = path.strip_prefix("/api/v1/sessions/")?;
+    let raw = rest.split('/').next()?;
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    SessionId::parse(&decoded).ok()
+}
+
+async fn admit(
+    studio: &Studio,
+    req: Asked,
+) -> Result<(Principal, String, Option<OwnerHint>), Error> {
     let store = studio.store();
+    let mut hint = None;
     let principal = match req.key.as_deref() {
-        Some(key) => store.authenticate(key).await?,
+        Some(key) => {
+            let (principal, owner) = store.authenticate_for(key, req.session.as_ref()).await?;
+            hint = req.session.map(|session| OwnerHint { session, owner });
+            principal
+        }
         None if studio.config().limits.allow_anonymous => Principal::Anonymous,
         None if store.keys_in_use().await? => {
             return Err(Error::Unauthorized(
@@ -168,7 +203,7 @@ async fn admit(studio: &Studio, req: Asked) -> Result<(Principal, String), Error
             req.peer.map_or("unknown".into(), |ip| ip.to_string())
         ),
     };
-    Ok((principal, asker))
+    Ok((principal, asker, hint))
 }
 
 /// A session the asker may use, and the only way a handler gets a session
@@ -205,7 +240,16 @@ impl FromRequestParts<Studio> for AuthorizedSession {
             .get::<Principal>()
             .ok_or_else(|| Error::Internal("the asker was not resolved".into()))?;
         let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        match studio.store().session_access(&id, who, changes).await? {
+        let store = studio.store();
+        let access = match parts.extensions.get::<OwnerHint>() {
+            Some(hint) if hint.session == id => {
+                store
+                    .session_access_with_owner(&id, who, changes, hint.owner.clone())
+                    .await?
+            }
+            _ => store.session_access(&id, who, changes).await?,
+        };
+        match access {
             Access::Hidden => Err(Error::UnknownSession(id.to_string()).into()),
             Access::Allowed | Access::Unclaimed => Ok(Self(id)),
         }
@@ -399,6 +443,15 @@ mod tests {
             None
         );
         assert_eq!(presented_key(&request(&[])), None);
+    }
+
+    #[test]
+    fn the_read_ahead_decodes_the_session_in_the_path() {
+        let id = |s: &str| session_in_path(s).map(|i| i.as_str().to_owned());
+        assert_eq!(id("/api/v1/sessions/abc/assets").as_deref(), Some("abc"));
+        assert_eq!(id("/api/v1/sessions/%61bc").as_deref(), Some("abc"));
+        assert_eq!(id("/api/v1/sessions/a%2Fb/assets"), None);
+        assert_eq!(id("/api/v1/sessions"), None);
     }
 
     #[test]

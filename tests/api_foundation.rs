@@ -265,7 +265,20 @@ async fn uploads_of_each_kind_are_detected_from_content() {
     assert_eq!(status, 422);
     assert_eq!(body["error"]["field"], "type");
 
-    // No stray temporary files are left behind.
+    // No stray temporary files are left behind (once the background
+    // transcripts of the audio and video are done).
+    for _ in 0..600 {
+        let (_, all) = s.get_json("/api/v1/sessions/kinds/assets").await;
+        let pending = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["metadata"]["transcript_status"] == "pending");
+        if !pending {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let tmp = s.studio.config().tmp_dir();
     assert_eq!(std::fs::read_dir(tmp).unwrap().count(), 0);
     s.stop().await;

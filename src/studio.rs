@@ -263,6 +263,19 @@ impl Studio {
         }
     }
 
+    /// The transcript an asset keeps; 404 when it has none yet.
+    pub async fn transcript(
+        &self,
+        session: &SessionId,
+        name: &crate::ids::AssetName,
+    ) -> Result<Transcript> {
+        let asset = self.store().asset(session, name).await?;
+        crate::tools::transcribe::kept(&asset).ok_or_else(|| crate::error::Error::UnknownAsset {
+            session: session.to_string(),
+            name: format!("{name} (it has no transcript yet: POST /transcripts makes one)"),
+        })
+    }
+
     pub fn transcribe_tool(&self) -> &TranscribeTool {
         &self.inner.transcribe
     }

@@ -258,18 +258,7 @@ async fn uploads_that_point_at_other_files_are_refused_whatever_they_look_like()
     let tone = std::fs::read(&secret).unwrap();
     let (status, body) = server.upload("media", "tone.mp3", tone).await;
     assert_eq!(status, 201, "{body}");
-    let clip = common::ffmpeg_fixture(
-        dir.path(),
-        "clip.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=s=320x240:d=1",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    );
+    let clip = common::silent_clip(dir.path(), "clip.mp4");
     let (status, body) = server
         .upload("media", "clip.mp4", std::fs::read(clip).unwrap())
         .await;

@@ -189,18 +189,7 @@ async fn silence_is_an_empty_transcript_and_what_has_no_sound_is_refused() {
 
     // A clip without a sound track, a picture, an unknown asset, a language
     // the engine does not know: 422 naming the field.
-    let silent = common::ffmpeg_fixture(
-        dir.path(),
-        "silent.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=s=320x240:d=1",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    );
+    let silent = common::silent_clip(dir.path(), "silent.mp4");
     let (status, clip) = s
         .upload("quiet", "silent.mp4", std::fs::read(silent).unwrap())
         .await;

@@ -65,12 +65,7 @@ pub async fn get(
     ApiPath(path): ApiPath<AssetPath>,
     ApiQuery(query): ApiQuery<Format>,
 ) -> Result<Response, ApiError> {
-    let name = path.name()?;
-    let asset = studio.store().asset(session.id(), &name).await?;
-    let transcript = transcribe::kept(&asset).ok_or_else(|| Error::UnknownAsset {
-        session: session.id().to_string(),
-        name: format!("{name} (it has no transcript yet: POST /transcripts makes one)"),
-    })?;
+    let transcript = studio.transcript(session.id(), &path.name()?).await?;
     Ok(match query.format.as_deref().unwrap_or("json") {
         "json" => Json(transcript).into_response(),
         "srt" => (
@@ -110,10 +105,6 @@ pub async fn cuts(
     ApiJson(params): ApiJson<CutParams>,
 ) -> Result<Json<CutPlan>, ApiError> {
     let name = crate::ids::AssetName::parse(&path.asset_id)?;
-    let asset = studio.store().asset(session.id(), &name).await?;
-    let transcript = transcribe::kept(&asset).ok_or_else(|| Error::UnknownAsset {
-        session: session.id().to_string(),
-        name: format!("{name} (it has no transcript yet: POST /transcripts makes one)"),
-    })?;
+    let transcript = studio.transcript(session.id(), &name).await?;
     Ok(Json(transcribe::cuts_for(&transcript, &params)?))
 }

@@ -194,6 +194,22 @@ pub fn ffmpeg_fixture(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     out
 }
 
+/// A one-second 320×240 test-pattern clip without a sound track.
+pub fn silent_clip(dir: &Path, name: &str) -> PathBuf {
+    ffmpeg_fixture(
+        dir,
+        name,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=s=320x240:d=1",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    )
+}
+
 /// A tone of `seconds` as MP3.
 pub fn tone_mp3(dir: &Path, name: &str, seconds: f64) -> PathBuf {
     ffmpeg_fixture(

@@ -214,6 +214,41 @@ async fn silence_is_an_empty_transcript_and_what_has_no_sound_is_refused() {
         assert_eq!(status, 422, "{body}: {err}");
         assert_eq!(err["error"]["field"], field, "{body}: {err}");
     }
+    // Longer than the documented limit (30 minutes): 422, before any work.
+    let long = common::ffmpeg_fixture(
+        dir.path(),
+        "long.mp3",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=8000:cl=mono",
+            "-t",
+            "1860",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "8k",
+        ],
+    );
+    let (status, long) = s
+        .upload("quiet", "long.mp3", std::fs::read(long).unwrap())
+        .await;
+    assert_eq!(status, 201, "{long}");
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/quiet/transcripts",
+            json!({"asset_id": long["asset_id"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limited to 1800 s"),
+        "{err}"
+    );
     // No transcript made yet: 404.
     let (status, _) = s
         .get_json(&format!(

@@ -375,8 +375,8 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
         .collect();
     let target = words
         .iter()
-        .position(|w| w == "evening")
-        .unwrap_or_else(|| panic!("'evening' was heard: {words:?}"));
+        .position(|w| w == "winter")
+        .unwrap_or_else(|| panic!("'winter' was heard: {words:?}"));
 
     // The cuts that remove it, and long pauses.
     let (status, plan) = s
@@ -423,7 +423,7 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
         .get_json(&format!("/api/v1/sessions/cut/assets/{captions}"))
         .await;
     let srt = String::from_utf8(s.download(&srt_asset).await).unwrap();
-    assert!(!srt.to_lowercase().contains("evening"), "{srt}");
+    assert!(!srt.to_lowercase().contains("winter"), "{srt}");
     assert!(srt.to_lowercase().contains("lamp"), "{srt}");
     let (status, again) = s
         .post_json(
@@ -438,7 +438,9 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
         .iter()
         .map(|w| bare(w["text"].as_str().unwrap()))
         .collect();
-    assert!(!heard.contains(&"evening".to_owned()), "{heard:?}");
+    // A word the rest of the sentence does not predict, so the recogniser
+    // cannot fill it back in from context.
+    assert!(!heard.contains(&"winter".to_owned()), "{heard:?}");
     let rest: Vec<String> = words
         .iter()
         .enumerate()

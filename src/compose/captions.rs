@@ -99,7 +99,9 @@ pub struct Spoken {
 /// The timed words an asset's metadata holds: a voice-over's `words`, else
 /// a transcript's, else words estimated within the `segments` of an upload
 /// with a typed transcript.
-fn timed_words(meta: &serde_json::Value) -> Vec<WordTime> {
+/// With `cuts_from_transcript`, a transcript's words come first: cuts are
+/// made from its times, so its words are the ones that line up with them.
+fn timed_words(meta: &serde_json::Value, cuts_from_transcript: bool) -> Vec<WordTime> {
     let list = |v: &serde_json::Value| -> Vec<WordTime> {
         v.as_array()
             .map(|w| {
@@ -109,9 +111,14 @@ fn timed_words(meta: &serde_json::Value) -> Vec<WordTime> {
             })
             .unwrap_or_default()
     };
-    let mut timed = list(&meta["words"]);
+    let (first, second) = if cuts_from_transcript {
+        (&meta["transcript"]["words"], &meta["words"])
+    } else {
+        (&meta["words"], &meta["transcript"]["words"])
+    };
+    let mut timed = list(first);
     if timed.is_empty() {
-        timed = list(&meta["transcript"]["words"]);
+        timed = list(second);
     }
     if timed.is_empty() {
         for seg in meta["segments"].as_array().into_iter().flatten() {
@@ -147,7 +154,7 @@ pub fn words(plan: &Plan) -> Vec<Spoken> {
             .min(plan.total);
         // Words in a cut are not heard; the rest move up by what was cut
         // before them.
-        let timed = timed_words(&part.asset.metadata)
+        let timed = timed_words(&part.asset.metadata, !part.removed.is_empty())
             .into_iter()
             .filter(|w| !part.is_cut((w.start + w.end) / 2.0))
             .map(|w| WordTime {
@@ -159,7 +166,7 @@ pub fn words(plan: &Plan) -> Vec<Spoken> {
         items.push((timed, part.at, part.length, until));
     }
     for scene in plan.scenes.iter().filter(|s| s.has_sound()) {
-        let timed = timed_words(&scene.visual.metadata)
+        let timed = timed_words(&scene.visual.metadata, false)
             .into_iter()
             .map(|w| WordTime {
                 start: w.start - scene.trim_start,

@@ -68,8 +68,9 @@ async fn an_uploaded_clip_is_transcribed_and_its_transcript_kept() {
     let (status, voice) = s
         .post_json(
             "/api/v1/sessions/hear/audio",
-            // Piper, the natural voice (scripts/setup.sh installs it).
-            json!({"text": TEXT, "provider": "piper"}),
+            // hibari, the natural voice with a fixed seed: the same audio on
+            // every run (scripts/setup.sh installs it).
+            json!({"text": TEXT, "provider": "hibari", "voice_name": "heart"}),
         )
         .await;
     assert_eq!(status, 201, "{voice}");
@@ -100,10 +101,11 @@ async fn an_uploaded_clip_is_transcribed_and_its_transcript_kept() {
         .map(|w| bare(w["text"].as_str().unwrap()))
         .collect();
     let found = in_order(&expected, &heard);
-    // Stated error: at least 80 % of the words, in order (tiny.en measured
-    // 2.5–5.9 % word error rate on Piper's voice).
+    // Stated error: at least 75 % of the words, in order (the hearing
+    // benchmark measures 1 % word error rate on hibari's voice; the clip's
+    // AAC sound track costs a little more).
     assert!(
-        found * 10 >= expected.len() * 8,
+        found * 100 >= expected.len() * 75,
         "{found} of {} words heard in order: {heard:?}",
         expected.len()
     );
@@ -281,7 +283,7 @@ async fn uploads_with_sound_are_transcribed_in_the_background_and_on_request_as_
     let (status, voice) = s
         .post_json(
             "/api/v1/sessions/later/audio",
-            json!({"text": TEXT, "provider": "piper"}),
+            json!({"text": TEXT, "provider": "hibari", "voice_name": "heart"}),
         )
         .await;
     assert_eq!(status, 201, "{voice}");
@@ -355,7 +357,7 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
     let (status, voice) = s
         .post_json(
             "/api/v1/sessions/cut/audio",
-            json!({"text": TEXT, "provider": "piper"}),
+            json!({"text": TEXT, "provider": "hibari", "voice_name": "heart"}),
         )
         .await;
     assert_eq!(status, 201, "{voice}");

@@ -23,7 +23,9 @@ fn duration(a: &Value) -> f64 {
 /// Piper processes started by this test process.
 fn piper_children() -> Vec<String> {
     let out = Command::new("pgrep")
-        .args(["-P", &std::process::id().to_string(), "-f", "piper"])
+        // The piper program itself (hibari, which may write under a folder
+        // named piper, is another program).
+        .args(["-P", &std::process::id().to_string(), "-f", "bin/piper "])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout)

@@ -217,9 +217,10 @@ impl Studio {
             return asset.clone();
         }
         // Marked first: a quick worker's `done` is never overwritten.
-        let status = |value: serde_json::Value| {
+        let status = async |value: serde_json::Value| {
             self.store()
-                .set_asset_metadata(session, &asset.name, "transcript_status", value)
+                .set_asset_metadata(session, &asset.name, &[("transcript_status", value)])
+                .await
         };
         let Ok(pending) = status(serde_json::json!("pending")).await else {
             return asset.clone();
@@ -253,8 +254,7 @@ impl Studio {
                         .set_asset_metadata(
                             &job.session,
                             &name,
-                            "transcript_status",
-                            serde_json::json!("failed"),
+                            &[("transcript_status", serde_json::json!("failed"))],
                         )
                         .await;
                 }

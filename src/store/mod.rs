@@ -545,14 +545,13 @@ impl Store {
         }
     }
 
-    /// Sets one key of an asset's metadata (a transcript, say) and marks
-    /// the session's assets as changed.
+    /// Sets keys of an asset's metadata (a transcript and its status, say)
+    /// in one transaction and marks the session's assets as changed.
     pub async fn set_asset_metadata(
         &self,
         session: &SessionId,
         name: &AssetName,
-        key: &str,
-        value: serde_json::Value,
+        entries: &[(&str, serde_json::Value)],
     ) -> Result<Asset> {
         let mut tx = self.db.begin().await?;
         let raw: Option<String> =
@@ -570,7 +569,9 @@ impl Store {
         if !metadata.is_object() {
             metadata = serde_json::json!({});
         }
-        metadata[key] = value;
+        for (key, value) in entries {
+            metadata[*key] = value.clone();
+        }
         sqlx::query("UPDATE assets SET metadata = $1 WHERE session_id = $2 AND name = $3")
             .bind(metadata.to_string())
             .bind(session.as_str())

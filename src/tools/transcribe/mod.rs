@@ -209,16 +209,20 @@ impl TranscribeTool {
             duration_seconds: duration,
             words,
         };
-        store
-            .set_asset_metadata(session, &name, "transcript", json!(transcript))
-            .await?;
         let status = if transcript.words.is_empty() {
             "none"
         } else {
             "done"
         };
         store
-            .set_asset_metadata(session, &name, "transcript_status", json!(status))
+            .set_asset_metadata(
+                session,
+                &name,
+                &[
+                    ("transcript", json!(transcript)),
+                    ("transcript_status", json!(status)),
+                ],
+            )
             .await?;
         Ok(transcript)
     }

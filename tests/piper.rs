@@ -20,12 +20,13 @@ fn duration(a: &Value) -> f64 {
     a["metadata"]["duration_seconds"].as_f64().unwrap()
 }
 
-/// Piper processes started by this test process.
-fn piper_children() -> Vec<String> {
+/// Piper processes this test's server started: they write into its own
+/// data folder (the other test of this file runs a server of its own, whose
+/// Piper may come and go at the same time).
+fn piper_children(config: &Config) -> Vec<String> {
+    let pattern = format!("bin/piper .*{}", config.tmp_dir().join("piper").display());
     let out = Command::new("pgrep")
-        // The piper program itself (hibari, which may write under a folder
-        // named piper, is another program).
-        .args(["-P", &std::process::id().to_string(), "-f", "bin/piper "])
+        .args(["-P", &std::process::id().to_string(), "-f", &pattern])
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
@@ -40,7 +41,9 @@ async fn piper_is_the_default_voice_when_installed() {
         std::path::Path::new(".tools/piper/bin/piper").exists(),
         "Piper is not installed: run scripts/setup.sh (CI does)"
     );
-    let s = TestServer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let config = Config::with_data_dir(data.path());
+    let s = TestServer::start_with(config.clone()).await;
     let dir = tempfile::tempdir().unwrap();
 
     let (_, voices) = s.get_json("/api/v1/voices").await;
@@ -107,17 +110,21 @@ async fn piper_is_the_default_voice_when_installed() {
     assert_eq!(female["metadata"]["provider"], "hibari");
 
     // The model stays loaded: the same process serves the next request ...
-    let before = piper_children();
+    let before = piper_children(&config);
     assert!(!before.is_empty(), "a long-lived piper process is running");
     speak(&s, json!({"text": "Once more."})).await;
-    assert_eq!(piper_children(), before, "no new process for a short line");
+    assert_eq!(
+        piper_children(&config),
+        before,
+        "no new process for a short line"
+    );
     // ... and a killed process is replaced.
     for pid in &before {
         Command::new("kill").args(["-9", pid]).status().unwrap();
     }
     let again = speak(&s, json!({"text": "I am back after a crash."})).await;
     assert_eq!(again["metadata"]["provider"], "piper");
-    let after = piper_children();
+    let after = piper_children(&config);
     assert!(
         after.iter().any(|p| !before.contains(p)),
         "a new process replaced the killed one: {before:?} -> {after:?}"

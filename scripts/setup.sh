@@ -3,8 +3,9 @@
 # espeak-ng and a font (apt, only when missing), a Rust toolchain if there is
 # none, and the Piper voice. With --test, also what the tests need: Chromium,
 # Node.js and playwright-core for the browser test, schemathesis for the API
-# contract test, and PostgreSQL and moto (S3) for the backends test. Safe to run again: it does
-# nothing when all is there.
+# contract test, the OpenAPI validator and client generators for the client
+# test, and PostgreSQL and moto (S3) for the backends test. Safe to run
+# again: it does nothing when all is there.
 set -euo pipefail
 
 with_tests=false
@@ -97,6 +98,19 @@ if $with_tests && [ ! -x "$root/.tools/moto/bin/moto_server" ]; then
     echo "setup: installing moto (an S3-compatible test server) into .tools/moto" >&2
     python3 -m venv "$root/.tools/moto"
     "$root/.tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
+fi
+
+# The OpenAPI document's validator and the Python client generator
+# (tests/clients.rs), and the TypeScript generator and fetch client.
+if $with_tests && [ ! -x "$root/.tools/clients/bin/openapi-python-client" ]; then
+    echo "setup: installing openapi-spec-validator and openapi-python-client into .tools/clients" >&2
+    python3 -m venv "$root/.tools/clients"
+    "$root/.tools/clients/bin/pip" install --quiet --disable-pip-version-check \
+        "openapi-spec-validator==0.9.0" "openapi-python-client==0.29.1"
+fi
+if $with_tests && [ ! -d "$root/tests/clients/node_modules/openapi-fetch" ]; then
+    echo "setup: installing openapi-typescript and openapi-fetch for the client test" >&2
+    npm ci --prefix "$root/tests/clients" --no-audit --no-fund --loglevel=error
 fi
 
 if $with_tests && [ ! -d "$root/tests/web/node_modules/playwright-core" ]; then

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 #[derive(
     Clone, Copy, Debug, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema, PartialEq,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Cut {
     pub start: f64,
     pub end: f64,

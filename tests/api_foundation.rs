@@ -561,3 +561,70 @@ async fn an_asset_whose_bytes_are_lost_is_a_clear_404_not_a_500() {
     assert_error(&err, "asset_bytes_missing");
     s.stop().await;
 }
+
+/// A typo never silently does nothing: a field the route does not know is
+/// refused with 422 naming it (with its path), and nothing is made.
+#[tokio::test]
+async fn unknown_fields_are_refused_with_the_field_named() {
+    let s = TestServer::start().await;
+    let cases = [
+        ("image", json!({"prompt": "a cat", "sead": 4}), "sead"),
+        ("audio", json!({"text": "Hi.", "voice": "en-US-Neural2-D"}), "voice"),
+        ("social", json!({"text": "Cats.", "hashtags": 3}), "hashtags"),
+        (
+            "compose",
+            json!({"timeline": [{"asset_id": "image_1.png"}], "captoins": true}),
+            "captoins",
+        ),
+        (
+            "compose",
+            json!({"timeline": [{"asset_id": "image_1.png", "duraton": 2}]}),
+            "timeline[0].duraton",
+        ),
+        (
+            "compose",
+            json!({"timeline": [{"asset_id": "image_1.png"}], "overlays": []}),
+            "overlays",
+        ),
+        ("agent", json!({"message": "Hello", "mood": "happy"}), "mood"),
+    ];
+    for (route, body, field) in cases {
+        let (status, err) = s
+            .post_json(&format!("/api/v1/sessions/typo/{route}"), body)
+            .await;
+        assert_eq!(status, 422, "{route}: {err}");
+        assert_eq!(err["error"]["field"], field, "{route}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field"),
+            "{err}"
+        );
+    }
+    let (_, assets) = s.get_json("/api/v1/sessions/typo/assets").await;
+    assert_eq!(assets.as_array().map_or(0, Vec::len), 0, "nothing was made");
+
+    // A saved timeline comes back as it was sent, answer fields included.
+    let (status, _) = s
+        .post_json("/api/v1/sessions/typo/image", json!({"prompt": "a cat"}))
+        .await;
+    assert_eq!(status, 201);
+    let (status, saved) = s
+        .put_json(
+            "/api/v1/sessions/typo/timeline",
+            json!({"timeline": [{"asset_id": "image_1.png"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let (status, again) = s.put_json("/api/v1/sessions/typo/timeline", saved).await;
+    assert_eq!(status, 200, "an answer can be sent back: {again}");
+    let (status, err) = s
+        .put_json(
+            "/api/v1/sessions/typo/timeline",
+            json!({"timeline": [], "musik": {"asset_id": "x.mp3"}}),
+        )
+        .await;
+    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("musik")));
+    s.stop().await;
+}

@@ -28,6 +28,7 @@ use crate::studio::Studio;
 pub const MAX_MESSAGE_CHARS: usize = 20_000;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AgentRequest {
     #[schema(example = "Generate an image of a cat")]
     pub message: String,

@@ -27,6 +27,7 @@ use crate::tools::speech::SpeechParams;
 
 /// Arguments of `run_full_pipeline`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
 pub struct PipelineParams {
     /// The text to narrate (an article, a story, a script). Paragraphs become scenes.
     #[arg(skip)]

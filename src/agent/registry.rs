@@ -120,8 +120,28 @@ fn parse_args<T: serde::de::DeserializeOwned>(args: &Value) -> Result<T> {
     serde_json::from_value(args).map_err(|e| Error::invalid("arguments", e.to_string()))
 }
 
+/// A model's call may carry arguments the tool does not have (the HTTP
+/// routes refuse unknown fields, so that a typo never silently does
+/// nothing; a model's extra guess is dropped instead).
+fn known_args(tool: ToolName, args: &Value) -> Value {
+    let Some(map) = args.as_object() else {
+        return args.clone();
+    };
+    let schema = tool.schema();
+    let Some(properties) = schema["properties"].as_object() else {
+        return args.clone();
+    };
+    Value::Object(
+        map.iter()
+            .filter(|(k, _)| properties.contains_key(k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
 /// Checks a call's arguments against the tool's type without running it.
 pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
+    let args = &known_args(tool, args);
     match tool {
         ToolName::GenerateImage => parse_args::<ImageParams>(args)?.validate().map(drop),
         ToolName::SynthesizeVoiceover => parse_args::<SpeechParams>(args)?
@@ -142,6 +162,7 @@ pub async fn call(
     tool: ToolName,
     args: &Value,
 ) -> Result<Value> {
+    let args = &known_args(tool, args);
     Ok(match tool {
         ToolName::GenerateImage => json!(studio.generate_image(session, &parse_args(args)?).await?),
         ToolName::SynthesizeVoiceover => json!(

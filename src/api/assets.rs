@@ -38,9 +38,9 @@ impl AssetPath {
 }
 
 /// List a session's assets, oldest first.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets", tag = "assets",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets", tag = "assets", operation_id = "listAssets",
     params(("session_id" = String, Path), Filter),
-    responses((status = 200, body = [Asset]), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = [Asset], description = "The session's assets, oldest first"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(studio): State<Studio>,
     session: AuthorizedSession,
@@ -62,9 +62,9 @@ pub async fn list(
 }
 
 /// Show one asset's metadata.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}", tag = "assets",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}", tag = "assets", operation_id = "getAsset",
     params(("session_id" = String, Path), ("name" = String, Path, example = "image_1.png")),
-    responses((status = 200, body = Asset), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Asset, description = "The asset: type, name, url, metadata"), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(studio): State<Studio>,
     session: AuthorizedSession,
@@ -75,9 +75,9 @@ pub async fn get(
 }
 
 /// Delete one asset.
-#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/assets/{name}", tag = "assets",
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/assets/{name}", tag = "assets", operation_id = "deleteAsset",
     params(("session_id" = String, Path), ("name" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "The asset and its file are gone"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(studio): State<Studio>,
     session: AuthorizedSession,
@@ -90,10 +90,10 @@ pub async fn delete(
 
 /// The asset's bytes. Supports `Range: bytes=...` (one range), `ETag` and
 /// `If-None-Match`.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}/content", tag = "assets",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}/content", tag = "assets", operation_id = "getAssetContent",
     params(("session_id" = String, Path), ("name" = String, Path)),
     responses((status = 200, description = "The bytes"), (status = 206, description = "A range of the bytes"),
-        (status = 304), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+        (status = 304, description = "Not modified since the copy the client holds (If-None-Match)"), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn content(
     State(studio): State<Studio>,
     session: AuthorizedSession,

@@ -56,7 +56,7 @@ impl From<JobView> for JobAccepted {
 /// unchanged since an earlier render are reused (`metadata.render` tells how
 /// many). Synchronous by default (201 with the video asset); with
 /// `"async": true`, 202 with a job to follow.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/compose", tag = "compose",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/compose", tag = "compose", operation_id = "compose",
     params(("session_id" = String, Path)),
     request_body = ComposeRequest,
     responses((status = 201, body = Asset, description = "The video asset"),
@@ -79,9 +79,9 @@ pub async fn compose(
 }
 
 /// A job's status, progress and outcome.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose", operation_id = "getJob",
     params(("session_id" = String, Path), ("job_id" = String, Path)),
-    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = JobView, description = "The job: status, progress, step, result or error"), (status = 404, body = ErrorBody)))]
 pub async fn job(
     State(studio): State<Studio>,
     session: AuthorizedSession,
@@ -92,9 +92,9 @@ pub async fn job(
 }
 
 /// Cancel a job (a running render's ffmpeg is stopped).
-#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose",
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}/jobs/{job_id}", tag = "compose", operation_id = "cancelJob",
     params(("session_id" = String, Path), ("job_id" = String, Path)),
-    responses((status = 202, body = JobView), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = JobView, description = "Cancellation asked: the job stops within a second"), (status = 404, body = ErrorBody)))]
 pub async fn cancel(
     State(studio): State<Studio>,
     session: AuthorizedSession,
@@ -109,7 +109,7 @@ pub async fn cancel(
 
 /// The job's states as server-sent events (`event: job`, JSON data), ending
 /// when the job does.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}/events", tag = "compose",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/jobs/{job_id}/events", tag = "compose", operation_id = "streamJobEvents",
     params(("session_id" = String, Path), ("job_id" = String, Path)),
     responses((status = 200, description = "text/event-stream of JobView"), (status = 404, body = ErrorBody)))]
 pub async fn events(

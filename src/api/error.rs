@@ -257,10 +257,25 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         }
         let path = e.path().to_string();
         let message = inner.to_string();
-        let field = match message.split_once("missing field `") {
-            Some((_, rest)) => rest.split('`').next().unwrap_or_default().to_owned(),
-            None if path != "." => path,
-            None => "body".to_owned(),
+        let quoted = |prefix: &str| {
+            message
+                .split_once(prefix)
+                .map(|(_, rest)| rest.split('`').next().unwrap_or_default().to_owned())
+        };
+        let field = if let Some(name) = quoted("missing field `") {
+            name
+        } else if let Some(name) = quoted("unknown field `") {
+            // The path ends at the object that holds the unknown key (or
+            // already names it): the field is the key itself.
+            match path.as_str() {
+                "." => name,
+                p if p.ends_with(&name) => p.to_owned(),
+                p => format!("{p}.{name}"),
+            }
+        } else if path != "." {
+            path
+        } else {
+            "body".to_owned()
         };
         let message = strip_position(&message);
         ApiError(Error::invalid(field, message))
@@ -390,5 +405,25 @@ mod tests {
         assert_eq!(e.field(), Some("width"));
         let e = parse_json::<Req>(br#"{"prompt": "#).unwrap_err().0;
         assert_eq!(e.code(), "bad_request");
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        use crate::compose::ComposeRequest;
+        let e = parse_json::<ComposeRequest>(br#"{"captoins": true}"#)
+            .unwrap_err()
+            .0;
+        assert_eq!(e.field(), Some("captoins"));
+        assert!(e.to_string().contains("unknown field"), "{e}");
+        let e = parse_json::<ComposeRequest>(
+            br#"{"timeline": [{"asset_id": "a.png"}, {"asset_id": "b.png", "duraton": 3}]}"#,
+        )
+        .unwrap_err()
+        .0;
+        assert_eq!(e.field(), Some("timeline[1].duraton"));
+        let e = parse_json::<ComposeRequest>(br#"{"output": {"fsp": 30}}"#)
+            .unwrap_err()
+            .0;
+        assert_eq!(e.field(), Some("output.fsp"));
     }
 }

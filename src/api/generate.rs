@@ -16,7 +16,7 @@ use crate::tools::social::{SocialParams, SocialResult};
 use crate::tools::speech::{SpeechParams, Voice};
 
 /// Generate an image from a prompt. Creates the session on first use.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/image", tag = "tools",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/image", tag = "tools", operation_id = "generateImage",
     params(("session_id" = String, Path)),
     request_body = ImageParams,
     responses((status = 201, body = Asset, description = "The new image asset; `url` serves the picture"),
@@ -36,7 +36,7 @@ pub async fn image(
 }
 
 /// Speak text as a voice-over. Creates the session on first use.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/audio", tag = "tools",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/audio", tag = "tools", operation_id = "synthesizeAudio",
     params(("session_id" = String, Path)),
     request_body = SpeechParams,
     responses((status = 201, body = Asset, description = "The new audio asset; `metadata` has `duration_seconds`, `voice_name`, `text` and sentence `segments`"),
@@ -55,14 +55,14 @@ pub async fn audio(
 }
 
 /// The voices the configured speech providers offer.
-#[utoipa::path(get, path = "/api/v1/voices", tag = "tools",
-    responses((status = 200, body = [Voice])))]
+#[utoipa::path(get, path = "/api/v1/voices", tag = "tools", operation_id = "listVoices",
+    responses((status = 200, body = [Voice], description = "The voices this server can speak, the natural ones first")))]
 pub async fn voices(State(studio): State<Studio>) -> Json<Vec<Voice>> {
     Json(studio.voices().await)
 }
 
 /// Hear a voice: a short sentence spoken by it, as MP3 (nothing is stored).
-#[utoipa::path(get, path = "/api/v1/voices/{name}/sample", tag = "tools",
+#[utoipa::path(get, path = "/api/v1/voices/{name}/sample", tag = "tools", operation_id = "getVoiceSample",
     params(("name" = String, Path, example = "en-US-Neural2-D")),
     responses((status = 200, content_type = "audio/mpeg", description = "The sample"),
         (status = 404, body = ErrorBody, description = "Unknown voice"), (status = 503, body = ErrorBody)))]
@@ -88,10 +88,10 @@ pub async fn voice_sample(
 
 /// Write a social media post (`title`, `description`, `hashtags`) about a
 /// text, held to the platform's rules, and store it as a `social` asset.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/social", tag = "tools",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/social", tag = "tools", operation_id = "writeSocialPost",
     params(("session_id" = String, Path)),
     request_body = SocialParams,
-    responses((status = 201, body = SocialResult),
+    responses((status = 201, body = SocialResult, description = "The post (title, description, hashtags), stored as a social asset"),
         (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn social(
@@ -108,10 +108,10 @@ pub async fn social(
 
 /// Ask the coordinator in plain words: it calls the one tool that fits
 /// (interactive mode) or runs the whole pipeline (automatic mode).
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/agent", tag = "tools",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/agent", tag = "tools", operation_id = "askAgent",
     params(("session_id" = String, Path)),
     request_body = AgentRequest,
-    responses((status = 200, body = AgentReply), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+    responses((status = 200, body = AgentReply, description = "What the coordinator did: the tool it chose, its arguments and result"), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 502, body = ErrorBody)))]
 pub async fn agent(
     State(studio): State<Studio>,
@@ -142,9 +142,9 @@ pub struct Conversation {
 }
 
 /// The session's conversation with the coordinator, oldest first.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/messages", tag = "tools",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/messages", tag = "tools", operation_id = "getMessages",
     params(("session_id" = String, Path)),
-    responses((status = 200, body = Conversation), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Conversation, description = "The session's conversation with the coordinator"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn messages(
     State(studio): State<Studio>,
     session: AuthorizedSession,

@@ -49,7 +49,7 @@ struct ApiDoc;
 
 /// The OpenAPI document: generated from the handlers, completed by
 /// [`openapi::complete`] with the statuses and constraints the server enforces.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     openapi::complete(openapi_raw(), None)
 }
 
@@ -150,7 +150,7 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
     let doc = openapi::complete(doc, Some(&providers));
 
     let app = api
-        .merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/v1/openapi.json", doc))
         .route("/healthz", get(healthz))
         .merge(web::routes())
         .fallback(not_found)

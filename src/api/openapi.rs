@@ -47,96 +47,86 @@ fn common_statuses(has_path_ids: bool, has_body: bool) -> Vec<(&'static str, &'s
     statuses
 }
 
-/// Field constraints, by schema name and property.
+/// Field constraints, by schema name and property: the limits come from
+/// the modules whose checks enforce them (`limits` beside each validator).
 fn field_constraints() -> Vec<(&'static str, &'static str, Value)> {
-    let text = |min: u64, max: u64| {
+    use crate::compose::timeline::limits as compose;
+    use crate::tools::{
+        image::limits as image, social::limits as social, speech::limits as speech,
+    };
+    let text = |min: usize, max: usize| {
         let pattern = if min > 0 { NOT_BLANK } else { NO_CONTROL };
         json!({"minLength": min, "maxLength": max, "pattern": pattern})
     };
-    let ratio = json!({"enum": ["16:9", "9:16", "1:1", "4:5"]});
+    let range = |(min, max): (f64, f64)| json!({"minimum": min, "maximum": max});
+    let ratios: Vec<&str> = crate::tools::image::ASPECT_RATIOS
+        .iter()
+        .map(|(r, _, _)| *r)
+        .collect();
+    let ratio = json!({ "enum": ratios });
+    let image_side = json!({"minimum": image::MIN_SIDE, "maximum": image::MAX_SIDE, "multipleOf": image::SIDE_STEP});
+    let output_side =
+        json!({"minimum": compose::MIN_SIDE, "maximum": compose::MAX_SIDE, "multipleOf": 2});
+    let platforms: Vec<&str> = crate::tools::social::Platform::NAMES.to_vec();
     vec![
-        ("AgentRequest", "message", text(1, 20_000)),
+        (
+            "AgentRequest",
+            "message",
+            text(1, crate::agent::MAX_MESSAGE_CHARS),
+        ),
         (
             "AgentRequest",
             "mode",
             json!({"enum": ["interactive", "automatic"]}),
         ),
-        ("ImageParams", "prompt", text(1, 4000)),
-        ("ImageParams", "negative_prompt", text(0, 1000)),
-        ("ImageParams", "style", text(0, 1000)),
+        ("ImageParams", "prompt", text(1, image::PROMPT_CHARS)),
+        ("ImageParams", "negative_prompt", text(0, image::TEXT_CHARS)),
+        ("ImageParams", "style", text(0, image::TEXT_CHARS)),
         ("ImageParams", "aspect_ratio", ratio.clone()),
-        (
-            "ImageParams",
-            "width",
-            json!({"minimum": 64, "maximum": 4096, "multipleOf": 8}),
-        ),
-        (
-            "ImageParams",
-            "height",
-            json!({"minimum": 64, "maximum": 4096, "multipleOf": 8}),
-        ),
-        ("SpeechParams", "text", text(1, 5000)),
-        (
-            "SpeechParams",
-            "format",
-            json!({"enum": ["mp3", "wav", "ogg"]}),
-        ),
+        ("ImageParams", "width", image_side.clone()),
+        ("ImageParams", "height", image_side),
+        ("SpeechParams", "text", text(1, speech::TEXT_CHARS)),
+        ("SpeechParams", "format", json!({ "enum": speech::FORMATS })),
         (
             "SpeechParams",
             "speaking_rate",
-            json!({"minimum": 0.25, "maximum": 4.0}),
+            range(speech::SPEAKING_RATE),
         ),
+        ("SpeechParams", "pitch", range(speech::PITCH)),
         (
             "SpeechParams",
-            "pitch",
-            json!({"minimum": -20.0, "maximum": 20.0}),
+            "voice_name",
+            text(0, speech::VOICE_NAME_BYTES),
         ),
-        ("SpeechParams", "voice_name", text(0, 100)),
-        ("SocialParams", "text", text(1, 100_000)),
+        ("SocialParams", "text", text(1, social::TEXT_CHARS)),
         (
             "SocialParams",
             "max_hashtags",
-            json!({"minimum": 0, "maximum": 100}),
+            json!({"minimum": 0, "maximum": social::MAX_HASHTAGS}),
         ),
-        (
-            "SocialParams",
-            "platform",
-            json!({"enum": ["youtube", "tiktok", "instagram", "x", "twitter", "linkedin"]}),
-        ),
+        ("SocialParams", "platform", json!({ "enum": platforms })),
         (
             "SocialParams",
             "language",
             json!({"pattern": "^[ \\t\\r\\n]*([A-Za-z]{2})?[ \\t\\r\\n]*$"}),
         ),
-        ("SocialParams", "tone", text(0, 1000)),
-        (
-            "ComposeRequest",
-            "fit",
-            json!({"enum": ["cover", "contain"]}),
-        ),
-        (
-            "SavedTimeline",
-            "fit",
-            json!({"enum": ["cover", "contain"]}),
-        ),
+        ("SocialParams", "tone", text(0, social::TONE_CHARS)),
+        ("ComposeRequest", "fit", json!({ "enum": compose::FITS })),
+        ("SavedTimeline", "fit", json!({ "enum": compose::FITS })),
         ("SavedTimeline", "version", json!({"minimum": 0})),
         ("OutputOptions", "aspect_ratio", ratio),
-        ("OutputOptions", "fps", json!({"minimum": 1, "maximum": 60})),
+        (
+            "OutputOptions",
+            "fps",
+            json!({"minimum": compose::FPS.0, "maximum": compose::FPS.1}),
+        ),
         (
             "OutputOptions",
             "quality",
-            json!({"enum": ["draft", "standard", "high"]}),
+            json!({ "enum": compose::QUALITIES }),
         ),
-        (
-            "OutputOptions",
-            "width",
-            json!({"minimum": 64, "maximum": 3840, "multipleOf": 2}),
-        ),
-        (
-            "OutputOptions",
-            "height",
-            json!({"minimum": 64, "maximum": 3840, "multipleOf": 2}),
-        ),
+        ("OutputOptions", "width", output_side.clone()),
+        ("OutputOptions", "height", output_side),
         (
             "CaptionsStyle",
             "style",
@@ -147,16 +137,13 @@ fn field_constraints() -> Vec<(&'static str, &'static str, Value)> {
             "position",
             json!({"enum": ["bottom", "middle"]}),
         ),
-        (
-            "MusicOptions",
-            "volume",
-            json!({"minimum": 0.0, "maximum": 4.0}),
-        ),
+        ("MusicOptions", "volume", range(compose::VOLUME)),
         ("MusicOptions", "asset_id", asset_name()),
         ("TimelineItem", "asset_id", asset_name()),
-        ("TimelineItem", "text", text(0, 1000)),
+        ("TimelineItem", "text", text(0, compose::TITLE_CHARS)),
+        ("TimelineItem", "volume", range(compose::VOLUME)),
         ("UploadForm", "role", json!({"enum": ["music"]})),
-        ("UploadForm", "transcript", text(0, 20_000)),
+        ("UploadForm", "transcript", text(0, speech::TEXT_CHARS)),
         ("Message", "role", json!({"enum": ["user", "assistant"]})),
     ]
 }
@@ -195,11 +182,10 @@ pub struct Providers {
 }
 
 /// Completes the generated document; with `providers`, the `provider`
-/// fields list the engines this server has.
-pub fn complete(doc: OpenApi, providers: Option<&Providers>) -> OpenApi {
-    let Ok(mut value) = serde_json::to_value(&doc) else {
-        return doc;
-    };
+/// fields list the engines this server has. (A JSON value: the completed
+/// document says things utoipa's types cannot, such as an enum holding null.)
+pub fn complete(doc: OpenApi, providers: Option<&Providers>) -> Value {
+    let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     complete_value(&mut value);
     if let Some(p) = providers {
         for (schema, names) in [
@@ -207,15 +193,16 @@ pub fn complete(doc: OpenApi, providers: Option<&Providers>) -> OpenApi {
             ("SpeechParams", &p.speech),
             ("SocialParams", &p.social),
         ] {
-            let prop = &mut value["components"]["schemas"][schema]["properties"]["provider"];
-            if prop.is_object() {
+            let pointer = format!("/components/schemas/{schema}/properties/provider");
+            if let Some(prop) = value.pointer_mut(&pointer).and_then(Value::as_object_mut) {
                 let mut values: Vec<Value> = names.iter().map(|n| json!(n)).collect();
                 values.push(Value::Null);
-                prop["enum"] = Value::Array(values);
+                prop.remove("type");
+                prop.insert("enum".into(), Value::Array(values));
             }
         }
     }
-    serde_json::from_value(value).unwrap_or(doc)
+    value
 }
 
 fn complete_value(doc: &mut Value) {
@@ -232,18 +219,28 @@ fn complete_value(doc: &mut Value) {
             }
         }
     }
-    let schemas = &mut doc["components"]["schemas"];
+    // Reached by pointer: indexing a JSON value to write would add the
+    // schema or field as null where it is missing.
+    let Some(schemas) = doc.pointer_mut("/components/schemas") else {
+        return;
+    };
     for (schema, field, constraints) in field_constraints() {
-        let prop = &mut schemas[schema]["properties"][field];
-        if let (Some(prop), Some(extra)) = (prop.as_object_mut(), constraints.as_object()) {
+        let prop = schemas
+            .pointer_mut(&format!("/{schema}/properties/{field}"))
+            .and_then(Value::as_object_mut);
+        if let (Some(prop), Some(extra)) = (prop, constraints.as_object()) {
             // Nullable `type: [string, null]` keeps its null: constraints apply to the value.
             if extra.contains_key("enum")
                 && prop["type"]
                     .as_array()
                     .is_some_and(|t| t.contains(&json!("null")))
             {
+                // A plain enum that holds null (not `type: [string, null]`
+                // beside it, which client generators turn into a union of
+                // three types).
                 let mut values = extra["enum"].as_array().cloned().unwrap_or_default();
                 values.push(Value::Null);
+                prop.remove("type");
                 prop.insert("enum".into(), Value::Array(values));
                 continue;
             }
@@ -253,14 +250,17 @@ fn complete_value(doc: &mut Value) {
         }
     }
     for schema in CLOSED_BODIES {
-        if let Some(s) = schemas[*schema].as_object_mut() {
+        if let Some(s) = schemas.get_mut(*schema).and_then(Value::as_object_mut) {
             s.insert("additionalProperties".into(), Value::Bool(false));
         }
     }
     for (schema, field) in NULLABLE {
-        let prop = &mut schemas[*schema]["properties"][*field];
-        if let Some(t) = prop.get("type").cloned().filter(Value::is_string) {
-            prop["type"] = json!([t, "null"]);
+        if let Some(prop) = schemas
+            .pointer_mut(&format!("/{schema}/properties/{field}"))
+            .and_then(Value::as_object_mut)
+            && let Some(t) = prop.get("type").cloned().filter(Value::is_string)
+        {
+            prop.insert("type".into(), json!([t, "null"]));
         }
     }
 }
@@ -268,7 +268,7 @@ fn complete_value(doc: &mut Value) {
 fn complete_operation(path: &str, op: &mut Value) {
     let has_path_ids = path.contains('{');
     let has_body = op.get("requestBody").is_some();
-    if let Some(params) = op["parameters"].as_array_mut() {
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in params {
             let schema = match (p["name"].as_str(), p["in"].as_str()) {
                 (Some("session_id"), Some("path")) => session_id(),
@@ -291,13 +291,47 @@ fn complete_operation(path: &str, op: &mut Value) {
     if !responses.is_object() {
         *responses = json!({});
     }
-    for (status, description) in common_statuses(has_path_ids, has_body) {
-        if responses.get(status).is_none() {
+    let common = common_statuses(has_path_ids, has_body);
+    for (status, description) in &common {
+        if responses.get(*status).is_none() {
             let mut r = error.clone();
             r["description"] = json!(description);
-            responses[status] = r;
+            responses[*status] = r;
         }
     }
+    // Every response says what it means (OpenAPI requires it): a status a
+    // route lists without words of its own means what it means everywhere.
+    if let Some(responses) = responses.as_object_mut() {
+        for (status, r) in responses.iter_mut() {
+            if r.get("description").is_some() {
+                continue;
+            }
+            let meaning = common
+                .iter()
+                .find(|(s, _)| s == status)
+                .map(|(_, d)| *d)
+                .or_else(|| status_meaning(status))
+                .unwrap_or("See the error's code and message.");
+            r["description"] = json!(meaning);
+        }
+    }
+}
+
+/// What a status means on any route, for those not among the common ones.
+fn status_meaning(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "400" => "An id in the path, or the body, is malformed.",
+        "404" => "No such session (or it belongs to another key), asset, job or voice.",
+        "409" => "Another change was saved first.",
+        "413" => "The body is larger than the server accepts.",
+        "415" => "The body is not of the media type the route takes.",
+        "416" => "The range asked for lies outside the content.",
+        "422" => "A field has a value the operation cannot accept; `field` names it.",
+        "502" => "The provider the server calls failed.",
+        "503" => "An engine the route needs is missing, or the server is busy.",
+        "504" => "The provider did not answer in time.",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -306,7 +340,7 @@ mod tests {
 
     #[test]
     fn every_operation_documents_the_common_statuses_and_ids_are_constrained() {
-        let doc = serde_json::to_value(complete(crate::api::openapi_raw(), None)).unwrap();
+        let doc = complete(crate::api::openapi_raw(), None);
         let list = &doc["paths"]["/api/v1/sessions"]["get"];
         let names: Vec<(&str, &str)> = list["parameters"]
             .as_array()
@@ -325,6 +359,26 @@ mod tests {
         assert_eq!(
             image["parameters"][0]["schema"]["pattern"],
             "^[A-Za-z0-9_-]{1,64}$"
+        );
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(ids.insert(id.to_owned()), "{method} {path}: {id} again");
+                for (status, r) in op["responses"].as_object().unwrap() {
+                    assert!(
+                        r["description"].is_string(),
+                        "{method} {path} {status} has no description"
+                    );
+                }
+            }
+        }
+        assert!(ids.contains("createSession") && ids.contains("getAssetContent"));
+        assert!(
+            doc["paths"]["/api/v1/sessions"]["post"]
+                .get("parameters")
+                .is_none(),
+            "no null is added where the document has nothing"
         );
         let params = &doc["components"]["schemas"]["ImageParams"];
         assert_eq!(params["properties"]["width"]["multipleOf"], 8);

@@ -33,8 +33,8 @@ pub struct SessionPage {
 }
 
 /// Create a session with a server-generated id.
-#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions",
-    responses((status = 201, body = Session)))]
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", operation_id = "createSession",
+    responses((status = 201, body = Session, description = "A new, empty session")))]
 pub async fn create(
     State(studio): State<Studio>,
     Extension(who): Extension<Principal>,
@@ -48,8 +48,8 @@ pub async fn create(
 }
 
 /// List sessions, newest first.
-#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(Page),
-    responses((status = 200, body = SessionPage), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", operation_id = "listSessions", params(Page),
+    responses((status = 200, body = SessionPage, description = "The asker's sessions, newest first, a page at a time"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(studio): State<Studio>,
     Extension(who): Extension<Principal>,
@@ -76,9 +76,9 @@ pub async fn list(
 }
 
 /// Show a session with its asset counts.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}", tag = "sessions",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}", tag = "sessions", operation_id = "getSession",
     params(("session_id" = String, Path, description = "Session id: 1–64 of A-Z a-z 0-9 _ -")),
-    responses((status = 200, body = SessionDetail), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SessionDetail, description = "The session and its counts"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(studio): State<Studio>,
     session: AuthorizedSession,
@@ -88,9 +88,9 @@ pub async fn get(
 }
 
 /// Delete a session and all its assets (bytes included).
-#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}", tag = "sessions",
+#[utoipa::path(delete, path = "/api/v1/sessions/{session_id}", tag = "sessions", operation_id = "deleteSession",
     params(("session_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "The session, its assets and its files are gone"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(studio): State<Studio>,
     session: AuthorizedSession,

@@ -30,9 +30,9 @@ pub struct Versions {
 /// The session's saved timeline (or one of its versions).
 ///
 /// A session with nothing saved answers version 0 and an empty timeline.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/timeline", tag = "compose",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/timeline", tag = "compose", operation_id = "getTimeline",
     params(("session_id" = String, Path), VersionQuery),
-    responses((status = 200, body = SavedTimeline), (status = 400, body = ErrorBody),
+    responses((status = 200, body = SavedTimeline, description = "The saved timeline (the latest version, or the one asked for)"), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "Unknown session or version"), (status = 422, body = ErrorBody)))]
 pub async fn get(
     State(studio): State<Studio>,
@@ -54,7 +54,7 @@ pub async fn get(
 /// saved). With `"version": K` the save is conditional: when K is not the
 /// current version, 409 `version_conflict` and nothing is saved. Undo is
 /// saving an older version again.
-#[utoipa::path(put, path = "/api/v1/sessions/{session_id}/timeline", tag = "compose",
+#[utoipa::path(put, path = "/api/v1/sessions/{session_id}/timeline", tag = "compose", operation_id = "saveTimeline",
     params(("session_id" = String, Path)),
     request_body = SavedTimeline,
     responses((status = 200, body = SavedTimeline, description = "The saved version"),
@@ -74,9 +74,9 @@ pub async fn put(
 }
 
 /// The saved versions of the session's timeline, newest first.
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/timeline/versions", tag = "compose",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/timeline/versions", tag = "compose", operation_id = "listTimelineVersions",
     params(("session_id" = String, Path)),
-    responses((status = 200, body = Versions), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Versions, description = "The saved versions, newest first"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn versions(
     State(studio): State<Studio>,
     session: AuthorizedSession,

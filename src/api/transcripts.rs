@@ -21,7 +21,7 @@ use crate::tools::transcribe::{self, CutParams, CutPlan, Transcript, TranscriptP
 /// speech gives an empty transcript. The transcript is kept with the asset
 /// (`GET .../assets/{name}/transcript`). The built-in engine
 /// (faster-whisper, Whisper tiny.en) knows English only.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/transcripts", tag = "tools",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/transcripts", tag = "tools", operation_id = "transcribeAsset",
     params(("session_id" = String, Path)),
     request_body = TranscriptParams,
     responses((status = 201, body = Transcript, description = "The transcript"),
@@ -54,7 +54,7 @@ pub struct Format {
 }
 
 /// An asset's kept transcript, as JSON or as subtitles (`?format=srt|vtt`).
-#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}/transcript", tag = "assets",
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/assets/{name}/transcript", tag = "assets", operation_id = "getTranscript",
     params(("session_id" = String, Path), ("name" = String, Path), Format),
     responses((status = 200, body = Transcript, description = "The transcript (or SRT / WebVTT text)"),
         (status = 404, body = ErrorBody, description = "No such asset, or it has no transcript yet"),
@@ -91,10 +91,10 @@ pub struct TranscribedPath {
 /// Work out cuts from an asset's transcript: words by index, fillers (um,
 /// uh, er, ah, hmm, "you know" …) and pauses longer than `max_pause`
 /// (shortened to it). Put the answer's `cuts` on the asset's timeline item.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/transcripts/{asset_id}/cuts", tag = "tools",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/transcripts/{asset_id}/cuts", tag = "tools", operation_id = "planCuts",
     params(("session_id" = String, Path), ("asset_id" = String, Path, example = "audio_1.mp3")),
     request_body = CutParams,
-    responses((status = 200, body = CutPlan),
+    responses((status = 200, body = CutPlan, description = "The cuts that remove the words asked for, ready for a timeline item's `cuts`"),
         (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such asset, or it has no transcript yet"),
         (status = 422, body = ErrorBody)))]

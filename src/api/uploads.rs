@@ -31,10 +31,10 @@ pub struct UploadForm {
 }
 
 /// Upload an image, audio or video file. Creates the session on first use.
-#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/uploads", tag = "assets",
+#[utoipa::path(post, path = "/api/v1/sessions/{session_id}/uploads", tag = "assets", operation_id = "uploadAsset",
     params(("session_id" = String, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 201, body = Asset), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+    responses((status = 201, body = Asset, description = "The uploaded image, audio, music or video, checked and stored as an asset"), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload(
     State(studio): State<Studio>,

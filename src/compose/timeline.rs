@@ -25,9 +25,24 @@ use crate::tools::image::ASPECT_RATIOS;
 
 pub const DEFAULT_SCENE_SECONDS: f64 = 3.0;
 
+/// What a compose body accepts: the checks below and the API document
+/// (`api/openapi.rs`) both read these.
+pub mod limits {
+    /// A scene's title.
+    pub const TITLE_CHARS: usize = 300;
+    /// An item's or the music's gain.
+    pub const VOLUME: (f64, f64) = (0.0, 4.0);
+    pub const MIN_SIDE: u32 = 64;
+    pub const MAX_SIDE: u32 = 3840;
+    pub const FPS: (u32, u32) = (1, 60);
+    pub const QUALITIES: &[&str] = &["draft", "standard", "high"];
+    pub const FITS: &[&str] = &["cover", "contain"];
+}
+
 /// `POST /compose` body. Without `timeline`, the session's saved timeline
 /// is composed, with its options (each overridable here).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ComposeRequest {
     /// The items, in order. Absent: the session's saved timeline.
     pub timeline: Option<Vec<TimelineItem>>,
@@ -46,6 +61,7 @@ pub struct ComposeRequest {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TimelineItem {
     #[schema(example = "image_1.png")]
     pub asset_id: String,
@@ -80,6 +96,7 @@ pub use crate::media::Cut;
 pub const MAX_CUTS: usize = 1000;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Transition {
     /// `fade`, `crossfade`, `slide_left`, `slide_right` or `wipe`.
     #[serde(rename = "type")]
@@ -90,6 +107,7 @@ pub struct Transition {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OutputOptions {
     /// `16:9` (default, 1920×1080), `9:16`, `1:1`, `4:5`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,13 +128,15 @@ pub struct OutputOptions {
 /// The session's saved timeline: what `PUT .../timeline` takes and `GET`
 /// answers. The same fields as the body of `POST /compose`, plus a version.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SavedTimeline {
     /// The version (0: nothing saved yet). In a `PUT`, optional: when
     /// given, the save happens only if this is still the current version,
     /// else 409 `version_conflict` and nothing is saved.
     pub version: Option<i64>,
-    /// When this version was saved (in answers; null for version 0).
-    #[serde(default, skip_deserializing)]
+    /// When this version was saved (in answers; null for version 0; ignored
+    /// in a `PUT`, so an answer can be sent back as it came).
+    #[serde(default)]
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The items, in order.
     #[serde(default)]
@@ -136,6 +156,7 @@ pub enum CaptionsOption {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CaptionsStyle {
     /// `plain` (default: whole cues), `karaoke` (the word being spoken in an
     /// accent colour) or `word` (one to three words at a time, large).
@@ -174,6 +195,7 @@ impl SavedTimeline {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MusicOptions {
     pub asset_id: String,
     /// Gain, default 0.3.
@@ -449,7 +471,7 @@ impl ComposeRequest {
             let trim_start =
                 seconds(i, "trim_start", item.trim_start, 0.0, 86_400.0)?.unwrap_or(0.0);
             let volume = match item.volume {
-                Some(v) if !(0.0..=4.0).contains(&v) => {
+                Some(v) if !(limits::VOLUME.0..=limits::VOLUME.1).contains(&v) => {
                     return Err(invalid(i, "volume", "volume must be between 0 and 4"));
                 }
                 v => v.unwrap_or(1.0),
@@ -534,8 +556,15 @@ impl ComposeRequest {
                         .map(str::trim)
                         .filter(|t| !t.is_empty())
                         .map(str::to_owned);
-                    if text.as_ref().is_some_and(|t| t.chars().count() > 300) {
-                        return Err(invalid(i, "text", "titles are limited to 300 characters"));
+                    if text
+                        .as_ref()
+                        .is_some_and(|t| t.chars().count() > limits::TITLE_CHARS)
+                    {
+                        return Err(invalid(
+                            i,
+                            "text",
+                            format!("titles are limited to {} characters", limits::TITLE_CHARS),
+                        ));
                     }
                     if is_video {
                         let length = duration_of(asset).unwrap_or(0.0);
@@ -810,7 +839,7 @@ impl ComposeRequest {
                     ));
                 }
                 let volume = m.volume.unwrap_or(0.3);
-                if !(0.0..=4.0).contains(&volume) {
+                if !(limits::VOLUME.0..=limits::VOLUME.1).contains(&volume) {
                     return Err(Error::invalid("music.volume", "must be between 0 and 4"));
                 }
                 Some(Music {
@@ -827,10 +856,14 @@ impl ComposeRequest {
         let (width, height) = match (o.width, o.height, o.aspect_ratio.as_deref()) {
             (Some(w), Some(h), None) => {
                 for (field, v) in [("output.width", w), ("output.height", h)] {
-                    if !(64..=3840).contains(&v) || v % 2 != 0 {
+                    if !(limits::MIN_SIDE..=limits::MAX_SIDE).contains(&v) || v % 2 != 0 {
                         return Err(Error::invalid(
                             field,
-                            format!("{v} is not an even number between 64 and 3840"),
+                            format!(
+                                "{v} is not an even number between {} and {}",
+                                limits::MIN_SIDE,
+                                limits::MAX_SIDE
+                            ),
                         ));
                     }
                 }
@@ -857,7 +890,7 @@ impl ComposeRequest {
             }
         };
         let fps = o.fps.unwrap_or(30);
-        if !(1..=60).contains(&fps) {
+        if !(limits::FPS.0..=limits::FPS.1).contains(&fps) {
             return Err(Error::invalid("output.fps", "must be between 1 and 60"));
         }
         let quality = match o.quality.as_deref().unwrap_or("standard") {

@@ -26,6 +26,7 @@ use crate::store::{Asset, NewAsset, Store};
 /// Arguments of `generate_image`: the HTTP body, the CLI's flags and the
 /// agent's tool call are all this one type.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
 pub struct ImageParams {
     /// What to picture (1–4000 characters).
     #[schema(example = "A futuristic cityscape")]
@@ -93,6 +94,17 @@ pub const ASPECT_RATIOS: &[(&str, u32, u32)] = &[
     ("4:5", 1080, 1350),
 ];
 
+/// What `ImageParams` accepts: the validator below and the API document
+/// (`api/openapi.rs`) both read these.
+pub mod limits {
+    pub const PROMPT_CHARS: usize = 4000;
+    /// `negative_prompt` and `style`.
+    pub const TEXT_CHARS: usize = 1000;
+    pub const MIN_SIDE: u32 = 64;
+    pub const MAX_SIDE: u32 = 4096;
+    pub const SIDE_STEP: u32 = 8;
+}
+
 impl ImageParams {
     pub fn validate(&self) -> Result<ImageRequest> {
         let prompt = self.prompt.trim();
@@ -100,10 +112,13 @@ impl ImageParams {
         if chars == 0 {
             return Err(Error::invalid("prompt", "must not be empty"));
         }
-        if chars > 4000 {
+        if chars > limits::PROMPT_CHARS {
             return Err(Error::invalid(
                 "prompt",
-                format!("is {chars} characters; the limit is 4000"),
+                format!(
+                    "is {chars} characters; the limit is {}",
+                    limits::PROMPT_CHARS
+                ),
             ));
         }
         let (width, height) = match (self.width, self.height, self.aspect_ratio.as_deref()) {
@@ -115,10 +130,17 @@ impl ImageParams {
             }
             (Some(w), Some(h), None) => {
                 for (field, v) in [("width", w), ("height", h)] {
-                    if !(64..=4096).contains(&v) || v % 8 != 0 {
+                    if !(limits::MIN_SIDE..=limits::MAX_SIDE).contains(&v)
+                        || v % limits::SIDE_STEP != 0
+                    {
                         return Err(Error::invalid(
                             field,
-                            format!("{v} is not a multiple of 8 between 64 and 4096"),
+                            format!(
+                                "{v} is not a multiple of {} between {} and {}",
+                                limits::SIDE_STEP,
+                                limits::MIN_SIDE,
+                                limits::MAX_SIDE
+                            ),
                         ));
                     }
                 }
@@ -146,9 +168,10 @@ impl ImageParams {
         };
         let clean = |s: &Option<String>, field: &str| -> Result<Option<String>> {
             match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                Some(s) if s.chars().count() > 1000 => {
-                    Err(Error::invalid(field, "is longer than 1000 characters"))
-                }
+                Some(s) if s.chars().count() > limits::TEXT_CHARS => Err(Error::invalid(
+                    field,
+                    format!("is longer than {} characters", limits::TEXT_CHARS),
+                )),
                 other => Ok(other.map(str::to_owned)),
             }
         };

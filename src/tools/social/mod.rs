@@ -25,6 +25,7 @@ use crate::store::{NewAsset, Store};
 /// Arguments of `generate_social_post`: the HTTP body, the CLI's flags and
 /// the agent's tool call are all this one type.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
 pub struct SocialParams {
     /// The content to write about (1–100,000 characters).
     #[arg(long, default_value = "")]
@@ -78,6 +79,14 @@ pub struct SocialRequest {
     pub tone: Option<String>,
 }
 
+/// What `SocialParams` accepts: the validator below and the API document
+/// (`api/openapi.rs`) both read these.
+pub mod limits {
+    pub const TEXT_CHARS: usize = 100_000;
+    pub const MAX_HASHTAGS: usize = 100;
+    pub const TONE_CHARS: usize = 1000;
+}
+
 impl SocialParams {
     pub fn validate(&self) -> Result<SocialRequest> {
         let text = self.text.trim();
@@ -85,17 +94,17 @@ impl SocialParams {
         if chars == 0 {
             return Err(Error::invalid("text", "must not be empty"));
         }
-        if chars > 100_000 {
+        if chars > limits::TEXT_CHARS {
             return Err(Error::invalid(
                 "text",
-                format!("is {chars} characters; the limit is 100000"),
+                format!("is {chars} characters; the limit is {}", limits::TEXT_CHARS),
             ));
         }
         let platform = Platform::parse(self.platform.as_deref().unwrap_or("youtube"))?;
-        if let Some(n) = self.max_hashtags.filter(|n| *n > 100) {
+        if let Some(n) = self.max_hashtags.filter(|n| *n > limits::MAX_HASHTAGS) {
             return Err(Error::invalid(
                 "max_hashtags",
-                format!("{n} is more than 100"),
+                format!("{n} is more than {}", limits::MAX_HASHTAGS),
             ));
         }
         let language = match self
@@ -115,6 +124,16 @@ impl SocialParams {
             }
             None => extractive::detect_language(text),
         };
+        if self
+            .tone
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > limits::TONE_CHARS)
+        {
+            return Err(Error::invalid(
+                "tone",
+                format!("is longer than {} characters", limits::TONE_CHARS),
+            ));
+        }
         let tone = self
             .tone
             .as_deref()

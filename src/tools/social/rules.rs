@@ -31,6 +31,9 @@ pub struct Limits {
 }
 
 impl Platform {
+    /// The names `parse` takes (`twitter` is X's old name).
+    pub const NAMES: &[&str] = &["youtube", "tiktok", "instagram", "x", "twitter", "linkedin"];
+
     pub fn parse(s: &str) -> Result<Self> {
         Ok(match s.trim().to_ascii_lowercase().as_str() {
             "youtube" => Platform::Youtube,
@@ -231,5 +234,13 @@ mod tests {
         let yt = enforce(&post, Platform::Youtube, None);
         assert!(yt.title.chars().count() <= 100);
         assert_eq!(yt.hashtags.split(' ').count(), 5);
+    }
+
+    #[test]
+    fn every_documented_platform_name_parses() {
+        for name in Platform::NAMES {
+            assert!(Platform::parse(name).is_ok(), "{name}");
+        }
+        assert!(Platform::parse("myspace").is_err());
     }
 }

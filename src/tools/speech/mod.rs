@@ -43,6 +43,7 @@ pub const SENTENCE_GAP: f64 = 0.3;
 /// Arguments of `synthesize_voiceover`: the HTTP body, the CLI's flags and
 /// the agent's tool call are all this one type.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
 pub struct SpeechParams {
     /// What to say (1–5000 characters).
     #[schema(example = "Hello, world!")]
@@ -109,6 +110,17 @@ pub struct SpeechRequest {
     pub pitch: f64,
 }
 
+/// What `SpeechParams` accepts: the validator below and the API document
+/// (`api/openapi.rs`) both read these.
+pub mod limits {
+    pub const TEXT_CHARS: usize = 5000;
+    pub const FORMATS: &[&str] = &["mp3", "wav", "ogg"];
+    pub const SPEAKING_RATE: (f64, f64) = (0.25, 4.0);
+    /// Semitones.
+    pub const PITCH: (f64, f64) = (-20.0, 20.0);
+    pub const VOICE_NAME_BYTES: usize = 100;
+}
+
 impl SpeechParams {
     pub fn validate(&self, default_voice: &str) -> Result<SpeechRequest> {
         let text = self.text.trim();
@@ -116,10 +128,10 @@ impl SpeechParams {
         if chars == 0 {
             return Err(Error::invalid("text", "must not be empty"));
         }
-        if chars > 5000 {
+        if chars > limits::TEXT_CHARS {
             return Err(Error::invalid(
                 "text",
-                format!("is {chars} characters; the limit is 5000"),
+                format!("is {chars} characters; the limit is {}", limits::TEXT_CHARS),
             ));
         }
         let format = match self.format.as_deref().map(str::trim).unwrap_or("mp3") {
@@ -134,14 +146,16 @@ impl SpeechParams {
             }
         };
         let speaking_rate = self.speaking_rate.unwrap_or(1.0);
-        if !(0.25..=4.0).contains(&speaking_rate) {
+        let (slowest, fastest) = limits::SPEAKING_RATE;
+        if !(slowest..=fastest).contains(&speaking_rate) {
             return Err(Error::invalid(
                 "speaking_rate",
                 "must be between 0.25 and 4.0",
             ));
         }
         let pitch = self.pitch.unwrap_or(0.0);
-        if !(-20.0..=20.0).contains(&pitch) {
+        let (lowest, highest) = limits::PITCH;
+        if !(lowest..=highest).contains(&pitch) {
             return Err(Error::invalid(
                 "pitch",
                 "must be between -20 and 20 semitones",
@@ -149,7 +163,9 @@ impl SpeechParams {
         }
         let voice_name = match self.voice_name.as_deref().map(str::trim) {
             None | Some("") => default_voice.to_owned(),
-            Some(v) if v.len() > 100 => return Err(Error::invalid("voice_name", "is too long")),
+            Some(v) if v.len() > limits::VOICE_NAME_BYTES => {
+                return Err(Error::invalid("voice_name", "is too long"));
+            }
             Some(v) => v.to_owned(),
         };
         Ok(SpeechRequest {

@@ -569,8 +569,16 @@ async fn unknown_fields_are_refused_with_the_field_named() {
     let s = TestServer::start().await;
     let cases = [
         ("image", json!({"prompt": "a cat", "sead": 4}), "sead"),
-        ("audio", json!({"text": "Hi.", "voice": "en-US-Neural2-D"}), "voice"),
-        ("social", json!({"text": "Cats.", "hashtags": 3}), "hashtags"),
+        (
+            "audio",
+            json!({"text": "Hi.", "voice": "en-US-Neural2-D"}),
+            "voice",
+        ),
+        (
+            "social",
+            json!({"text": "Cats.", "hashtags": 3}),
+            "hashtags",
+        ),
         (
             "compose",
             json!({"timeline": [{"asset_id": "image_1.png"}], "captoins": true}),
@@ -586,7 +594,11 @@ async fn unknown_fields_are_refused_with_the_field_named() {
             json!({"timeline": [{"asset_id": "image_1.png"}], "overlays": []}),
             "overlays",
         ),
-        ("agent", json!({"message": "Hello", "mood": "happy"}), "mood"),
+        (
+            "agent",
+            json!({"message": "Hello", "mood": "happy"}),
+            "mood",
+        ),
     ];
     for (route, body, field) in cases {
         let (status, err) = s
@@ -625,6 +637,9 @@ async fn unknown_fields_are_refused_with_the_field_named() {
             json!({"timeline": [], "musik": {"asset_id": "x.mp3"}}),
         )
         .await;
-    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("musik")));
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("musik"))
+    );
     s.stop().await;
 }

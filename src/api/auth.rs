@@ -125,6 +125,7 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
                 }
             };
             req.extensions_mut().insert(principal);
+            req.extensions_mut().insert(Asker(asker.clone()));
             if let Some(hint) = hint {
                 req.extensions_mut().insert(hint);
             }
@@ -144,6 +145,11 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
         Err(e) => ApiError(e).into_response(),
     }
 }
+
+/// Who asks, as budgets and job shares count them: the key's id, or
+/// `addr:<ip>` without a key (a request extension set by [`authenticate`]).
+#[derive(Clone, Debug)]
+pub struct Asker(pub String);
 
 /// What `admit` needs of a request (a request itself is not `Sync`).
 struct Asked {

@@ -7,6 +7,7 @@ pub mod compose;
 pub mod error;
 pub mod generate;
 pub mod guard;
+pub mod idempotency;
 pub mod openapi;
 pub mod sessions;
 pub mod timeline;
@@ -36,7 +37,7 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 #[openapi(
     info(
         title = "Content Studio API",
-        description = "Make short narrated videos step by step: generate or upload assets in a session, then compose them into an MP4."
+        description = "Make short narrated videos step by step: generate or upload assets in a session, then compose them into an MP4.\n\nAny POST may carry an `Idempotency-Key` header (1–255 visible ASCII characters, unique per request): a retry with the same key and the same request within 24 hours gets the first successful answer again (same status and body, same job; header `Idempotent-Replayed: true`) and nothing is done twice. The same key with a different request is 422 `idempotency_key_reused`; while the first request still runs, 409 `idempotency_key_in_use`. Refusals are not kept."
     ),
     tags(
         (name = "sessions", description = "Sessions hold every asset a user makes."),
@@ -149,6 +150,10 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
     };
     let doc = openapi::complete(doc, Some(&providers));
 
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        studio.clone(),
+        idempotency::idempotent,
+    ));
     let app = api
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/v1/openapi.json", doc))
         .route("/healthz", get(healthz))
@@ -193,12 +198,14 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
             header::CONTENT_TYPE,
             header::RANGE,
             header::IF_NONE_MATCH,
+            header::HeaderName::from_static(idempotency::HEADER),
         ])
         .expose_headers([
             header::RETRY_AFTER,
             header::ETAG,
             header::CONTENT_RANGE,
             header::LOCATION,
+            header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(Duration::from_secs(600))
 }

@@ -9,6 +9,7 @@
 mod blobs;
 mod claims;
 mod gc;
+mod idempotency;
 mod inputs;
 mod keys;
 mod messages;
@@ -30,6 +31,7 @@ use utoipa::ToSchema;
 pub use blobs::Blobs;
 pub use claims::{JobClaim, MADE_BY_JOB};
 pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
+pub use idempotency::{KeptAnswer, Reservation};
 pub use inputs::InputCache;
 pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;

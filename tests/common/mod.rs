@@ -144,6 +144,44 @@ impl TestServer {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Follows a job's event stream (`events_url`) until `done` holds for
+    /// a view of it (or the stream ends, or `deadline` passes: a failure).
+    pub async fn wait_for_job(
+        &self,
+        events_url: &str,
+        done: impl Fn(&Value) -> bool,
+        deadline: std::time::Duration,
+    ) -> Value {
+        use futures::StreamExt;
+        let follow = async {
+            let resp = self.get(events_url).await;
+            assert_eq!(resp.status(), 200, "events of {events_url}");
+            let mut stream = resp.bytes_stream();
+            let mut text = String::new();
+            let mut last = Value::Null;
+            while let Some(chunk) = stream.next().await {
+                text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+                while let Some(end) = text.find("\n\n") {
+                    let event: String = text.drain(..end + 2).collect();
+                    for line in event.lines() {
+                        if let Some(data) = line.strip_prefix("data:") {
+                            last = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
+                            if done(&last) {
+                                return last;
+                            }
+                        }
+                    }
+                }
+            }
+            panic!("the event stream ended before the job did: {last}");
+        };
+        tokio::time::timeout(deadline, follow)
+            .await
+            .unwrap_or_else(|_| {
+                panic!("{events_url}: the job did not get there within {deadline:?}")
+            })
+    }
+
     /// Downloads an asset's bytes through its `url`.
     pub async fn download(&self, asset: &Value) -> Vec<u8> {
         let resp = self.get(asset["url"].as_str().unwrap()).await;

@@ -169,6 +169,22 @@ pub struct JobsConfig {
         global = true
     )]
     pub worker_concurrency: usize,
+
+    /// Let webhooks call loopback, private and link-local addresses (by
+    /// default only public ones: a callback must not reach the studio's own
+    /// network or a cloud metadata service).
+    #[arg(long, env = "STUDIO_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: bool,
+
+    /// Seconds before a failed webhook delivery is tried again; each wait
+    /// doubles (at most an hour) until 24 hours after the job's end.
+    #[arg(
+        long,
+        env = "STUDIO_WEBHOOK_RETRY_SECS",
+        default_value_t = 5.0,
+        global = true
+    )]
+    pub webhook_retry_secs: f64,
 }
 
 impl Default for JobsConfig {
@@ -177,6 +193,8 @@ impl Default for JobsConfig {
             job_timeout_secs: 7200,
             worker_heartbeat_secs: 5,
             worker_concurrency: 2,
+            webhook_allow_private: false,
+            webhook_retry_secs: 5.0,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod studio;
 pub mod text;
 pub mod tools;
 pub mod uploads;
+pub mod webhooks;
 pub mod worker;
 
 pub use config::Config;

@@ -393,6 +393,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let req = AgentRequest {
                     message: line.trim().to_owned(),
                     mode: Some(mode.clone()),
+                    callback: None,
                 };
                 match coordinator.ask(&studio, &session, &req).await {
                     Ok(reply) => {
@@ -584,6 +585,13 @@ async fn doctor(studio: &Studio) {
             }
         }
         Err(e) => println!("missing  jobs: cannot read the job table ({e})"),
+    }
+    match studio.store().pending_deliveries().await {
+        Ok(0) => println!("webhooks no deliveries waiting"),
+        Ok(n) => println!(
+            "webhooks {n} deliveries waiting (retried by the workers until delivered or 24 h old)"
+        ),
+        Err(e) => println!("missing  webhooks: cannot read the deliveries ({e})"),
     }
 }
 

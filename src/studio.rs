@@ -88,6 +88,13 @@ impl Studio {
                     waiting: limits.max_waiting_work.max(1),
                 },
                 timeout: std::time::Duration::from_secs(config.jobs.job_timeout_secs.max(1)),
+                webhooks: crate::jobs::WebhookSettings {
+                    allow_private: config.jobs.webhook_allow_private,
+                    retry: std::time::Duration::from_secs_f64(
+                        config.jobs.webhook_retry_secs.clamp(0.01, 3600.0),
+                    ),
+                    ..Default::default()
+                },
             },
         )
         .await?;
@@ -182,19 +189,40 @@ impl Studio {
             .await
     }
 
+    /// Checks a callback before its job is queued: its form, and that its
+    /// host resolves to addresses the studio may call (422 `callback.url`).
+    pub async fn check_callback(&self, callback: &crate::webhooks::Callback) -> Result<()> {
+        callback.check("callback")?;
+        crate::webhooks::resolve_target(&callback.url, self.inner.config.jobs.webhook_allow_private)
+            .await
+            .map(drop)
+            .map_err(|e| match e {
+                crate::error::Error::Invalid { message, .. } => {
+                    crate::error::Error::invalid("callback.url", message)
+                }
+                other => other,
+            })
+    }
+
     /// Transcribes now, or with `async`, queues it for a worker.
     pub async fn transcribe_or_queue(
         &self,
         session: &SessionId,
         params: &TranscriptParams,
     ) -> Result<TranscribeOutcome> {
-        if params.run_async.unwrap_or(false) {
+        if let Some(callback) = &params.callback {
+            self.check_callback(callback).await?;
+        }
+        if params.run_async.unwrap_or(false) || params.callback.is_some() {
             let input = serde_json::json!({
                 "asset_id": params.asset_id,
                 "language": params.language,
                 "provider": params.provider,
             });
-            let job = self.jobs().submit(session, "transcribe", &input).await?;
+            let job = self
+                .jobs()
+                .submit(session, "transcribe", &input, params.callback.as_ref())
+                .await?;
             return Ok(TranscribeOutcome::Queued(job));
         }
         Ok(TranscribeOutcome::Done(
@@ -345,11 +373,17 @@ impl Studio {
         req: &ComposeRequest,
     ) -> Result<ComposeOutcome> {
         let composer = &self.inner.composer;
+        if let Some(callback) = &req.callback {
+            self.check_callback(callback).await?;
+        }
         let (req, version) = composer.resolve(session, req).await?;
         let plan = composer.plan(session, &req).await?;
-        if req.run_async.unwrap_or(false) {
+        if req.run_async.unwrap_or(false) || req.callback.is_some() {
             let input = serde_json::json!({ "request": req, "version": version });
-            let job = self.jobs().submit(session, "compose", &input).await?;
+            let job = self
+                .jobs()
+                .submit(session, "compose", &input, req.callback.as_ref())
+                .await?;
             return Ok(ComposeOutcome::Queued(job));
         }
         // A render inside the request counts as one of the asker's jobs, and

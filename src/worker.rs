@@ -1,6 +1,7 @@
 //! The render worker: takes queued jobs (renders, automatic pipelines) from
 //! the queue that every studio process shares and runs them. `studio serve`
 //! runs one in-process by default; `studio worker` runs one on its own.
+//! Each also sends the webhooks of ended jobs.
 
 use std::sync::Arc;
 
@@ -33,5 +34,8 @@ impl Runner for StudioRunner {
 pub async fn run(studio: Studio, concurrency: usize, stop: CancellationToken) -> Result<()> {
     let jobs = studio.jobs().clone();
     let runner = Arc::new(StudioRunner { studio });
-    jobs.work(runner, concurrency, stop).await
+    // Webhooks go out from every worker process, as jobs end.
+    let webhooks = jobs.deliver_webhooks(stop.clone());
+    let (worked, ()) = tokio::join!(jobs.work(runner, concurrency, stop), webhooks);
+    worked
 }

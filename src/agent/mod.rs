@@ -34,6 +34,10 @@ pub struct AgentRequest {
     pub message: String,
     /// `interactive` (default) or `automatic`.
     pub mode: Option<String>,
+    /// Tell this URL when the job the request starts (a pipeline, a
+    /// render) ends: a signed POST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<crate::webhooks::Callback>,
 }
 
 /// What the coordinator did.
@@ -195,7 +199,18 @@ impl Agent {
                     .into(),
             });
         }
-        let result = registry::call(studio, self.llm.as_ref(), session, tool, &arguments).await?;
+        if let Some(callback) = &req.callback {
+            studio.check_callback(callback).await?;
+        }
+        let result = registry::call(
+            studio,
+            self.llm.as_ref(),
+            session,
+            tool,
+            &arguments,
+            req.callback.as_ref(),
+        )
+        .await?;
         Ok(AgentReply {
             mode: mode.into(),
             tool: Some(tool.as_str().into()),

@@ -421,11 +421,15 @@ pub async fn start(
     writer: Option<&super::llm::LlmAgent>,
     session: &SessionId,
     params: &PipelineParams,
+    callback: Option<&crate::webhooks::Callback>,
 ) -> Result<JobView> {
     // The script first: bad input fails the request itself, not the job.
     let script = params.script(studio, writer).await?;
     let input = json!({ "params": params, "script": script });
-    studio.jobs().submit(session, "pipeline", &input).await
+    studio
+        .jobs()
+        .submit(session, "pipeline", &input, callback)
+        .await
 }
 
 /// Runs a queued pipeline on a worker.

@@ -161,6 +161,7 @@ pub async fn call(
     session: &SessionId,
     tool: ToolName,
     args: &Value,
+    callback: Option<&crate::webhooks::Callback>,
 ) -> Result<Value> {
     let args = &known_args(tool, args);
     Ok(match tool {
@@ -186,7 +187,8 @@ pub async fn call(
         }
         ToolName::ComposeVideo => {
             let p: ComposeVideoParams = parse_args(args)?;
-            let req = compose_request(studio, session, &p).await?;
+            let mut req = compose_request(studio, session, &p).await?;
+            req.callback = callback.cloned();
             match studio.compose(session, &req).await? {
                 crate::studio::ComposeOutcome::Done(asset) => json!(asset),
                 crate::studio::ComposeOutcome::Queued(job) => json!(job),
@@ -194,7 +196,7 @@ pub async fn call(
         }
         ToolName::RunFullPipeline => {
             let p: PipelineParams = parse_args(args)?;
-            json!(pipeline::start(studio, writer, session, &p).await?)
+            json!(pipeline::start(studio, writer, session, &p, callback).await?)
         }
     })
 }

@@ -22,7 +22,7 @@ use crate::studio::Studio;
 /// The job named in the path (the session comes with [`AuthorizedSession`]).
 #[derive(serde::Deserialize)]
 pub struct JobPath {
-    job_id: String,
+    pub job_id: String,
 }
 
 #[derive(Serialize, ToSchema)]

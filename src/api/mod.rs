@@ -14,6 +14,7 @@ pub mod timeline;
 pub mod transcripts;
 pub mod uploads;
 pub mod web;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -44,6 +45,7 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
         (name = "assets", description = "Listing, serving, uploading and deleting assets."),
         (name = "tools", description = "Generation tools: image, voice-over, social post."),
         (name = "compose", description = "Timelines into MP4 videos; jobs with progress."),
+        (name = "webhooks", description = "Signed callbacks when jobs end, and their deliveries."),
     )
 )]
 struct ApiDoc;
@@ -95,7 +97,9 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(generate::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))
-        .routes(routes!(compose::job, compose::cancel));
+        .routes(routes!(compose::job, compose::cancel))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::get, webhooks::put, webhooks::delete));
     match timeout {
         Some(t) => routes.layer(axum::middleware::from_fn_with_state(t, time_limit)),
         None => routes,

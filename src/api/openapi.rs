@@ -168,6 +168,10 @@ const CLOSED_BODIES: &[&str] = &[
     "MusicOptions",
     "CaptionsStyle",
     "Transition",
+    "Callback",
+    "WebhookUpdate",
+    "TranscriptParams",
+    "CutParams",
 ];
 
 /// Fields a reply may leave `null`.

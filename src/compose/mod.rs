@@ -146,6 +146,7 @@ impl Composer {
             resolved.music = req.music.clone();
         }
         resolved.run_async = req.run_async;
+        resolved.callback = req.callback.clone();
         Ok((resolved, Some(version)))
     }
 

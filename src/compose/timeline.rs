@@ -58,6 +58,10 @@ pub struct ComposeRequest {
     /// Return 202 with a job at once instead of waiting for the video.
     #[serde(rename = "async")]
     pub run_async: Option<bool>,
+    /// Tell this URL when the render ends (a signed POST; see the README's
+    /// webhooks). Implies `async`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<crate::webhooks::Callback>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -177,6 +181,7 @@ impl SavedTimeline {
             captions: self.captions.clone(),
             music: self.music.clone(),
             run_async: None,
+            callback: None,
         }
     }
 

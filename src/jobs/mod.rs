@@ -9,7 +9,10 @@
 //! attempt holding the claim can record an outcome, so a job whose worker
 //! died and was run again elsewhere finishes exactly once.
 
+mod notify;
 pub mod queue;
+
+pub use notify::WebhookSettings;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +27,7 @@ use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
+use crate::webhooks::Callback;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +146,9 @@ pub struct Jobs {
     worker: Arc<str>,
     /// Work run inside requests here (synchronous renders), per asker.
     held: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    webhooks: WebhookSettings,
+    /// Woken when a job ends here, so its webhooks go out at once.
+    ended: Arc<tokio::sync::Notify>,
 }
 
 /// A piece of work run inside a request, counted against its asker's share
@@ -191,6 +198,7 @@ pub struct JobSettings {
     pub limits: JobLimits,
     /// How long one attempt of a job may run before it fails.
     pub timeout: Duration,
+    pub webhooks: WebhookSettings,
 }
 
 impl Jobs {
@@ -210,6 +218,8 @@ impl Jobs {
             timeout: settings.timeout,
             worker,
             held: Arc::default(),
+            webhooks: settings.webhooks,
+            ended: Arc::default(),
         })
     }
 
@@ -289,9 +299,27 @@ impl Jobs {
 
     /// Queues a job of `kind` with its input, for any worker. Refused (429)
     /// when the asker already has its share of queued and running jobs, or
-    /// when too many jobs wait in all.
-    pub async fn submit(&self, session: &SessionId, kind: &str, input: &Value) -> Result<JobView> {
-        self.submit_as(session, kind, input, ASKER.try_with(Clone::clone).ok())
+    /// when too many jobs wait in all. Its end is told to `callback`, or
+    /// else to the asker's default webhook, if any.
+    pub async fn submit(
+        &self,
+        session: &SessionId,
+        kind: &str,
+        input: &Value,
+        callback: Option<&Callback>,
+    ) -> Result<JobView> {
+        let asker = ASKER.try_with(Clone::clone).ok();
+        let callback = match (callback, &asker) {
+            (Some(c), _) => Some(c.clone()),
+            (None, Some(asker)) => self.store.webhook(asker).await?.and_then(|w| {
+                Some(Callback {
+                    url: w.url?,
+                    events: w.events,
+                })
+            }),
+            (None, None) => None,
+        };
+        self.submit_as(session, kind, input, asker, callback.as_ref())
             .await
     }
 
@@ -303,7 +331,7 @@ impl Jobs {
         kind: &str,
         input: &Value,
     ) -> Result<JobView> {
-        self.submit_as(session, kind, input, None).await
+        self.submit_as(session, kind, input, None, None).await
     }
 
     async fn submit_as(
@@ -312,6 +340,7 @@ impl Jobs {
         kind: &str,
         input: &Value,
         asker: Option<String>,
+        callback: Option<&Callback>,
     ) -> Result<JobView> {
         let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
             .fetch_one(&self.db)
@@ -334,7 +363,7 @@ impl Jobs {
             }
         }
         sqlx::query(
-            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner, input) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5, $6)",
+            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner, input, callback) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(session.as_str())
@@ -342,6 +371,7 @@ impl Jobs {
         .bind(&t)
         .bind(asker)
         .bind(input.to_string())
+        .bind(callback.map(|c| json!(c).to_string()))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -556,6 +586,7 @@ impl Jobs {
             Err(e) => Err(e),
         };
         record(&self.db, &claim, outcome).await;
+        self.ended.notify_waiters();
         true
     }
 

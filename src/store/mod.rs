@@ -15,6 +15,7 @@ mod keys;
 mod messages;
 mod render_cache;
 mod timelines;
+mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -37,6 +38,7 @@ pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
 pub use render_cache::file_sha256;
 pub use timelines::{KEPT_VERSIONS, SavedDocument, VersionInfo};
+pub use webhooks::{AttemptLog, Delivery, DueDelivery, WebhookSettings};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -303,6 +305,9 @@ impl Store {
             "DELETE FROM messages WHERE session_id = $1",
             "DELETE FROM render_cache WHERE session_id = $1",
             "DELETE FROM session_owners WHERE session_id = $1",
+            "DELETE FROM webhook_attempts WHERE delivery_id IN \
+             (SELECT id FROM webhook_deliveries WHERE session_id = $1)",
+            "DELETE FROM webhook_deliveries WHERE session_id = $1",
             // Its jobs go too: a running one loses its claim, so its worker
             // stops it and nothing it makes is kept.
             "DELETE FROM jobs WHERE session_id = $1",

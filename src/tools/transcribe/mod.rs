@@ -69,6 +69,9 @@ pub struct TranscriptParams {
     /// `true`: answer 202 with a job at once and transcribe on a worker.
     #[serde(rename = "async")]
     pub run_async: Option<bool>,
+    /// Tell this URL when the transcript is done (a signed POST). Implies `async`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<crate::webhooks::Callback>,
 }
 
 /// The longest media transcribed, in seconds.

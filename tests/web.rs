@@ -252,3 +252,66 @@ async fn the_page_asks_for_a_key_when_the_server_needs_one() {
     assert_eq!(summary["asked_after_reload"], false, "{summary}");
     s.stop().await;
 }
+
+/// The editor as a creator new to it found it: a first screen that makes a
+/// video from a pasted text, the automatic result in sight and kept in the
+/// chat, undo walking back versions after a reload, a warning when a scene
+/// cuts its narration, deleting a used picture asked first and explained in
+/// scene terms, and nothing to render on an empty timeline
+/// (`tests/web/creator.mjs`).
+#[tokio::test]
+async fn a_creator_new_to_the_editor_finds_their_way() {
+    let s = TestServer::start().await;
+    let summary = run_browser_script("creator.mjs", &[&s.base]).await;
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    check("welcome_visible", json!(true));
+    check(
+        "welcome_line",
+        json!("Paste an article or a topic → get a narrated video"),
+    );
+    check("focused", json!("welcome-text"));
+    check("sample_filled", json!(true));
+    check("welcome_hidden", json!(true));
+    check("result_in_sight", json!(true));
+    check("result_area_video", json!("video_1.mp4"));
+    check("kept_after_reload", json!(1));
+    check("chat_video_after_reload", json!(1));
+    check(
+        "titles_after_reload",
+        json!(["First title", "Second title"]),
+    );
+    check("titles_after_undo_1", json!(["First title", ""]));
+    check("titles_after_undo_2", json!(["", ""]));
+    let warning = summary["cut_warning"].as_str().unwrap();
+    assert!(
+        warning.starts_with("voice-over ") && warning.contains("s will be cut at 1.0 s"),
+        "{warning}"
+    );
+    check("warning_after_fit", json!(0));
+    check("duration_after_fit", json!(""));
+    assert!(
+        summary["confirm_message"]
+            .as_str()
+            .unwrap()
+            .contains("is used in scene 2"),
+        "{summary}"
+    );
+    check("kept_when_dismissed", json!(200));
+    assert!(
+        summary["missing_card"].as_str().unwrap().starts_with(
+            "Scene 2's picture (image_2.png) was deleted — replace it or remove the scene."
+        ),
+        "{summary}"
+    );
+    check(
+        "preview_error",
+        json!("Scene 2's picture was deleted — replace it or remove the scene."),
+    );
+    check("missing_after_replace", json!(0));
+    check("empty_preview_disabled", json!(true));
+    check("empty_export_disabled", json!(true));
+    check("page_errors", json!([]));
+    s.stop().await;
+}

@@ -13,6 +13,7 @@ const state = {
   version: 0,          // the saved version this tab's edits build on
   committed: "",       // JSON of `doc` at the last edit
   undo: [], redo: [],  // JSON documents
+  olderThan: 0,        // undo fetches the saved version before this one when its stack is empty
   saveTimer: null, saving: null, dirty: false,
   poll: null, job: null,
 };
@@ -39,6 +40,7 @@ class ApiError extends Error {
     super(status === 401 ? "This studio needs an API key: enter it above."
       : body && body.error ? body.error.message : `HTTP ${status}`);
     this.status = status; this.code = body && body.error ? body.error.code : null;
+    this.field = body && body.error ? body.error.field : null;
   }
 }
 
@@ -122,6 +124,7 @@ async function openSession(id) {
   url.searchParams.set("session", id);
   history.replaceState(null, "", url);
   $("#studio").hidden = false;
+  $("#welcome").hidden = true;
   $("#gallery").replaceChildren();
   $("#chat-log").replaceChildren();
   await refreshAssets();
@@ -167,6 +170,34 @@ async function refreshAssets() {
   renderMusic();
 }
 
+/// The scenes whose items use an asset: ["scene 2", "scene 4"].
+function scenesUsing(name) {
+  const items = state.doc.timeline;
+  return scenes().flatMap((g, k) => [g.visual, ...g.audio].some((i) => i !== null && items[i].asset_id === name)
+    ? [g.visual === null ? "the intro" : `scene ${k + 1}`] : []);
+}
+
+/// An error of a compose or timeline save, in scene terms.
+function inSceneTerms(e) {
+  const m = e && e.field && /^timeline\[(\d+)\]/.exec(e.field);
+  if (!m) return e.message;
+  const index = Number(m[1]);
+  const k = scenes().findIndex((g) => g.visual === index || g.audio.includes(index));
+  const where = k < 0 ? "A scene" : scenes()[k].visual === null ? "The intro" : `Scene ${k + 1}`;
+  const text = e.message.replace(/^timeline\[\d+\][.\w]*: (item \d+: )?/, "");
+  return `${where}: ${text}`;
+}
+
+/// Items whose asset is gone, as the sentence a person reads.
+function missingItems() {
+  const items = state.doc.timeline;
+  for (const [k, g] of scenes().entries()) {
+    if (g.visual !== null && !assetNamed(items[g.visual].asset_id)) return `Scene ${k + 1}'s picture was deleted — replace it or remove the scene.`;
+    for (const i of g.audio) if (!assetNamed(items[i].asset_id)) return `${g.visual === null ? "The intro" : `Scene ${k + 1}`}'s voice-over ${items[i].asset_id} was deleted — remove it from the scene or add another.`;
+  }
+  return null;
+}
+
 const seconds = (a) => a && a.metadata && a.metadata.duration_seconds ? a.metadata.duration_seconds : 0;
 const assetNamed = (name) => state.assets.find((a) => a.name === name);
 const isVisual = (a) => a && (a.type === "image" || a.type === "video");
@@ -192,8 +223,12 @@ function card(a) {
   }
   actions.append(el("a", { href: a.url, download: a.name }, "Download"));
   actions.append(el("button", { type: "button", onclick: () => busy(null, "upload", async () => {
+    const used = scenesUsing(a.name);
+    if (used.length && !confirm(`${a.name} is used in ${used.join(" and ")}. Delete it anyway? ` +
+      "It cannot be brought back; the scene will need another " + (isVisual(a) ? "picture." : "voice-over."))) return;
     await api("DELETE", `${base()}/assets/${encodeURIComponent(a.name)}`);
     await refreshAssets();
+    if (used.length) renderEditor();
   }) }, "Delete"));
   const meta = [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : ""].filter(Boolean).join(" · ");
   return el("div", { class: "card", "data-asset": a.name }, media, el("div", { class: "name" }, a.name), el("div", { class: "meta" }, meta), actions);
@@ -345,10 +380,18 @@ $("#chat-form").addEventListener("submit", (e) => {
       const job = await followJob(reply.result, (v) => { bar.value = v.progress; step.textContent = describe(v); });
       step.textContent = describe(job);
       if (job.status === "succeeded") {
-        line.append(...assetPreview(job.result.video), el("div", { class: "muted" }, "The draft is now your timeline: change a line, swap a picture, preview again."));
+        const video = job.result.video;
+        const done = chatLine("bot", `Your video is ready: ${video.name} (${seconds(video).toFixed(1)} s).`, ...assetPreview(video),
+          el("div", { class: "muted" }, "The draft is now your timeline: change a line, swap a picture, preview again."));
         await refreshAssets();
         adopt(await api("GET", `${base()}/timeline`));
-      } else line.append(el("div", { class: "error" }, job.error ? job.error.message : job.status));
+        $("#result").replaceChildren(
+          el("video", { src: video.url, controls: true, id: "result-video", "data-quality": "automatic" }),
+          el("p", {}, el("a", { href: video.url, download: video.name }, `Download ${video.name}`)));
+        // The result in sight: the chat scrolled to its start.
+        const log = $("#chat-log");
+        log.scrollTop = done.offsetTop - log.offsetTop;
+      } else chatLine("bot", el("span", { class: "error" }, job.error ? job.error.message : `The video was ${job.status}.`));
     }
   });
 });
@@ -388,6 +431,7 @@ function docJson() { return JSON.stringify(state.doc); }
 
 function adopt(saved) {
   state.version = saved.version;
+  state.olderThan = saved.version;
   state.doc = fields(saved);
   state.committed = docJson();
   state.dirty = false;
@@ -458,9 +502,16 @@ $("#conflict-keep").addEventListener("click", async () => {
 
 async function undo() {
   setSaveStatus("undoing…");
-  if (!state.undo.length && state.version > 1) {
-    // After a reload: the versions saved before this one.
-    try { const older = await api("GET", `${base()}/timeline?version=${state.version - 1}`); state.undo.push(JSON.stringify(fields(older))); } catch { /* pruned */ }
+  if (!state.undo.length && state.olderThan > 1) {
+    // After a reload: the versions saved before the loaded one, one by one
+    // (each undo saves a new version, so the cursor, not the current
+    // version, says which comes next).
+    const version = state.olderThan - 1;
+    try {
+      const older = await api("GET", `${base()}/timeline?version=${version}`);
+      state.undo.push(JSON.stringify(fields(older)));
+      state.olderThan = version;
+    } catch { state.olderThan = 0; /* pruned */ }
   }
   if (!state.undo.length) { setSaveStatus(`saved · version ${state.version}`); return; }
   state.redo.push(state.committed);
@@ -576,14 +627,34 @@ function numberField(label, value, attrs, onchange) {
 
 const sceneWidth = (length) => Math.round(Math.min(420, Math.max(200, length * 36)));
 
-/// Updates each card's width and length label in place (no input is rebuilt).
+/// Updates each card's width, length label and cut warning in place (no
+/// input is rebuilt).
 function resizeScenes() {
+  const groups = scenes();
   sceneLengths().forEach((length, k) => {
     const node = document.querySelector(`#timeline .scene[data-scene="${k}"]`);
     if (!node) return;
     node.style.width = `${sceneWidth(length)}px`;
     node.querySelector(".scene-head .muted").textContent = `${length.toFixed(1)} s`;
+    const old = node.querySelector(".warning");
+    const now = cutWarning(groups[k]);
+    if (old && now) old.replaceWith(now);
+    else if (old) old.remove();
+    else if (now) node.querySelector(".narration").after(now);
   });
+}
+
+/// A scene made shorter than its narration cuts the narration: say so on
+/// the card, with the fix (the length goes, so the scene lasts its voice).
+function cutWarning(g) {
+  const items = state.doc.timeline;
+  const item = g.visual !== null ? items[g.visual] : null;
+  if (!item || !item.duration) return null;
+  const spoken = g.audio.reduce((t, i) => t + seconds(assetNamed(items[i].asset_id)), 0);
+  if (spoken <= Number(item.duration) + 0.05) return null;
+  return el("p", { class: "warning", role: "status" },
+    `voice-over ${spoken.toFixed(1)} s will be cut at ${Number(item.duration).toFixed(1)} s `,
+    el("button", { type: "button", class: "fit-voice", onclick: () => edit(() => { delete item.duration; }, true) }, "Fit to voice"));
 }
 
 function sceneCard(g, k, count) {
@@ -596,11 +667,18 @@ function sceneCard(g, k, count) {
   let thumb;
   if (a && a.type === "image") thumb = el("img", { src: a.url, alt: a.metadata.prompt || a.name, draggable: "false" });
   else if (a && a.type === "video") thumb = el("video", { src: a.url, preload: "metadata", muted: true });
-  else thumb = el("div", { class: "thumb-missing" }, item ? `${item.asset_id} (missing)` : "narration before the first scene");
+  else if (item) {
+    // Pictures and clips of one's own (not the studio's renders).
+    const visuals = state.assets.filter((v) => isVisual(v) && v.source !== "compose");
+    const replace = el("select", { "aria-label": "Replace the picture", onchange: (e) => e.target.value && edit(() => { item.asset_id = e.target.value; }, true) },
+      el("option", { value: "" }, "Replace with…"), ...visuals.map((v) => el("option", { value: v.name }, v.name)));
+    thumb = el("div", { class: "thumb-missing" }, `Scene ${k + 1}'s picture (${item.asset_id}) was deleted — replace it or remove the scene.`, replace);
+  } else thumb = el("div", { class: "thumb-missing" }, "narration before the first scene");
   const narration = g.audio.map((i) => {
     const au = assetNamed(items[i].asset_id);
-    return au && au.metadata.text ? au.metadata.text : items[i].asset_id;
+    return !au ? `${items[i].asset_id} (deleted)` : au.metadata.text ? au.metadata.text : items[i].asset_id;
   }).join(" ");
+  const cut = cutWarning(g);
   const fields = el("div", { class: "fields" });
   if (item) {
     fields.append(numberField("Length (s)", item.duration, { min: "0.1", step: "0.1", placeholder: length.toFixed(1), class: "duration" }, set(item, "duration")));
@@ -614,7 +692,9 @@ function sceneCard(g, k, count) {
     fields.append(title);
   }
   for (const i of g.audio) {
-    fields.append(numberField(`Volume ${items[i].asset_id}`, items[i].volume, { min: "0", max: "4", step: "0.1", placeholder: "1" }, set(items[i], "volume")));
+    const au = assetNamed(items[i].asset_id);
+    const label = au && au.metadata.role === "music" ? "Music volume" : au && au.type === "video" ? "Clip volume" : "Voice volume";
+    fields.append(numberField(label, items[i].volume, { min: "0", max: "4", step: "0.1", placeholder: "1", title: items[i].asset_id }, set(items[i], "volume")));
   }
   const head = el("div", { class: "scene-head" },
     el("span", { class: "grip", title: "Drag to reorder", "aria-hidden": "true" }, "⠿"),
@@ -625,7 +705,7 @@ function sceneCard(g, k, count) {
     el("button", { type: "button", class: "icon", title: "Move later", "aria-label": "Move later", onclick: () => moveScene(k, k + 1), disabled: k === count - 1 }, "→"),
     el("button", { type: "button", class: "icon", title: "Remove scene", "aria-label": "Remove scene", onclick: () => removeScene(k) }, "✕"));
   const node = el("div", { class: "scene", role: "listitem", "data-scene": k },
-    head, thumb, el("p", { class: "narration" }, narration || el("span", { class: "muted" }, "no voice-over")), fields);
+    head, thumb, el("p", { class: "narration" }, narration || el("span", { class: "muted" }, "no voice-over")), cut, fields);
   node.style.width = `${width}px`; // CSSOM: allowed by the strict CSP, unlike a style attribute
   dragToReorder(node, k);
   return node;
@@ -660,8 +740,11 @@ function renderEditor() {
 }
 
 function renderHistory() {
-  $("#undo").disabled = !state.undo.length && state.version <= 1;
+  $("#undo").disabled = !state.undo.length && state.olderThan <= 1;
   $("#redo").disabled = !state.redo.length;
+  // Nothing to render yet: Preview and Export wait for a scene.
+  const empty = !state.doc.timeline.some((item) => isVisual(assetNamed(item.asset_id)) || /^(image|video)_/.test(item.asset_id));
+  if (!state.job) { $("#preview").disabled = empty; $("#export").disabled = empty; }
 }
 
 /// Drag a scene by its card with mouse, pen or touch (pointer events).
@@ -706,11 +789,16 @@ $("#export-preset").addEventListener("change", (e) => edit(() => { state.doc.out
 
 async function render(button, quality) {
   await busy(button, "compose", async () => {
+    if (!state.doc.timeline.length) throw new Error("Add a picture or a clip first: each one starts a scene.");
+    const missing = missingItems();
+    if (missing) throw new Error(missing);
     await save();
     if (state.dirty) throw new Error("the timeline could not be saved; see above");
     const output = { aspect_ratio: $("#export-preset").value };
     if (quality) output.quality = quality;
-    const accepted = await api("POST", `${base()}/compose`, { output, async: true });
+    let accepted;
+    try { accepted = await api("POST", `${base()}/compose`, { output, async: true }); }
+    catch (e) { throw new Error(inSceneTerms(e)); }
     state.job = accepted;
     const bar = $("#compose-progress");
     bar.hidden = false; bar.value = 0;
@@ -721,7 +809,7 @@ async function render(button, quality) {
     $("#cancel-job").hidden = true;
     bar.value = job.progress;
     $("#compose-status").textContent = describe(job);
-    if (job.status !== "succeeded") throw new Error(job.error ? job.error.message : `the render ${job.status}`);
+    if (job.status !== "succeeded") throw new Error(job.error ? inSceneTerms({ ...job.error, message: job.error.message }) : `the render ${job.status}`);
     const video = job.result;
     const r = video.metadata.render || {};
     $("#compose-status").textContent = `${quality === "draft" ? "preview" : "export"} ready: ${video.name} · ${seconds(video).toFixed(1)} s · ${r.scenes_rendered ?? "?"} of ${r.scenes ?? "?"} scenes rendered in ${(r.seconds ?? 0).toFixed(1)} s`;
@@ -735,8 +823,30 @@ $("#preview").addEventListener("click", () => render($("#preview"), "draft"));
 $("#export").addEventListener("click", () => render($("#export"), null));
 $("#cancel-job").addEventListener("click", () => state.job && api("DELETE", state.job.status_url).catch(() => {}));
 
+// ---- the first screen ---------------------------------------------------------
+
+const SAMPLE = `Lighthouses have guided sailors for more than two thousand years. The first famous one stood at Alexandria, a tower of stone with a fire burning at its top.
+
+Later towers used oil lamps and mirrors. In 1822 the Fresnel lens bent the light into a beam that could be seen from twenty miles away.
+
+Today most lighthouses run on their own, watched from afar. Their lights still sweep the dark water every night.`;
+
+$("#welcome-sample").addEventListener("click", () => { $("#welcome-text").value = SAMPLE; $("#welcome-text").focus(); });
+$("#welcome-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const text = $("#welcome-text").value.trim();
+  if (!text) return;
+  busy($("#welcome-form button[type=submit]"), "welcome", async () => {
+    await openSession((await api("POST", "/api/v1/sessions")).session_id);
+    $("#chat-message").value = text;
+    document.querySelector('input[name="mode"][value="automatic"]').checked = true;
+    $("#chat-form").requestSubmit();
+  });
+});
+
 // ---- start ----------------------------------------------------------------
 
 loadVoices();
 const fromUrl = new URL(location.href).searchParams.get("session");
 if (fromUrl) openSession(fromUrl);
+else { $("#welcome").hidden = false; $("#welcome-text").focus(); }

@@ -442,7 +442,7 @@ pub async fn run_job(studio: &Studio, job: &Claimed) -> Result<serde_json::Value
     let input: Input = serde_json::from_value(job.input.clone())
         .map_err(|e| Error::Internal(format!("a pipeline job's input is unreadable: {e}")))?;
     let progress = |step: &str, p: f64| job.progress(p, Some(step));
-    let result = run_script(
+    let outcome = run_script(
         studio,
         &job.session,
         &input.params,
@@ -450,8 +450,40 @@ pub async fn run_job(studio: &Studio, job: &Claimed) -> Result<serde_json::Value
         &progress,
         job.cancel_token(),
     )
-    .await?;
-    Ok(json!(result))
+    .await;
+    // The end goes into the session's conversation, so that the chat shows
+    // it (and the video) after a reload too.
+    let (text, video) = match &outcome {
+        Ok(result) => (
+            format!(
+                "Your video is ready: {} ({:.1} s, {} scenes), with a post: \"{}\". \
+                 It is now your timeline: change a line, swap a picture, preview again.",
+                result.video.name,
+                result.video.metadata["duration_seconds"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+                result.scenes.len(),
+                result.post.post.title
+            ),
+            Some(json!(result.video)),
+        ),
+        Err(Error::Cancelled) => ("The video was cancelled.".to_owned(), None),
+        Err(e) => (format!("The video could not be made: {e}"), None),
+    };
+    if let Err(e) = studio
+        .store()
+        .append_message(
+            &job.session,
+            "assistant",
+            &text,
+            Some("run_full_pipeline"),
+            video.as_ref(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "the pipeline's end was not added to the conversation");
+    }
+    Ok(json!(outcome?))
 }
 #[cfg(test)]
 mod tests {

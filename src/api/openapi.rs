@@ -145,6 +145,16 @@ fn field_constraints() -> Vec<(&'static str, &'static str, Value)> {
         ("UploadForm", "role", json!({"enum": ["music"]})),
         ("UploadForm", "transcript", text(0, speech::TEXT_CHARS)),
         ("Message", "role", json!({"enum": ["user", "assistant"]})),
+        (
+            "Callback",
+            "url",
+            json!({"minLength": 8, "maxLength": 2000, "pattern": "^https?://"}),
+        ),
+        (
+            "WebhookUpdate",
+            "url",
+            json!({"minLength": 8, "maxLength": 2000, "pattern": "^https?://"}),
+        ),
     ]
 }
 

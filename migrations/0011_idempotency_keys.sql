@@ -5,7 +5,7 @@ CREATE TABLE idempotency_keys (
     owner TEXT NOT NULL,
     idem_key TEXT NOT NULL,
     fingerprint TEXT,
-    status INTEGER,
+    status BIGINT,
     content_type TEXT,
     body TEXT,
     created_at BIGINT NOT NULL,

@@ -2,7 +2,7 @@
 -- when it was queued); once the job has ended, its deliveries are queued
 -- (one per callback) and `notified` is set in the same transaction.
 ALTER TABLE jobs ADD COLUMN callback TEXT;
-ALTER TABLE jobs ADD COLUMN notified INTEGER;
+ALTER TABLE jobs ADD COLUMN notified BIGINT;
 CREATE INDEX jobs_to_notify ON jobs (status) WHERE callback IS NOT NULL AND notified IS NULL;
 
 -- An asker's default callback and signing secret.
@@ -24,7 +24,7 @@ CREATE TABLE webhook_deliveries (
     url TEXT NOT NULL,
     payload TEXT NOT NULL,
     status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
+    attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
     claimed_until BIGINT,
     created_at BIGINT NOT NULL
@@ -35,9 +35,9 @@ CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id);
 -- Each attempt, for the deliveries log.
 CREATE TABLE webhook_attempts (
     delivery_id TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
+    attempt BIGINT NOT NULL,
     at TEXT NOT NULL,
-    status_code INTEGER,
+    status_code BIGINT,
     latency_ms BIGINT NOT NULL,
     error TEXT,
     PRIMARY KEY (delivery_id, attempt)

@@ -76,7 +76,13 @@ pub async fn idempotent(State(studio): State<Studio>, req: Request, next: Next) 
         }
         Ok(Reservation::Answered(kept)) => {
             let (_, body) = req.into_parts();
-            let Some(same) = fingerprint.matches(body, &kept.fingerprint).await else {
+            // As much as the largest body a route takes (an upload).
+            let limit = studio
+                .config()
+                .max_upload_bytes
+                .saturating_add(1024 * 1024)
+                .max(super::MAX_JSON_BYTES as u64);
+            let Some(same) = fingerprint.matches(body, &kept.fingerprint, limit).await else {
                 return error_response(
                     StatusCode::BAD_REQUEST,
                     "bad_request",
@@ -252,19 +258,28 @@ impl Fingerprint {
     /// Whether `kept` is this request's fingerprint; reads the body
     /// through (the retry will not run) unless the first request's route
     /// never read its body.
-    async fn matches(self, body: Body, kept: &str) -> Option<bool> {
+    /// A body longer than `limit` (more than any route takes) cannot be
+    /// the kept request's: it is not read further.
+    async fn matches(self, body: Body, kept: &str, limit: u64) -> Option<bool> {
         if kept.starts_with("route:") {
             return Some(kept == self.route);
         }
-        Some(self.drain(body).await? == kept)
+        Some(self.drain(body, limit).await?.is_some_and(|f| f == kept))
     }
 
-    async fn drain(mut self, body: Body) -> Option<String> {
+    /// The fingerprint, or `Some(None)` when the body is over `limit`.
+    async fn drain(mut self, body: Body, limit: u64) -> Option<Option<String>> {
         let mut stream = body.into_data_stream();
+        let mut read = 0u64;
         while let Some(chunk) = stream.next().await {
-            self.update(&chunk.ok()?);
+            let chunk = chunk.ok()?;
+            read += chunk.len() as u64;
+            if read > limit {
+                return Some(None);
+            }
+            self.update(&chunk);
         }
-        Some(self.finish())
+        Some(Some(self.finish()))
     }
 
     /// Passes the body on, hashing it. The fingerprint is there once the
@@ -359,6 +374,36 @@ mod tests {
             f.update(c);
         }
         f.finish()
+    }
+
+    #[tokio::test]
+    async fn a_retry_larger_than_any_route_takes_is_not_read_through() {
+        let req = || {
+            Request::builder()
+                .method("POST")
+                .uri("/api/v1/sessions/s/compose")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let body = || Body::from(vec![b' '; 4096]);
+        let kept = Fingerprint::of(&req())
+            .drain(body(), 10_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            Fingerprint::of(&req()).matches(body(), &kept, 10_000).await,
+            Some(true)
+        );
+        assert_eq!(
+            Fingerprint::of(&req()).drain(body(), 1000).await,
+            Some(None)
+        );
+        assert_eq!(
+            Fingerprint::of(&req()).matches(body(), &kept, 1000).await,
+            Some(false)
+        );
     }
 
     #[test]

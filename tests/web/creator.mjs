@@ -6,25 +6,15 @@
 // narration says so and fits back; deleting a picture a scene uses asks first,
 // names the scene and explains the gap; an empty timeline cannot be rendered.
 // Usage: node creator.mjs BASE_URL SCREENSHOT_DIR   (prints a JSON summary)
-import { chromium } from "playwright-core";
+import { launch, savedAfter, version } from "./browser.mjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 
 const [base, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
-});
+const browser = await launch();
 const summary = { steps: [] };
 let shot = 0;
 const snap = async (page, name) => { shot += 1; await page.screenshot({ path: `${shots}/creator-${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true }); summary.steps.push(name); };
-const version = (page) => page.evaluate(() => Number((document.querySelector("#save-status").textContent.match(/version (\d+)/) || [])[1] || 0));
-const savedAfter = (page, v) => page.waitForFunction((v) => {
-  const m = document.querySelector("#save-status").textContent.match(/^saved · version (\d+)/);
-  return m && Number(m[1]) > v;
-}, v);
 const title = (page, k) => page.inputValue(`#timeline .scene[data-scene="${k}"] input[aria-label="Title"]`);
 
 try {

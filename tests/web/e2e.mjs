@@ -4,18 +4,13 @@
 // export, keep a video playing while assets arrive, keep a half-typed value,
 // meet another tab's edit as a conflict, and fit a phone.
 // Usage: node e2e.mjs BASE_URL SCREENSHOT_DIR   (prints a JSON summary)
-import { chromium } from "playwright-core";
+import { launch, savedAfter, version } from "./browser.mjs";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 
 const [base, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
-});
+const browser = await launch();
 const summary = { steps: [] };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const api = async (method, path, body) => {
@@ -25,12 +20,6 @@ const api = async (method, path, body) => {
 let shot = 0;
 const snap = async (page, name) => { shot += 1; await page.screenshot({ path: `${shots}/${String(shot).padStart(2, "0")}-${name}.png`, fullPage: true }); summary.steps.push(name); };
 const saved = (page) => page.waitForFunction(() => /^saved/.test(document.querySelector("#save-status").textContent));
-const version = (page) => page.evaluate(() => Number((document.querySelector("#save-status").textContent.match(/version (\d+)/) || [])[1] || 0));
-/// Waits until a save newer than version `v` is done.
-const savedAfter = (page, v) => page.waitForFunction((v) => {
-  const m = document.querySelector("#save-status").textContent.match(/^saved · version (\d+)/);
-  return m && Number(m[1]) > v;
-}, v);
 const videoReady = (handle) => handle.evaluate((v) => new Promise((resolve) => {
   const done = () => resolve({ duration: v.duration, width: v.videoWidth, height: v.videoHeight });
   if (v.readyState >= 1) done();

@@ -1,17 +1,12 @@
 // The web studio on a server that needs an API key: the page asks for it,
 // keeps it, and media elements (which cannot send headers) load with it.
 // Usage: node key.mjs BASE_URL KEY SCREENSHOT_DIR   (prints a JSON summary)
-import { chromium } from "playwright-core";
+import { launch } from "./browser.mjs";
 import { mkdirSync } from "node:fs";
 
 const [base, key, shots] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const summary = {};
 try {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

@@ -86,14 +86,14 @@ if [ ! -x "$root/.tools/whisper/bin/python" ] || [ -z "$(ls "$root"/.tools/whisp
     fi
 fi
 
-# schemathesis checks the live API against its OpenAPI document (tests/api_contract.rs).
+# schemathesis checks the live API against its OpenAPI document (tests/it/api_contract.rs).
 if $with_tests && [ ! -x "$root/.tools/schemathesis/bin/st" ]; then
     echo "setup: installing schemathesis into .tools/schemathesis" >&2
     python3 -m venv "$root/.tools/schemathesis"
     "$root/.tools/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 fi
 
-# moto's S3-compatible server for the Postgres + S3 tests (tests/backends.rs).
+# moto's S3-compatible server for the Postgres + S3 tests (tests/it/backends.rs).
 if $with_tests && [ ! -x "$root/.tools/moto/bin/moto_server" ]; then
     echo "setup: installing moto (an S3-compatible test server) into .tools/moto" >&2
     python3 -m venv "$root/.tools/moto"
@@ -101,7 +101,7 @@ if $with_tests && [ ! -x "$root/.tools/moto/bin/moto_server" ]; then
 fi
 
 # The OpenAPI document's validator and the Python client generator
-# (tests/clients.rs), and the TypeScript generator and fetch client.
+# (tests/it/clients.rs), and the TypeScript generator and fetch client.
 if $with_tests && [ ! -x "$root/.tools/clients/bin/openapi-python-client" ]; then
     echo "setup: installing openapi-spec-validator and openapi-python-client into .tools/clients" >&2
     python3 -m venv "$root/.tools/clients"

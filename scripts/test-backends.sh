@@ -41,6 +41,6 @@ export STUDIO_TEST_S3="s3://studio-tests"
 export AWS_ENDPOINT="http://127.0.0.1:$s3_port" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 echo "test-backends: PostgreSQL on port $pg_port, S3 (moto) on port $s3_port" >&2
-# Arguments choose tests (e.g. --test compose); by default, all of them.
+# Arguments choose tests (e.g. --test it compose::); by default, all of them.
 [ "$#" -gt 0 ] || set -- --tests
 cargo test --locked "$@"

@@ -1,7 +1,7 @@
 //! Makes the generated API description tell the whole truth: the statuses
 //! every route can answer (keys, limits, timeouts, malformed input), and the
 //! constraints the server enforces on ids and fields, written once here and
-//! checked against the live server by schemathesis (`tests/api_contract.rs`).
+//! checked against the live server by schemathesis (`tests/it/api_contract.rs`).
 
 use serde_json::{Value, json};
 use utoipa::openapi::OpenApi;

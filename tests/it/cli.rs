@@ -1,7 +1,7 @@
 //! The `studio` binary: serve with graceful shutdown on SIGTERM, durability
 //! across real process restarts, and the offline CLI commands.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command};
 

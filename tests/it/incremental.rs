@@ -3,11 +3,11 @@
 //! are detected and made again, no seam is audible, drafts are quick and
 //! never reused for a full-quality video, and the cache keeps to its cap.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestServer, ffmpeg_fixture, png, samples, silences, write_file};
+use crate::common::{TestServer, ffmpeg_fixture, png, samples, silences, write_file};
 use serde_json::{Value, json};
 use studio::Config;
 

@@ -1,5 +1,4 @@
 //! Test harness: the real application on a random loopback port, driven over HTTP.
-#![allow(dead_code)]
 
 pub mod backends;
 

@@ -1,12 +1,12 @@
 //! The image tool end to end: the built-in engine over HTTP, and each HTTP
 //! provider against a fake server on loopback.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use base64::Engine;
-use common::{TestServer, assert_error};
+use crate::common::{TestServer, assert_error};
 use serde_json::{Value, json};
 use studio::Config;
 use wiremock::matchers::{header, method, path};

@@ -1,12 +1,12 @@
 //! Compose end to end: real renders checked with ffprobe, frame grabs and
 //! audio analysis; validation; async jobs with progress and cancellation.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     TestServer, assert_error, ffmpeg_fixture, ffprobe, mean_colour_at, mean_colour_of_region, png,
     silences, tone_mp3, write_file,
 };

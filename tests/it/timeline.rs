@@ -2,9 +2,9 @@
 //! conditional writes, undo, composing the saved timeline, and what happens
 //! when its assets or its session go away.
 
-mod common;
+use crate::common;
 
-use common::{TestServer, assert_error, png, write_file};
+use crate::common::{TestServer, assert_error, png, write_file};
 use serde_json::{Value, json};
 
 async fn session_with_images(s: &TestServer, session: &str, n: usize) {

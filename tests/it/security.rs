@@ -1,9 +1,9 @@
 //! Browser safety over HTTP: the Host allow-list, foreign origins refused
 //! for anything that changes state, and strict headers on every answer.
 
-mod common;
+use crate::common;
 
-use common::{TestServer, assert_error, png};
+use crate::common::{TestServer, assert_error, png};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use studio::Config;

@@ -5,9 +5,8 @@
 //! match their schemas, and schema-valid requests accepted (where a rule
 //! depends on what the session holds, `schemathesis.toml` says so).
 
-mod common;
 
-use common::TestServer;
+use crate::common::TestServer;
 use studio::Config;
 
 #[tokio::test]

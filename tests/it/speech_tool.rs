@@ -1,10 +1,10 @@
 //! The voice-over tool end to end: espeak-ng over HTTP, measured with ffprobe
 //! and volumedetect, and the Google and OpenAI providers against fake servers.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
-use common::{TestServer, assert_error, ffprobe, mean_volume_db, tone_wav_bytes, write_file};
+use crate::common::{TestServer, assert_error, ffprobe, mean_volume_db, tone_wav_bytes, write_file};
 use serde_json::{Value, json};
 use studio::Config;
 use wiremock::matchers::{header, method, path};

@@ -2,9 +2,9 @@
 //! platform rules, the endpoint end to end, and the LLM engine against a fake
 //! OpenAI-compatible server.
 
-mod common;
+use crate::common;
 
-use common::{TestServer, assert_error};
+use crate::common::{TestServer, assert_error};
 use serde_json::{Value, json};
 use studio::Config;
 use wiremock::matchers::{method, path};

@@ -3,9 +3,9 @@
 //! make ffmpeg read the server's files, bodies and connections that cannot
 //! be held open, and bounded work.
 
-mod common;
+use crate::common;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};

@@ -3,11 +3,10 @@
 //! cues last 0.8–7 s and never overlap, the safe area stays clear, every
 //! voice-over has word timings, and karaoke lights the word being spoken.
 
-mod common;
 
 use std::path::Path;
 
-use common::{TestServer, frame_rgb, png, write_file};
+use crate::common::{TestServer, frame_rgb, png, write_file};
 use serde_json::{Value, json};
 
 const TEXT: &str = "Every story starts with a single idea, small enough to hold in one hand, yet big enough to grow. \

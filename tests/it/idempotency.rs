@@ -3,11 +3,10 @@
 //! request is 422; a key still in use is 409; keys hold across a restart
 //! (they live in the database) and belong to their asker.
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, assert_error, png};
+use crate::common::{TestServer, assert_error, png};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use studio::Config;

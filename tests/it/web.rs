@@ -3,9 +3,8 @@
 //! the real server. Screenshots of the main states are kept in
 //! `target/web-screenshots/`.
 
-mod common;
 
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -2,12 +2,12 @@
 //! would: keys and session ownership, the open local default and the
 //! refusal to serve a network openly, and 429 with Retry-After per limit.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 use studio::Config;

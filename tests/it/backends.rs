@@ -6,10 +6,10 @@
 //! conflicts, compose and reuse, concurrent naming, deletes, and the clean-up
 //! of bytes without a row.
 
-mod common;
+use crate::common;
 
-use common::TestServer;
-use common::backends::{Postgres, S3};
+use crate::common::TestServer;
+use crate::common::backends::{Postgres, S3};
 use reqwest::Method;
 use serde_json::{Value, json};
 use studio::Config;

@@ -4,9 +4,9 @@
 //! transcript is served as JSON, SRT and WebVTT; silence gives an empty
 //! transcript, and what has no sound is refused naming the asset.
 
-mod common;
+use crate::common;
 
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 const TEXT: &str = "The lighthouse keeper climbed the stairs every evening to light the lamp. \

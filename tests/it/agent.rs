@@ -2,11 +2,11 @@
 //! session, the automatic pipeline as a job, the LLM engine against a fake
 //! OpenAI-compatible server, and the `run` / `chat` commands.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestServer, assert_error, ffprobe, write_file};
+use crate::common::{TestServer, assert_error, ffprobe, write_file};
 use serde_json::{Value, json};
 use studio::Config;
 use wiremock::matchers::method;

@@ -7,11 +7,10 @@
 //! async compose followed to its end, and the video downloaded. The tools are
 //! installed by `scripts/setup.sh --test`.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestServer, ffprobe};
+use crate::common::{TestServer, ffprobe};
 use tokio::process::Command;
 
 fn root() -> &'static Path {

@@ -2,11 +2,10 @@
 //! .tools/piper): the default when installed, measured like every engine,
 //! kept alive between requests and replaced when killed; espeak-ng when absent.
 
-mod common;
 
 use std::process::Command;
 
-use common::{TestServer, ffprobe, mean_volume_db, write_file};
+use crate::common::{TestServer, ffprobe, mean_volume_db, write_file};
 use serde_json::{Value, json};
 use studio::Config;
 

@@ -1,11 +1,11 @@
 //! Nothing left behind: external programs die with the server, even when
 //! the server is killed with SIGKILL.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::png;
+use crate::common::png;
 use serde_json::json;
 
 /// The pids of `parent`'s children running `name` (from /proc).

@@ -7,14 +7,14 @@
 //! one stopped with SIGTERM hands its job back to run elsewhere at once;
 //! after everything restarts, queued jobs run and nothing is half-made.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::backends::{Postgres, S3};
-use common::png;
+use crate::common::backends::{Postgres, S3};
+use crate::common::png;
 
 const RED: [u8; 3] = [220, 20, 20];
 use futures::StreamExt;

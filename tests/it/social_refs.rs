@@ -3,7 +3,7 @@
 //! reference hashtags): how many of the reference's hashtag words and title
 //! words the engine finds (F1 over words), the platform's hashtag rules, and
 //! complete titles. Prints the comparison; run it with
-//! `cargo test --test social_refs -- --nocapture`.
+//! `cargo test --test it social_refs -- --nocapture`.
 
 use std::collections::HashSet;
 
@@ -21,7 +21,7 @@ struct Reference {
 }
 
 fn references() -> Vec<Reference> {
-    serde_json::from_str(include_str!("data/social_refs.json")).unwrap()
+    serde_json::from_str(include_str!("../data/social_refs.json")).unwrap()
 }
 
 /// A crude stem, so that "lanes" meets "lane" and "roads" meets "road".

@@ -1,10 +1,10 @@
 //! The foundation over HTTP: sessions, assets, uploads, ranges, errors, restarts.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 
-use common::{TestServer, assert_error, ffmpeg_fixture, png, tone_mp3};
+use crate::common::{TestServer, assert_error, ffmpeg_fixture, png, tone_mp3};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use studio::Config;

@@ -1,0 +1,30 @@
+//! The integration suite: one test crate (one link, one copy of the helpers).
+//! Each module drives the real studio from outside; `cargo test --test it compose::`
+//! runs one of them.
+
+mod common;
+
+mod agent;
+mod api_contract;
+mod api_foundation;
+mod auth;
+mod backends;
+mod captions;
+mod cli;
+mod clients;
+mod compose;
+mod farm;
+mod hardening;
+mod hygiene;
+mod idempotency;
+mod image_tool;
+mod incremental;
+mod piper;
+mod security;
+mod social_refs;
+mod social_tool;
+mod speech_tool;
+mod timeline;
+mod transcripts;
+mod web;
+mod webhooks;

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::gate::Gate;
 use crate::ids::SessionId;
 use crate::jobs::queue::QueueSettings;
-use crate::jobs::{Claimed, JobLimits, JobSettings, JobView, Jobs};
+use crate::jobs::{Claimed, JobKind, JobLimits, JobSettings, JobView, Jobs};
 use crate::store::{Asset, Store};
 use crate::tools::image::{ImageParams, ImageTool};
 use crate::tools::social::{SocialParams, SocialResult, SocialTool};
@@ -27,6 +27,44 @@ pub enum ComposeOutcome {
 pub enum TranscribeOutcome {
     Done(Transcript),
     Queued(JobView),
+}
+
+/// A render queued for a worker: the checked request and the saved
+/// timeline's version it came from.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub struct ComposeJob {
+    pub request: ComposeRequest,
+    pub version: Option<i64>,
+}
+
+impl JobKind for ComposeJob {
+    const KIND: &'static str = "compose";
+}
+
+/// A transcript queued for a worker (asked for, or after an upload).
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub struct TranscribeJob {
+    pub asset_id: String,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+impl JobKind for TranscribeJob {
+    const KIND: &'static str = "transcribe";
+}
+
+impl TranscribeJob {
+    fn params(&self) -> TranscriptParams {
+        TranscriptParams {
+            asset_id: self.asset_id.clone(),
+            language: self.language.clone(),
+            provider: self.provider.clone(),
+            run_async: None,
+            callback: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -214,14 +252,14 @@ impl Studio {
             self.check_callback(callback).await?;
         }
         if params.run_async.unwrap_or(false) || params.callback.is_some() {
-            let input = serde_json::json!({
-                "asset_id": params.asset_id,
-                "language": params.language,
-                "provider": params.provider,
-            });
+            let input = TranscribeJob {
+                asset_id: params.asset_id.clone(),
+                language: params.language.clone(),
+                provider: params.provider.clone(),
+            };
             let job = self
                 .jobs()
-                .submit(session, "transcribe", &input, params.callback.as_ref())
+                .submit(session, &input, params.callback.as_ref())
                 .await?;
             return Ok(TranscribeOutcome::Queued(job));
         }
@@ -253,12 +291,12 @@ impl Studio {
         let Ok(pending) = status(serde_json::json!("pending")).await else {
             return asset.clone();
         };
-        let input = serde_json::json!({ "asset_id": asset.name.as_str() });
-        match self
-            .jobs()
-            .submit_background(session, "transcribe", &input)
-            .await
-        {
+        let input = TranscribeJob {
+            asset_id: asset.name.to_string(),
+            language: None,
+            provider: None,
+        };
+        match self.jobs().submit_background(session, &input).await {
             Ok(_) => pending,
             Err(e) => {
                 tracing::warn!(error = %e, asset = %asset.name, "no background transcript");
@@ -269,10 +307,12 @@ impl Studio {
 
     /// Runs a queued transcript (on a worker); a failure is kept in the
     /// asset's `transcript_status`.
-    pub async fn run_transcribe_job(&self, job: &Claimed) -> Result<serde_json::Value> {
-        let params: TranscriptParams = serde_json::from_value(job.input.clone()).map_err(|e| {
-            crate::error::Error::Internal(format!("a transcript job's input is unreadable: {e}"))
-        })?;
+    pub async fn run_transcribe_job(
+        &self,
+        job: &Claimed,
+        input: &TranscribeJob,
+    ) -> Result<serde_json::Value> {
+        let params = input.params();
         match self.transcribe(&job.session, &params).await {
             Ok(t) => Ok(serde_json::json!(t)),
             Err(e) => {
@@ -339,15 +379,11 @@ impl Studio {
     }
 
     /// Runs a queued compose job (on a worker).
-    pub async fn run_compose_job(&self, job: &Claimed) -> Result<serde_json::Value> {
-        #[derive(serde::Deserialize)]
-        struct Input {
-            request: ComposeRequest,
-            version: Option<i64>,
-        }
-        let input: Input = serde_json::from_value(job.input.clone()).map_err(|e| {
-            crate::error::Error::Internal(format!("a compose job's input is unreadable: {e}"))
-        })?;
+    pub async fn run_compose_job(
+        &self,
+        job: &Claimed,
+        input: &ComposeJob,
+    ) -> Result<serde_json::Value> {
         let composer = &self.inner.composer;
         // Checked again: assets may have gone while the job waited.
         let plan = composer.plan(&job.session, &input.request).await?;
@@ -379,10 +415,13 @@ impl Studio {
         let (req, version) = composer.resolve(session, req).await?;
         let plan = composer.plan(session, &req).await?;
         if req.run_async.unwrap_or(false) || req.callback.is_some() {
-            let input = serde_json::json!({ "request": req, "version": version });
+            let input = ComposeJob {
+                request: req.clone(),
+                version,
+            };
             let job = self
                 .jobs()
-                .submit(session, "compose", &input, req.callback.as_ref())
+                .submit(session, &input, req.callback.as_ref())
                 .await?;
             return Ok(ComposeOutcome::Queued(job));
         }

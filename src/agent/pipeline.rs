@@ -425,22 +425,30 @@ pub async fn start(
 ) -> Result<JobView> {
     // The script first: bad input fails the request itself, not the job.
     let script = params.script(studio, writer).await?;
-    let input = json!({ "params": params, "script": script });
-    studio
-        .jobs()
-        .submit(session, "pipeline", &input, callback)
-        .await
+    let input = PipelineJob {
+        params: params.clone(),
+        script,
+    };
+    studio.jobs().submit(session, &input, callback).await
+}
+
+/// An automatic pipeline queued for a worker, with its script written.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct PipelineJob {
+    pub params: PipelineParams,
+    pub script: Vec<ScriptScene>,
+}
+
+impl crate::jobs::JobKind for PipelineJob {
+    const KIND: &'static str = "pipeline";
 }
 
 /// Runs a queued pipeline on a worker.
-pub async fn run_job(studio: &Studio, job: &Claimed) -> Result<serde_json::Value> {
-    #[derive(Deserialize)]
-    struct Input {
-        params: PipelineParams,
-        script: Vec<ScriptScene>,
-    }
-    let input: Input = serde_json::from_value(job.input.clone())
-        .map_err(|e| Error::Internal(format!("a pipeline job's input is unreadable: {e}")))?;
+pub async fn run_job(
+    studio: &Studio,
+    job: &Claimed,
+    input: PipelineJob,
+) -> Result<serde_json::Value> {
     let progress = |step: &str, p: f64| job.progress(p, Some(step));
     let outcome = run_script(
         studio,

@@ -20,6 +20,7 @@ use std::time::Duration;
 use chrono::{SecondsFormat, Utc};
 use futures::Stream;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sqlx::{AnyPool, Row};
 use tokio_util::sync::CancellationToken;
@@ -73,7 +74,7 @@ impl JobStatus {
 pub struct JobView {
     pub job_id: String,
     pub session_id: String,
-    /// `compose` or `pipeline`.
+    /// `compose`, `pipeline` or `transcribe`.
     pub kind: String,
     pub status: JobStatus,
     /// 0 to 1.
@@ -126,6 +127,14 @@ const MAX_ATTEMPTS: i64 = 4;
 /// How long a stopping worker waits for a job's work to stop before it
 /// hands the job back anyway.
 const HAND_BACK_WAIT: Duration = Duration::from_secs(10);
+
+/// A kind of job: the typed input a use case queues. The queue stores it as
+/// the kind's name beside its JSON, and the worker (the layer above, which
+/// knows every kind) reads both back as one tagged `JobInput` and matches it.
+pub trait JobKind: Serialize + DeserializeOwned {
+    /// The name in the job's `kind` column and its view.
+    const KIND: &'static str;
+}
 
 /// The work a worker does with the jobs it claims (the layer above decides
 /// what each kind of job means).
@@ -297,15 +306,14 @@ impl Jobs {
         Ok(Some(held))
     }
 
-    /// Queues a job of `kind` with its input, for any worker. Refused (429)
-    /// when the asker already has its share of queued and running jobs, or
-    /// when too many jobs wait in all. Its end is told to `callback`, or
-    /// else to the asker's default webhook, if any.
-    pub async fn submit(
+    /// Queues a job with its input, for any worker. Refused (429) when the
+    /// asker already has its share of queued and running jobs, or when too
+    /// many jobs wait in all. Its end is told to `callback`, or else to the
+    /// asker's default webhook, if any.
+    pub async fn submit<J: JobKind>(
         &self,
         session: &SessionId,
-        kind: &str,
-        input: &Value,
+        input: &J,
         callback: Option<&Callback>,
     ) -> Result<JobView> {
         let asker = ASKER.try_with(Clone::clone).ok();
@@ -319,19 +327,19 @@ impl Jobs {
             }),
             (None, None) => None,
         };
-        self.submit_as(session, kind, input, asker, callback.as_ref())
+        self.submit_as(session, J::KIND, &json!(input), asker, callback.as_ref())
             .await
     }
 
     /// Queues work the studio starts by itself (a transcript after an
     /// upload): no asker's share is counted, the bound on waiting jobs is.
-    pub async fn submit_background(
+    pub async fn submit_background<J: JobKind>(
         &self,
         session: &SessionId,
-        kind: &str,
-        input: &Value,
+        input: &J,
     ) -> Result<JobView> {
-        self.submit_as(session, kind, input, None, None).await
+        self.submit_as(session, J::KIND, &json!(input), None, None)
+            .await
     }
 
     async fn submit_as(
@@ -723,8 +731,8 @@ struct Live {
 pub struct Claimed {
     jobs: Jobs,
     pub session: SessionId,
-    pub kind: String,
-    pub input: Value,
+    kind: String,
+    input: Value,
     /// 1 for the first attempt; more when earlier workers died.
     pub attempt: i64,
     claim: crate::store::JobClaim,
@@ -735,6 +743,18 @@ pub struct Claimed {
 impl Claimed {
     pub fn id(&self) -> &str {
         &self.claim.job_id
+    }
+
+    /// The job's kind and input read back as `T`: an enum tagged `kind`
+    /// with its input as `input`, one variant per [`JobKind`].
+    pub fn input<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_value(json!({"kind": self.kind, "input": self.input})).map_err(|e| {
+            Error::Internal(format!(
+                "job {} of kind {} cannot be run here: {e}",
+                self.id(),
+                self.kind
+            ))
+        })
     }
 
     /// The claim that lets the job's outputs become assets (exactly once).

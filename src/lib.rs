@@ -8,13 +8,14 @@
 //! - [`api`]: HTTP only — translates requests into calls of the library.
 //! - [`worker`]: runs queued jobs, in the server or in processes of its own.
 //! - [`gate`]: global fair-use limits on heavy work.
-//! - [`media`]: ffprobe; [`uploads`]: users' own files.
+//! - [`media`]: ffprobe; [`uploads`]: users' own files; [`frame`]: frame sizes and the font.
 
 pub mod agent;
 pub mod api;
 pub mod compose;
 pub mod config;
 pub mod error;
+pub mod frame;
 pub mod gate;
 pub mod ids;
 pub mod jobs;

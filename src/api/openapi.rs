@@ -59,7 +59,7 @@ fn field_constraints() -> Vec<(&'static str, &'static str, Value)> {
         json!({"minLength": min, "maxLength": max, "pattern": pattern})
     };
     let range = |(min, max): (f64, f64)| json!({"minimum": min, "maximum": max});
-    let ratios: Vec<&str> = crate::tools::image::ASPECT_RATIOS
+    let ratios: Vec<&str> = crate::frame::ASPECT_RATIOS
         .iter()
         .map(|(r, _, _)| *r)
         .collect();

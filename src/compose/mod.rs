@@ -33,10 +33,10 @@ use tokio_util::sync::CancellationToken;
 pub use timeline::{ComposeRequest, Plan, SavedTimeline};
 
 use crate::error::{Error, Result};
+use crate::frame::FONT_BYTES;
 use crate::ids::{AssetKind, SessionId};
 use crate::media;
 use crate::store::{Asset, JobClaim, LocalFile, NewAsset, Store};
-use crate::tools::image::builtin::FONT_BYTES;
 use segments::Segment;
 
 /// How long ffmpeg may go without reporting progress before the render is

@@ -21,7 +21,6 @@ use super::captions::{Captions, Position, Style};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;
-use crate::tools::image::ASPECT_RATIOS;
 
 pub const DEFAULT_SCENE_SECONDS: f64 = 3.0;
 
@@ -858,42 +857,18 @@ impl ComposeRequest {
 
     fn output_options(&self) -> Result<(u32, u32, u32, Quality)> {
         let o = self.output.clone().unwrap_or_default();
-        let (width, height) = match (o.width, o.height, o.aspect_ratio.as_deref()) {
-            (Some(w), Some(h), None) => {
-                for (field, v) in [("output.width", w), ("output.height", h)] {
-                    if !(limits::MIN_SIDE..=limits::MAX_SIDE).contains(&v) || v % 2 != 0 {
-                        return Err(Error::invalid(
-                            field,
-                            format!(
-                                "{v} is not an even number between {} and {}",
-                                limits::MIN_SIDE,
-                                limits::MAX_SIDE
-                            ),
-                        ));
-                    }
-                }
-                (w, h)
-            }
-            (None, None, ratio) => {
-                let ratio = ratio.unwrap_or("16:9");
-                let (_, w, h) = ASPECT_RATIOS
-                    .iter()
-                    .find(|(r, _, _)| *r == ratio)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "output.aspect_ratio",
-                            format!("{ratio:?} is not one of 16:9, 9:16, 1:1, 4:5"),
-                        )
-                    })?;
-                (*w, *h)
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "output",
-                    "give either aspect_ratio, or width and height together",
-                ));
-            }
+        let sides = crate::frame::Sides {
+            min: limits::MIN_SIDE,
+            max: limits::MAX_SIDE,
+            step: 2,
         };
+        let (width, height) = crate::frame::size(
+            o.width,
+            o.height,
+            o.aspect_ratio.as_deref(),
+            sides,
+            "output.",
+        )?;
         let fps = o.fps.unwrap_or(30);
         if !(limits::FPS.0..=limits::FPS.1).contains(&fps) {
             return Err(Error::invalid("output.fps", "must be between 1 and 60"));

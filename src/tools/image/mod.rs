@@ -9,7 +9,6 @@ pub mod automatic1111;
 pub mod builtin;
 pub mod imagen;
 pub mod openai;
-pub mod subjects;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -87,13 +86,6 @@ impl ImageRequest {
     }
 }
 
-pub const ASPECT_RATIOS: &[(&str, u32, u32)] = &[
-    ("16:9", 1920, 1080),
-    ("9:16", 1080, 1920),
-    ("1:1", 1080, 1080),
-    ("4:5", 1080, 1350),
-];
-
 /// What `ImageParams` accepts: the validator below and the API document
 /// (`api/openapi.rs`) both read these.
 pub mod limits {
@@ -121,51 +113,18 @@ impl ImageParams {
                 ),
             ));
         }
-        let (width, height) = match (self.width, self.height, self.aspect_ratio.as_deref()) {
-            (Some(_), Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "aspect_ratio",
-                    "give either aspect_ratio or width and height, not both",
-                ));
-            }
-            (Some(w), Some(h), None) => {
-                for (field, v) in [("width", w), ("height", h)] {
-                    if !(limits::MIN_SIDE..=limits::MAX_SIDE).contains(&v)
-                        || v % limits::SIDE_STEP != 0
-                    {
-                        return Err(Error::invalid(
-                            field,
-                            format!(
-                                "{v} is not a multiple of {} between {} and {}",
-                                limits::SIDE_STEP,
-                                limits::MIN_SIDE,
-                                limits::MAX_SIDE
-                            ),
-                        ));
-                    }
-                }
-                (w, h)
-            }
-            (Some(_), None, _) => {
-                return Err(Error::invalid("height", "give height together with width"));
-            }
-            (None, Some(_), _) => {
-                return Err(Error::invalid("width", "give width together with height"));
-            }
-            (None, None, ratio) => {
-                let ratio = ratio.unwrap_or("16:9").trim();
-                let (_, w, h) = ASPECT_RATIOS
-                    .iter()
-                    .find(|(r, _, _)| *r == ratio)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "aspect_ratio",
-                            format!("{ratio:?} is not one of 16:9, 9:16, 1:1, 4:5"),
-                        )
-                    })?;
-                (*w, *h)
-            }
+        let sides = crate::frame::Sides {
+            min: limits::MIN_SIDE,
+            max: limits::MAX_SIDE,
+            step: limits::SIDE_STEP,
         };
+        let (width, height) = crate::frame::size(
+            self.width,
+            self.height,
+            self.aspect_ratio.as_deref(),
+            sides,
+            "",
+        )?;
         let clean = |s: &Option<String>, field: &str| -> Result<Option<String>> {
             match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 Some(s) if s.chars().count() > limits::TEXT_CHARS => Err(Error::invalid(

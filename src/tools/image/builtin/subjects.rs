@@ -16,7 +16,7 @@ use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg;
 use serde::Deserialize;
 
-static INDEX_JSON: &str = include_str!("../../../assets/subjects/subjects.json");
+static INDEX_JSON: &str = include_str!("../../../../assets/subjects/subjects.json");
 
 /// How a subject is sized and where it stands in the scene.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash)]

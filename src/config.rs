@@ -17,22 +17,32 @@ pub const DEFAULT_INPUT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 #[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Folder for the embedded database, asset bytes and temporary files.
-    #[arg(long, env = "STUDIO_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+    #[arg(long, env = "STUDIO_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true, help_heading = "Storage")]
     pub data_dir: PathBuf,
 
     /// Metadata database: `sqlite://PATH` or `postgres://...`.
     /// Default: `sqlite://<data-dir>/studio.db`.
-    #[arg(long, env = "STUDIO_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "STUDIO_DATABASE_URL",
+        global = true,
+        help_heading = "Storage"
+    )]
     pub database_url: Option<String>,
 
     /// Asset bytes: `file:///abs/path`, `s3://bucket/prefix`, `gs://bucket/prefix`
     /// or `memory:///`. Cloud credentials come from the usual `AWS_*` /
     /// `GOOGLE_*` variables. Default: `<data-dir>/assets`.
-    #[arg(long, env = "STUDIO_STORAGE_URL", global = true)]
+    #[arg(
+        long,
+        env = "STUDIO_STORAGE_URL",
+        global = true,
+        help_heading = "Storage"
+    )]
     pub storage_url: Option<String>,
 
     /// Largest accepted upload, in bytes.
-    #[arg(long, env = "STUDIO_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, global = true)]
+    #[arg(long, env = "STUDIO_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, global = true, help_heading = "Limits")]
     pub max_upload_bytes: u64,
 
     /// Seconds an external provider may take for one attempt.
@@ -40,12 +50,19 @@ pub struct Config {
         long,
         env = "STUDIO_PROVIDER_TIMEOUT_SECS",
         default_value_t = 120,
-        global = true
+        global = true,
+        help_heading = "Providers"
     )]
     pub provider_timeout_secs: u64,
 
     /// How many renders may run at once; the rest queue.
-    #[arg(long, env = "STUDIO_MAX_RENDERS", default_value_t = 1, global = true)]
+    #[arg(
+        long,
+        env = "STUDIO_MAX_RENDERS",
+        default_value_t = 1,
+        global = true,
+        help_heading = "Limits"
+    )]
     pub max_renders: usize,
 
     /// The longest video a timeline may make, in seconds.
@@ -53,7 +70,8 @@ pub struct Config {
         long,
         env = "STUDIO_MAX_VIDEO_SECONDS",
         default_value_t = 600.0,
-        global = true
+        global = true,
+        help_heading = "Limits"
     )]
     pub max_video_seconds: f64,
 
@@ -63,7 +81,8 @@ pub struct Config {
         long,
         env = "STUDIO_ALLOWED_HOSTS",
         value_delimiter = ',',
-        global = true
+        global = true,
+        help_heading = "Server (serve, worker)"
     )]
     pub allowed_hosts: Vec<String>,
 
@@ -73,7 +92,8 @@ pub struct Config {
         long,
         env = "STUDIO_ALLOWED_ORIGINS",
         value_delimiter = ',',
-        global = true
+        global = true,
+        help_heading = "Server (serve, worker)"
     )]
     pub allowed_origins: Vec<String>,
 
@@ -83,7 +103,7 @@ pub struct Config {
         long,
         env = "STUDIO_RENDER_CACHE_BYTES",
         default_value_t = DEFAULT_RENDER_CACHE_BYTES,
-        global = true
+        global = true, help_heading = "Storage"
     )]
     pub render_cache_bytes: u64,
 
@@ -94,7 +114,7 @@ pub struct Config {
         long,
         env = "STUDIO_INPUT_CACHE_BYTES",
         default_value_t = DEFAULT_INPUT_CACHE_BYTES,
-        global = true
+        global = true, help_heading = "Storage"
     )]
     pub input_cache_bytes: u64,
 
@@ -113,13 +133,19 @@ pub struct Config {
         long,
         env = "STUDIO_SOCIAL_PROVIDER",
         default_value = "builtin",
-        global = true
+        global = true,
+        help_heading = "Providers"
     )]
     pub social_provider: String,
 
     /// The speech recogniser's Python (faster-whisper with the tiny.en
     /// model; default `.tools/whisper/bin/python`, made by scripts/setup.sh).
-    #[arg(long, env = "STUDIO_WHISPER_PYTHON", global = true)]
+    #[arg(
+        long,
+        env = "STUDIO_WHISPER_PYTHON",
+        global = true,
+        help_heading = "Providers"
+    )]
     pub whisper_python: Option<PathBuf>,
 
     /// The coordinator: `builtin` (offline intent parser) or `openai` (the
@@ -128,7 +154,8 @@ pub struct Config {
         long,
         env = "STUDIO_AGENT_PROVIDER",
         default_value = "builtin",
-        global = true
+        global = true,
+        help_heading = "Providers"
     )]
     pub agent_provider: String,
 
@@ -141,6 +168,7 @@ pub struct Config {
 
 /// How jobs (renders, pipelines) run on workers.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Jobs and webhooks")]
 pub struct JobsConfig {
     /// Seconds one attempt of a job may run before it is stopped and fails.
     #[arg(
@@ -201,10 +229,16 @@ impl Default for JobsConfig {
 
 /// Who may use the server and how much of it: keys, fair-use limits and timeouts.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Limits")]
 pub struct LimitsConfig {
     /// Serve requests without an API key even when the server listens on a
     /// non-loopback address, or when keys exist.
-    #[arg(long, env = "STUDIO_ALLOW_ANONYMOUS", global = true)]
+    #[arg(
+        long,
+        env = "STUDIO_ALLOW_ANONYMOUS",
+        global = true,
+        help_heading = "Server (serve, worker)"
+    )]
     pub allow_anonymous: bool,
 
     /// Queued plus running jobs (renders, pipelines) one key (or, without
@@ -278,6 +312,7 @@ impl LimitsConfig {
 /// An OpenAI-compatible chat server (OpenAI, Ollama, vLLM, llama.cpp server,
 /// Gemini's OpenAI-compatible endpoint), for the social tool and the agent.
 #[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Providers")]
 pub struct LlmConfig {
     #[arg(
         id = "llm_base_url",
@@ -308,6 +343,7 @@ pub struct LlmConfig {
 /// `google` (Cloud Text-to-Speech) or `openai` (any OpenAI-compatible
 /// `/v1/audio/speech`).
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Providers")]
 pub struct SpeechConfig {
     #[arg(
         id = "speech_provider",
@@ -378,6 +414,7 @@ impl Default for SpeechConfig {
 /// (any OpenAI-compatible `/v1/images/generations`), `automatic1111`
 /// (Stable Diffusion web UI / Forge) or `imagen` (Google Gemini API).
 #[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Providers")]
 pub struct ImageConfig {
     #[arg(
         id = "image_provider",

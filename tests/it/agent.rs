@@ -24,15 +24,11 @@ async fn ask(s: &TestServer, session: &str, body: Value) -> Value {
 }
 
 async fn wait_job(s: &TestServer, status_url: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let (_, job) = s.get_json(status_url).await;
-        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
-            return job;
-        }
-        assert!(started.elapsed() < Duration::from_secs(240), "{job}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let ended = |job: &Value| {
+        ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or(""))
+    };
+    s.wait_for_job(status_url, ended, Duration::from_secs(240))
+        .await
 }
 
 #[tokio::test]
@@ -626,15 +622,18 @@ async fn cancelling_an_automatic_run_stops_it_within_seconds() {
     .await;
     let status_url = reply["result"]["status_url"].as_str().unwrap().to_owned();
     // Let it get going: the first voice-over is being made or done.
-    let started = Instant::now();
-    loop {
-        let (_, job) = s.get_json(&status_url).await;
-        if job["status"] == "running" && job["step"].as_str().is_some_and(|st| st != "image 1/5") {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "{job}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let job = s
+        .wait_for_job(
+            &status_url,
+            |job| {
+                job["status"] != "queued"
+                    && (job["status"] != "running"
+                        || job["step"].as_str().is_some_and(|st| st != "image 1/5"))
+            },
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(job["status"], "running", "{job}");
     let resp = s.client.delete(s.url(&status_url)).send().await.unwrap();
     assert_eq!(resp.status(), 202);
     let asked = Instant::now();

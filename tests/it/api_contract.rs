@@ -5,7 +5,6 @@
 //! match their schemas, and schema-valid requests accepted (where a rule
 //! depends on what the session holds, `schemathesis.toml` says so).
 
-
 use crate::common::TestServer;
 use studio::Config;
 

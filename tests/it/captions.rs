@@ -3,7 +3,6 @@
 //! cues last 0.8–7 s and never overlap, the safe area stays clear, every
 //! voice-over has word timings, and karaoke lights the word being spoken.
 
-
 use std::path::Path;
 
 use crate::common::{TestServer, frame_rgb, png, write_file};

@@ -7,15 +7,6 @@ use std::process::{Child, Command};
 
 use serde_json::Value;
 
-/// Starts `studio serve` on a free port and returns it with its base URL.
-fn serve(data: &std::path::Path) -> (Child, String) {
-    let mut cmd = common::studio_command(data);
-    cmd.args(["serve", "--addr", "127.0.0.1:0"]);
-    let (child, line) = common::spawn_until(cmd, "http://");
-    let i = line.find("http://").unwrap();
-    (child, line[i..].trim().to_owned())
-}
-
 /// Uploads a small picture to `session` (it becomes `image_1.png`).
 async fn upload_picture(client: &reqwest::Client, base: &str, session: &str) {
     let form = reqwest::multipart::Form::new().part(
@@ -77,7 +68,7 @@ fn terminate(child: &mut Child) {
 async fn serve_survives_restarts_and_the_cli_reads_the_same_data() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = common::serve(dir.path());
     upload_picture(&client, &base, "cli-test").await;
     terminate(&mut child);
 
@@ -95,7 +86,7 @@ async fn serve_survives_restarts_and_the_cli_reads_the_same_data() {
     let sessions: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sessions["sessions"][0]["session_id"], "cli-test");
 
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = common::serve(dir.path());
     let listed: Value = client
         .get(format!("{base}/api/v1/sessions/cli-test/assets"))
         .send()
@@ -154,7 +145,7 @@ async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
         &["image", "--session", "busy", "a lighthouse at night"],
     );
     let client = reqwest::Client::new();
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = common::serve(dir.path());
     let accepted = post_json(
         &client,
         &format!("{base}/api/v1/sessions/busy/compose"),
@@ -182,7 +173,7 @@ async fn a_cli_command_leaves_a_running_servers_jobs_alone() {
 async fn stopping_serve_hands_a_running_render_back_and_the_next_start_runs_it() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = common::serve(dir.path());
     upload_picture(&client, &base, "handback").await;
     let body = serde_json::json!({
         "async": true,
@@ -217,7 +208,7 @@ async fn stopping_serve_hands_a_running_render_back_and_the_next_start_runs_it()
     assert_eq!((status.as_str(), attempts, progress), ("queued", 0, 0.0));
 
     // The next start runs it from the start, once.
-    let (mut child, base) = serve(dir.path());
+    let (mut child, base) = common::serve(dir.path());
     let status_url = format!("{base}{}", accepted["status_url"].as_str().unwrap());
     let view = wait_for(&client, &status_url, 120, finished).await;
     assert_eq!(view["status"], "succeeded", "{view}");

@@ -7,7 +7,6 @@
 //! async compose followed to its end, and the video downloaded. The tools are
 //! installed by `scripts/setup.sh --test`.
 
-
 use std::path::{Path, PathBuf};
 
 use crate::common::{TestServer, ffprobe};

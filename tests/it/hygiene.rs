@@ -44,40 +44,20 @@ fn alive(pid: u32) -> bool {
 #[tokio::test]
 async fn ffmpeg_dies_with_a_killed_server() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = common::studio_command(dir.path())
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}/api/v1/sessions/hygiene");
+    let (mut server, base) = common::serve(dir.path());
+    let base = format!("{base}/api/v1/sessions/hygiene");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(png(64, 36, [200, 30, 30])).file_name("a.png"),
-        );
-        if let Ok(r) = client
-            .post(format!("{base}/uploads"))
-            .multipart(form)
-            .send()
-            .await
-        {
-            assert_eq!(r.status(), 201);
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the server starts"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png(64, 36, [200, 30, 30])).file_name("a.png"),
+    );
+    let r = client
+        .post(format!("{base}/uploads"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
     let accepted = client
         .post(format!("{base}/compose"))
         .json(&json!({

@@ -3,7 +3,6 @@
 //! request is 422; a key still in use is 409; keys hold across a restart
 //! (they live in the database) and belong to their asker.
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, assert_error, png};

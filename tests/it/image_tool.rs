@@ -5,8 +5,8 @@ use crate::common;
 
 use std::time::Duration;
 
-use base64::Engine;
 use crate::common::{TestServer, assert_error};
+use base64::Engine;
 use serde_json::{Value, json};
 use studio::Config;
 use wiremock::matchers::{header, method, path};

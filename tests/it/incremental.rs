@@ -236,10 +236,13 @@ async fn an_incremental_render_matches_a_full_render() {
 
 #[tokio::test]
 async fn missing_truncated_or_damaged_segments_are_rendered_again() {
-    if common::backends::remote_storage() {
-        return; // damages stored files on disk: local storage only
-    }
-    let s = TestServer::start().await;
+    // Damages stored files on disk, so the assets are kept in local files
+    // even in the Postgres + S3 run (the database is still Postgres there).
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(data.path());
+    config.storage_url = Some(format!("file://{}", data.path().join("assets").display()));
+    std::fs::create_dir_all(data.path().join("assets")).unwrap();
+    let s = TestServer::start_with(config).await;
     let dir = tempfile::tempdir().unwrap();
     prepare(&s, "dmg").await;
     let body = json!({
@@ -417,27 +420,33 @@ async fn a_job_reports_running_and_its_steps() {
     let (status, accepted) = s.post_json("/api/v1/sessions/steps/compose", body).await;
     assert_eq!(status, 202);
     let url = accepted["status_url"].as_str().unwrap().to_owned();
+    // Every view the job's event stream sends, until it ends.
+    let seen = std::cell::RefCell::new(Vec::new());
+    let final_view = s
+        .wait_for_job(
+            &url,
+            |view| {
+                seen.borrow_mut().push(view.clone());
+                !["queued", "running"].contains(&view["status"].as_str().unwrap())
+            },
+            std::time::Duration::from_secs(120),
+        )
+        .await;
     let mut seen_running = false;
     let mut steps = std::collections::BTreeSet::new();
     let mut last_progress = 0.0;
-    let final_view = loop {
-        let (_, view) = s.get_json(&url).await;
+    for view in seen.into_inner() {
         let progress = view["progress"].as_f64().unwrap();
         assert!(progress >= last_progress, "progress never goes back");
         last_progress = progress;
-        match view["status"].as_str().unwrap() {
-            "running" => {
-                seen_running = true;
-                assert!(progress < 1.0, "100% only when the file is ready");
-                if let Some(step) = view["step"].as_str() {
-                    steps.insert(step.to_owned());
-                }
+        if view["status"] == "running" {
+            seen_running = true;
+            assert!(progress < 1.0, "100% only when the file is ready");
+            if let Some(step) = view["step"].as_str() {
+                steps.insert(step.to_owned());
             }
-            "queued" => {}
-            _ => break view,
         }
-        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    };
+    }
     assert_eq!(final_view["status"], "succeeded", "{final_view}");
     assert_eq!(final_view["progress"], 1.0);
     assert!(seen_running, "the job reported running");

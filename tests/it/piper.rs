@@ -2,7 +2,6 @@
 //! .tools/piper): the default when installed, measured like every engine,
 //! kept alive between requests and replaced when killed; espeak-ng when absent.
 
-
 use std::process::Command;
 
 use crate::common::{TestServer, ffprobe, mean_volume_db, write_file};

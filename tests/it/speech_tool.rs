@@ -3,8 +3,10 @@
 
 use crate::common;
 
+use crate::common::{
+    TestServer, assert_error, ffprobe, mean_volume_db, tone_wav_bytes, write_file,
+};
 use base64::Engine;
-use crate::common::{TestServer, assert_error, ffprobe, mean_volume_db, tone_wav_bytes, write_file};
 use serde_json::{Value, json};
 use studio::Config;
 use wiremock::matchers::{header, method, path};

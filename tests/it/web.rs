@@ -3,7 +3,6 @@
 //! the real server. Screenshots of the main states are kept in
 //! `target/web-screenshots/`.
 
-
 use crate::common::TestServer;
 use serde_json::{Value, json};
 

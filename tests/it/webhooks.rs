@@ -4,13 +4,12 @@
 //! server restarts between attempts; private targets are refused unless
 //! the server allows them. The receiver is written here, on loopback.
 
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{TestServer, assert_error, png};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use crate::common::{TestServer, assert_error, png};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;

@@ -153,12 +153,6 @@ pub async fn from_env(mut config: studio::Config) -> studio::Config {
     config
 }
 
-/// Whether assets are stored remotely in this run (tests that look at
-/// stored files on disk do not apply then).
-pub fn remote_storage() -> bool {
-    std::env::var_os("STUDIO_TEST_S3").is_some()
-}
-
 /// The database `name` on the server of `admin`, made if it is not there.
 async fn database_named(admin: &str, name: &str) -> String {
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin)

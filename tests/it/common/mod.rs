@@ -40,6 +40,15 @@ impl TestServer {
     }
 
     async fn start_inner(config: Config, worker: bool) -> Self {
+        // The server's warnings and errors go with the test's own output
+        // (shown when it fails); RUST_LOG chooses more.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let config = backends::from_env(config).await;
         let studio = Studio::open(config).await.expect("studio opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -143,15 +152,23 @@ impl TestServer {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
-    /// Follows a job's event stream (`events_url`) until `done` holds for
-    /// a view of it (or the stream ends, or `deadline` passes: a failure).
+    /// Follows a job's event stream (its `events_url`, or the `status_url`
+    /// it extends) until `done` holds for a view of it (or the stream ends,
+    /// or `deadline` passes: a failure). `done` sees every view the stream
+    /// sends, in order.
     pub async fn wait_for_job(
         &self,
-        events_url: &str,
+        job_url: &str,
         done: impl Fn(&Value) -> bool,
         deadline: std::time::Duration,
     ) -> Value {
         use futures::StreamExt;
+        let events_url = if job_url.ends_with("/events") {
+            job_url.to_owned()
+        } else {
+            format!("{job_url}/events")
+        };
+        let events_url = events_url.as_str();
         let follow = async {
             let resp = self.get(events_url).await;
             assert_eq!(resp.status(), 200, "events of {events_url}");
@@ -429,6 +446,16 @@ pub fn studio_command(data: &Path) -> Command {
         .env_remove("STUDIO_DATABASE_URL")
         .env_remove("STUDIO_STORAGE_URL");
     cmd
+}
+
+/// Starts `studio serve` (the binary) on a port the system picks, and
+/// returns it with its base URL once it listens.
+pub fn serve(data: &Path) -> (std::process::Child, String) {
+    let mut cmd = studio_command(data);
+    cmd.args(["serve", "--addr", "127.0.0.1:0"]);
+    let (child, line) = spawn_until(cmd, "http://");
+    let i = line.find("http://").unwrap();
+    (child, line[i..].trim().to_owned())
 }
 
 /// Starts `cmd` with its standard error piped and waits for the line that

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::voices::{Gender, GoogleVoice, Voice};
-use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, sentences};
+use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, short_sentences};
 use crate::error::{Error, Result};
 use crate::media;
 
@@ -78,7 +78,10 @@ impl SpeechProvider for Hibari {
         workdir: &Path,
     ) -> Result<Synthesis> {
         let mut chunks = Vec::new();
-        for (i, text) in sentences(&req.text).into_iter().enumerate() {
+        for (i, text) in short_sentences(&req.text, super::NEURAL_PIECE_CHARS)
+            .into_iter()
+            .enumerate()
+        {
             let path = workdir.join(format!("sentence-{i:04}.wav"));
             let output = media::program(&self.bin)
                 .arg(&text)

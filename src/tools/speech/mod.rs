@@ -32,7 +32,10 @@ use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::media;
 use crate::store::{Asset, NewAsset, Store};
-pub use crate::text::sentences;
+pub use crate::text::{sentences, short_sentences};
+
+/// The longest piece of text a neural voice (Piper, hibari) is given at once.
+pub const NEURAL_PIECE_CHARS: usize = 240;
 
 pub use crate::config::DEFAULT_VOICE;
 /// Loudness every voice-over is normalised to (EBU R128 integrated, LUFS).

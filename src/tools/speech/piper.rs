@@ -18,7 +18,7 @@ use tokio::process::{Child, ChildStderr, ChildStdin};
 use tokio::sync::Mutex;
 
 use super::voices::{Gender, GoogleVoice, Voice};
-use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, sentences};
+use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, short_sentences};
 use crate::error::{Error, Result};
 
 /// How long one sentence may take before the process is declared stuck.
@@ -320,7 +320,10 @@ impl SpeechProvider for Piper {
         // Piper's length scale is the inverse of the speaking rate.
         let length_scale = 1.0 / req.speaking_rate;
         let mut chunks = Vec::new();
-        for (i, text) in sentences(&req.text).into_iter().enumerate() {
+        for (i, text) in short_sentences(&req.text, super::NEURAL_PIECE_CHARS)
+            .into_iter()
+            .enumerate()
+        {
             let made = self.speak(voice, length_scale, &text).await?;
             let path = workdir.join(format!("sentence-{i:04}.wav"));
             if tokio::fs::rename(&made, &path).await.is_err() {

@@ -1,18 +1,20 @@
 //! The HTTP API. Handlers only translate HTTP into calls of the library and
 //! its answers back into HTTP; no business rule lives here.
 
+pub mod agent;
 pub mod assets;
 pub mod auth;
 pub mod compose;
 pub mod error;
-pub mod generate;
 pub mod guard;
 pub mod idempotency;
 pub mod openapi;
 pub mod sessions;
 pub mod timeline;
+pub mod tools;
 pub mod transcripts;
 pub mod uploads;
+pub mod voices;
 pub mod web;
 pub mod webhooks;
 
@@ -72,7 +74,7 @@ fn api_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(quick_routes(timeout))
         .routes(routes!(assets::content))
-        .routes(routes!(generate::agent))
+        .routes(routes!(agent::agent))
         .routes(routes!(transcripts::create))
         .routes(routes!(compose::compose))
         .routes(routes!(compose::events))
@@ -87,14 +89,14 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(sessions::get, sessions::delete))
         .routes(routes!(assets::list))
         .routes(routes!(assets::get, assets::delete))
-        .routes(routes!(generate::image))
-        .routes(routes!(generate::audio))
-        .routes(routes!(generate::voices))
-        .routes(routes!(generate::voice_sample))
-        .routes(routes!(generate::social))
+        .routes(routes!(tools::image))
+        .routes(routes!(tools::audio))
+        .routes(routes!(voices::voices))
+        .routes(routes!(voices::voice_sample))
+        .routes(routes!(tools::social))
         .routes(routes!(transcripts::get))
         .routes(routes!(transcripts::cuts))
-        .routes(routes!(generate::messages))
+        .routes(routes!(agent::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))
         .routes(routes!(compose::job, compose::cancel))

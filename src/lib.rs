@@ -8,7 +8,7 @@
 //! - [`api`]: HTTP only — translates requests into calls of the library.
 //! - [`worker`]: runs queued jobs, in the server or in processes of its own.
 //! - [`gate`]: global fair-use limits on heavy work.
-//! - [`media`]: ffprobe; [`uploads`]: users' own files; [`frame`]: frame sizes and the font.
+//! - [`media`]: ffprobe and the ffmpeg runner; [`process`]: child processes; [`frame`]: frame sizes and the font.
 
 pub mod agent;
 pub mod api;
@@ -20,11 +20,11 @@ pub mod gate;
 pub mod ids;
 pub mod jobs;
 pub mod media;
+pub mod process;
 pub mod store;
 pub mod studio;
 pub mod text;
 pub mod tools;
-pub mod uploads;
 pub mod webhooks;
 pub mod worker;
 

@@ -4,7 +4,11 @@
 use std::path::Path;
 
 use serde_json::Value;
-use tokio::process::Command;
+use std::process::Stdio;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::process::{limit_memory, program, tail};
 
 use crate::error::{Error, Result};
 
@@ -216,91 +220,80 @@ fn ratio(s: &str) -> Option<f64> {
     (d != 0.0 && n != 0.0).then(|| n / d)
 }
 
-/// Whether a process runs (Linux: /proc; elsewhere assumed, to be safe).
-pub fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            stat.split_once(") ")
-                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
-        })
-    } else {
-        true
-    }
-}
-
-/// This machine's name, as jobs record who runs them.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
-/// A command for an external program (ffmpeg, ffprobe, espeak-ng, Piper)
-/// that never outlives the studio: it is killed when its handle is dropped
-/// and, on Linux, when the studio process dies, even by `kill -9`.
-pub fn program(name: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(name);
-    cmd.kill_on_drop(true);
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd
-}
-
-/// Caps the address space a child may map (Linux; elsewhere nothing).
-fn limit_memory(cmd: &mut Command, bytes: u64) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            let limit = libc::rlimit {
-                rlim_cur: bytes as libc::rlim_t,
-                rlim_max: bytes as libc::rlim_t,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (cmd, bytes);
-}
-
-/// Runs ffmpeg with an argument vector (`-nostdin -v error` are added).
-/// A failure carries ffmpeg's last lines of stderr.
+/// Runs ffmpeg with an argument vector (`-nostdin -v error` are added; a
+/// failure carries ffmpeg's last lines of stderr).
 pub async fn ffmpeg(args: &[std::ffi::OsString]) -> Result<()> {
-    let output = program("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
-        .args(args)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| Error::Unavailable(format!("cannot run ffmpeg (install ffmpeg): {e}")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(Error::Internal(format!(
-            "ffmpeg failed: {}",
-            tail(&output.stderr, 5)
-        )))
-    }
+    ffmpeg_watched(args, &|_| {}, CancellationToken::new()).await
 }
 
-/// The last `n` lines of a process's output, for error messages.
-pub fn tail(bytes: &[u8], n: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join(" | ")
+/// How long ffmpeg may go without reporting progress before it is stopped.
+const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs ffmpeg, reporting how many seconds of output it has written (from
+/// its `-progress` output, which this asks for), until it ends, is
+/// cancelled, or stalls.
+pub async fn ffmpeg_watched(
+    args: &[std::ffi::OsString],
+    on_time: &(dyn Fn(f64) + Sync),
+    cancel: CancellationToken,
+) -> Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
+    tracing::debug!(?args, "running ffmpeg");
+    let progress = !args.iter().any(|a| a == "-progress");
+    let mut child = program("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
+        .args(if progress {
+            &["-progress", "pipe:1", "-nostats"][..]
+        } else {
+            &[]
+        })
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| Error::Unavailable(format!("cannot run ffmpeg (install ffmpeg): {e}")))?;
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf).await;
+        buf
+    });
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => {
+                let _ = child.kill().await;
+                return Err(Error::Cancelled);
+            }
+            line = tokio::time::timeout(STALL_TIMEOUT, lines.next_line()) => match line {
+                Err(_) => {
+                    let _ = child.kill().await;
+                    return Err(Error::Internal(format!("ffmpeg reported no progress for {} s and was stopped", STALL_TIMEOUT.as_secs())));
+                }
+                Ok(Ok(Some(line))) => {
+                    let time = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok());
+                    if let Some(us) = time.filter(|us| *us >= 0.0) {
+                        on_time(us / 1e6);
+                    }
+                }
+                Ok(_) => break,
+            }
+        }
+    }
+    let status = child.wait().await?;
+    let stderr = stderr_task.await.unwrap_or_default();
+    if !status.success() {
+        return Err(Error::Internal(format!(
+            "ffmpeg failed: {}",
+            tail(&stderr, 6)
+        )));
+    }
+    Ok(())
 }
 
 /// Duration of an audio file: read from a WAV header when it is one (no

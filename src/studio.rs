@@ -458,7 +458,7 @@ fn remove_leftovers(root: &std::path::Path) {
             .strip_prefix("run-")
             .and_then(|p| p.parse::<u32>().ok())
         {
-            Some(pid) => pid != std::process::id() && !crate::media::process_alive(pid),
+            Some(pid) => pid != std::process::id() && !crate::process::process_alive(pid),
             None => entry
                 .metadata()
                 .and_then(|m| m.modified())

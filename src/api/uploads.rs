@@ -1,6 +1,6 @@
 //! `POST /api/v1/sessions/{id}/uploads`: users' own images, audio and video.
 //! The file is streamed to a temporary file (constant memory), then checked
-//! and stored by [`crate::uploads`].
+//! and stored by [`crate::tools::uploads`].
 
 use axum::Json;
 use axum::extract::State;
@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorBody};
 use crate::error::Error;
 use crate::store::Asset;
 use crate::studio::Studio;
-use crate::uploads;
+use crate::tools::uploads;
 
 /// The multipart form.
 #[derive(ToSchema)]

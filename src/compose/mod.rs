@@ -12,6 +12,7 @@
 //! re-encoding. At most N renders run at once; a render is cancellable and
 //! becomes an asset only when it succeeds.
 
+pub mod caption_style;
 pub mod captions;
 pub mod graph;
 pub mod saved;
@@ -20,13 +21,11 @@ pub mod timeline;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -38,10 +37,6 @@ use crate::ids::{AssetKind, SessionId};
 use crate::media;
 use crate::store::{Asset, JobClaim, LocalFile, NewAsset, Store};
 use segments::Segment;
-
-/// How long ffmpeg may go without reporting progress before the render is
-/// declared hung and stopped.
-const STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// At most this many segments are rendered at once (each by its own ffmpeg).
 const MAX_PARALLEL_SEGMENTS: usize = 2;
@@ -326,7 +321,7 @@ impl Composer {
             .collect();
         tokio::fs::write(&list, text).await?;
         let out = work.path().join("video.mp4");
-        run_ffmpeg(
+        media::ffmpeg_watched(
             &graph::join_args(plan, &list, &audio.path, &out),
             &|_| {},
             cancel.clone(),
@@ -481,7 +476,7 @@ impl Composer {
         let on_time = |seconds: f64| {
             meter.set(i, (seconds * fps).min(segment.frames as f64), step);
         };
-        run_ffmpeg(&args, &on_time, cancel).await?;
+        media::ffmpeg_watched(&args, &on_time, cancel).await?;
         meter.set(i, segment.frames as f64, step);
         Ok(out)
     }
@@ -529,7 +524,7 @@ impl Composer {
         let on_time = |seconds: f64| {
             meter.add_audio((seconds / plan.total.max(0.001)).min(1.0) * w);
         };
-        run_ffmpeg(&args, &on_time, cancel).await?;
+        media::ffmpeg_watched(&args, &on_time, cancel).await?;
         meter.add_audio(w);
         Ok(out)
     }
@@ -630,63 +625,4 @@ impl<'a> Meter<'a> {
         let done = s.video.values().sum::<f64>() + s.audio;
         (self.progress)((done / self.total * 0.98).min(0.98), &s.step);
     }
-}
-
-/// Runs ffmpeg, reporting how many seconds of output it has written (from
-/// its `-progress` output), until it ends, is cancelled, or stalls.
-async fn run_ffmpeg(
-    args: &[std::ffi::OsString],
-    on_time: &(dyn Fn(f64) + Sync),
-    cancel: CancellationToken,
-) -> Result<()> {
-    if cancel.is_cancelled() {
-        return Err(Error::Cancelled);
-    }
-    tracing::debug!(?args, "running ffmpeg");
-    let mut child = media::program("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| Error::Unavailable(format!("cannot run ffmpeg (install ffmpeg): {e}")))?;
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let stderr_task = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf).await;
-        buf
-    });
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => {
-                let _ = child.kill().await;
-                return Err(Error::Cancelled);
-            }
-            line = tokio::time::timeout(STALL_TIMEOUT, lines.next_line()) => match line {
-                Err(_) => {
-                    let _ = child.kill().await;
-                    return Err(Error::Internal(format!("ffmpeg reported no progress for {} s and was stopped", STALL_TIMEOUT.as_secs())));
-                }
-                Ok(Ok(Some(line))) => {
-                    let time = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<f64>().ok());
-                    if let Some(us) = time.filter(|us| *us >= 0.0) {
-                        on_time(us / 1e6);
-                    }
-                }
-                Ok(_) => break,
-            }
-        }
-    }
-    let status = child.wait().await?;
-    let stderr = stderr_task.await.unwrap_or_default();
-    if !status.success() {
-        return Err(Error::Internal(format!(
-            "the render failed: {}",
-            media::tail(&stderr, 6)
-        )));
-    }
-    Ok(())
 }

@@ -216,7 +216,7 @@ impl Jobs {
     /// failed once by migration 0008).
     pub async fn open(store: crate::store::Store, settings: JobSettings) -> Result<Self> {
         let db = store.db().clone();
-        let host = crate::media::host_name();
+        let host = crate::process::host_name();
         let worker: Arc<str> = format!("{host}:{}", std::process::id()).into();
         let queue = queue::Queue::open(&settings.queue_url, settings.queue).await?;
         Ok(Self {

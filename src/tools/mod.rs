@@ -7,6 +7,9 @@
 //! and each stores what it makes through the [`crate::store::Store`] it is given.
 //! HTTP providers share [`http::ProviderClient`] (timeouts, retries with
 //! backoff, error mapping); OpenAI-compatible ones use [`openai::client`].
+//!
+//! Beside them, [`uploads`]: the user's own pictures, sound and footage,
+//! accepted only as what their bytes show them to be.
 
 pub mod http;
 pub mod image;
@@ -14,3 +17,4 @@ pub mod openai;
 pub mod social;
 pub mod speech;
 pub mod transcribe;
+pub mod uploads;

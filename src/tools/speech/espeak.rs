@@ -12,7 +12,6 @@ use tokio::sync::OnceCell;
 use super::voices::{Gender, GoogleVoice, Voice, common_voices};
 use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, sentences};
 use crate::error::{Error, Result};
-use crate::media;
 
 /// espeak-ng's normal speed, words per minute, and its accepted range.
 const BASE_WPM: f64 = 175.0;
@@ -29,7 +28,7 @@ impl Espeak {
     async fn languages(&self) -> &[String] {
         self.languages
             .get_or_init(|| async {
-                let out = crate::media::program("espeak-ng")
+                let out = crate::process::program("espeak-ng")
                     .arg("--voices")
                     .output()
                     .await;
@@ -142,7 +141,7 @@ impl SpeechProvider for Espeak {
 
 /// One espeak-ng run: `text` on stdin, a WAV file out.
 async fn speak(voice: &str, wpm: u32, pitch: u32, text: &str, out: &Path) -> Result<()> {
-    let mut child = crate::media::program("espeak-ng")
+    let mut child = crate::process::program("espeak-ng")
         .args([
             "-v",
             voice,
@@ -167,7 +166,7 @@ async fn speak(voice: &str, wpm: u32, pitch: u32, text: &str, out: &Path) -> Res
     drop(stdin);
     let output = child.wait_with_output().await?;
     if !output.status.success() {
-        let said = media::tail(&output.stderr, 3);
+        let said = crate::process::tail(&output.stderr, 3);
         if said.contains("voice does not exist") {
             return Err(Error::UnknownVoice(format!(
                 "espeak-ng has no voice {voice:?}; see GET /api/v1/voices"

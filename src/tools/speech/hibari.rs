@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use super::voices::{Gender, GoogleVoice, Voice};
 use super::{Chunk, SpeechProvider, SpeechRequest, Synthesis, short_sentences};
 use crate::error::{Error, Result};
-use crate::media;
 
 /// The one voice inside the wheel.
 pub const VOICE: &str = "heart";
@@ -83,7 +82,7 @@ impl SpeechProvider for Hibari {
             .enumerate()
         {
             let path = workdir.join(format!("sentence-{i:04}.wav"));
-            let output = media::program(&self.bin)
+            let output = crate::process::program(&self.bin)
                 .arg(&text)
                 .arg("-o")
                 .arg(&path)
@@ -97,7 +96,7 @@ impl SpeechProvider for Hibari {
             if !output.status.success() || !path.is_file() {
                 return Err(Error::Internal(format!(
                     "hibari failed: {}",
-                    media::tail(&output.stderr, 3)
+                    crate::process::tail(&output.stderr, 3)
                 )));
             }
             chunks.push(Chunk { text, path });

@@ -194,7 +194,7 @@ impl Piper {
 
     fn spawn(&self, voice: &PiperVoice, length_scale: f64) -> Result<Process> {
         std::fs::create_dir_all(&self.out_dir)?;
-        let mut child = crate::media::program(&self.bin)
+        let mut child = crate::process::program(&self.bin)
             .arg("-m")
             .arg(&voice.model)
             .arg("-d")

@@ -10,8 +10,8 @@ memory of each (the largest sum of resident memory over the whole process
 tree, sampled every 20 ms, so that processes running side by side count
 together), and ratios against (c) and (a) measured in the same run.
 
-Run from the repository root: python3 bench/compose_bench.py
-(`bash bench/run.sh` builds the release binary and the MoviePy venv first.)
+Run from the repository root: python3 benches/compose_bench.py
+(`bash benches/run.sh` builds the release binary and the MoviePy venv first.)
 """
 import json
 import os
@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+OUT = ROOT / "benches" / "out"
 DATA = OUT / "data"
 STUDIO = ROOT / "target" / "release" / "studio"
-VENV_PY = ROOT / "bench" / ".venv" / "bin" / "python"
+VENV_PY = ROOT / "benches" / ".venv" / "bin" / "python"
 SESSION = "bench"
 
 PROMPTS = [
@@ -144,7 +144,7 @@ def main():
     # (b) MoviePy 2, same inputs and captions.
     b = None
     if VENV_PY.exists():
-        b = run([VENV_PY, ROOT / "bench" / "moviepy_render.py", json.dumps({"images": images, "voices": voices, "srt": str(srt),
+        b = run([VENV_PY, ROOT / "benches" / "moviepy_render.py", json.dumps({"images": images, "voices": voices, "srt": str(srt),
                  "font": str(ROOT / "assets" / "fonts" / "DejaVuSans-Bold.ttf"), "out": str(OUT / "moviepy.mp4")})],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -160,7 +160,7 @@ def main():
         lines.append(f"- (b) MoviePy 2: {b[0]:.1f} s = {b[0] / c_time:.2f}x the lower bound, peak {b[1]:.0f} MB; "
                      f"Content Studio is {b[0] / a_time:.1f}x faster")
     else:
-        lines.append("- (b) MoviePy 2: skipped (run bash bench/run.sh to create bench/.venv)")
+        lines.append("- (b) MoviePy 2: skipped (run bash benches/run.sh to create benches/.venv)")
     text = "\n".join(lines)
     print(text)
     (OUT / "results.txt").write_text(text + "\n")

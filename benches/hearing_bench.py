@@ -11,10 +11,10 @@ voice-over's WAV, which reports the model's load time apart from the
 transcription time; the ratio is seconds of speech per second of
 transcription (model load excluded), and the load is reported alone.
 
-Run from the repository root: python3 bench/hearing_bench.py
+Run from the repository root: python3 benches/hearing_bench.py
 Needs: a build of `studio` (release if present, else debug; or STUDIO_BIN),
 and `bash scripts/setup.sh` (Piper, hibari, faster-whisper). Writes
-bench/out/hearing_bench.json.
+benches/out/hearing_bench.json.
 """
 import json
 import os
@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+OUT = ROOT / "benches" / "out"
 WHISPER_PY = ROOT / ".tools" / "whisper" / "bin" / "python"
 SCRIPT = (ROOT / "src" / "tools" / "transcribe" / "whisper.py").read_text()
 

@@ -21,10 +21,10 @@ Measures, on this machine, with the release binary, SQLite + local files
    SIGTERM instead, which hands the job back: the time until the other worker
    runs it, and until the stopped process has exited.
 
-Run from the repository root: python3 bench/farm_bench.py
-(`python3 bench/farm_bench.py recovery` runs part 3 only.)
+Run from the repository root: python3 benches/farm_bench.py
+(`python3 benches/farm_bench.py recovery` runs part 3 only.)
 Needs a release build (`cargo build --release`; $CARGO_TARGET_DIR is
-honoured, or set STUDIO_BIN) and ffmpeg. Writes bench/out/farm_bench.json.
+honoured, or set STUDIO_BIN) and ffmpeg. Writes benches/out/farm_bench.json.
 """
 import json
 import os
@@ -41,7 +41,7 @@ import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+OUT = ROOT / "benches" / "out"
 DATA = OUT / "farm-data"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RENDERS = int(os.environ.get("BENCH_RENDERS", "8"))

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Asset-listing benchmark (issue 16, "Keep GET /assets fast with auth on"):
 requests per second and latency of `GET /api/v1/sessions/{id}/assets` with an
-API key, on the studio and on a FastAPI equivalent (bench/assets_fastapi.py)
+API key, on the studio and on a FastAPI equivalent (benches/assets_fastapi.py)
 serving the same SQLite rows with the same checks.
 
-Steps: a fresh data dir (bench/out/assets-data); an API key from
+Steps: a fresh data dir (benches/out/assets-data); an API key from
 `studio keys create --name bench`; `studio serve` on a free loopback port with
 STUDIO_REQUESTS_PER_SECOND=0 (the per-client rate limit would otherwise answer
 429 to a load generator sending everything from one address and one key);
@@ -14,15 +14,15 @@ single-process deployment, with uvloop and httptools, access log off like the
 studio's); both answers checked to be the same JSON; then for each server a
 warm-up run and a measured run of
 `wrk -t2 -c64 -d10s --latency -H "Authorization: Bearer KEY"`.
-Prints a table and the ratios studio/FastAPI, writes bench/out/assets_bench.json.
+Prints a table and the ratios studio/FastAPI, writes benches/out/assets_bench.json.
 
 wrk runs on the same machine as the servers and takes CPU from them (on
 2 cores, noticeably); both servers pay the same tax.
 
-Run from the repository root: python3 bench/assets_bench.py
+Run from the repository root: python3 benches/assets_bench.py
 Needs: a release build (`cargo build --release`; $CARGO_TARGET_DIR is
 honoured, or set STUDIO_BIN), `wrk` on PATH; the FastAPI virtual environment
-bench/.venv-assets is made on first use (fastapi, uvicorn[standard]).
+benches/.venv-assets is made on first use (fastapi, uvicorn[standard]).
 Options (environment): BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS
 (default 64), BENCH_ASSETS (default 100).
 """
@@ -42,9 +42,9 @@ import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+OUT = ROOT / "benches" / "out"
 DATA = OUT / "assets-data"
-VENV = ROOT / "bench" / ".venv-assets"
+VENV = ROOT / "benches" / ".venv-assets"
 VENV_PY = VENV / "bin" / "python"
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
@@ -158,7 +158,7 @@ def measure(name, url, key):
 def ensure_venv():
     if VENV_PY.exists():
         return
-    print("making bench/.venv-assets (fastapi, uvicorn[standard]) ...", flush=True)
+    print("making benches/.venv-assets (fastapi, uvicorn[standard]) ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     subprocess.run([str(VENV_PY), "-m", "pip", "install", "--quiet", "fastapi",
                     "uvicorn[standard]"], check=True)
@@ -213,7 +213,7 @@ def main():
         fport = free_port()
         fbase = f"http://127.0.0.1:{fport}"
         fastapi = subprocess.Popen(
-            [str(VENV_PY), "-m", "uvicorn", "assets_fastapi:app", "--app-dir", str(ROOT / "bench"),
+            [str(VENV_PY), "-m", "uvicorn", "assets_fastapi:app", "--app-dir", str(ROOT / "benches"),
              "--host", "127.0.0.1", "--port", str(fport), "--workers", "1",
              "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
             env=dict(os.environ, STUDIO_DB=str(copy)),

@@ -18,7 +18,7 @@ use async_openai::types::chat::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pipeline::ScriptScene;
+use super::pipeline::{ScriptScene, ScriptWriter};
 use super::registry::{TOOLS, ToolName, validate};
 use crate::config::LlmConfig;
 use crate::error::{Error, Result};
@@ -149,9 +149,11 @@ impl LlmAgent {
             ),
         ))
     }
+}
 
-    /// Writes a script of at most `max` scenes about `topic`.
-    pub async fn write_script(&self, topic: &str, max: usize) -> Result<Vec<ScriptScene>> {
+#[async_trait::async_trait]
+impl ScriptWriter for LlmAgent {
+    async fn write_script(&self, topic: &str, max: usize) -> Result<Vec<ScriptScene>> {
         #[derive(Deserialize)]
         struct Script {
             scenes: Vec<ScriptScene>,

@@ -78,8 +78,8 @@ impl Agent {
     }
 
     /// The LLM that can write scripts from a topic, when one is configured.
-    pub fn script_writer(&self) -> Option<&llm::LlmAgent> {
-        self.llm.as_ref()
+    pub fn script_writer(&self) -> Option<&dyn pipeline::ScriptWriter> {
+        self.llm.as_ref().map(|l| l as &dyn pipeline::ScriptWriter)
     }
 
     /// Handles a plain request and keeps the exchange as the session's
@@ -204,7 +204,7 @@ impl Agent {
         }
         let result = registry::call(
             studio,
-            self.llm.as_ref(),
+            self.script_writer(),
             session,
             tool,
             &arguments,

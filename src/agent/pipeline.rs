@@ -70,6 +70,14 @@ pub struct ScriptScene {
     pub image_prompt: String,
 }
 
+/// Writes a script about a bare topic (an LLM provider does; offline there
+/// is none, and a topic alone is refused).
+#[async_trait::async_trait]
+pub trait ScriptWriter: Send + Sync {
+    /// At most `max` scenes about `topic`.
+    async fn write_script(&self, topic: &str, max: usize) -> Result<Vec<ScriptScene>>;
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SceneResult {
     pub narration: String,
@@ -157,7 +165,7 @@ impl PipelineParams {
     pub async fn script(
         &self,
         studio: &Studio,
-        writer: Option<&super::llm::LlmAgent>,
+        writer: Option<&dyn ScriptWriter>,
     ) -> Result<Vec<ScriptScene>> {
         let max = self.max_scenes.unwrap_or(12);
         if !(1..=20).contains(&max) {
@@ -222,7 +230,7 @@ impl PipelineParams {
 /// Runs the whole pipeline, reporting `(step, fraction done)`.
 pub async fn run(
     studio: &Studio,
-    writer: Option<&super::llm::LlmAgent>,
+    writer: Option<&dyn ScriptWriter>,
     session: &SessionId,
     params: &PipelineParams,
     progress: &(dyn Fn(&str, f64) + Sync),
@@ -418,7 +426,7 @@ async fn run_script(
 /// (with its script, so that the worker needs no script writer).
 pub async fn start(
     studio: &Studio,
-    writer: Option<&super::llm::LlmAgent>,
+    writer: Option<&dyn ScriptWriter>,
     session: &SessionId,
     params: &PipelineParams,
     callback: Option<&crate::webhooks::Callback>,

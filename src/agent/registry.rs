@@ -157,7 +157,7 @@ pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
 /// Runs one tool call and returns its result as JSON.
 pub async fn call(
     studio: &Studio,
-    writer: Option<&super::llm::LlmAgent>,
+    writer: Option<&dyn pipeline::ScriptWriter>,
     session: &SessionId,
     tool: ToolName,
     args: &Value,

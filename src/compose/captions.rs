@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::text::{WordTime, word_times};
 
+pub use super::caption_style::{Captions, Position, Style};
 use super::timeline::Plan;
 
 /// One caption: when it shows, and its text (lines joined by `\n`; for the
@@ -19,29 +20,6 @@ pub struct Cue {
     pub start: f64,
     pub end: f64,
     pub text: String,
-}
-
-/// How burned-in captions look.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
-    /// Whole cues, white on a soft outline.
-    Plain,
-    /// Whole cues, the word being spoken in an accent colour.
-    Karaoke,
-    /// One to three words at a time, in large type.
-    Word,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Position {
-    Bottom,
-    Middle,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Captions {
-    pub style: Style,
-    pub position: Position,
 }
 
 const MIN_CUE: f64 = 0.8;

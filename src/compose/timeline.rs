@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::captions::{Captions, Position, Style};
+use super::caption_style::{Captions, Position, Style};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;

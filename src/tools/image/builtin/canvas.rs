@@ -7,6 +7,9 @@ use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
 use super::Rgb;
 use crate::error::{Error, Result};
 use crate::frame::FONT_BYTES;
@@ -304,4 +307,36 @@ pub fn encode_png(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>> {
         .write_image(rgb, width, height, image::ExtendedColorType::Rgb8)
         .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
     Ok(out.into_inner())
+}
+
+/// A ridge line: a sum of three sines with seeded phases.
+pub(super) fn ridge_line(
+    rng: &mut ChaCha8Rng,
+    w: usize,
+    base: f32,
+    amp: f32,
+    jagged: bool,
+) -> Vec<f32> {
+    let f: [f32; 3] = [
+        rng.random_range(1.0..2.5),
+        rng.random_range(3.0..6.0),
+        rng.random_range(8.0..15.0),
+    ];
+    let p: [f32; 3] = [
+        rng.random_range(0.0..std::f32::consts::TAU),
+        rng.random_range(0.0..std::f32::consts::TAU),
+        rng.random_range(0.0..std::f32::consts::TAU),
+    ];
+    (0..w)
+        .map(|x| {
+            let u = x as f32 / w as f32 * std::f32::consts::TAU;
+            let mut v = 0.55 * (u * f[0] + p[0]).sin()
+                + 0.3 * (u * f[1] + p[1]).sin()
+                + 0.15 * (u * f[2] + p[2]).sin();
+            if jagged {
+                v = 0.6 * v + 0.4 * (1.0 - 2.0 * (u * f[1] * 0.7 + p[2]).sin().abs());
+            }
+            base - amp * v
+        })
+        .collect()
 }

@@ -7,7 +7,6 @@ use rand_chacha::ChaCha8Rng;
 use super::Rgb;
 use super::analysis::*;
 use super::canvas::*;
-use super::scenery::ridge_line;
 use super::subjects::{self, Kind, Subject};
 
 /// How the scene's light falls on a subject: a brightness, and a colour and

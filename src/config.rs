@@ -138,16 +138,6 @@ pub struct Config {
     )]
     pub social_provider: String,
 
-    /// The speech recogniser's Python (faster-whisper with the tiny.en
-    /// model; default `.tools/whisper/bin/python`, made by scripts/setup.sh).
-    #[arg(
-        long,
-        env = "STUDIO_WHISPER_PYTHON",
-        global = true,
-        help_heading = "Providers"
-    )]
-    pub whisper_python: Option<PathBuf>,
-
     /// The coordinator: `builtin` (offline intent parser) or `openai` (the
     /// LLM configured by STUDIO_LLM_*, with tool calling).
     #[arg(
@@ -161,6 +151,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub llm: LlmConfig,
+
+    #[command(flatten)]
+    pub transcribe: TranscribeConfig,
 
     #[command(flatten)]
     pub jobs: JobsConfig,
@@ -217,13 +210,7 @@ pub struct JobsConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self {
-            job_timeout_secs: 7200,
-            worker_heartbeat_secs: 5,
-            worker_concurrency: 2,
-            webhook_allow_private: false,
-            webhook_retry_secs: 5.0,
-        }
+        defaults()
     }
 }
 
@@ -288,14 +275,7 @@ pub struct LimitsConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self {
-            allow_anonymous: false,
-            max_jobs_per_client: 10,
-            requests_per_second: 50,
-            max_concurrent_work: None,
-            max_waiting_work: 32,
-            request_timeout_secs: 300,
-        }
+        defaults()
     }
 }
 
@@ -309,9 +289,60 @@ impl LimitsConfig {
     }
 }
 
+/// The speech recogniser: `builtin` (faster-whisper with Whisper tiny.en,
+/// offline, English) and, when a base URL or key is given, `openai` (any
+/// OpenAI-compatible `/v1/audio/transcriptions` with word timestamps).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Providers")]
+pub struct TranscribeConfig {
+    /// `auto` (the built-in engine when installed, else `openai` when
+    /// configured), `builtin` or `openai`.
+    #[arg(
+        id = "transcribe_provider",
+        long = "transcribe-provider",
+        env = "STUDIO_TRANSCRIBE_PROVIDER",
+        default_value = "auto",
+        global = true
+    )]
+    pub provider: String,
+    #[arg(
+        id = "transcribe_base_url",
+        long = "transcribe-base-url",
+        env = "STUDIO_TRANSCRIBE_BASE_URL",
+        global = true
+    )]
+    pub base_url: Option<String>,
+    #[arg(
+        id = "transcribe_api_key",
+        long = "transcribe-api-key",
+        env = "STUDIO_TRANSCRIBE_API_KEY",
+        global = true
+    )]
+    pub api_key: Option<String>,
+    /// The transcription model of the `openai` provider.
+    #[arg(
+        id = "transcribe_model",
+        long = "transcribe-model",
+        env = "STUDIO_TRANSCRIBE_MODEL",
+        default_value = "whisper-1",
+        global = true
+    )]
+    pub model: String,
+    /// The built-in recogniser's Python (faster-whisper with the tiny.en
+    /// model; default `.tools/whisper/bin/python`, made by scripts/setup.sh).
+    #[arg(long, env = "STUDIO_WHISPER_PYTHON", global = true)]
+    pub whisper_python: Option<PathBuf>,
+}
+
+impl Default for TranscribeConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
 /// An OpenAI-compatible chat server (OpenAI, Ollama, vLLM, llama.cpp server,
 /// Gemini's OpenAI-compatible endpoint), for the social tool and the agent.
-#[derive(Clone, Debug, Default, Args)]
+#[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Providers")]
 pub struct LlmConfig {
     #[arg(
@@ -336,6 +367,12 @@ pub struct LlmConfig {
         global = true
     )]
     pub model: Option<String>,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        defaults()
+    }
 }
 
 /// The speech tool's provider: `auto` (default: the best installed offline
@@ -397,23 +434,14 @@ pub struct SpeechConfig {
 
 impl Default for SpeechConfig {
     fn default() -> Self {
-        Self {
-            provider: "auto".into(),
-            base_url: None,
-            api_key: None,
-            model: None,
-            piper_bin: None,
-            hibari_bin: None,
-            voices_dir: None,
-            default_voice: DEFAULT_VOICE.into(),
-        }
+        defaults()
     }
 }
 
 /// The image tool's provider: `builtin` (offline, default), `openai`
 /// (any OpenAI-compatible `/v1/images/generations`), `automatic1111`
 /// (Stable Diffusion web UI / Forge) or `imagen` (Google Gemini API).
-#[derive(Clone, Debug, Default, Args)]
+#[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Providers")]
 pub struct ImageConfig {
     #[arg(
@@ -449,32 +477,29 @@ pub struct ImageConfig {
     pub model: Option<String>,
 }
 
+impl Default for ImageConfig {
+    fn default() -> Self {
+        defaults()
+    }
+}
+
+/// A configuration (or one of its sections) as its clap attributes give
+/// it with no flags and no environment: the one place defaults are written.
+fn defaults<T: clap::Args + clap::FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("defaults").no_binary_name(true))
+        .mut_args(|arg| arg.env(None));
+    let matches = command
+        .try_get_matches_from(std::iter::empty::<String>())
+        .expect("the defaults parse");
+    T::from_arg_matches(&matches).expect("the defaults parse")
+}
+
 impl Config {
     /// The defaults, with the data kept in `data_dir`.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
-            database_url: None,
-            storage_url: None,
-            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
-            provider_timeout_secs: 120,
-            max_renders: 1,
-            max_video_seconds: 600.0,
-            render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
-            input_cache_bytes: DEFAULT_INPUT_CACHE_BYTES,
-            allowed_hosts: Vec::new(),
-            allowed_origins: Vec::new(),
-            limits: LimitsConfig::default(),
-            image: ImageConfig {
-                provider: "builtin".into(),
-                ..Default::default()
-            },
-            speech: SpeechConfig::default(),
-            social_provider: "builtin".into(),
-            whisper_python: None,
-            agent_provider: "builtin".into(),
-            llm: LlmConfig::default(),
-            jobs: JobsConfig::default(),
+            ..defaults()
         }
     }
 

@@ -217,81 +217,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let studio = Studio::open(cli.config).await?;
     match cli.command {
         Command::Worker { concurrency } => {
-            let concurrency = concurrency.unwrap_or(studio.config().jobs.worker_concurrency);
-            let stop = stop_on_signal();
-            tracing::info!(concurrency, "Content Studio worker waiting for jobs");
-            // On SIGTERM/SIGINT the jobs it runs are stopped and handed back
-            // to the queue for another worker.
-            let worker = studio::worker::run(studio.clone(), concurrency, stop.clone());
-            stop_within(worker, &stop).await?;
-            studio.store().close().await;
+            worker_command(&studio, concurrency).await?;
         }
         Command::Serve { addr, no_worker } => {
-            let open = studio.config().limits.allow_anonymous;
-            if !addr.ip().is_loopback() && !open && !studio.store().keys_in_use().await? {
-                anyhow::bail!(
-                    "refusing to listen on {addr} without API keys: anyone who reaches it could \
-                     read and delete every session. Make a key first (`studio keys create --name NAME`), \
-                     or pass --allow-anonymous to serve it open on purpose"
-                );
-            }
-            if !addr.ip().is_loopback() {
-                if open {
-                    tracing::warn!(
-                        "--allow-anonymous on {addr}: anyone who reaches it may use it without a key"
-                    );
-                }
-                if studio.config().allowed_hosts.is_empty() {
-                    tracing::warn!(
-                        "only loopback host names are answered; set STUDIO_ALLOWED_HOSTS to the names clients use"
-                    );
-                }
-            }
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            // Bytes a crash left without a row go, once past the grace period.
-            tokio::spawn({
-                let store = studio.store().clone();
-                async move {
-                    match store.collect_orphans(studio::store::DEFAULT_GRACE).await {
-                        Ok(c) if c.removed > 0 => tracing::info!(
-                            removed = c.removed,
-                            bytes = c.removed_bytes,
-                            "removed stored bytes no asset refers to"
-                        ),
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::warn!(error = %e, "could not check storage for leftovers")
-                        }
-                    }
-                }
-            });
-            let stop = stop_on_signal();
-            let worker = (!no_worker).then(|| {
-                let concurrency = studio.config().jobs.worker_concurrency;
-                tokio::spawn(studio::worker::run(
-                    studio.clone(),
-                    concurrency,
-                    stop.clone(),
-                ))
-            });
-            tracing::info!(
-                "Content Studio listening on http://{}",
-                listener.local_addr()?
-            );
-            // On shutdown, jobs still running are handed back to the queue
-            // and run by the next worker.
-            studio::api::serve(listener, studio.clone(), stop.clone().cancelled_owned()).await?;
-            if let Some(worker) = worker {
-                let worker = async move {
-                    worker
-                        .await
-                        .map_err(|e| studio::Error::Internal(e.to_string()))?
-                };
-                if let Err(e) = stop_within(worker, &stop).await {
-                    tracing::error!(error = %e, "the in-process worker stopped");
-                }
-            }
-            studio.store().close().await;
+            serve_command(&studio, addr, no_worker).await?;
         }
         Command::Keys { .. } => {} // handled above, without the studio
         Command::Sessions { limit } => {
@@ -337,149 +266,264 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             text_file,
             out,
             session,
-            mut params,
+            params,
         } => {
-            if let Some(path) = text_file {
-                params.text = Some(read_text(&path)?);
-            }
-            let session = match session {
-                Some(s) => SessionId::parse(&s)?,
-                None => studio.store().create_session().await?.session_id,
-            };
-            let bars = Steps::new();
-            let coordinator = studio::agent::Agent::from_config(studio.config())?;
-            let writer = coordinator.script_writer();
-            let result =
-                studio::agent::pipeline::run(&studio, writer, &session, &params, &|step, p| {
-                    bars.update(step, p)
-                })
-                .await;
-            bars.finish();
-            let result = result?;
-            let video = studio
-                .store()
-                .local_copy(&result.video, &studio.config().tmp_dir())
-                .await?;
-            std::fs::copy(&video.path, &out)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            println!(
-                "video: {} ({:.1} s, {} scenes)",
-                out.display(),
-                result.video.metadata["duration_seconds"]
-                    .as_f64()
-                    .unwrap_or(0.0),
-                result.scenes.len()
-            );
-            println!(
-                "post:  {}",
-                serde_json::to_string_pretty(&result.post.post)?
-            );
-            println!("session {session}: {}", result.assets.join(", "));
+            run_pipeline_command(&studio, text_file, out, session, params).await?;
         }
         Command::Chat { session, mode } => {
-            let session = SessionId::parse(&session)?;
-            let coordinator = studio::agent::Agent::from_config(studio.config())?;
-            eprintln!("Talk to the studio (Ctrl-D to leave). Try: \"draw a lighthouse at night\"");
-            let stdin = std::io::stdin();
-            loop {
-                eprint!("> ");
-                let mut line = String::new();
-                if stdin.read_line(&mut line)? == 0 {
-                    break;
-                }
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let req = AgentRequest {
-                    message: line.trim().to_owned(),
-                    mode: Some(mode.clone()),
-                    callback: None,
-                };
-                match coordinator.ask(&studio, &session, &req).await {
-                    Ok(reply) => {
-                        println!("{}", reply.reply);
-                        if let Some(url) = reply.result["url"].as_str() {
-                            println!("  {url}");
-                        }
-                    }
-                    Err(e) => println!("error: {e}"),
-                }
-            }
+            chat_command(&studio, session, mode).await?;
         }
         Command::Doctor { check_storage } => {
-            doctor(&studio).await;
-            if check_storage {
-                let missing = studio.store().missing_bytes().await?;
-                if missing.is_empty() {
-                    println!("ok       storage: every asset's bytes are there, whole");
-                } else {
-                    for m in &missing {
-                        match m.found_bytes {
-                            None => println!(
-                                "missing  bytes of {}/{} (stored as {})",
-                                m.session_id, m.name, m.storage_key
-                            ),
-                            Some(found) => println!(
-                                "damaged  {}/{}: {found} bytes stored, {} recorded (stored as {})",
-                                m.session_id, m.name, m.expected_bytes, m.storage_key
-                            ),
-                        }
-                    }
-                    anyhow::bail!(
-                        "{} asset(s) have missing or damaged bytes in storage; delete them (DELETE .../assets/NAME) or restore the files",
-                        missing.len()
-                    );
-                }
-            }
+            doctor_command(&studio, check_storage).await?;
         }
         Command::Compose {
             session,
             timeline,
             draft,
         } => {
-            let session = SessionId::parse(&session)?;
-            let req: studio::compose::ComposeRequest = match timeline {
-                Some(path) => {
-                    let text = std::fs::read(&path)
-                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                    studio::api::error::parse_json(&text).map_err(|e| e.0)?
-                }
-                None => Default::default(),
-            };
-            let composer = studio.composer();
-            let (mut req, version) = composer.resolve(&session, &req).await?;
-            if draft {
-                req.output.get_or_insert_with(Default::default).quality = Some("draft".into());
-            }
-            let plan = composer.plan(&session, &req).await?;
-            let bar = indicatif::ProgressBar::new(1000).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} [{bar:40}] {percent:>3}% {elapsed} (eta {eta}) {msg}",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
-            );
-            let progress = |p: f64, step: &str| {
-                bar.set_position((p * 1000.0) as u64);
-                bar.set_message(step.to_owned());
-            };
-            let asset = composer
-                .render(
-                    &session,
-                    &plan,
-                    version,
-                    &progress,
-                    Default::default(),
-                    None,
-                )
-                .await;
-            bar.finish_and_clear();
-            print_asset(&studio, &asset?);
+            compose_command(&studio, session, timeline, draft).await?;
         }
     }
     // This process's temporary folder goes with it (a crashed one's is
     // removed by the next start).
     let _ = std::fs::remove_dir_all(studio.config().tmp_dir());
+    Ok(())
+}
+
+async fn worker_command(studio: &Studio, concurrency: Option<usize>) -> anyhow::Result<()> {
+    let concurrency = concurrency.unwrap_or(studio.config().jobs.worker_concurrency);
+    let stop = stop_on_signal();
+    tracing::info!(concurrency, "Content Studio worker waiting for jobs");
+    // On SIGTERM/SIGINT the jobs it runs are stopped and handed back
+    // to the queue for another worker.
+    let worker = studio::worker::run(studio.clone(), concurrency, stop.clone());
+    stop_within(worker, &stop).await?;
+    studio.store().close().await;
+    Ok(())
+}
+
+async fn serve_command(
+    studio: &Studio,
+    addr: std::net::SocketAddr,
+    no_worker: bool,
+) -> anyhow::Result<()> {
+    let open = studio.config().limits.allow_anonymous;
+    if !addr.ip().is_loopback() && !open && !studio.store().keys_in_use().await? {
+        anyhow::bail!(
+            "refusing to listen on {addr} without API keys: anyone who reaches it could \
+             read and delete every session. Make a key first (`studio keys create --name NAME`), \
+             or pass --allow-anonymous to serve it open on purpose"
+        );
+    }
+    if !addr.ip().is_loopback() {
+        if open {
+            tracing::warn!(
+                "--allow-anonymous on {addr}: anyone who reaches it may use it without a key"
+            );
+        }
+        if studio.config().allowed_hosts.is_empty() {
+            tracing::warn!(
+                "only loopback host names are answered; set STUDIO_ALLOWED_HOSTS to the names clients use"
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // Bytes a crash left without a row go, once past the grace period.
+    tokio::spawn({
+        let store = studio.store().clone();
+        async move {
+            match store.collect_orphans(studio::store::DEFAULT_GRACE).await {
+                Ok(c) if c.removed > 0 => tracing::info!(
+                    removed = c.removed,
+                    bytes = c.removed_bytes,
+                    "removed stored bytes no asset refers to"
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not check storage for leftovers")
+                }
+            }
+        }
+    });
+    let stop = stop_on_signal();
+    let worker = (!no_worker).then(|| {
+        let concurrency = studio.config().jobs.worker_concurrency;
+        tokio::spawn(studio::worker::run(
+            studio.clone(),
+            concurrency,
+            stop.clone(),
+        ))
+    });
+    tracing::info!(
+        "Content Studio listening on http://{}",
+        listener.local_addr()?
+    );
+    // On shutdown, jobs still running are handed back to the queue
+    // and run by the next worker.
+    studio::api::serve(listener, studio.clone(), stop.clone().cancelled_owned()).await?;
+    if let Some(worker) = worker {
+        let worker = async move {
+            worker
+                .await
+                .map_err(|e| studio::Error::Internal(e.to_string()))?
+        };
+        if let Err(e) = stop_within(worker, &stop).await {
+            tracing::error!(error = %e, "the in-process worker stopped");
+        }
+    }
+    studio.store().close().await;
+    Ok(())
+}
+
+async fn run_pipeline_command(
+    studio: &Studio,
+    text_file: Option<std::path::PathBuf>,
+    out: std::path::PathBuf,
+    session: Option<String>,
+    mut params: PipelineParams,
+) -> anyhow::Result<()> {
+    if let Some(path) = text_file {
+        params.text = Some(read_text(&path)?);
+    }
+    let session = match session {
+        Some(s) => SessionId::parse(&s)?,
+        None => studio.store().create_session().await?.session_id,
+    };
+    let bars = Steps::new();
+    let coordinator = studio::agent::Agent::from_config(studio.config())?;
+    let writer = coordinator.script_writer();
+    let result = studio::agent::pipeline::run(studio, writer, &session, &params, &|step, p| {
+        bars.update(step, p)
+    })
+    .await;
+    bars.finish();
+    let result = result?;
+    let video = studio
+        .store()
+        .local_copy(&result.video, &studio.config().tmp_dir())
+        .await?;
+    std::fs::copy(&video.path, &out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    println!(
+        "video: {} ({:.1} s, {} scenes)",
+        out.display(),
+        result.video.metadata["duration_seconds"]
+            .as_f64()
+            .unwrap_or(0.0),
+        result.scenes.len()
+    );
+    println!(
+        "post:  {}",
+        serde_json::to_string_pretty(&result.post.post)?
+    );
+    println!("session {session}: {}", result.assets.join(", "));
+    Ok(())
+}
+
+async fn chat_command(studio: &Studio, session: String, mode: String) -> anyhow::Result<()> {
+    let session = SessionId::parse(&session)?;
+    let coordinator = studio::agent::Agent::from_config(studio.config())?;
+    eprintln!("Talk to the studio (Ctrl-D to leave). Try: \"draw a lighthouse at night\"");
+    let stdin = std::io::stdin();
+    loop {
+        eprint!("> ");
+        let mut line = String::new();
+        if stdin.read_line(&mut line)? == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let req = AgentRequest {
+            message: line.trim().to_owned(),
+            mode: Some(mode.clone()),
+            callback: None,
+        };
+        match coordinator.ask(studio, &session, &req).await {
+            Ok(reply) => {
+                println!("{}", reply.reply);
+                if let Some(url) = reply.result["url"].as_str() {
+                    println!("  {url}");
+                }
+            }
+            Err(e) => println!("error: {e}"),
+        }
+    }
+    Ok(())
+}
+
+async fn doctor_command(studio: &Studio, check_storage: bool) -> anyhow::Result<()> {
+    doctor(studio).await;
+    if check_storage {
+        let missing = studio.store().missing_bytes().await?;
+        if missing.is_empty() {
+            println!("ok       storage: every asset's bytes are there, whole");
+        } else {
+            for m in &missing {
+                match m.found_bytes {
+                    None => println!(
+                        "missing  bytes of {}/{} (stored as {})",
+                        m.session_id, m.name, m.storage_key
+                    ),
+                    Some(found) => println!(
+                        "damaged  {}/{}: {found} bytes stored, {} recorded (stored as {})",
+                        m.session_id, m.name, m.expected_bytes, m.storage_key
+                    ),
+                }
+            }
+            anyhow::bail!(
+                "{} asset(s) have missing or damaged bytes in storage; delete them (DELETE .../assets/NAME) or restore the files",
+                missing.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn compose_command(
+    studio: &Studio,
+    session: String,
+    timeline: Option<std::path::PathBuf>,
+    draft: bool,
+) -> anyhow::Result<()> {
+    let session = SessionId::parse(&session)?;
+    let req: studio::compose::ComposeRequest = match timeline {
+        Some(path) => {
+            let text = std::fs::read(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            studio::api::error::parse_json(&text).map_err(|e| e.0)?
+        }
+        None => Default::default(),
+    };
+    let composer = studio.composer();
+    let (mut req, version) = composer.resolve(&session, &req).await?;
+    if draft {
+        req.output.get_or_insert_with(Default::default).quality = Some("draft".into());
+    }
+    let plan = composer.plan(&session, &req).await?;
+    let bar = indicatif::ProgressBar::new(1000).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:40}] {percent:>3}% {elapsed} (eta {eta}) {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let progress = |p: f64, step: &str| {
+        bar.set_position((p * 1000.0) as u64);
+        bar.set_message(step.to_owned());
+    };
+    let asset = composer
+        .render(
+            &session,
+            &plan,
+            version,
+            &progress,
+            Default::default(),
+            None,
+        )
+        .await;
+    bar.finish_and_clear();
+    print_asset(studio, &asset?);
     Ok(())
 }
 
@@ -543,7 +587,11 @@ async fn doctor(studio: &Studio) {
         "bash scripts/setup.sh installs it into .tools/hibari; or set STUDIO_HIBARI_BIN",
     );
     line(
-        !studio.transcribe_tool().provider_names().is_empty(),
+        studio
+            .transcribe_tool()
+            .provider_names()
+            .iter()
+            .any(|p| p == "builtin"),
         "faster-whisper with Whisper tiny.en (speech to text, English)",
         "bash scripts/setup.sh installs it into .tools/whisper; or set STUDIO_WHISPER_PYTHON",
     );
@@ -557,8 +605,13 @@ async fn doctor(studio: &Studio) {
     );
     let c = studio.config();
     println!(
-        "engines  image: {}, speech: {}, social: {}, agent: {}",
-        c.image.provider, c.speech.provider, c.social_provider, c.agent_provider
+        "engines  image: {}, speech: {}, transcripts: {} ({}), social: {}, agent: {}",
+        c.image.provider,
+        c.speech.provider,
+        c.transcribe.provider,
+        studio.transcribe_tool().provider_names().join(", "),
+        c.social_provider,
+        c.agent_provider
     );
     match studio.jobs().summary().await {
         Ok((counts_raw, workers)) => {

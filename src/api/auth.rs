@@ -28,26 +28,21 @@ use crate::studio::Studio;
 /// The cookie the web page keeps the key in (for media and event streams).
 pub const KEY_COOKIE: &str = "studio_key";
 
-/// The key a request presents, if any: the bearer token, else the cookie.
-fn presented_key(req: &Request) -> Option<&str> {
+/// The key a request presents, if any: the bearer token (any case of the
+/// scheme, spaces around the token ignored), else the cookie.
+fn presented_key(req: &Request) -> Option<String> {
+    use axum_extra::headers::HeaderMapExt;
+    use axum_extra::headers::authorization::{Authorization, Bearer};
     let bearer = req
         .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
+        .typed_get::<Authorization<Bearer>>()
+        .map(|auth| auth.token().trim().to_owned())
+        .filter(|token| !token.is_empty());
     bearer.or_else(|| {
-        req.headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| *name == KEY_COOKIE)
-            .map(|(_, value)| value.trim())
-            .filter(|v| !v.is_empty())
+        axum_extra::extract::CookieJar::from_headers(req.headers())
+            .get(KEY_COOKIE)
+            .map(|cookie| cookie.value().trim().to_owned())
+            .filter(|value| !value.is_empty())
     })
 }
 
@@ -105,7 +100,7 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
         return next.run(req).await;
     }
     let asked = Asked {
-        key: presented_key(&req).map(str::to_owned),
+        key: presented_key(&req),
         session: session_in_path(req.uri().path()),
         peer: peer(&req),
     };
@@ -437,16 +432,20 @@ mod tests {
     #[test]
     fn the_key_comes_from_the_bearer_header_or_the_cookie() {
         assert_eq!(
-            presented_key(&request(&[("authorization", "Bearer cs_abc")])),
+            presented_key(&request(&[("authorization", "Bearer cs_abc")])).as_deref(),
             Some("cs_abc")
         );
         assert_eq!(
-            presented_key(&request(&[("cookie", "theme=dark; studio_key=cs_xyz")])),
+            presented_key(&request(&[("cookie", "theme=dark; studio_key=cs_xyz")])).as_deref(),
             Some("cs_xyz")
         );
         assert_eq!(
             presented_key(&request(&[("authorization", "Basic dXNlcg==")])),
             None
+        );
+        assert_eq!(
+            presented_key(&request(&[("authorization", "BEARER    cs_abc")])).as_deref(),
+            Some("cs_abc")
         );
         assert_eq!(presented_key(&request(&[])), None);
     }

@@ -467,3 +467,115 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
     let _ = dir;
     s.stop().await;
 }
+
+/// A cloud recogniser by configuration: any OpenAI-compatible
+/// `/v1/audio/transcriptions`, asked for word timestamps, the request's
+/// language passed on; a server that leaves out `usage` and `duration` is
+/// still understood, and one without word timestamps is a clear 502.
+#[tokio::test]
+async fn an_openai_compatible_recogniser_is_used_by_configuration() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/audio/transcriptions"))
+        // (the body holds the WAV's bytes, so it is read leniently)
+        .and(|r: &wiremock::Request| {
+            String::from_utf8_lossy(&r.body).contains("name=\"language\"")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "language": "german",
+            "text": "Guten Tag zusammen",
+            "words": [
+                {"word": "Guten", "start": 0.1, "end": 0.4},
+                {"word": " Tag", "start": 0.45, "end": 0.8},
+                {"word": "zusammen", "start": 0.9, "end": 1.5}
+            ]
+        })))
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/audio/transcriptions"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"language": "en", "text": "hi"})),
+        )
+        .mount(&fake)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = studio::Config::with_data_dir(dir.path());
+    config.transcribe.provider = "openai".into();
+    config.transcribe.base_url = Some(format!("{}/v1", fake.uri()));
+    config.transcribe.api_key = Some("sk-test".into());
+    let s = TestServer::start_with(config).await;
+    let tone = common::tone_mp3(dir.path(), "tone.mp3", 2.0);
+    let (status, asset) = s
+        .upload("cloud", "tone.mp3", std::fs::read(tone).unwrap())
+        .await;
+    assert_eq!(status, 201, "{asset}");
+    let name = asset["asset_id"].as_str().unwrap().to_owned();
+
+    let (status, t) = s
+        .post_json(
+            "/api/v1/sessions/cloud/transcripts",
+            json!({"asset_id": name, "language": "de"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    assert_eq!(t["engine"], "openai");
+    assert_eq!(t["language"], "de");
+    assert_eq!(t["text"], "Guten Tag zusammen");
+    let words: Vec<(&str, f64, f64)> = t["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["text"].as_str().unwrap(),
+                w["start"].as_f64().unwrap(),
+                w["end"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        words,
+        [
+            ("Guten", 0.1, 0.4),
+            ("Tag", 0.45, 0.8),
+            ("zusammen", 0.9, 1.5)
+        ]
+    );
+    // What was sent: the model, verbose JSON, word timestamps, the language.
+    let sent = fake.received_requests().await.unwrap();
+    let asked = sent
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .find(|b| b.contains("name=\"language\""))
+        .expect("a request with the language");
+    for part in [
+        "whisper-1",
+        "verbose_json",
+        "timestamp_granularities[]",
+        "word",
+        "\r\nde\r\n",
+    ] {
+        assert!(asked.contains(part), "{part} in the request");
+    }
+    assert!(
+        sent[0].headers["authorization"].to_str().unwrap() == "Bearer sk-test",
+        "the key is sent"
+    );
+
+    // Without word timestamps the answer cannot be used: said, not stored.
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/cloud/transcripts",
+            json!({"asset_id": name}),
+        )
+        .await;
+    assert_eq!(status, 502, "{err}");
+    assert!(
+        common::assert_error(&err, "provider_error").contains("word timestamps"),
+        "{err}"
+    );
+    s.stop().await;
+}

@@ -8,6 +8,7 @@
 //! format the asset was stored as), the empty transcript for audio without
 //! speech, and storing the result.
 
+pub mod openai;
 pub mod whisper;
 
 use std::collections::BTreeMap;
@@ -79,8 +80,9 @@ pub const MAX_SECONDS: f64 = 1800.0;
 
 #[async_trait::async_trait]
 pub trait Recognizer: Send + Sync + std::fmt::Debug {
-    /// The words in `wav` (16 kHz mono), in order.
-    async fn recognize(&self, wav: &Path, language: &str) -> Result<Heard>;
+    /// The words in `wav` (16 kHz mono), in order; `language` as the
+    /// request named it (none: the engine's own, or detected).
+    async fn recognize(&self, wav: &Path, language: Option<&str>) -> Result<Heard>;
     /// The languages it knows (`None`: any).
     fn languages(&self) -> Option<&'static [&'static str]> {
         None
@@ -96,14 +98,30 @@ pub struct TranscribeTool {
 
 impl TranscribeTool {
     pub fn from_config(config: &Config) -> Self {
+        let c = &config.transcribe;
         let mut providers: BTreeMap<String, Arc<dyn Recognizer>> = BTreeMap::new();
-        if let Some(engine) = whisper::Whisper::discover(config.whisper_python.as_deref()) {
+        if let Some(engine) = whisper::Whisper::discover(c.whisper_python.as_deref()) {
             providers.insert("builtin".into(), Arc::new(engine));
         }
-        Self {
-            default: providers.keys().next().cloned(),
-            providers,
+        if c.provider == "openai" || c.base_url.is_some() || c.api_key.is_some() {
+            let engine = openai::OpenAiTranscriber::new(c, config.provider_timeout());
+            providers.insert("openai".into(), Arc::new(engine));
         }
+        let default = match c.provider.as_str() {
+            "auto" => ["builtin", "openai"]
+                .into_iter()
+                .find(|p| providers.contains_key(*p))
+                .map(str::to_owned),
+            other if providers.contains_key(other) => Some(other.to_owned()),
+            other => {
+                tracing::warn!(
+                    provider = other,
+                    "the configured speech recogniser is not available"
+                );
+                None
+            }
+        };
+        Self { default, providers }
     }
 
     /// Whether any engine is installed.
@@ -145,12 +163,13 @@ impl TranscribeTool {
                 ),
             )
         })?;
-        let language = params
-            .language
-            .as_deref()
-            .unwrap_or("en")
-            .to_ascii_lowercase();
-        if let Some(known) = provider.languages()
+        let asked = params.language.as_deref().map(str::to_ascii_lowercase);
+        // An engine of one language speaks it unless told otherwise; others
+        // detect it when the request names none.
+        let language = asked
+            .clone()
+            .or_else(|| provider.languages().map(|known| known[0].to_owned()));
+        if let (Some(known), Some(language)) = (provider.languages(), &language)
             && !known.contains(&language.as_str())
         {
             return Err(Error::invalid(
@@ -194,7 +213,7 @@ impl TranscribeTool {
         }
         args.push(wav.as_os_str().to_owned());
         media::ffmpeg(&args).await?;
-        let heard = provider.recognize(&wav, &language).await?;
+        let heard = provider.recognize(&wav, language.as_deref()).await?;
         let words: Vec<TranscriptWord> = heard
             .words
             .into_iter()
@@ -207,7 +226,10 @@ impl TranscribeTool {
                 .map(|w| w.text.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
-            language: heard.language.unwrap_or(language),
+            language: heard
+                .language
+                .or(language)
+                .unwrap_or_else(|| "und".to_owned()),
             engine: provider_name,
             duration_seconds: duration,
             words,

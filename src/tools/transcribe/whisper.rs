@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use super::{Heard, Recognizer};
 use crate::error::{Error, Result};
-use crate::media;
 
 /// The script the engine runs (`python -c`).
 const SCRIPT: &str = include_str!("whisper.py");
@@ -41,12 +40,12 @@ impl Whisper {
 
 #[async_trait::async_trait]
 impl Recognizer for Whisper {
-    async fn recognize(&self, wav: &Path, language: &str) -> Result<Heard> {
-        let output = media::program(&self.python)
+    async fn recognize(&self, wav: &Path, language: Option<&str>) -> Result<Heard> {
+        let output = crate::process::program(&self.python)
             .arg("-c")
             .arg(SCRIPT)
             .arg(wav)
-            .arg(language)
+            .arg(language.unwrap_or("en"))
             .env("HF_HUB_OFFLINE", "1")
             .output()
             .await
@@ -54,7 +53,7 @@ impl Recognizer for Whisper {
         if !output.status.success() {
             return Err(Error::Internal(format!(
                 "the speech recogniser failed: {}",
-                media::tail(&output.stderr, 3)
+                crate::process::tail(&output.stderr, 3)
             )));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -85,6 +85,9 @@ pub async fn store_upload(
                 .into(),
         )
     })?;
+    // The form's own fields first: they cost nothing to check.
+    let role = check_role(role, sniffed.kind)?;
+    let transcript = check_transcript(transcript, sniffed.kind)?;
 
     // From here on the file is read only as what it was detected to be:
     // a name with that extension makes every later reader (ffprobe, ffmpeg)
@@ -92,158 +95,28 @@ pub async fn store_upload(
     let typed = typed_link(file, sniffed.ext)?;
     let file: &Path = &typed;
 
-    let mut metadata = Map::new();
-    match sniffed.kind {
-        AssetKind::Image => {
-            let (width, height) = image::ImageReader::open(file)?
-                .with_guessed_format()?
-                .into_dimensions()
-                .map_err(|e| Error::UnsupportedMedia(format!("the image does not decode: {e}")))?;
-            // Read from the header: a pixel bomb is refused before anything decodes it.
-            if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS
-                || width.max(height) > MAX_IMAGE_SIDE
-            {
-                return Err(Error::invalid(
-                    "file",
-                    format!(
-                        "the image is {width}×{height}; images are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
-                        MAX_IMAGE_PIXELS / 1_000_000
-                    ),
-                ));
-            }
-            // The whole picture must decode: a valid header over broken data
-            // would fail every render later.
-            let path = file.to_owned();
-            let decoded = tokio::task::spawn_blocking(move || {
-                image::ImageReader::open(&path)?
-                    .with_guessed_format()?
-                    .decode()
-                    .map(drop)
-                    .map_err(std::io::Error::other)
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("image check: {e}")))?;
-            if let Err(e) = decoded {
-                return Err(Error::UnsupportedMedia(format!(
-                    "the image is damaged and does not decode ({e})"
-                )));
-            }
-            metadata.insert("width".into(), json!(width));
-            metadata.insert("height".into(), json!(height));
-        }
-        _ => {
-            let info = {
-                // Probing is bounded in time and memory, and a few at a time.
-                let _slot = PROBES
-                    .acquire()
-                    .await
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                media::probe(file).await?
-            };
-            if let Some((w, h)) = info.largest_picture
-                && (u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS || w.max(h) > MAX_IMAGE_SIDE)
-            {
-                return Err(Error::invalid(
-                    "file",
-                    format!(
-                        "the file holds a {w}×{h} picture; pictures (cover art included) are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
-                        MAX_IMAGE_PIXELS / 1_000_000
-                    ),
-                ));
-            }
-            match (&info.video, &info.audio) {
-                (Some(video), _) if sniffed.kind == AssetKind::Video => {
-                    if u64::from(video.width) * u64::from(video.height) > MAX_IMAGE_PIXELS
-                        || video.width.max(video.height) > MAX_IMAGE_SIDE
-                    {
-                        return Err(Error::invalid(
-                            "file",
-                            format!(
-                                "the video is {}×{}; frames are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
-                                video.width,
-                                video.height,
-                                MAX_IMAGE_PIXELS / 1_000_000
-                            ),
-                        ));
-                    }
-                    metadata.insert("width".into(), json!(video.width));
-                    metadata.insert("height".into(), json!(video.height));
-                    metadata.insert("fps".into(), json!(video.fps));
-                    metadata.insert("has_audio".into(), json!(info.audio.is_some()));
-                }
-                // An MP4 container with sound only is an audio file.
-                (None, Some(_)) if sniffed.kind == AssetKind::Video && sniffed.ext == "mp4" => {
-                    sniffed = Sniffed {
-                        kind: AssetKind::Audio,
-                        ext: "m4a",
-                        mime: "audio/mp4",
-                    };
-                }
-                (_, Some(_)) if sniffed.kind == AssetKind::Audio => {}
-                _ => {
-                    return Err(Error::UnsupportedMedia(format!(
-                        "the {} file has no {} stream",
-                        sniffed.ext, sniffed.kind
-                    )));
-                }
-            }
-            let duration = info.duration_seconds.ok_or_else(|| {
-                Error::UnsupportedMedia("the file has no measurable duration".into())
-            })?;
-            metadata.insert("duration_seconds".into(), json!(duration));
-        }
-    }
+    let mut metadata = match sniffed.kind {
+        AssetKind::Image => image_facts(file).await?,
+        _ => media_facts(file, &mut sniffed).await?,
+    };
     if let Some(name) = original_name.map(str::trim).filter(|n| !n.is_empty()) {
         let name: String = name.chars().filter(|c| !c.is_control()).take(255).collect();
         metadata.insert("original_filename".into(), Value::String(name));
     }
-    if let Some(text) = transcript.map(str::trim).filter(|t| !t.is_empty()) {
-        let duration = metadata.get("duration_seconds").and_then(Value::as_f64);
-        let Some(duration) = duration.filter(|_| sniffed.kind == AssetKind::Audio) else {
-            return Err(Error::invalid(
-                "transcript",
-                "only audio takes a transcript",
-            ));
-        };
-        if text.chars().count() > 5000 {
-            return Err(Error::invalid(
-                "transcript",
-                "transcripts are limited to 5000 characters",
-            ));
-        }
-        let text: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        // Words spread over the audio by syllables, moved to its pauses.
-        let pauses = media::speech_pauses(file).await?;
-        let words = crate::text::word_times(&text, 0.0, duration, &pauses);
-        let mut segments = Vec::new();
-        let mut k = 0;
-        for sentence in crate::text::sentences(&text) {
-            let n = sentence.split_whitespace().count();
-            if let (Some(first), Some(last)) = (words.get(k), words.get(k + n - 1)) {
-                segments.push(json!({"text": sentence, "start": first.start, "end": last.end}));
-            }
-            k += n;
-        }
-        metadata.insert("text".into(), json!(text));
-        metadata.insert("words".into(), json!(words));
-        metadata.insert("segments".into(), json!(segments));
+    // Audio only: an MP4 proves to be audio only once probed.
+    if (role.is_some() || transcript.is_some()) && sniffed.kind != AssetKind::Audio {
+        return Err(match role {
+            Some(_) => Error::invalid("role", "only audio can be marked as music"),
+            None => Error::invalid("transcript", "only audio takes a transcript"),
+        });
     }
-    if let Some(role) = role.map(str::trim).filter(|r| !r.is_empty()) {
-        if role != "music" {
-            return Err(Error::invalid(
-                "role",
-                "the only role is \"music\" (background music for compose)",
-            ));
-        }
-        if sniffed.kind != AssetKind::Audio {
-            return Err(Error::invalid("role", "only audio can be marked as music"));
-        }
+    if let Some(text) = transcript {
+        let duration = metadata["duration_seconds"].as_f64().unwrap_or(0.0);
+        metadata.extend(transcript_facts(file, &text, duration).await?);
+    }
+    if let Some(role) = role {
         metadata.insert("role".into(), json!(role));
     }
-
     let new = NewAsset {
         kind: sniffed.kind,
         ext: sniffed.ext.into(),
@@ -252,6 +125,161 @@ pub async fn store_upload(
         metadata: Value::Object(metadata),
     };
     store.put_asset_file(session, new, file).await
+}
+
+/// The `role` form field: only `music`, only for sound (a picture can be
+/// refused at once; an MP4 is known to be sound only once probed).
+fn check_role(role: Option<&str>, kind: AssetKind) -> Result<Option<&'static str>> {
+    let Some(role) = role.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if role != "music" {
+        return Err(Error::invalid(
+            "role",
+            "the only role is \"music\" (background music for compose)",
+        ));
+    }
+    if kind == AssetKind::Image {
+        return Err(Error::invalid("role", "only audio can be marked as music"));
+    }
+    Ok(Some("music"))
+}
+
+/// The `transcript` form field: at most 5,000 characters, for sound only;
+/// control characters become spaces.
+fn check_transcript(text: Option<&str>, kind: AssetKind) -> Result<Option<String>> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if kind == AssetKind::Image {
+        return Err(Error::invalid(
+            "transcript",
+            "only audio takes a transcript",
+        ));
+    }
+    if text.chars().count() > 5000 {
+        return Err(Error::invalid(
+            "transcript",
+            "transcripts are limited to 5000 characters",
+        ));
+    }
+    Ok(Some(
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
+    ))
+}
+
+/// A picture's size, read from its header first (a pixel bomb is refused
+/// before anything decodes it), then the whole picture decoded once (a
+/// valid header over broken data would fail every render later).
+async fn image_facts(file: &Path) -> Result<Map<String, Value>> {
+    let (width, height) = image::ImageReader::open(file)?
+        .with_guessed_format()?
+        .into_dimensions()
+        .map_err(|e| Error::UnsupportedMedia(format!("the image does not decode: {e}")))?;
+    check_pixels(width, height, "the image is")?;
+    let path = file.to_owned();
+    let decoded = tokio::task::spawn_blocking(move || {
+        image::ImageReader::open(&path)?
+            .with_guessed_format()?
+            .decode()
+            .map(drop)
+            .map_err(std::io::Error::other)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("image check: {e}")))?;
+    if let Err(e) = decoded {
+        return Err(Error::UnsupportedMedia(format!(
+            "the image is damaged and does not decode ({e})"
+        )));
+    }
+    let mut facts = Map::new();
+    facts.insert("width".into(), json!(width));
+    facts.insert("height".into(), json!(height));
+    Ok(facts)
+}
+
+/// Refuses a picture or frame over the pixel caps (422 on `file`).
+fn check_pixels(width: u32, height: u32, what: &str) -> Result<()> {
+    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS || width.max(height) > MAX_IMAGE_SIDE
+    {
+        return Err(Error::invalid(
+            "file",
+            format!(
+                "{what} {width}×{height}; pictures and frames are limited to {} megapixels and {MAX_IMAGE_SIDE} pixels a side",
+                MAX_IMAGE_PIXELS / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Sound and footage, as ffprobe reads them (bounded in time and memory,
+/// a few at a time): every picture in them within the caps, the streams of
+/// the kind the bytes claim (an MP4 with sound only becomes audio), and a
+/// duration.
+async fn media_facts(file: &Path, sniffed: &mut Sniffed) -> Result<Map<String, Value>> {
+    let info = {
+        let _slot = PROBES
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        media::probe(file).await?
+    };
+    if let Some((w, h)) = info.largest_picture {
+        check_pixels(w, h, "the file holds a picture of")?;
+    }
+    let mut facts = Map::new();
+    match (&info.video, &info.audio) {
+        (Some(video), _) if sniffed.kind == AssetKind::Video => {
+            check_pixels(video.width, video.height, "the video is")?;
+            facts.insert("width".into(), json!(video.width));
+            facts.insert("height".into(), json!(video.height));
+            facts.insert("fps".into(), json!(video.fps));
+            facts.insert("has_audio".into(), json!(info.audio.is_some()));
+        }
+        (None, Some(_)) if sniffed.kind == AssetKind::Video && sniffed.ext == "mp4" => {
+            *sniffed = Sniffed {
+                kind: AssetKind::Audio,
+                ext: "m4a",
+                mime: "audio/mp4",
+            };
+        }
+        (_, Some(_)) if sniffed.kind == AssetKind::Audio => {}
+        _ => {
+            return Err(Error::UnsupportedMedia(format!(
+                "the {} file has no {} stream",
+                sniffed.ext, sniffed.kind
+            )));
+        }
+    }
+    let duration = info
+        .duration_seconds
+        .ok_or_else(|| Error::UnsupportedMedia("the file has no measurable duration".into()))?;
+    facts.insert("duration_seconds".into(), json!(duration));
+    Ok(facts)
+}
+
+/// A typed transcript's words spread over the audio by syllables and moved
+/// to its pauses, with its sentences as segments.
+async fn transcript_facts(file: &Path, text: &str, duration: f64) -> Result<Map<String, Value>> {
+    let pauses = media::speech_pauses(file).await?;
+    let words = crate::text::word_times(text, 0.0, duration, &pauses);
+    let mut segments = Vec::new();
+    let mut k = 0;
+    for sentence in crate::text::sentences(text) {
+        let n = sentence.split_whitespace().count();
+        if let (Some(first), Some(last)) = (words.get(k), words.get(k + n - 1)) {
+            segments.push(json!({"text": sentence, "start": first.start, "end": last.end}));
+        }
+        k += n;
+    }
+    let mut facts = Map::new();
+    facts.insert("text".into(), json!(text));
+    facts.insert("words".into(), json!(words));
+    facts.insert("segments".into(), json!(segments));
+    Ok(facts)
 }
 
 #[cfg(test)]

@@ -480,9 +480,7 @@ async fn an_openai_compatible_recogniser_is_used_by_configuration() {
     Mock::given(method("POST"))
         .and(path("/v1/audio/transcriptions"))
         // (the body holds the WAV's bytes, so it is read leniently)
-        .and(|r: &wiremock::Request| {
-            String::from_utf8_lossy(&r.body).contains("name=\"language\"")
-        })
+        .and(|r: &wiremock::Request| String::from_utf8_lossy(&r.body).contains("name=\"language\""))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "language": "german",
             "text": "Guten Tag zusammen",

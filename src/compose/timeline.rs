@@ -433,6 +433,260 @@ fn duration_of(asset: &Asset) -> Option<f64> {
         .filter(|d| *d > 0.0)
 }
 
+/// A scene on its way through `plan`: its duration as given, and the
+/// narration that times it.
+struct Pending {
+    scene: Scene,
+    given: Option<f64>,
+    audio: Vec<PendingAudio>,
+}
+
+/// Durations and start times: a scene lasts as given, else as its
+/// narration (plus a transition's overlap), else as its clip, else the
+/// default; its narration plays in order within it. Gives the scenes, their
+/// sound and the total length.
+fn lay_out(pending: Vec<Pending>) -> (Vec<Scene>, Vec<AudioPart>, f64) {
+    let mut scenes = Vec::new();
+    let mut audio = Vec::new();
+    let mut at = 0.0;
+    for (index, p) in pending.into_iter().enumerate() {
+        let mut scene = p.scene;
+        let audio_total: f64 = p
+            .audio
+            .iter()
+            .map(|(a, trim, d, _, removed)| {
+                let length = duration_of(a).unwrap_or(0.0);
+                d.unwrap_or(length - trim - removed_within(removed, *trim, length))
+            })
+            .sum();
+        // A transition into a narrated scene overlaps the end of the
+        // previous one: its narration waits until the overlap is over, so
+        // two narrations never play at once, and a scene timed by its
+        // narration is lengthened by the overlap.
+        let overlap = match (index, scene.transition) {
+            (1.., Some((_, d))) => {
+                let previous: &Scene = scenes.last().expect("index > 0");
+                d.min(previous.duration / 2.0)
+            }
+            _ => 0.0,
+        };
+        let narrated = !p.audio.is_empty();
+        scene.duration = match p.given {
+            Some(d) => d,
+            None if audio_total > 0.0 => audio_total + overlap,
+            None if scene.is_video => {
+                duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start
+            }
+            None => DEFAULT_SCENE_SECONDS,
+        };
+        if index == 0 {
+            // Nothing to blend into: a transition opens from black.
+            scene.transition = scene.transition.map(|(_, d)| ("fadeblack", d));
+        } else if let Some((_, d)) = &mut scene.transition {
+            *d = overlap.min(scene.duration / 2.0);
+            at -= *d;
+        }
+        scene.start = at;
+        let offset = match scene.transition {
+            Some((_, d)) if index > 0 && narrated => d,
+            _ => 0.0,
+        };
+        place_audio(p.audio, at + offset, at + scene.duration, &mut audio);
+        at += scene.duration;
+        scenes.push(scene);
+    }
+    (scenes, audio, at)
+}
+
+/// A picture or clip item as a scene (times are laid out later): its
+/// effect, transition and title checked.
+fn visual_scene(
+    i: usize,
+    item: &TimelineItem,
+    asset: &Asset,
+    trim_start: f64,
+    volume: f64,
+) -> Result<Scene> {
+    let is_video = asset.kind == AssetKind::Video;
+    if !is_video && item.trim_start.is_some() {
+        return Err(invalid(i, "trim_start", "an image cannot be trimmed"));
+    }
+    if item.cuts.is_some() {
+        return Err(invalid(
+            i,
+            "cuts",
+            if is_video {
+                "cuts apply to audio items; a clip's own cuts are not supported yet (cut its sound as an audio item)"
+            } else {
+                "an image has nothing to cut"
+            },
+        ));
+    }
+    let effect = match item.effect.as_deref().unwrap_or("none") {
+        "none" => Effect::None,
+        "zoom_in" => Effect::ZoomIn,
+        "zoom_out" => Effect::ZoomOut,
+        "pan_left" => Effect::PanLeft,
+        "pan_right" => Effect::PanRight,
+        other => {
+            return Err(invalid(
+                i,
+                "effect",
+                format!(
+                    "unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right"
+                ),
+            ));
+        }
+    };
+    if is_video && effect != Effect::None {
+        return Err(invalid(i, "effect", "effects apply to images only"));
+    }
+    if let (Some(w), Some(h)) = (
+        asset.metadata["width"].as_u64(),
+        asset.metadata["height"].as_u64(),
+    ) && w.max(h) > MAX_SIDE_RATIO * w.min(h).max(1)
+    {
+        return Err(invalid(
+            i,
+            "asset_id",
+            format!(
+                "{} is {w}×{h}: a picture more than {MAX_SIDE_RATIO} times wider than tall (or taller than wide) cannot fill a frame; crop it first",
+                asset.name
+            ),
+        ));
+    }
+    let transition = match &item.transition {
+        None => None,
+        Some(t) => {
+            let name = match t.kind.as_str() {
+                "fade" => "fadeblack",
+                "crossfade" => "fade",
+                "slide_left" => "slideleft",
+                "slide_right" => "slideright",
+                "wipe" => "wipeleft",
+                other => {
+                    return Err(invalid(
+                        i,
+                        "transition",
+                        format!(
+                            "unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe"
+                        ),
+                    ));
+                }
+            };
+            let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?.unwrap_or(0.5);
+            Some((name, d))
+        }
+    };
+    let text = item
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > limits::TITLE_CHARS)
+    {
+        return Err(invalid(
+            i,
+            "text",
+            format!("titles are limited to {} characters", limits::TITLE_CHARS),
+        ));
+    }
+    if is_video {
+        let length = duration_of(asset).unwrap_or(0.0);
+        if trim_start >= length {
+            return Err(invalid(
+                i,
+                "trim_start",
+                format!("the clip is only {length:.2} s long"),
+            ));
+        }
+    }
+    Ok(Scene {
+        visual: asset.clone(),
+        is_video,
+        trim_start,
+        duration: 0.0,
+        start: 0.0,
+        effect,
+        transition,
+        text,
+        volume,
+    })
+}
+
+/// An audio item, checked: it takes no effect, title or transition, and
+/// starts within its sound.
+fn audio_part(
+    i: usize,
+    item: &TimelineItem,
+    asset: &Asset,
+    trim_start: f64,
+    duration: Option<f64>,
+    volume: f64,
+    fps: u32,
+) -> Result<PendingAudio> {
+    for field in ["effect", "text"] {
+        let set = if field == "effect" {
+            item.effect.is_some()
+        } else {
+            item.text.is_some()
+        };
+        if set {
+            return Err(invalid(
+                i,
+                field,
+                "only visual items take an effect or a title",
+            ));
+        }
+    }
+    if item.transition.is_some() {
+        return Err(invalid(
+            i,
+            "transition",
+            "only visual items take a transition",
+        ));
+    }
+    let length = duration_of(asset)
+        .ok_or_else(|| invalid(i, "asset_id", "the audio's duration is unknown"))?;
+    if trim_start >= length {
+        return Err(invalid(
+            i,
+            "trim_start",
+            format!("the audio is only {length:.2} s long"),
+        ));
+    }
+    let removed = cuts_of(i, item, length, fps)?;
+    Ok((asset.clone(), trim_start, duration, volume, removed))
+}
+
+/// Plays `parts` one after another from `from`, each at most its natural
+/// length and none past `until` (cut there, and marked so).
+fn place_audio(parts: Vec<PendingAudio>, from: f64, until: f64, audio: &mut Vec<AudioPart>) {
+    let mut at = from;
+    for (asset, trim_start, given, volume, removed) in parts {
+        let length = duration_of(&asset).unwrap_or(0.0);
+        let natural = length - trim_start - removed_within(&removed, trim_start, length);
+        let wanted = given.unwrap_or(natural).min(natural);
+        let room = (until - at).max(0.0);
+        if room <= 0.0 {
+            break;
+        }
+        audio.push(AudioPart {
+            asset,
+            at,
+            trim_start,
+            length: wanted.min(room),
+            volume,
+            cut: wanted > room + 1e-6,
+            removed,
+        });
+        at += wanted;
+    }
+}
+
 impl ComposeRequest {
     /// Checks everything that can be checked without rendering and works out
     /// the plan. `assets` are the session's assets; `max_seconds` bounds the
@@ -456,11 +710,6 @@ impl ComposeRequest {
         let fit = self.fit()?;
 
         // First pass: resolve assets, check kinds and values, group into scenes.
-        struct Pending {
-            scene: Scene,
-            given: Option<f64>,
-            audio: Vec<PendingAudio>,
-        }
         let mut lead: Vec<PendingAudio> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -482,153 +731,14 @@ impl ComposeRequest {
             };
             match asset.kind {
                 AssetKind::Image | AssetKind::Video => {
-                    let is_video = asset.kind == AssetKind::Video;
-                    if !is_video && item.trim_start.is_some() {
-                        return Err(invalid(i, "trim_start", "an image cannot be trimmed"));
-                    }
-                    if item.cuts.is_some() {
-                        return Err(invalid(
-                            i,
-                            "cuts",
-                            if is_video {
-                                "cuts apply to audio items; a clip's own cuts are not supported yet (cut its sound as an audio item)"
-                            } else {
-                                "an image has nothing to cut"
-                            },
-                        ));
-                    }
-                    let effect = match item.effect.as_deref().unwrap_or("none") {
-                        "none" => Effect::None,
-                        "zoom_in" => Effect::ZoomIn,
-                        "zoom_out" => Effect::ZoomOut,
-                        "pan_left" => Effect::PanLeft,
-                        "pan_right" => Effect::PanRight,
-                        other => {
-                            return Err(invalid(
-                                i,
-                                "effect",
-                                format!(
-                                    "unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right"
-                                ),
-                            ));
-                        }
-                    };
-                    if is_video && effect != Effect::None {
-                        return Err(invalid(i, "effect", "effects apply to images only"));
-                    }
-                    if let (Some(w), Some(h)) = (
-                        asset.metadata["width"].as_u64(),
-                        asset.metadata["height"].as_u64(),
-                    ) && w.max(h) > MAX_SIDE_RATIO * w.min(h).max(1)
-                    {
-                        return Err(invalid(
-                            i,
-                            "asset_id",
-                            format!(
-                                "{} is {w}×{h}: a picture more than {MAX_SIDE_RATIO} times wider than tall (or taller than wide) cannot fill a frame; crop it first",
-                                asset.name
-                            ),
-                        ));
-                    }
-                    let transition = match &item.transition {
-                        None => None,
-                        Some(t) => {
-                            let name = match t.kind.as_str() {
-                                "fade" => "fadeblack",
-                                "crossfade" => "fade",
-                                "slide_left" => "slideleft",
-                                "slide_right" => "slideright",
-                                "wipe" => "wipeleft",
-                                other => {
-                                    return Err(invalid(
-                                        i,
-                                        "transition",
-                                        format!(
-                                            "unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe"
-                                        ),
-                                    ));
-                                }
-                            };
-                            let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?
-                                .unwrap_or(0.5);
-                            Some((name, d))
-                        }
-                    };
-                    let text = item
-                        .text
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned);
-                    if text
-                        .as_ref()
-                        .is_some_and(|t| t.chars().count() > limits::TITLE_CHARS)
-                    {
-                        return Err(invalid(
-                            i,
-                            "text",
-                            format!("titles are limited to {} characters", limits::TITLE_CHARS),
-                        ));
-                    }
-                    if is_video {
-                        let length = duration_of(asset).unwrap_or(0.0);
-                        if trim_start >= length {
-                            return Err(invalid(
-                                i,
-                                "trim_start",
-                                format!("the clip is only {length:.2} s long"),
-                            ));
-                        }
-                    }
                     pending.push(Pending {
-                        scene: Scene {
-                            visual: asset.clone(),
-                            is_video,
-                            trim_start,
-                            duration: 0.0,
-                            start: 0.0,
-                            effect,
-                            transition,
-                            text,
-                            volume,
-                        },
+                        scene: visual_scene(i, item, asset, trim_start, volume)?,
                         given: duration,
                         audio: Vec::new(),
                     });
                 }
                 AssetKind::Audio => {
-                    for field in ["effect", "text"] {
-                        let set = if field == "effect" {
-                            item.effect.is_some()
-                        } else {
-                            item.text.is_some()
-                        };
-                        if set {
-                            return Err(invalid(
-                                i,
-                                field,
-                                "only visual items take an effect or a title",
-                            ));
-                        }
-                    }
-                    if item.transition.is_some() {
-                        return Err(invalid(
-                            i,
-                            "transition",
-                            "only visual items take a transition",
-                        ));
-                    }
-                    let length = duration_of(asset)
-                        .ok_or_else(|| invalid(i, "asset_id", "the audio's duration is unknown"))?;
-                    if trim_start >= length {
-                        return Err(invalid(
-                            i,
-                            "trim_start",
-                            format!("the audio is only {length:.2} s long"),
-                        ));
-                    }
-                    let removed = cuts_of(i, item, length, fps)?;
-                    let part = (asset.clone(), trim_start, duration, volume, removed);
+                    let part = audio_part(i, item, asset, trim_start, duration, volume, fps)?;
                     match pending.last_mut() {
                         Some(p) => p.audio.push(part),
                         None => lead.push(part),
@@ -654,94 +764,8 @@ impl ComposeRequest {
         }
 
         // Second pass: durations and start times.
-        let mut scenes = Vec::new();
-        let mut audio = Vec::new();
-        let mut at = 0.0;
-        for (index, p) in pending.into_iter().enumerate() {
-            let mut scene = p.scene;
-            let audio_total: f64 = p
-                .audio
-                .iter()
-                .map(|(a, trim, d, _, removed)| {
-                    let length = duration_of(a).unwrap_or(0.0);
-                    d.unwrap_or(length - trim - removed_within(removed, *trim, length))
-                })
-                .sum();
-            // A transition into a narrated scene overlaps the end of the
-            // previous one: its narration waits until the overlap is over, so
-            // two narrations never play at once, and a scene timed by its
-            // narration is lengthened by the overlap.
-            let overlap = match (index, scene.transition) {
-                (1.., Some((_, d))) => {
-                    let previous: &Scene = scenes.last().expect("index > 0");
-                    d.min(previous.duration / 2.0)
-                }
-                _ => 0.0,
-            };
-            let narrated = !p.audio.is_empty();
-            scene.duration = match p.given {
-                Some(d) => d,
-                None if audio_total > 0.0 => audio_total + overlap,
-                None if scene.is_video => {
-                    duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start
-                }
-                None => DEFAULT_SCENE_SECONDS,
-            };
-            if index == 0 {
-                // Nothing to blend into: a transition opens from black.
-                scene.transition = scene.transition.map(|(_, d)| ("fadeblack", d));
-            } else if let Some((_, d)) = &mut scene.transition {
-                *d = overlap.min(scene.duration / 2.0);
-                at -= *d;
-            }
-            scene.start = at;
-            let mut offset = match scene.transition {
-                Some((_, d)) if index > 0 && narrated => d,
-                _ => 0.0,
-            };
-            for (asset, trim_start, given, volume, removed) in p.audio {
-                let length = duration_of(&asset).unwrap_or(0.0);
-                let natural = length - trim_start - removed_within(&removed, trim_start, length);
-                let wanted = given.unwrap_or(natural).min(natural);
-                let room = (scene.duration - offset).max(0.0);
-                if room <= 0.0 {
-                    break;
-                }
-                audio.push(AudioPart {
-                    asset,
-                    at: at + offset,
-                    trim_start,
-                    length: wanted.min(room),
-                    volume,
-                    cut: wanted > room + 1e-6,
-                    removed,
-                });
-                offset += wanted;
-            }
-            at += scene.duration;
-            scenes.push(scene);
-        }
-        let total = at;
-        let mut lead_at = 0.0;
-        for (asset, trim_start, given, volume, removed) in lead {
-            let length = duration_of(&asset).unwrap_or(0.0);
-            let natural = length - trim_start - removed_within(&removed, trim_start, length);
-            let wanted = given.unwrap_or(natural).min(natural);
-            let room = (total - lead_at).max(0.0);
-            if room <= 0.0 {
-                break;
-            }
-            audio.push(AudioPart {
-                asset,
-                at: lead_at,
-                trim_start,
-                length: wanted.min(room),
-                volume,
-                cut: wanted > room + 1e-6,
-                removed,
-            });
-            lead_at += wanted;
-        }
+        let (scenes, mut audio, total) = lay_out(pending);
+        place_audio(lead, 0.0, total, &mut audio);
         if total > max_seconds {
             return Err(Error::invalid(
                 "timeline",
@@ -890,5 +914,106 @@ impl ComposeRequest {
             _ => (width, height),
         };
         Ok((width, height, fps, quality))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AssetName, SessionId};
+    use serde_json::{Value, json};
+
+    fn asset(name: &str, kind: AssetKind, metadata: Value) -> Asset {
+        let name = AssetName::parse(name).unwrap();
+        Asset {
+            asset_id: name.clone(),
+            session_id: SessionId::parse("s").unwrap(),
+            kind,
+            name,
+            url: String::new(),
+            mime_type: String::new(),
+            size_bytes: 10,
+            created_at: chrono::Utc::now(),
+            source: "upload".into(),
+            metadata,
+            storage_key: String::new(),
+        }
+    }
+
+    fn assets() -> Vec<Asset> {
+        vec![
+            asset(
+                "image_1.png",
+                AssetKind::Image,
+                json!({"width": 64, "height": 36}),
+            ),
+            asset(
+                "image_2.png",
+                AssetKind::Image,
+                json!({"width": 64, "height": 36}),
+            ),
+            asset(
+                "audio_1.mp3",
+                AssetKind::Audio,
+                json!({"duration_seconds": 4.0}),
+            ),
+            asset(
+                "audio_2.mp3",
+                AssetKind::Audio,
+                json!({"duration_seconds": 2.5}),
+            ),
+        ]
+    }
+
+    fn plan(body: Value) -> Result<Plan> {
+        let req: ComposeRequest = serde_json::from_value(body).unwrap();
+        req.plan(&assets(), 600.0)
+    }
+
+    #[test]
+    fn scenes_are_timed_by_what_is_given_then_by_their_narration() {
+        let p = plan(json!({"timeline": [
+            {"asset_id": "image_1.png"}, {"asset_id": "audio_1.mp3"},
+            {"asset_id": "image_2.png", "duration": 1.5}, {"asset_id": "audio_2.mp3"}
+        ]}))
+        .unwrap();
+        let times: Vec<(f64, f64)> = p.scenes.iter().map(|s| (s.start, s.duration)).collect();
+        assert_eq!(times, [(0.0, 4.0), (4.0, 1.5)]);
+        // The second narration is cut at its scene's end, and says so.
+        let parts: Vec<(f64, f64, bool)> =
+            p.audio.iter().map(|a| (a.at, a.length, a.cut)).collect();
+        assert_eq!(parts, [(0.0, 4.0, false), (4.0, 1.5, true)]);
+    }
+
+    #[test]
+    fn sound_before_any_picture_plays_over_the_whole_video_in_order() {
+        let p = plan(json!({"timeline": [
+            {"asset_id": "audio_2.mp3"}, {"asset_id": "audio_1.mp3"},
+            {"asset_id": "image_1.png", "duration": 3}, {"asset_id": "image_2.png", "duration": 2}
+        ]}))
+        .unwrap();
+        let parts: Vec<(f64, f64, bool)> =
+            p.audio.iter().map(|a| (a.at, a.length, a.cut)).collect();
+        assert_eq!(parts, [(0.0, 2.5, false), (2.5, 2.5, true)]);
+    }
+
+    #[test]
+    fn an_item_that_cannot_be_is_named_with_its_index() {
+        let field = |body: Value| plan(body).unwrap_err().field().map(str::to_owned);
+        assert_eq!(
+            field(json!({"timeline": [{"asset_id": "image_1.png", "effect": "spin"}]})).as_deref(),
+            Some("timeline[0].effect")
+        );
+        assert_eq!(
+            field(json!({"timeline": [
+                {"asset_id": "image_1.png"}, {"asset_id": "audio_1.mp3", "text": "hi"}
+            ]}))
+            .as_deref(),
+            Some("timeline[1].text")
+        );
+        assert_eq!(
+            field(json!({"timeline": [{"asset_id": "audio_1.mp3"}]})).as_deref(),
+            Some("timeline")
+        );
     }
 }

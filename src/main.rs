@@ -439,7 +439,7 @@ async fn chat_command(studio: &Studio, session: String, mode: String) -> anyhow:
             mode: Some(mode.clone()),
             callback: None,
         };
-        match coordinator.ask(studio, &session, &req).await {
+        match coordinator.ask(studio, &session, &req, None).await {
             Ok(reply) => {
                 println!("{}", reply.reply);
                 if let Some(url) = reply.result["url"].as_str() {

@@ -243,10 +243,12 @@ impl Studio {
     }
 
     /// Transcribes now, or with `async`, queues it for a worker.
+    /// `asker`: whose job share a queued transcript counts against.
     pub async fn transcribe_or_queue(
         &self,
         session: &SessionId,
         params: &TranscriptParams,
+        asker: Option<&str>,
     ) -> Result<TranscribeOutcome> {
         if let Some(callback) = &params.callback {
             self.check_callback(callback).await?;
@@ -259,7 +261,7 @@ impl Studio {
             };
             let job = self
                 .jobs()
-                .submit(session, &input, params.callback.as_ref())
+                .submit(session, &input, params.callback.as_ref(), asker)
                 .await?;
             return Ok(TranscribeOutcome::Queued(job));
         }
@@ -403,10 +405,12 @@ impl Studio {
 
     /// Composes a timeline into a video, or, with `async`, checks it and
     /// queues the render as a job for any worker.
+    /// `asker`: whose job share the render counts against (`None`: the CLI).
     pub async fn compose(
         &self,
         session: &SessionId,
         req: &ComposeRequest,
+        asker: Option<&str>,
     ) -> Result<ComposeOutcome> {
         let composer = &self.inner.composer;
         if let Some(callback) = &req.callback {
@@ -421,13 +425,13 @@ impl Studio {
             };
             let job = self
                 .jobs()
-                .submit(session, &input, req.callback.as_ref())
+                .submit(session, &input, req.callback.as_ref(), asker)
                 .await?;
             return Ok(ComposeOutcome::Queued(job));
         }
         // A render inside the request counts as one of the asker's jobs, and
         // waits in a bounded line for a render slot.
-        let _held = self.jobs().hold().await?;
+        let _held = self.jobs().hold(asker).await?;
         let _pass = self.inner.gates.renders.enter().await?;
         let asset = composer
             .render(

@@ -84,13 +84,15 @@ impl Agent {
 
     /// Handles a plain request and keeps the exchange as the session's
     /// conversation (a failed request with its error).
+    /// `asker`: whose job share the work counts against (`None`: the CLI).
     pub async fn ask(
         &self,
         studio: &Studio,
         session: &SessionId,
         req: &AgentRequest,
+        asker: Option<&str>,
     ) -> Result<AgentReply> {
-        let outcome = self.handle(studio, session, req).await;
+        let outcome = self.handle(studio, session, req, asker).await;
         if req.message.trim().is_empty() || req.message.trim().chars().count() > MAX_MESSAGE_CHARS {
             return outcome; // nothing was said, or too much to keep
         }
@@ -120,11 +122,12 @@ impl Agent {
         outcome
     }
 
-    pub async fn handle(
+    async fn handle(
         &self,
         studio: &Studio,
         session: &SessionId,
         req: &AgentRequest,
+        asker: Option<&str>,
     ) -> Result<AgentReply> {
         let message = req.message.trim();
         if message.is_empty() {
@@ -209,6 +212,7 @@ impl Agent {
             tool,
             &arguments,
             req.callback.as_ref(),
+            asker,
         )
         .await?;
         Ok(AgentReply {

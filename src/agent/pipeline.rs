@@ -430,6 +430,7 @@ pub async fn start(
     session: &SessionId,
     params: &PipelineParams,
     callback: Option<&crate::webhooks::Callback>,
+    asker: Option<&str>,
 ) -> Result<JobView> {
     // The script first: bad input fails the request itself, not the job.
     let script = params.script(studio, writer).await?;
@@ -437,7 +438,7 @@ pub async fn start(
         params: params.clone(),
         script,
     };
-    studio.jobs().submit(session, &input, callback).await
+    studio.jobs().submit(session, &input, callback, asker).await
 }
 
 /// An automatic pipeline queued for a worker, with its script written.

@@ -162,6 +162,7 @@ pub async fn call(
     tool: ToolName,
     args: &Value,
     callback: Option<&crate::webhooks::Callback>,
+    asker: Option<&str>,
 ) -> Result<Value> {
     let args = &known_args(tool, args);
     Ok(match tool {
@@ -189,14 +190,14 @@ pub async fn call(
             let p: ComposeVideoParams = parse_args(args)?;
             let mut req = compose_request(studio, session, &p).await?;
             req.callback = callback.cloned();
-            match studio.compose(session, &req).await? {
+            match studio.compose(session, &req, asker).await? {
                 crate::studio::ComposeOutcome::Done(asset) => json!(asset),
                 crate::studio::ComposeOutcome::Queued(job) => json!(job),
             }
         }
         ToolName::RunFullPipeline => {
             let p: PipelineParams = parse_args(args)?;
-            json!(pipeline::start(studio, writer, session, &p, callback).await?)
+            json!(pipeline::start(studio, writer, session, &p, callback, asker).await?)
         }
     })
 }

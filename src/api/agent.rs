@@ -23,8 +23,9 @@ pub async fn agent(
     session: AuthorizedSession,
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> Result<Json<AgentReply>, ApiError> {
-    let session = session.id();
-    let reply = coordinator.ask(&studio, session, &req).await;
+    let reply = coordinator
+        .ask(&studio, session.id(), &req, Some(session.asker()))
+        .await;
     // A tool's argument the coordinator took from the message is the
     // message's fault, as far as the request goes.
     let reply = reply.map_err(|e| match e {

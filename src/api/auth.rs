@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use crate::error::Error;
 use crate::ids::SessionId;
-use crate::jobs::ASKER;
 use crate::store::{Access, Principal};
 use crate::studio::Studio;
 
@@ -93,8 +92,10 @@ pub struct Gate {
 }
 
 /// Resolves the asker, spends from its request budget, and runs the
-/// request with the asker known to the handlers ([`Principal`]) and to the
-/// job limits. Which session it may touch is [`AuthorizedSession`]'s call.
+/// request with the asker known to the handlers (the [`Principal`] and
+/// [`Asker`] extensions). Which session it may touch is
+/// [`AuthorizedSession`]'s call, and it hands the asker on to the work
+/// whose job share is counted.
 pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
     if is_public(req.uri().path()) {
         return next.run(req).await;
@@ -124,7 +125,7 @@ pub async fn authenticate(State(gate): State<Gate>, mut req: Request, next: Next
             if let Some(hint) = hint {
                 req.extensions_mut().insert(hint);
             }
-            let mut response = ASKER.scope(asker, next.run(req)).await;
+            let mut response = next.run(req).await;
             if let Some(spent) = spent {
                 spent.write_headers(response.headers_mut());
             }
@@ -214,11 +215,20 @@ async fn admit(
 /// a session nobody owns yet for its key (race-safe: first come, first
 /// served); another key's session is answered as if it did not exist (404).
 #[derive(Debug)]
-pub struct AuthorizedSession(SessionId);
+pub struct AuthorizedSession {
+    id: SessionId,
+    asker: String,
+}
 
 impl AuthorizedSession {
     pub fn id(&self) -> &SessionId {
-        &self.0
+        &self.id
+    }
+
+    /// Who asks: the key's id, or `addr:<ip>` without a key (whose job
+    /// share the request's work counts against).
+    pub fn asker(&self) -> &str {
+        &self.asker
     }
 }
 
@@ -240,6 +250,11 @@ impl FromRequestParts<Studio> for AuthorizedSession {
             .extensions
             .get::<Principal>()
             .ok_or_else(|| Error::Internal("the asker was not resolved".into()))?;
+        let asker = parts
+            .extensions
+            .get::<Asker>()
+            .map(|a| a.0.clone())
+            .ok_or_else(|| Error::Internal("the asker was not resolved".into()))?;
         let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         let store = studio.store();
         let access = match parts.extensions.get::<OwnerHint>() {
@@ -252,7 +267,7 @@ impl FromRequestParts<Studio> for AuthorizedSession {
         };
         match access {
             Access::Hidden => Err(Error::UnknownSession(id.to_string()).into()),
-            Access::Allowed | Access::Unclaimed => Ok(Self(id)),
+            Access::Allowed | Access::Unclaimed => Ok(Self { id, asker }),
         }
     }
 }

@@ -69,13 +69,17 @@ pub async fn compose(
     session: AuthorizedSession,
     ApiJson(req): ApiJson<ComposeRequest>,
 ) -> Result<Response, ApiError> {
-    let session = session.id();
-    Ok(match studio.compose(session, &req).await? {
-        ComposeOutcome::Done(asset) => (StatusCode::CREATED, Json(asset)).into_response(),
-        ComposeOutcome::Queued(job) => {
-            (StatusCode::ACCEPTED, Json(JobAccepted::from(job))).into_response()
-        }
-    })
+    Ok(
+        match studio
+            .compose(session.id(), &req, Some(session.asker()))
+            .await?
+        {
+            ComposeOutcome::Done(asset) => (StatusCode::CREATED, Json(asset)).into_response(),
+            ComposeOutcome::Queued(job) => {
+                (StatusCode::ACCEPTED, Json(JobAccepted::from(job))).into_response()
+            }
+        },
+    )
 }
 
 /// A job's status, progress and outcome.

@@ -35,7 +35,10 @@ pub async fn create(
     ApiJson(params): ApiJson<TranscriptParams>,
 ) -> Result<Response, ApiError> {
     Ok(
-        match studio.transcribe_or_queue(session.id(), &params).await? {
+        match studio
+            .transcribe_or_queue(session.id(), &params, Some(session.asker()))
+            .await?
+        {
             TranscribeOutcome::Done(t) => (StatusCode::CREATED, Json(t)).into_response(),
             TranscribeOutcome::Queued(job) => (
                 StatusCode::ACCEPTED,

@@ -93,13 +93,6 @@ pub struct JobView {
     pub events_url: String,
 }
 
-tokio::task_local! {
-    /// Who asks for the jobs made in this task: a key id, or a client
-    /// address without a key. The API sets it around each request; jobs
-    /// made outside it (the CLI) have no asker and no per-asker limit.
-    pub static ASKER: String;
-}
-
 /// How many jobs may be queued or running: per asker, and in all.
 #[derive(Clone, Copy, Debug)]
 pub struct JobLimits {
@@ -279,9 +272,11 @@ impl Jobs {
 
     /// Counts work that runs inside the request (a synchronous render)
     /// against the asker's share, as a job would be; refused (429) when the
-    /// share is used up. Work made outside the API (the CLI) is not counted.
-    pub async fn hold(&self) -> Result<Option<Held>> {
-        let Ok(asker) = ASKER.try_with(Clone::clone) else {
+    /// share is used up. `asker`: who asks (a key id, or `addr:<ip>`
+    /// without a key); work made outside the API (the CLI, `None`) is not
+    /// counted.
+    pub async fn hold(&self, asker: Option<&str>) -> Result<Option<Held>> {
+        let Some(asker) = asker.map(str::to_owned) else {
             return Ok(None);
         };
         // Counted first, then checked with itself included: requests that
@@ -309,14 +304,16 @@ impl Jobs {
     /// Queues a job with its input, for any worker. Refused (429) when the
     /// asker already has its share of queued and running jobs, or when too
     /// many jobs wait in all. Its end is told to `callback`, or else to the
-    /// asker's default webhook, if any.
+    /// asker's default webhook, if any. `asker` as for [`Jobs::hold`]:
+    /// `None` (the CLI) has no share to count and no default webhook.
     pub async fn submit<J: JobKind>(
         &self,
         session: &SessionId,
         input: &J,
         callback: Option<&Callback>,
+        asker: Option<&str>,
     ) -> Result<JobView> {
-        let asker = ASKER.try_with(Clone::clone).ok();
+        let asker = asker.map(str::to_owned);
         let callback = match (callback, &asker) {
             (Some(c), _) => Some(c.clone()),
             (None, Some(asker)) => self.store.webhook(asker).await?.and_then(|w| {

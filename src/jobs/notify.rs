@@ -43,9 +43,10 @@ impl Default for WebhookSettings {
     }
 }
 
-/// How long a worker holds a delivery it is sending (past the attempt's
-/// own timeout); a worker that dies meanwhile leaves it to another.
-const LEASE_MS: i64 = 60_000;
+/// How long a worker holds a delivery it is sending (the address lookup
+/// and the attempt's own 10 s timeout, with room to spare); a worker that
+/// dies or stops meanwhile leaves it to another after this.
+const LEASE_MS: i64 = 30_000;
 
 impl Jobs {
     /// Sends webhooks until `stop`: queues the deliveries of ended jobs and

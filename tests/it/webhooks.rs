@@ -279,6 +279,24 @@ async fn a_delivery_survives_a_restart_between_attempts() {
     let (status, job) = s.post_json("/api/v1/sessions/again/compose", body).await;
     assert_eq!(status, 202, "{job}");
     receiver.wait_for(1, Duration::from_secs(60)).await;
+    // Stopped once the failed attempt is logged (a server stopped while an
+    // attempt is on its way leaves the delivery leased for 30 s).
+    let url = format!(
+        "/api/v1/sessions/again/jobs/{}/deliveries",
+        job["job_id"].as_str().unwrap()
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let (_, log) = s.get_json(&url).await;
+        if log["deliveries"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{log}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     s.stop().await;
 
     // The retry is due in two seconds; the next server sends it.

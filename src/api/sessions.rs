@@ -39,11 +39,7 @@ pub async fn create(
     State(studio): State<Studio>,
     Extension(who): Extension<Principal>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
-    let session = studio.store().create_session().await?;
-    studio
-        .store()
-        .set_session_owner(&session.session_id, &who)
-        .await?;
+    let session = studio.store().create_session_for(who.key_id()).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 

@@ -296,14 +296,6 @@ impl Store {
         )
     }
 
-    /// Records `who` as the owner of a session it has just made.
-    pub async fn set_session_owner(&self, id: &SessionId, who: &Principal) -> Result<()> {
-        if let Some(me) = who.key_id() {
-            self.claim_session(id, me).await?;
-        }
-        Ok(())
-    }
-
     /// Makes `key_id` the owner of session `id` unless someone owns it already.
     async fn claim_session(&self, id: &SessionId, key_id: &str) -> Result<()> {
         sqlx::query(

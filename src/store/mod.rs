@@ -192,15 +192,31 @@ impl Store {
     // ---- sessions -------------------------------------------------------
 
     pub async fn create_session(&self) -> Result<Session> {
+        self.create_session_for(None).await
+    }
+
+    /// Creates a session owned by `owner` (a key id), the session and its
+    /// owner written in one transaction: no moment exists in which another
+    /// key could claim it.
+    pub async fn create_session_for(&self, owner: Option<&str>) -> Result<Session> {
         let session = Session {
             session_id: SessionId::generate(),
             created_at: now(),
         };
+        let mut tx = self.db.begin().await?;
         sqlx::query("INSERT INTO sessions (id, created_at) VALUES ($1, $2)")
             .bind(session.session_id.as_str())
             .bind(timestamp(&session.created_at))
-            .execute(&self.db)
+            .execute(&mut *tx)
             .await?;
+        if let Some(owner) = owner {
+            sqlx::query("INSERT INTO session_owners (session_id, owner) VALUES ($1, $2)")
+                .bind(session.session_id.as_str())
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(session)
     }
 

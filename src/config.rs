@@ -75,28 +75,6 @@ pub struct Config {
     )]
     pub max_video_seconds: f64,
 
-    /// Host names this server answers to, besides loopback names and the
-    /// address it listens on (`*`: any; comma-separated).
-    #[arg(
-        long,
-        env = "STUDIO_ALLOWED_HOSTS",
-        value_delimiter = ',',
-        global = true,
-        help_heading = "Server (serve, worker)"
-    )]
-    pub allowed_hosts: Vec<String>,
-
-    /// Other web origins whose pages may change things here (CORS-style,
-    /// e.g. `https://app.example`; comma-separated). Same-origin always may.
-    #[arg(
-        long,
-        env = "STUDIO_ALLOWED_ORIGINS",
-        value_delimiter = ',',
-        global = true,
-        help_heading = "Server (serve, worker)"
-    )]
-    pub allowed_origins: Vec<String>,
-
     /// Size cap of the render cache (reused scene segments and
     /// soundtracks), in bytes; the least recently used go first.
     #[arg(
@@ -120,6 +98,10 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: LimitsConfig,
+
+    /// Set from `studio serve`'s own flags.
+    #[arg(skip)]
+    pub server: ServerConfig,
 
     #[command(flatten)]
     pub image: ImageConfig,
@@ -157,6 +139,27 @@ pub struct Config {
 
     #[command(flatten)]
     pub jobs: JobsConfig,
+}
+
+/// Who the HTTP server answers and how openly: flags of `studio serve`
+/// only (and their `STUDIO_*` variables).
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Server")]
+pub struct ServerConfig {
+    /// Serve requests without an API key even when the server listens on a
+    /// non-loopback address, or when keys exist.
+    #[arg(long, env = "STUDIO_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: bool,
+
+    /// Host names this server answers to, besides loopback names and the
+    /// address it listens on (`*`: any; comma-separated).
+    #[arg(long, env = "STUDIO_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Other web origins whose pages may change things here (CORS-style,
+    /// e.g. `https://app.example`; comma-separated). Same-origin always may.
+    #[arg(long, env = "STUDIO_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 /// How jobs (renders, pipelines) run on workers.
@@ -214,20 +217,10 @@ impl Default for JobsConfig {
     }
 }
 
-/// Who may use the server and how much of it: keys, fair-use limits and timeouts.
+/// Who may use the server and how much of it: fair-use limits and timeouts.
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Limits")]
 pub struct LimitsConfig {
-    /// Serve requests without an API key even when the server listens on a
-    /// non-loopback address, or when keys exist.
-    #[arg(
-        long,
-        env = "STUDIO_ALLOW_ANONYMOUS",
-        global = true,
-        help_heading = "Server (serve, worker)"
-    )]
-    pub allow_anonymous: bool,
-
     /// Queued plus running jobs (renders, pipelines) one key (or, without
     /// a key, one client address) may have at once.
     #[arg(

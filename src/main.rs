@@ -38,6 +38,8 @@ enum Command {
         /// processes sharing the database and storage.
         #[arg(long)]
         no_worker: bool,
+        #[command(flatten)]
+        server: studio::config::ServerConfig,
     },
     /// Run queued jobs (renders, pipelines) without serving the API; any
     /// number of workers may share one database and storage.
@@ -214,12 +216,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         store.close().await;
         return outcome;
     }
-    let studio = Studio::open(cli.config).await?;
+    let mut config = cli.config;
+    if let Command::Serve { server, .. } = &cli.command {
+        config.server = server.clone();
+    }
+    let studio = Studio::open(config).await?;
     match cli.command {
         Command::Worker { concurrency } => {
             worker_command(&studio, concurrency).await?;
         }
-        Command::Serve { addr, no_worker } => {
+        Command::Serve {
+            addr, no_worker, ..
+        } => {
             serve_command(&studio, addr, no_worker).await?;
         }
         Command::Keys { .. } => {} // handled above, without the studio
@@ -307,7 +315,7 @@ async fn serve_command(
     addr: std::net::SocketAddr,
     no_worker: bool,
 ) -> anyhow::Result<()> {
-    let open = studio.config().limits.allow_anonymous;
+    let open = studio.config().server.allow_anonymous;
     if !addr.ip().is_loopback() && !open && !studio.store().keys_in_use().await? {
         anyhow::bail!(
             "refusing to listen on {addr} without API keys: anyone who reaches it could \
@@ -321,7 +329,7 @@ async fn serve_command(
                 "--allow-anonymous on {addr}: anyone who reaches it may use it without a key"
             );
         }
-        if studio.config().allowed_hosts.is_empty() {
+        if studio.config().server.allowed_hosts.is_empty() {
             tracing::warn!(
                 "only loopback host names are answered; set STUDIO_ALLOWED_HOSTS to the names clients use"
             );

@@ -188,7 +188,7 @@ async fn admit(
             hint = req.session.map(|session| OwnerHint { session, owner });
             principal
         }
-        None if studio.config().limits.allow_anonymous => Principal::Anonymous,
+        None if studio.config().server.allow_anonymous => Principal::Anonymous,
         None if store.keys_in_use().await? => {
             return Err(Error::Unauthorized(
                 "this studio needs an API key: send the header Authorization: Bearer KEY \

@@ -142,7 +142,11 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
     let config = studio.config();
     // The coordinator sits above the studio: it calls the tools through it.
     let coordinator = std::sync::Arc::new(crate::agent::Agent::from_config(config)?);
-    let guard = guard::Guard::new(&config.allowed_hosts, &config.allowed_origins, local);
+    let guard = guard::Guard::new(
+        &config.server.allowed_hosts,
+        &config.server.allowed_origins,
+        local,
+    );
     let upload_limit = usize::try_from(studio.config().max_upload_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
@@ -177,10 +181,10 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
         .layer(axum::Extension(coordinator));
     // Outermost first: trace, browser guard, CORS (answers preflights),
     // then who asks (and their request budget).
-    let app = if config.allowed_origins.is_empty() {
+    let app = if config.server.allowed_origins.is_empty() {
         app
     } else {
-        app.layer(cors(&config.allowed_origins))
+        app.layer(cors(&config.server.allowed_origins))
     };
     Ok(app
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))

@@ -188,7 +188,7 @@ async fn each_key_sees_only_its_own_sessions_and_admins_see_all() {
 async fn allow_anonymous_serves_keyless_clients_their_own_keyless_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
-    config.limits.allow_anonymous = true;
+    config.server.allow_anonymous = true;
     let server = TestServer::start_with(config).await;
     let (key, _) = server.studio.store().create_key("k", false).await.unwrap();
     let (status, _, _) = call(

@@ -61,7 +61,7 @@ async fn only_known_hosts_are_answered() {
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
-    config.allowed_hosts = vec!["studio.example".into()];
+    config.server.allowed_hosts = vec!["studio.example".into()];
     let s = TestServer::start_with(config).await;
     let resp = s
         .client
@@ -132,7 +132,7 @@ async fn foreign_pages_cannot_change_anything() {
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
-    config.allowed_origins = vec!["https://app.example".into()];
+    config.server.allowed_origins = vec!["https://app.example".into()];
     let s = TestServer::start_with(config).await;
     let resp = s
         .client

@@ -122,6 +122,28 @@ pub mod limits {
     /// Semitones.
     pub const PITCH: (f64, f64) = (-20.0, 20.0);
     pub const VOICE_NAME_BYTES: usize = 100;
+    /// The longest voice-over made at once, in seconds, as estimated from
+    /// the text and the rate before anything is spoken.
+    pub const SPOKEN_SECONDS: f64 = 900.0;
+}
+
+/// About how long `text` takes to say at `rate`: letters at about 14 a
+/// second, digits about a third of a second each (long numbers are read
+/// digit by digit), the rest a pause. An over-estimate for ordinary prose.
+pub fn estimated_seconds(text: &str, rate: f64) -> f64 {
+    let at_normal_speed: f64 = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                0.35
+            } else if c.is_alphabetic() {
+                1.0 / 14.0
+            } else {
+                0.03
+            }
+        })
+        .sum();
+    at_normal_speed / rate.max(0.01)
 }
 
 impl SpeechParams {
@@ -154,6 +176,17 @@ impl SpeechParams {
             return Err(Error::invalid(
                 "speaking_rate",
                 "must be between 0.25 and 4.0",
+            ));
+        }
+        let seconds = estimated_seconds(text, speaking_rate);
+        if seconds > limits::SPOKEN_SECONDS {
+            return Err(Error::invalid(
+                "text",
+                format!(
+                    "would take about {:.0} minutes to say at this rate; a voice-over is limited to {:.0} minutes (split the text, or speak faster)",
+                    seconds / 60.0,
+                    limits::SPOKEN_SECONDS / 60.0
+                ),
             ));
         }
         let pitch = self.pitch.unwrap_or(0.0);
@@ -616,6 +649,25 @@ mod tests {
             p(|p| p.format = Some("ogg".into())).unwrap().format,
             AudioFormat::Ogg
         );
+    }
+
+    #[test]
+    fn a_voice_over_that_would_last_too_long_is_refused_before_it_is_spoken() {
+        let params = |text: String, rate: f64| SpeechParams {
+            text,
+            speaking_rate: Some(rate),
+            ..Default::default()
+        };
+        let prose = "The keeper climbed the stairs to light the lamp. ".repeat(100);
+        assert!(
+            params(prose.clone(), 1.0)
+                .validate("en-US-Neural2-D")
+                .is_ok()
+        );
+        let slow = params(prose, 0.25).validate("en-US-Neural2-D").unwrap_err();
+        assert_eq!(slow.field(), Some("text"));
+        let digits = params("0".repeat(5000), 1.0).validate("en-US-Neural2-D");
+        assert_eq!(digits.unwrap_err().field(), Some("text"));
     }
 
     #[test]

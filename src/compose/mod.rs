@@ -199,6 +199,27 @@ impl Composer {
         }
     }
 
+    /// The segments the cache holds (verified), as local files in `work`.
+    async fn cached_pieces<'s>(
+        &self,
+        session: &SessionId,
+        segments: &'s [Segment],
+        work: &Path,
+    ) -> Result<HashMap<&'s str, LocalFile>> {
+        let mut pieces = HashMap::new();
+        for segment in segments {
+            if !pieces.contains_key(segment.key.as_str())
+                && let Some(file) = self
+                    .store()
+                    .cached_piece(session, &segment.key, work)
+                    .await?
+            {
+                pieces.insert(segment.key.as_str(), file);
+            }
+        }
+        Ok(pieces)
+    }
+
     async fn render_in_slot(
         &self,
         session: &SessionId,
@@ -237,24 +258,9 @@ impl Composer {
 
         // What the cache already has (verified), and what is left to make:
         // each distinct segment once (identical scenes share a key).
-        let mut pieces: HashMap<&str, LocalFile> = HashMap::new();
-        for segment in &segments {
-            if !pieces.contains_key(segment.key.as_str())
-                && let Some(file) = store
-                    .cached_piece(session, &segment.key, work.path())
-                    .await?
-            {
-                pieces.insert(&segment.key, file);
-            }
-        }
+        let mut pieces = self.cached_pieces(session, &segments, work.path()).await?;
         let cached_audio = store.cached_piece(session, &audio_key, work.path()).await?;
-        let mut missing: Vec<usize> = Vec::new();
-        let mut wanted: HashSet<&str> = HashSet::new();
-        for (i, segment) in segments.iter().enumerate() {
-            if !pieces.contains_key(segment.key.as_str()) && wanted.insert(&segment.key) {
-                missing.push(i);
-            }
-        }
+        let missing = still_missing(&segments, &pieces);
         let scenes_rendered = segments
             .iter()
             .filter(|s| !pieces.contains_key(s.key.as_str()))
@@ -312,72 +318,22 @@ impl Composer {
             pieces.insert(&segments[i].key, file);
         }
 
-        // Join without re-encoding.
         progress(0.99, "joining scenes");
-        let list = work.path().join("segments.txt");
-        let text: String = segments
-            .iter()
-            .map(|s| graph::concat_line(&pieces[s.key.as_str()].path))
-            .collect();
-        tokio::fs::write(&list, text).await?;
-        let out = work.path().join("video.mp4");
-        media::ffmpeg_watched(
-            &graph::join_args(plan, &list, &audio.path, &out),
-            &|_| {},
-            cancel.clone(),
-        )
-        .await?;
-
+        let out = join(plan, &segments, &pieces, &audio.path, work.path(), cancel).await?;
         let info = media::probe(&out).await?;
-        let video = info
-            .video
-            .clone()
-            .ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
         let mut outputs = Vec::new();
         if !cues.is_empty() {
-            let srt_path = work.path().join("captions.srt");
-            let plain: Vec<captions::Cue> = cues.iter().map(|(c, _)| c.clone()).collect();
-            tokio::fs::write(&srt_path, captions::srt(&plain)).await?;
-            let new = NewAsset {
-                kind: AssetKind::Subtitles,
-                ext: "srt".into(),
-                mime_type: "application/x-subrip".into(),
-                source: "compose".into(),
-                metadata: json!({ "cues": cues.len() }),
-            };
-            outputs.push((new, srt_path));
+            outputs.push(subtitles(&cues, work.path()).await?);
         }
-        let quality = format!("{:?}", plan.quality).to_lowercase();
-        let new = NewAsset {
-            kind: AssetKind::Video,
-            ext: "mp4".into(),
-            mime_type: "video/mp4".into(),
-            source: "compose".into(),
-            metadata: json!({
-                "duration_seconds": info.duration_seconds,
-                "width": video.width,
-                "height": video.height,
-                "fps": video.fps,
-                "has_audio": info.audio.is_some(),
-                "quality": quality,
-                "scenes": plan.scenes.len(),
-                "timeline": plan.scenes.iter().map(|s| json!({
-                    "asset_id": s.visual.name, "start": s.start, "duration": s.duration
-                })).collect::<Vec<_>>(),
-                "timeline_version": version,
-                "captions": null, // named once stored, below
-                "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
-                "render": {
-                    "scenes": segments.len(),
-                    "scenes_rendered": scenes_rendered,
-                    "scenes_reused": segments.len() - scenes_rendered,
-                    "segments_rendered": missing.len(),
-                    "audio_reused": audio_work == 0,
-                    "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-                },
-            }),
-        };
-        outputs.push((new, out));
+        let render = json!({
+            "scenes": segments.len(),
+            "scenes_rendered": scenes_rendered,
+            "scenes_reused": segments.len() - scenes_rendered,
+            "segments_rendered": missing.len(),
+            "audio_reused": audio_work == 0,
+            "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        });
+        outputs.push((video_asset(plan, &info, version, render)?, out));
         // The video names its subtitles, stored just before it.
         let link = |made: &[Asset], new: &mut NewAsset| {
             if let Some(subtitles) = made.iter().find(|a| a.kind == AssetKind::Subtitles) {
@@ -555,6 +511,94 @@ impl Composer {
         }
         Ok(path)
     }
+}
+
+/// The segments not in the cache, each distinct one once (identical
+/// scenes share a key), by index.
+fn still_missing(segments: &[Segment], pieces: &HashMap<&str, LocalFile>) -> Vec<usize> {
+    let mut wanted: HashSet<&str> = HashSet::new();
+    segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !pieces.contains_key(s.key.as_str()) && wanted.insert(&s.key))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Joins the scenes' segments and the soundtrack into `video.mp4` in
+/// `work`, without re-encoding the pictures.
+async fn join(
+    plan: &Plan,
+    segments: &[Segment],
+    pieces: &HashMap<&str, LocalFile>,
+    audio: &Path,
+    work: &Path,
+    cancel: CancellationToken,
+) -> Result<PathBuf> {
+    let list = work.join("segments.txt");
+    let text: String = segments
+        .iter()
+        .map(|s| graph::concat_line(&pieces[s.key.as_str()].path))
+        .collect();
+    tokio::fs::write(&list, text).await?;
+    let out = work.join("video.mp4");
+    media::ffmpeg_watched(&graph::join_args(plan, &list, audio, &out), &|_| {}, cancel).await?;
+    Ok(out)
+}
+
+/// The finished video as an asset: what it is, the plan's scenes and
+/// options, and how the render went (`render`).
+fn video_asset(
+    plan: &Plan,
+    info: &media::MediaInfo,
+    version: Option<i64>,
+    render: serde_json::Value,
+) -> Result<NewAsset> {
+    let video = info
+        .video
+        .clone()
+        .ok_or_else(|| Error::Internal("the render has no video stream".into()))?;
+    let quality = format!("{:?}", plan.quality).to_lowercase();
+    Ok(NewAsset {
+        kind: AssetKind::Video,
+        ext: "mp4".into(),
+        mime_type: "video/mp4".into(),
+        source: "compose".into(),
+        metadata: json!({
+            "duration_seconds": info.duration_seconds,
+            "width": video.width,
+            "height": video.height,
+            "fps": video.fps,
+            "has_audio": info.audio.is_some(),
+            "quality": quality,
+            "scenes": plan.scenes.len(),
+            "timeline": plan.scenes.iter().map(|s| json!({
+                "asset_id": s.visual.name, "start": s.start, "duration": s.duration
+            })).collect::<Vec<_>>(),
+            "timeline_version": version,
+            "captions": null, // named once stored
+            "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
+            "render": render,
+        }),
+    })
+}
+
+/// The captions as an `.srt` file in `work`, ready to be stored.
+async fn subtitles(
+    cues: &[(captions::Cue, Vec<crate::text::WordTime>)],
+    work: &Path,
+) -> Result<(NewAsset, PathBuf)> {
+    let path = work.join("captions.srt");
+    let plain: Vec<captions::Cue> = cues.iter().map(|(c, _)| c.clone()).collect();
+    tokio::fs::write(&path, captions::srt(&plain)).await?;
+    let new = NewAsset {
+        kind: AssetKind::Subtitles,
+        ext: "srt".into(),
+        mime_type: "application/x-subrip".into(),
+        source: "compose".into(),
+        metadata: json!({ "cues": cues.len() }),
+    };
+    Ok((new, path))
 }
 
 /// Moves the `-filter_complex` graph of an argument vector into `file`

@@ -6,7 +6,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
@@ -174,38 +174,60 @@ async fn database_named(admin: &str, name: &str) -> String {
     format!("{server}/{name}")
 }
 
-/// moto's S3 server; `bucket()` makes a fresh bucket and sets the `AWS_*`
-/// variables the studio's storage reads.
+/// The S3-compatible server of this test run; `bucket()` makes a fresh
+/// bucket on it. The studio reads its endpoint from the `AWS_*` variables,
+/// which are the whole process's: so there is one server for the run — the
+/// one `scripts/test-backends.sh` names, else a moto started on first use
+/// that stops when the tests end (its watchdog reads our end of a pipe).
 pub struct S3 {
-    child: Child,
     pub port: u16,
 }
 
+static MOTO_PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
 impl S3 {
     pub fn start() -> Self {
-        let moto = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/moto/bin/moto_server");
-        assert!(
-            moto.exists(),
-            "moto is missing: run bash scripts/setup.sh --test"
-        );
-        let port = free_port();
-        let child = Command::new(moto)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port, "moto");
-        // SAFETY: set before the studio reads them, in a test binary whose
-        // tests all want the same values.
-        unsafe {
-            std::env::set_var("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"));
-            std::env::set_var("AWS_ALLOW_HTTP", "true");
-            std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-            std::env::set_var("AWS_REGION", "us-east-1");
-        }
-        Self { child, port }
+        let port = *MOTO_PORT.get_or_init(|| {
+            if let Some(port) = std::env::var("AWS_ENDPOINT")
+                .ok()
+                .and_then(|e| e.rsplit(':').next()?.trim_end_matches('/').parse().ok())
+            {
+                return port;
+            }
+            let moto = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/moto/bin/moto_server");
+            assert!(
+                moto.exists(),
+                "moto is missing: run bash scripts/setup.sh --test"
+            );
+            let port = free_port();
+            // moto runs until our end of its watchdog's pipe closes, when
+            // this process exits.
+            let child = Command::new("sh")
+                .args([
+                    "-c",
+                    "\"$0\" -H 127.0.0.1 -p \"$1\" >/dev/null 2>&1 & m=$!; cat >/dev/null; kill $m",
+                ])
+                .arg(&moto)
+                .arg(port.to_string())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::mem::forget(child);
+            wait_for_port(port, "moto");
+            // SAFETY: set once, before any studio of this run reads them,
+            // and never changed: every test wants these values.
+            unsafe {
+                std::env::set_var("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"));
+                std::env::set_var("AWS_ALLOW_HTTP", "true");
+                std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+                std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+                std::env::set_var("AWS_REGION", "us-east-1");
+            }
+            port
+        });
+        Self { port }
     }
 
     /// A fresh bucket, as a storage URL.
@@ -222,12 +244,5 @@ impl S3 {
             resp.status()
         );
         format!("s3://{name}/studio")
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -848,7 +848,12 @@ fn cli_compose_shows_progress_and_prints_the_video() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no saved timeline"));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let s = TestServer::start_with(Config::with_data_dir(dir.path())).await;
+        // The server on the CLI's own data: its SQLite and files, also in
+        // the Postgres + S3 run.
+        let mut config = Config::with_data_dir(dir.path());
+        config.database_url = Some(config.database_url());
+        config.storage_url = Some(format!("file://{}", dir.path().join("assets").display()));
+        let s = TestServer::start_with(config).await;
         let (status, _) = s
             .put_json(
                 "/api/v1/sessions/cli/timeline",

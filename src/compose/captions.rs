@@ -144,11 +144,12 @@ pub fn words(plan: &Plan) -> Vec<Spoken> {
         items.push((timed, part.at, part.length, until));
     }
     for scene in plan.scenes.iter().filter(|s| s.has_sound()) {
-        let timed = timed_words(&scene.visual.metadata, false)
+        let timed = timed_words(&scene.visual.metadata, !scene.removed.is_empty())
             .into_iter()
+            .filter(|w| !scene.is_cut((w.start + w.end) / 2.0))
             .map(|w| WordTime {
-                start: w.start - scene.trim_start,
-                end: w.end - scene.trim_start,
+                start: scene.heard_at(w.start),
+                end: scene.heard_at(w.end),
                 text: w.text,
             })
             .collect();

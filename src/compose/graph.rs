@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::media;
 
 use super::segments::{SceneSpan, Segment};
-use super::timeline::{Effect, Fit, Plan};
+use super::timeline::{Effect, Fit, Plan, Scene};
 
 /// Escapes a value for a filter option and then for the filter graph.
 pub fn escape_filter_value(value: &str) -> String {
@@ -106,13 +106,13 @@ fn scene_chain(
     let scene = &plan.scenes[span.scene];
     let (w, h, fps) = (plan.width, plan.height, plan.fps);
     let count = span.count.max(1);
+    let mut from = 0.0;
     if scene.is_video {
-        let from = scene.trim_start + span.first as f64 / f64::from(fps);
+        let rate = f64::from(fps);
+        from = scene.media_at(span.first as f64 / rate);
+        let to = scene.media_at((span.first + count) as f64 / rate);
         args.extend(["-ss".into(), fmt_s(from).into()]);
-        args.extend([
-            "-t".into(),
-            fmt_s(count as f64 / f64::from(fps) + 1.0).into(),
-        ]);
+        args.extend(["-t".into(), fmt_s(to - from + 1.0).into()]);
     } else {
         // One decoded frame at the output's rate; the graph repeats it.
         args.extend(["-framerate".into(), fps.to_string().into()]);
@@ -144,9 +144,10 @@ fn scene_chain(
     }
     let _ = write!(graph, ",setsar=1");
     if scene.is_video {
+        let _ = write!(graph, ",fps={fps}{}", skip_cuts(scene, from, fps));
         let _ = write!(
             graph,
-            ",fps={fps},format=yuv420p,tpad=stop_mode=clone:stop={count},trim=end_frame={count},setpts=PTS-STARTPTS,settb=1/{fps}",
+            ",format=yuv420p,tpad=stop_mode=clone:stop={count},trim=end_frame={count},setpts=PTS-STARTPTS,settb=1/{fps}",
         );
     } else {
         // Motion runs over the whole scene: frame `on` of this span is frame
@@ -206,6 +207,29 @@ fn scene_chain(
         );
     }
     let _ = writeln!(graph, "[{label}];");
+}
+
+/// The filters that drop a clip's cut frames from an input read from the
+/// clip's time `from` at `fps` (frame `k` shows `from + k / fps`), and
+/// renumber the rest; nothing when no cut reaches past `from`.
+fn skip_cuts(scene: &Scene, from: f64, fps: u32) -> String {
+    let half = 0.5 / f64::from(fps);
+    let terms: Vec<String> = scene
+        .removed
+        .iter()
+        .filter(|&&(_, b)| b > from + half)
+        .map(|&(a, b)| {
+            format!(
+                "gte(t,{})*lt(t,{})",
+                fmt_s(a - from - half),
+                fmt_s(b - from - half)
+            )
+        })
+        .collect();
+    if terms.is_empty() {
+        return String::new();
+    }
+    format!(",select='eq({},0)',setpts=N/({fps}*TB)", terms.join("+"))
 }
 
 /// A pan across a picture `width` source pixels wide over `frames` frames:
@@ -300,6 +324,9 @@ pub fn segment_args(
     args
 }
 
+/// Every sound of the soundtrack as the mix takes it.
+const PCM: &str = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo";
+
 /// Seconds of fade on each side of a join where a cut removed media.
 const JOIN_FADE: f64 = 0.012;
 
@@ -320,7 +347,6 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
     let mut graph = String::new();
     let mut input = 0usize;
     let mut labels = Vec::new();
-    let pcm = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo";
     for (k, part) in plan.audio.iter().enumerate() {
         args.extend(media::input_args(inputs.audio[k]));
         let fade = if part.cut {
@@ -328,48 +354,13 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
         } else {
             String::new()
         };
-        let kept = part.kept();
-        let source = if kept.len() <= 1 {
-            let (start, length) = kept
-                .first()
-                .copied()
-                .unwrap_or((part.trim_start, part.length));
-            format!(
-                "[{input}:a]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{pcm}",
-                fmt_s(start),
-                fmt_s(length)
-            )
-        } else {
-            // Cuts: the kept spans joined, each faded in and out over
-            // JOIN_FADE at the joins, so no join clicks.
-            let n = kept.len();
-            let _ = write!(graph, "[{input}:a]asplit={n}");
-            for j in 0..n {
-                let _ = write!(graph, "[c{k}_{j}]");
-            }
-            graph.push_str(";\n");
-            for (j, (start, length)) in kept.iter().enumerate() {
-                let mut fades = String::new();
-                if j > 0 {
-                    let _ = write!(fades, ",afade=t=in:d={JOIN_FADE}");
-                }
-                if j + 1 < n {
-                    let _ = write!(
-                        fades,
-                        ",afade=t=out:st={}:d={JOIN_FADE}",
-                        fmt_s((length - JOIN_FADE).max(0.0))
-                    );
-                }
-                let _ = writeln!(
-                    graph,
-                    "[c{k}_{j}]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{pcm}{fades}[d{k}_{j}];",
-                    fmt_s(*start),
-                    fmt_s(*length)
-                );
-            }
-            let joined: String = (0..n).map(|j| format!("[d{k}_{j}]")).collect();
-            format!("{joined}concat=n={n}:v=0:a=1")
-        };
+        let source = kept_source(
+            &mut graph,
+            input,
+            &format!("c{k}"),
+            &part.kept(),
+            (part.trim_start, part.length),
+        );
         let _ = writeln!(
             graph,
             "{source},volume={}{fade},adelay=delays={}:all=1[p{k}];",
@@ -383,13 +374,26 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
         let (Some(path), scene) = (clip, &plan.scenes[i]) else {
             continue;
         };
+        // Read from the trim on; the kept spans count from there.
+        let kept: Vec<(f64, f64)> = scene
+            .kept()
+            .into_iter()
+            .map(|(start, length)| (start - scene.trim_start, length))
+            .collect();
+        let reach = kept.last().map_or(scene.duration, |(s, l)| s + l);
         args.extend(["-ss".into(), fmt_s(scene.trim_start).into()]);
-        args.extend(["-t".into(), fmt_s(scene.duration + 1.0).into()]);
+        args.extend(["-t".into(), fmt_s(reach + 1.0).into()]);
         args.extend(media::input_args(path));
+        let source = kept_source(
+            &mut graph,
+            input,
+            &format!("s{i}"),
+            &kept,
+            (0.0, scene.duration),
+        );
         let _ = writeln!(
             graph,
-            "[{input}:a]atrim=duration={},asetpts=PTS-STARTPTS,{pcm},volume={},adelay=delays={}:all=1[v{i}];",
-            fmt_s(scene.duration),
+            "{source},volume={},adelay=delays={}:all=1[v{i}];",
             scene.volume,
             (scene.start * 1000.0).round() as u64
         );
@@ -419,7 +423,7 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
             let fade = (plan.total - 2.0).max(0.0);
             let _ = writeln!(
                 graph,
-                "[{input}:a]atrim=duration={total},asetpts=PTS-STARTPTS,{pcm},volume={},afade=t=out:st={}:d={}[music];",
+                "[{input}:a]atrim=duration={total},asetpts=PTS-STARTPTS,{PCM},volume={},afade=t=out:st={}:d={}[music];",
                 music.volume,
                 fmt_s(fade),
                 fmt_s(plan.total.min(2.0))
@@ -440,7 +444,7 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
         }
         _ => "narr",
     };
-    let _ = write!(graph, "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,{pcm}[aout]");
+    let _ = write!(graph, "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,{PCM}[aout]");
     args.extend(["-filter_complex".into(), graph.into()]);
     for a in [
         "-map", "[aout]", "-vn", "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
@@ -451,6 +455,55 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
     args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
     args.push(out.as_os_str().to_owned());
     args
+}
+
+/// The filter chain that reads the `kept` spans (media start, seconds) of
+/// input `input` as one stream of PCM: one span trimmed (or `whole` when
+/// none), several joined with a fade of JOIN_FADE on each side of every
+/// join, so that no join clicks. Extra chains go into `graph`, labelled
+/// with `tag`; the answer ends unlabelled, for the caller to go on.
+fn kept_source(
+    graph: &mut String,
+    input: usize,
+    tag: &str,
+    kept: &[(f64, f64)],
+    whole: (f64, f64),
+) -> String {
+    if kept.len() <= 1 {
+        let (start, length) = kept.first().copied().unwrap_or(whole);
+        return format!(
+            "[{input}:a]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{PCM}",
+            fmt_s(start),
+            fmt_s(length)
+        );
+    }
+    let n = kept.len();
+    let _ = write!(graph, "[{input}:a]asplit={n}");
+    for j in 0..n {
+        let _ = write!(graph, "[{tag}_{j}]");
+    }
+    graph.push_str(";\n");
+    for (j, (start, length)) in kept.iter().enumerate() {
+        let mut fades = String::new();
+        if j > 0 {
+            let _ = write!(fades, ",afade=t=in:d={JOIN_FADE}");
+        }
+        if j + 1 < n {
+            let _ = write!(
+                fades,
+                ",afade=t=out:st={}:d={JOIN_FADE}",
+                fmt_s((length - JOIN_FADE).max(0.0))
+            );
+        }
+        let _ = writeln!(
+            graph,
+            "[{tag}_{j}]atrim=start={}:duration={},asetpts=PTS-STARTPTS,{PCM}{fades}[{tag}d{j}];",
+            fmt_s(*start),
+            fmt_s(*length)
+        );
+    }
+    let joined: String = (0..n).map(|j| format!("[{tag}d{j}]")).collect();
+    format!("{joined}concat=n={n}:v=0:a=1")
 }
 
 /// A line of the concat demuxer's list, quoting the path.

@@ -63,7 +63,7 @@ pub fn hash_key(description: &Value) -> String {
 
 /// What of a scene decides its pixels.
 fn scene_identity(scene: &Scene, span: &SceneSpan) -> Value {
-    json!({
+    let mut identity = json!({
         "visual": scene.visual.storage_key,
         "bytes": scene.visual.size_bytes,
         "video": scene.is_video,
@@ -73,7 +73,12 @@ fn scene_identity(scene: &Scene, span: &SceneSpan) -> Value {
         "frames": span.frames,
         "first": span.first,
         "count": span.count,
-    })
+    });
+    // Only when there are cuts, so that earlier renders' keys still match.
+    if !scene.removed.is_empty() {
+        identity["cuts"] = json!(scene.removed);
+    }
+    identity
 }
 
 /// Cuts the plan into segments. `cues` are the whole video's burned-in
@@ -204,13 +209,17 @@ pub fn audio_key(plan: &Plan) -> String {
         .iter()
         .filter(|s| s.has_sound())
         .map(|s| {
-            json!([
-                s.visual.storage_key,
-                s.trim_start,
-                s.duration,
-                s.start,
-                s.volume
-            ])
+            let mut clip = vec![
+                json!(s.visual.storage_key),
+                json!(s.trim_start),
+                json!(s.duration),
+                json!(s.start),
+                json!(s.volume),
+            ];
+            if !s.removed.is_empty() {
+                clip.push(json!(s.removed));
+            }
+            Value::Array(clip)
         })
         .collect();
     hash_key(&json!({

@@ -86,9 +86,9 @@ pub struct TimelineItem {
     /// A title shown over this scene.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// Audio items: spans of the item's own media to leave out (seconds of
-    /// the media, as its transcript times them); the item plays shorter by
-    /// what they remove. `POST .../transcripts/{asset_id}/cuts` makes them.
+    /// Audio and clip items: spans of the item's own media to leave out
+    /// (seconds of the media, as its transcript times them; a clip loses
+    /// picture and sound); the item plays shorter by what they remove. `POST .../transcripts/{asset_id}/cuts` makes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuts: Option<Vec<Cut>>,
 }
@@ -263,43 +263,55 @@ impl AudioPart {
     /// The spans of its media that play, in order, as (media start,
     /// seconds): `length` seconds in all.
     pub fn kept(&self) -> Vec<(f64, f64)> {
-        let mut out = Vec::new();
-        let (mut t, mut left) = (self.trim_start, self.length);
-        for &(a, b) in &self.removed {
-            if left <= 1e-9 {
-                break;
-            }
-            if b <= t {
-                continue;
-            }
-            if a > t {
-                let d = (a - t).min(left);
-                out.push((t, d));
-                left -= d;
-            }
-            t = t.max(b);
-        }
-        if left > 1e-9 {
-            out.push((t, left));
-        }
-        out
+        kept_spans(self.trim_start, self.length, &self.removed)
     }
 
     /// How long after the part's start the media's time `t` is heard (a
     /// time inside a cut: where the cut is).
     pub fn heard_at(&self, t: f64) -> f64 {
-        let removed: f64 = self
-            .removed
-            .iter()
-            .map(|&(a, b)| (b.min(t) - a.max(self.trim_start)).max(0.0))
-            .sum();
-        t - self.trim_start - removed
+        heard_at(self.trim_start, &self.removed, t)
     }
 
     /// Whether the media's time `t` falls in a cut.
     pub fn is_cut(&self, t: f64) -> bool {
-        self.removed.iter().any(|&(a, b)| t > a && t < b)
+        is_cut(&self.removed, t)
     }
+}
+
+/// The spans of a medium that play from `trim_start` for `length` seconds
+/// when `removed` are left out, in order, as (media start, seconds).
+pub fn kept_spans(trim_start: f64, length: f64, removed: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let (mut t, mut left) = (trim_start, length);
+    for &(a, b) in removed {
+        if left <= 1e-9 {
+            break;
+        }
+        if b <= t {
+            continue;
+        }
+        if a > t {
+            let d = (a - t).min(left);
+            out.push((t, d));
+            left -= d;
+        }
+        t = t.max(b);
+    }
+    if left > 1e-9 {
+        out.push((t, left));
+    }
+    out
+}
+
+/// How long after `trim_start` the media's time `t` is heard when `removed`
+/// are left out (a time inside a cut: where the cut is).
+fn heard_at(trim_start: f64, removed: &[(f64, f64)], t: f64) -> f64 {
+    t - trim_start - removed_within(removed, trim_start, t)
+}
+
+/// Whether the media's time `t` falls in one of `removed`.
+fn is_cut(removed: &[(f64, f64)], t: f64) -> bool {
+    removed.iter().any(|&(a, b)| t > a && t < b)
 }
 
 /// Checks an item's cuts against its media's `length` and puts them on the
@@ -368,12 +380,41 @@ pub struct Scene {
     pub transition: Option<(&'static str, f64)>,
     pub text: Option<String>,
     pub volume: f64,
+    /// A clip's spans left out, picture and sound (sorted, apart, on the
+    /// frame grid).
+    pub removed: Vec<(f64, f64)>,
 }
 
 impl Scene {
     /// A video clip with a sound track of its own (mixed into the soundtrack).
     pub fn has_sound(&self) -> bool {
         self.is_video && self.visual.metadata["has_audio"] == true
+    }
+
+    /// The clip's time shown `after` seconds into the scene (cuts skipped).
+    pub fn media_at(&self, after: f64) -> f64 {
+        let mut t = self.trim_start + after;
+        for &(a, b) in &self.removed {
+            if a <= t + 1e-9 && b > self.trim_start {
+                t += b - a.max(self.trim_start);
+            }
+        }
+        t
+    }
+
+    /// The spans of the clip that play, as (media start, seconds).
+    pub fn kept(&self) -> Vec<(f64, f64)> {
+        kept_spans(self.trim_start, self.duration, &self.removed)
+    }
+
+    /// How long after the scene's start the clip's time `t` is shown.
+    pub fn heard_at(&self, t: f64) -> f64 {
+        heard_at(self.trim_start, &self.removed, t)
+    }
+
+    /// Whether the clip's time `t` falls in a cut.
+    pub fn is_cut(&self, t: f64) -> bool {
+        is_cut(&self.removed, t)
     }
 }
 
@@ -475,7 +516,8 @@ fn lay_out(pending: Vec<Pending>) -> (Vec<Scene>, Vec<AudioPart>, f64) {
             Some(d) => d,
             None if audio_total > 0.0 => audio_total + overlap,
             None if scene.is_video => {
-                duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS) - scene.trim_start
+                let length = duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS);
+                length - scene.trim_start - removed_within(&scene.removed, scene.trim_start, length)
             }
             None => DEFAULT_SCENE_SECONDS,
         };
@@ -504,23 +546,15 @@ fn visual_scene(
     i: usize,
     item: &TimelineItem,
     asset: &Asset,
-    trim_start: f64,
-    volume: f64,
+    (trim_start, volume): (f64, f64),
+    fps: u32,
 ) -> Result<Scene> {
     let is_video = asset.kind == AssetKind::Video;
     if !is_video && item.trim_start.is_some() {
         return Err(invalid(i, "trim_start", "an image cannot be trimmed"));
     }
-    if item.cuts.is_some() {
-        return Err(invalid(
-            i,
-            "cuts",
-            if is_video {
-                "cuts apply to audio items; a clip's own cuts are not supported yet (cut its sound as an audio item)"
-            } else {
-                "an image has nothing to cut"
-            },
-        ));
+    if !is_video && item.cuts.is_some() {
+        return Err(invalid(i, "cuts", "an image has nothing to cut"));
     }
     let effect = match item.effect.as_deref().unwrap_or("none") {
         "none" => Effect::None,
@@ -594,6 +628,7 @@ fn visual_scene(
             format!("titles are limited to {} characters", limits::TITLE_CHARS),
         ));
     }
+    let mut removed = Vec::new();
     if is_video {
         let length = duration_of(asset).unwrap_or(0.0);
         if trim_start >= length {
@@ -603,6 +638,7 @@ fn visual_scene(
                 format!("the clip is only {length:.2} s long"),
             ));
         }
+        removed = cuts_of(i, item, length, fps)?;
     }
     Ok(Scene {
         visual: asset.clone(),
@@ -614,6 +650,7 @@ fn visual_scene(
         transition,
         text,
         volume,
+        removed,
     })
 }
 
@@ -732,7 +769,7 @@ impl ComposeRequest {
             match asset.kind {
                 AssetKind::Image | AssetKind::Video => {
                     pending.push(Pending {
-                        scene: visual_scene(i, item, asset, trim_start, volume)?,
+                        scene: visual_scene(i, item, asset, (trim_start, volume), fps)?,
                         given: duration,
                         audio: Vec::new(),
                     });
@@ -962,6 +999,11 @@ mod tests {
                 AssetKind::Audio,
                 json!({"duration_seconds": 2.5}),
             ),
+            asset(
+                "video_1.mp4",
+                AssetKind::Video,
+                json!({"duration_seconds": 10.0, "width": 64, "height": 36}),
+            ),
         ]
     }
 
@@ -1015,5 +1057,26 @@ mod tests {
             field(json!({"timeline": [{"asset_id": "audio_1.mp3"}]})).as_deref(),
             Some("timeline")
         );
+    }
+
+    #[test]
+    fn a_clip_shortened_by_its_cuts_shows_what_follows_each_cut() {
+        let p = plan(
+            json!({"timeline": [{"asset_id": "video_1.mp4", "trim_start": 1,
+            "cuts": [{"start": 5, "end": 6}, {"start": 0, "end": 2}]}], "output": {"fps": 10}}),
+        )
+        .unwrap();
+        let scene = &p.scenes[0];
+        // 10 s, less the first second trimmed, less 1 s of each cut after it.
+        assert!((scene.duration - 7.0).abs() < 1e-9, "{}", scene.duration);
+        assert_eq!(scene.removed, [(0.0, 2.0), (5.0, 6.0)]);
+        let at = |after: f64| (scene.media_at(after) * 1000.0).round() / 1000.0;
+        assert_eq!([at(0.0), at(2.9), at(3.0), at(6.9)], [2.0, 4.9, 6.0, 9.9]);
+        assert_eq!(scene.kept(), [(2.0, 3.0), (6.0, 4.0)]);
+        assert!((scene.heard_at(6.5) - 3.5).abs() < 1e-9);
+        let err = plan(json!({"timeline": [{"asset_id": "video_1.mp4",
+            "cuts": [{"start": 12, "end": 13}]}]}))
+        .unwrap_err();
+        assert_eq!(err.field(), Some("timeline[0].cuts[0]"));
     }
 }

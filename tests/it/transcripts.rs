@@ -455,7 +455,7 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
         "{found} of {}: {heard:?}",
         rest.len()
     );
-    // A clip's own cuts are refused for now, naming the field.
+    // A picture has nothing to cut: refused, naming the field.
     let (status, err) = s
         .post_json(
             "/api/v1/sessions/cut/compose",
@@ -465,6 +465,156 @@ async fn words_cut_by_their_transcript_are_gone_from_the_video() {
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["error"]["field"], "timeline[0].cuts");
     let _ = dir;
+    s.stop().await;
+}
+
+/// A clip cut by its own words: a second of red picture and silence before
+/// the voice, then blue. Cutting that second and the word "winter" (from the
+/// clip's transcript) removes both picture and sound: the video starts blue,
+/// is shorter by what was cut within a frame, its captions and a fresh
+/// transcript of it lack the word and keep the rest.
+#[tokio::test]
+async fn a_clip_cut_by_its_words_loses_picture_and_sound() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (status, voice) = s
+        .post_json(
+            "/api/v1/sessions/clipcut/audio",
+            json!({"text": TEXT, "provider": "hibari", "voice_name": "heart"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{voice}");
+    let voice_file = common::write_file(dir.path(), "voice.mp3", &s.download(&voice).await);
+    let clip = common::ffmpeg_fixture(
+        dir.path(),
+        "talk.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=320x240:r=10:d=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=320x240:r=10:d=60",
+            "-i",
+            voice_file.to_str().unwrap(),
+            "-filter_complex",
+            "[0:v][1:v]concat=n=2:v=1:a=0[v];[2:a]adelay=1000:all=1[a]",
+            "-map",
+            "[v]",
+            "-map",
+            "[a]",
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ],
+    );
+    let (status, up) = s
+        .upload("clipcut", "talk.mp4", std::fs::read(&clip).unwrap())
+        .await;
+    assert_eq!(status, 201, "{up}");
+    let name = up["asset_id"].as_str().unwrap().to_owned();
+    let full = up["metadata"]["duration_seconds"].as_f64().unwrap();
+    let (status, t) = s
+        .post_json(
+            "/api/v1/sessions/clipcut/transcripts",
+            json!({"asset_id": name}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let words: Vec<String> = t["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| bare(w["text"].as_str().unwrap()))
+        .collect();
+    let target = words
+        .iter()
+        .position(|w| w == "winter")
+        .unwrap_or_else(|| panic!("'winter' was heard: {words:?}"));
+    let (status, plan) = s
+        .post_json(
+            &format!("/api/v1/sessions/clipcut/transcripts/{name}/cuts"),
+            json!({"remove_words": [target]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    let mut cuts = plan["cuts"].as_array().unwrap().clone();
+    let word_cut: f64 = plan["removed_seconds"].as_f64().unwrap();
+    cuts.insert(0, json!({"start": 0, "end": 1.0}));
+    let (status, video) = s
+        .post_json(
+            "/api/v1/sessions/clipcut/compose",
+            json!({
+                "timeline": [{"asset_id": name, "cuts": cuts}],
+                "output": {"width": 320, "height": 240, "fps": 10},
+                "captions": true
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let got = video["metadata"]["duration_seconds"].as_f64().unwrap();
+    let expected = full - 1.0 - word_cut;
+    assert!(
+        (got - expected).abs() <= 0.1 * cuts.len() as f64 + 0.1,
+        "{got} s, expected {full} − 1 − {word_cut}"
+    );
+    let out = common::write_file(dir.path(), "out.mp4", &s.download(&video).await);
+    for at in [0.05, 0.5] {
+        let [r, _, b] = common::mean_colour_at(&out, at);
+        assert!(
+            b > 150.0 && r < 80.0,
+            "blue at {at} s, not the cut red: {r} {b}"
+        );
+    }
+    let probe = common::ffprobe(&out);
+    let streams = probe["streams"].as_array().unwrap();
+    assert!(
+        streams.iter().any(|st| st["codec_type"] == "audio"),
+        "{probe}"
+    );
+    let captions = video["metadata"]["captions"].as_str().unwrap();
+    let (_, srt_asset) = s
+        .get_json(&format!("/api/v1/sessions/clipcut/assets/{captions}"))
+        .await;
+    let srt = String::from_utf8(s.download(&srt_asset).await).unwrap();
+    assert!(!srt.to_lowercase().contains("winter"), "{srt}");
+    assert!(srt.to_lowercase().contains("lamp"), "{srt}");
+    let (status, again) = s
+        .post_json(
+            "/api/v1/sessions/clipcut/transcripts",
+            json!({"asset_id": video["asset_id"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{again}");
+    let heard: Vec<String> = again["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| bare(w["text"].as_str().unwrap()))
+        .collect();
+    assert!(!heard.contains(&"winter".to_owned()), "{heard:?}");
+    let rest: Vec<String> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != target)
+        .map(|(_, w)| w.clone())
+        .collect();
+    let found = in_order(&rest, &heard);
+    assert!(
+        found * 10 >= rest.len() * 8,
+        "{found} of {}: {heard:?}",
+        rest.len()
+    );
+    // The first heard word starts within a few tenths of the video's start:
+    // the second of silence went with the red.
+    let first = again["words"][0]["start"].as_f64().unwrap();
+    assert!(first < 0.6, "the first word starts at {first} s");
     s.stop().await;
 }
 

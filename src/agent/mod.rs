@@ -6,6 +6,7 @@
 //! ([`intent`]: a trained intent classifier and slot rules in [`nlu`], the
 //! default) or an LLM with tool calling ([`llm`]).
 
+pub mod hearing;
 pub mod intent;
 pub mod llm;
 pub mod nlu;
@@ -302,5 +303,7 @@ fn summary(tool: ToolName, result: &Value) -> String {
         ToolName::RunFullPipeline => {
             "I am making the whole video now; follow the job for progress.".into()
         }
+        ToolName::Transcribe => hearing::transcript_summary(result),
+        ToolName::CutSpeech => hearing::cuts_summary(result),
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{PartialSchema, ToSchema};
 
+use super::hearing;
 use super::pipeline::{self, PipelineParams};
 use crate::compose::timeline::{ComposeRequest, MusicOptions, TimelineItem};
 use crate::error::{Error, Result};
@@ -50,15 +51,19 @@ pub enum ToolName {
     ListAssets,
     ComposeVideo,
     RunFullPipeline,
+    Transcribe,
+    CutSpeech,
 }
 
-pub const TOOLS: [ToolName; 6] = [
+pub const TOOLS: [ToolName; 8] = [
     ToolName::GenerateImage,
     ToolName::SynthesizeVoiceover,
     ToolName::GenerateSocialPost,
     ToolName::ListAssets,
     ToolName::ComposeVideo,
     ToolName::RunFullPipeline,
+    ToolName::Transcribe,
+    ToolName::CutSpeech,
 ];
 
 impl ToolName {
@@ -70,6 +75,8 @@ impl ToolName {
             ToolName::ListAssets => "list_assets",
             ToolName::ComposeVideo => "compose_video",
             ToolName::RunFullPipeline => "run_full_pipeline",
+            ToolName::Transcribe => "transcribe",
+            ToolName::CutSpeech => "cut_speech",
         }
     }
 
@@ -93,6 +100,10 @@ impl ToolName {
             ToolName::RunFullPipeline => {
                 "Make a whole narrated video and post from a text or a topic: script, scenes, images, voice-overs, captions, video, post."
             }
+            ToolName::Transcribe => "Transcribe what a clip or recording says (words with times).",
+            ToolName::CutSpeech => {
+                "Cut a clip's or recording's filler words (um, uh) and/or shorten its long pauses on the saved timeline."
+            }
         }
     }
 
@@ -106,6 +117,8 @@ impl ToolName {
             ToolName::ListAssets => ListAssetsParams::schema(),
             ToolName::ComposeVideo => ComposeVideoParams::schema(),
             ToolName::RunFullPipeline => PipelineParams::schema(),
+            ToolName::Transcribe => hearing::TranscribeParams::schema(),
+            ToolName::CutSpeech => hearing::CutSpeechParams::schema(),
         };
         serde_json::to_value(schema).unwrap_or_else(|_| json!({"type": "object"}))
     }
@@ -151,6 +164,8 @@ pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
         ToolName::ListAssets => parse_args::<ListAssetsParams>(args).map(drop),
         ToolName::ComposeVideo => parse_args::<ComposeVideoParams>(args).map(drop),
         ToolName::RunFullPipeline => parse_args::<PipelineParams>(args).map(drop),
+        ToolName::Transcribe => parse_args::<hearing::TranscribeParams>(args).map(drop),
+        ToolName::CutSpeech => parse_args::<hearing::CutSpeechParams>(args).map(drop),
     }
 }
 
@@ -199,6 +214,10 @@ pub async fn call(
             let p: PipelineParams = parse_args(args)?;
             json!(pipeline::start(studio, writer, session, &p, callback, asker).await?)
         }
+        ToolName::Transcribe => {
+            json!(hearing::transcribe(studio, session, &parse_args(args)?).await?)
+        }
+        ToolName::CutSpeech => hearing::cut_speech(studio, session, &parse_args(args)?).await?,
     })
 }
 

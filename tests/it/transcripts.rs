@@ -727,3 +727,114 @@ async fn an_openai_compatible_recogniser_is_used_by_configuration() {
     );
     s.stop().await;
 }
+
+/// The coordinator hears a clip: "transcribe my clip" gives its words,
+/// "cut the pauses" puts cuts that shorten a 1.5 s silence on the saved
+/// timeline (the clip becomes the timeline), and "make the video" renders
+/// it shorter by what was cut.
+#[tokio::test]
+async fn the_coordinator_transcribes_a_clip_and_cuts_its_pauses() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut halves = Vec::new();
+    for (k, text) in [
+        "The lighthouse keeper climbed the stairs every evening.",
+        "Ships passed safely through the narrow channel.",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (status, voice) = s
+            .post_json(
+                "/api/v1/sessions/asked/audio",
+                json!({"text": text, "provider": "hibari", "voice_name": "heart"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{voice}");
+        let name = format!("half{k}.mp3");
+        halves.push(common::write_file(
+            dir.path(),
+            &name,
+            &s.download(&voice).await,
+        ));
+    }
+    let clip = common::ffmpeg_fixture(
+        dir.path(),
+        "pause.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x2040a0:s=320x240:r=10:d=60",
+            "-i",
+            halves[0].to_str().unwrap(),
+            "-i",
+            halves[1].to_str().unwrap(),
+            "-filter_complex",
+            "[1:a]apad=pad_dur=1.5[a1];[a1][2:a]concat=n=2:v=0:a=1[a]",
+            "-map",
+            "0:v",
+            "-map",
+            "[a]",
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ],
+    );
+    let (status, up) = s
+        .upload("asked", "pause.mp4", std::fs::read(&clip).unwrap())
+        .await;
+    assert_eq!(status, 201, "{up}");
+    let full = up["metadata"]["duration_seconds"].as_f64().unwrap();
+    let ask = |message: &'static str| {
+        let s = &s;
+        async move {
+            let (status, reply) = s
+                .post_json("/api/v1/sessions/asked/agent", json!({"message": message}))
+                .await;
+            assert_eq!(status, 200, "{message}: {reply}");
+            reply
+        }
+    };
+
+    let heard = ask("transcribe my clip").await;
+    assert_eq!(heard["tool"], "transcribe", "{heard}");
+    assert_eq!(heard["result"]["asset_id"], "video_1.mp4", "{heard}");
+    let words: Vec<String> = heard["result"]["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| bare(w["text"].as_str().unwrap()))
+        .collect();
+    assert!(words.contains(&"lighthouse".to_owned()), "{words:?}");
+    assert!(
+        heard["reply"].as_str().unwrap().contains("video_1.mp4"),
+        "{heard}"
+    );
+
+    let cut = ask("cut the pauses").await;
+    assert_eq!(cut["tool"], "cut_speech", "{cut}");
+    let removed = cut["result"]["removed_seconds"].as_f64().unwrap();
+    assert!(removed > 1.0, "the 1.5 s pause shortened: {cut}");
+    let (_, saved) = s.get_json("/api/v1/sessions/asked/timeline").await;
+    assert_eq!(saved["timeline"][0]["asset_id"], "video_1.mp4", "{saved}");
+    assert!(
+        !saved["timeline"][0]["cuts"].as_array().unwrap().is_empty(),
+        "{saved}"
+    );
+
+    let video = ask("make the video").await;
+    assert_eq!(video["tool"], "compose_video", "{video}");
+    let got = video["result"]["metadata"]["duration_seconds"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("a finished video: {video}"));
+    assert!(
+        (got - (full - removed)).abs() < 0.35,
+        "{got} s, expected {full} − {removed}"
+    );
+    s.stop().await;
+}

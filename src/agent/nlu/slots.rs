@@ -665,6 +665,73 @@ pub fn compose(m: &str) -> Value {
     args
 }
 
+// ---------------------------------------------------------------- hearing
+
+/// The pause "cut the pauses" tightens to, seconds.
+pub const TIGHT_PAUSE: f64 = 0.4;
+
+/// The clip or recording a hearing request names: a reference ("video 1",
+/// "the second clip"), else the newest of the kind it names ("my clip",
+/// "the recording"), else none (the newest with sound).
+fn spoken_ref(m: &str) -> Option<String> {
+    static CLIP: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:clips?|videos?|footage|interview|vlog|take)\b"));
+    static RECORDING: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:recordings?|audio|podcast|narration|voice\s*memo|voice-?over|interview\s+audio)\b",
+        )
+    });
+    if let Some(first) = asset_refs(m).into_iter().find(|r| !r.starts_with("image")) {
+        return Some(first);
+    }
+    if RECORDING.is_match(m) {
+        Some(format!("audio_{LAST}"))
+    } else if CLIP.is_match(m) {
+        Some(format!("video_{LAST}"))
+    } else {
+        None
+    }
+}
+
+/// `transcribe`'s arguments.
+pub fn transcribe(m: &str) -> Value {
+    match spoken_ref(m) {
+        Some(id) => json!({ "asset_id": id }),
+        None => json!({}),
+    }
+}
+
+/// `cut_speech`'s arguments: fillers and/or pauses, as the request asks
+/// (fillers when it names neither).
+pub fn cut_speech(m: &str) -> Value {
+    static FILLERS: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:um+s?|uh+s?|ers|erms?|ahs?|hmm+s?|fillers?|filler\s+words|hesitations?|you\s+knows?|stutters?|stammers?)\b",
+        )
+    });
+    static PAUSES: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:pauses?|silences?|silent\s+bits|gaps?|dead\s+air|breaks?|tighten|tighter|pacing)\b",
+        )
+    });
+    static SECONDS: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?P<n>\d+(?:\.\d+)?|\.\d+)\s*(?:s|secs?|seconds?)\b"));
+    let mut args = transcribe(m);
+    let fillers = FILLERS.is_match(m);
+    let pauses = PAUSES.is_match(m);
+    if fillers || !pauses {
+        args["remove_fillers"] = json!(true);
+    }
+    if pauses {
+        let said = SECONDS
+            .captures(m)
+            .and_then(|c| c["n"].parse::<f64>().ok())
+            .filter(|s| (0.05..=10.0).contains(s));
+        args["max_pause"] = json!(said.unwrap_or(TIGHT_PAUSE));
+    }
+    args
+}
+
 // ---------------------------------------------------------------- pipeline
 
 /// `run_full_pipeline`'s arguments: the text to narrate, or a topic, and

@@ -335,7 +335,9 @@ async fn llm_engine_calls_validated_tools() {
             "generate_social_post",
             "list_assets",
             "compose_video",
-            "run_full_pipeline"
+            "run_full_pipeline",
+            "transcribe",
+            "cut_speech"
         ]
     );
     assert!(

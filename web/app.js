@@ -455,7 +455,7 @@ function edit(change, structural = false) {
   state.undo.push(state.committed);
   state.redo = [];
   state.committed = now;
-  if (structural) renderEditor(); else { resizeScenes(); renderTotal(); renderOptions(); renderHistory(); }
+  if (structural) renderEditor(); else { resizeScenes(); renderTotal(); renderOptions(); renderHistory(); syncTranscript(); }
   scheduleSave();
 }
 
@@ -482,7 +482,7 @@ async function save(force = false) {
   }).catch((e) => {
     state.dirty = true;
     if (e.code === "version_conflict") { $("#conflict").hidden = false; setSaveStatus("not saved: conflict"); }
-    else { setSaveStatus("not saved"); showError("compose", e.message); }
+    else { setSaveStatus("not saved"); showError("compose", inSceneTerms(e)); }
   }).finally(() => { state.saving = null; });
   await state.saving;
 }
@@ -564,12 +564,12 @@ function sceneLengths() {
   const lengths = [];
   scenes().forEach((g, k) => {
     if (g.visual === null) { lengths.push(0); return; }
-    const audio = g.audio.reduce((t, i) => t + (items[i].duration ? Math.min(Number(items[i].duration), seconds(assetNamed(items[i].asset_id)) || Infinity) : seconds(assetNamed(items[i].asset_id))), 0);
+    const audio = g.audio.reduce((t, i) => t + (items[i].duration ? Math.min(Number(items[i].duration), playedSeconds(items[i]) || Infinity) : playedSeconds(items[i])), 0);
     const v = items[g.visual];
     const t = v.transition;
     const overlap = t && k > 0 && lengths[k - 1] ? Math.min(t.duration || 0.5, lengths[k - 1] / 2) : 0;
     const a = assetNamed(v.asset_id);
-    lengths.push(v.duration ? Number(v.duration) : audio > 0 ? audio + overlap : a && a.type === "video" ? seconds(a) : 3);
+    lengths.push(v.duration ? Number(v.duration) : audio > 0 ? audio + overlap : a && a.type === "video" ? playedSeconds(v) : 3);
   });
   return lengths;
 }
@@ -636,6 +636,8 @@ function resizeScenes() {
     if (!node) return;
     node.style.width = `${sceneWidth(length)}px`;
     node.querySelector(".scene-head .muted").textContent = `${length.toFixed(1)} s`;
+    const duration = node.querySelector("input.duration");
+    if (duration) duration.placeholder = length.toFixed(1);
     const old = node.querySelector(".warning");
     const now = cutWarning(groups[k]);
     if (old && now) old.replaceWith(now);
@@ -650,7 +652,7 @@ function cutWarning(g) {
   const items = state.doc.timeline;
   const item = g.visual !== null ? items[g.visual] : null;
   if (!item || !item.duration) return null;
-  const spoken = g.audio.reduce((t, i) => t + seconds(assetNamed(items[i].asset_id)), 0);
+  const spoken = g.audio.reduce((t, i) => t + playedSeconds(items[i]), 0);
   if (spoken <= Number(item.duration) + 0.05) return null;
   return el("p", { class: "warning", role: "status" },
     `voice-over ${spoken.toFixed(1)} s will be cut at ${Number(item.duration).toFixed(1)} s `,
@@ -704,8 +706,10 @@ function sceneCard(g, k, count) {
     el("button", { type: "button", class: "icon", title: "Move earlier", "aria-label": "Move earlier", onclick: () => moveScene(k, k - 1), disabled: k === 0 }, "←"),
     el("button", { type: "button", class: "icon", title: "Move later", "aria-label": "Move later", onclick: () => moveScene(k, k + 1), disabled: k === count - 1 }, "→"),
     el("button", { type: "button", class: "icon", title: "Remove scene", "aria-label": "Remove scene", onclick: () => removeScene(k) }, "✕"));
+  const words = transcriptButtons(g);
   const node = el("div", { class: "scene", role: "listitem", "data-scene": k },
-    head, thumb, el("p", { class: "narration" }, narration || el("span", { class: "muted" }, "no voice-over")), cut, fields);
+    head, thumb, el("p", { class: "narration" }, narration || el("span", { class: "muted" }, "no voice-over")), cut, fields,
+    words.length ? el("div", { class: "words-actions" }, words) : null);
   node.style.width = `${width}px`; // CSSOM: allowed by the strict CSP, unlike a style attribute
   dragToReorder(node, k);
   return node;
@@ -737,6 +741,7 @@ function renderEditor() {
   renderTotal();
   renderOptions();
   renderHistory();
+  syncTranscript();
 }
 
 function renderHistory() {
@@ -776,6 +781,283 @@ function dragToReorder(node, k) {
     grip.addEventListener("pointerup", up, { once: true });
   });
 }
+
+// ---- the timeline: cutting by words ------------------------------------------
+// A clip's or an audio item's transcript, word by word: click a word to hear
+// it, select words and press Delete to cut them. The cuts are the item's
+// `cuts` (seconds of its media), made by the server from the words and saved
+// by edit() like every other change; a word is shown cut when its middle lies
+// in a cut, so undo, redo and another tab's edits show as they are.
+
+const tx = { asset: null, index: null, words: [], selected: new Set(), anchor: null, heardFrom: null, busy: false, retry: null };
+
+/// Audio, or a clip with a sound track: something with words to cut.
+const hasSound = (a) => a && (a.type === "audio" || (a.type === "video" && a.metadata.has_audio !== false));
+
+/// Seconds an item's media plays: its length less its trim and its cuts.
+function playedSeconds(item) {
+  const length = seconds(assetNamed(item.asset_id));
+  const trim = Number(item.trim_start) || 0;
+  const cut = (item.cuts || []).reduce((t, c) => t + Math.max(0, Math.min(c.end, length) - Math.max(c.start, trim)), 0);
+  return Math.max(0, length - trim - cut);
+}
+
+/// The Transcript buttons of a scene's clip and audio items.
+function transcriptButtons(g) {
+  const items = state.doc.timeline;
+  const spoken = [g.visual, ...g.audio].filter((i) => i !== null && hasSound(assetNamed(items[i].asset_id)));
+  return spoken.map((i) => el("button", { type: "button", class: "transcript-open", "data-item": i, title: `Words of ${items[i].asset_id}`,
+    "aria-expanded": tx.asset === items[i].asset_id && tx.index === i ? "true" : "false", onclick: () => openTranscript(i) },
+  spoken.length > 1 ? `Transcript · ${items[i].asset_id}` : "Transcript"));
+}
+
+/// The item the panel shows, found again after edits that move it.
+function transcriptItem() {
+  const items = state.doc.timeline;
+  if (tx.asset === null) return null;
+  if (!items[tx.index] || items[tx.index].asset_id !== tx.asset) tx.index = items.findIndex((i) => i.asset_id === tx.asset);
+  return tx.index >= 0 ? items[tx.index] : null;
+}
+
+function openTranscript(index) {
+  const item = state.doc.timeline[index];
+  const a = assetNamed(item.asset_id);
+  if (!a) return;
+  if (tx.asset === item.asset_id && tx.index === index) { closeTranscript(); return; } // the button toggles
+  Object.assign(tx, { asset: item.asset_id, index, words: [], selected: new Set(), anchor: null, heardFrom: null });
+  transcriptTitle();
+  const player = el(a.type === "video" ? "video" : "audio", { src: a.url, controls: true, preload: "metadata", id: "transcript-media" });
+  player.addEventListener("timeupdate", followPlayback);
+  $("#transcript-player").replaceChildren(player);
+  $("#transcript-words").replaceChildren();
+  showError("transcript", "");
+  $("#transcript-panel").hidden = false;
+  document.querySelectorAll(".transcript-open").forEach((b) => b.setAttribute("aria-expanded", String(Number(b.dataset.item) === index)));
+  $("#transcript-panel").scrollIntoView({ block: "nearest" });
+  loadTranscript();
+}
+
+/// "Transcript · audio_1.mp3 · scene 2" (the scene as it is now).
+function transcriptTitle() {
+  const k = scenes().findIndex((g) => g.visual === tx.index || g.audio.includes(tx.index));
+  const where = k < 0 ? "" : scenes()[k].visual === null ? " · the intro" : ` · scene ${k + 1}`;
+  $("#transcript-title").textContent = `Transcript · ${tx.asset}${where}`;
+}
+
+function closeTranscript() {
+  clearTimeout(tx.retry);
+  tx.asset = null;
+  $("#transcript-player").replaceChildren(); // stops it playing
+  $("#transcript-panel").hidden = true;
+  document.querySelectorAll(".transcript-open").forEach((b) => b.setAttribute("aria-expanded", "false"));
+}
+$("#transcript-close").addEventListener("click", closeTranscript);
+
+function transcriptStatus(text, canTranscribe = false) {
+  $("#transcript-status").textContent = text;
+  $("#transcript-transcribe").hidden = !canTranscribe;
+}
+
+/// The kept transcript; without one, what the asset's status says: being
+/// made after the upload (asked again shortly), no speech, or none yet.
+async function loadTranscript() {
+  const name = tx.asset;
+  clearTimeout(tx.retry);
+  transcriptStatus("loading the words…");
+  try {
+    const t = await api("GET", `${base()}/assets/${encodeURIComponent(name)}/transcript`);
+    if (tx.asset === name) showWords(t);
+  } catch (e) {
+    if (tx.asset !== name) return;
+    if (e.status !== 404) { transcriptStatus(""); showError("transcript", `The words of ${name} could not be loaded: ${e.message}`); return; }
+    await refreshAssets();
+    const status = (assetNamed(name) || { metadata: {} }).metadata.transcript_status;
+    if (status === "pending") {
+      transcriptStatus("transcribing… (started when it was uploaded)");
+      tx.retry = setTimeout(() => tx.asset === name && loadTranscript(), 2000);
+    } else if (status === "none") transcriptStatus("No speech heard in it: nothing to cut by words.");
+    else if (status === "failed") transcriptStatus("Transcribing it failed after the upload: try again.", true);
+    else transcriptStatus("No transcript yet: transcribe it to cut it by its words.", true);
+  }
+}
+
+function showWords(t) {
+  tx.words = t.words || [];
+  if (!tx.words.length) transcriptStatus("No speech heard in it: nothing to cut by words.");
+  else transcriptStatus(`${tx.words.length} words · ${t.engine || ""} · click a word to hear it`.replace(" ·  ·", " ·"));
+  $("#transcript-words").replaceChildren(...tx.words.flatMap((w, i) =>
+    [el("span", { class: "word", role: "option", "data-i": i, title: `${w.start.toFixed(2)}–${w.end.toFixed(2)} s` }, w.text), " "]));
+  markCuts();
+}
+
+$("#transcript-transcribe").addEventListener("click", () => {
+  const name = tx.asset;
+  busy($("#transcript-transcribe"), "transcript", async () => {
+    transcriptStatus("transcribing…", true);
+    let t;
+    try {
+      const answer = await api("POST", `${base()}/transcripts`, { asset_id: name, async: true });
+      if (answer.status_url) {
+        const job = await followJob(answer, (v) => tx.asset === name && transcriptStatus(`transcribing… ${Math.round(v.progress * 100)}%`, true));
+        if (job.status !== "succeeded") throw new Error(job.error ? job.error.message : `the transcription was ${job.status}`);
+        t = job.result;
+      } else t = answer;
+    } catch (e) {
+      if (tx.asset === name) transcriptStatus("", true);
+      throw new Error(`${name} could not be transcribed: ${e.message}`);
+    }
+    if (tx.asset === name) showWords(t);
+    await refreshAssets();
+  });
+});
+
+const cutsOf = (item) => (item && item.cuts) || [];
+const middle = (w) => (w.start + w.end) / 2;
+const inCut = (t, cuts) => cuts.some((c) => c.start <= t && t < c.end);
+/// Indices of the words the item's cuts remove.
+const cutWords = (cuts) => tx.words.flatMap((w, i) => (inCut(middle(w), cuts) ? [i] : []));
+
+/// Shows which words are cut and selected, what the cuts remove, and which
+/// buttons apply (nothing is rebuilt: the player keeps playing).
+function markCuts() {
+  const item = transcriptItem();
+  const cuts = cutsOf(item);
+  const cut = new Set(cutWords(cuts));
+  document.querySelectorAll("#transcript-words .word").forEach((span) => {
+    const i = Number(span.dataset.i);
+    span.classList.toggle("cut", cut.has(i));
+    span.classList.toggle("selected", tx.selected.has(i));
+    span.setAttribute("aria-selected", String(tx.selected.has(i)));
+  });
+  const removed = item ? seconds(assetNamed(item.asset_id)) - (Number(item.trim_start) || 0) - playedSeconds(item) : 0;
+  $("#transcript-removed").textContent = !tx.words.length ? "" : removed > 0.005 ? `removed ${removed.toFixed(1)} s` : "nothing cut";
+  const none = !tx.words.length || tx.busy;
+  $("#transcript-cut").disabled = none || ![...tx.selected].some((i) => !cut.has(i));
+  $("#transcript-restore").disabled = none || ![...tx.selected].some((i) => cut.has(i));
+  $("#transcript-fillers").disabled = none;
+  $("#transcript-pauses").disabled = none;
+}
+
+/// After any edit, undo or reload: the panel follows its item, or closes
+/// when the item is gone.
+function syncTranscript() {
+  if (tx.asset === null) return;
+  if (!transcriptItem()) closeTranscript(); else { transcriptTitle(); markCuts(); }
+}
+
+/// Asks the server for the cuts that remove `params.remove_words` (and
+/// fillers or long pauses), keeps the cuts of no word (pauses tightened
+/// before) and stores them on the item as one edit.
+async function recut(params, button) {
+  const name = tx.asset;
+  if (tx.busy || !transcriptItem()) return;
+  tx.busy = true;
+  markCuts();
+  await busy(button, "transcript", async () => {
+    const before = cutsOf(transcriptItem());
+    const pauses = before.filter((c) => !tx.words.some((w) => c.start <= middle(w) && middle(w) < c.end));
+    let plan;
+    try { plan = await api("POST", `${base()}/transcripts/${encodeURIComponent(name)}/cuts`, params); }
+    catch (e) { throw new Error(`Could not cut ${name}: ${e.message}`); }
+    const item = tx.asset === name && transcriptItem();
+    if (!item) return;
+    const cuts = mergeSpans([...plan.cuts, ...pauses]);
+    edit(() => { if (cuts.length) item.cuts = cuts; else delete item.cuts; });
+  }).finally(() => { tx.busy = false; markCuts(); });
+}
+
+/// Spans sorted, overlapping ones joined.
+function mergeSpans(spans) {
+  const merged = [];
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    const last = merged[merged.length - 1];
+    if (last && s.start <= last.end + 1e-6) last.end = Math.max(last.end, s.end);
+    else merged.push({ start: s.start, end: s.end });
+  }
+  return merged;
+}
+
+const removedNow = () => cutWords(cutsOf(transcriptItem()));
+function cutSelected() {
+  takeTextSelection();
+  if (!tx.selected.size) return;
+  recut({ remove_words: [...new Set([...removedNow(), ...tx.selected])].sort((a, b) => a - b) }, $("#transcript-cut"));
+}
+function restoreSelected() {
+  takeTextSelection();
+  if (!tx.selected.size) return;
+  recut({ remove_words: removedNow().filter((i) => !tx.selected.has(i)) }, $("#transcript-restore"));
+}
+$("#transcript-cut").addEventListener("click", cutSelected);
+$("#transcript-restore").addEventListener("click", restoreSelected);
+$("#transcript-fillers").addEventListener("click", () => recut({ remove_words: removedNow(), remove_fillers: true }, $("#transcript-fillers")));
+$("#transcript-pauses").addEventListener("click", () => recut({ remove_words: removedNow(), max_pause: 0.4 }, $("#transcript-pauses")));
+
+/// Words selected by dragging over them (or a long press on a phone).
+function takeTextSelection() {
+  const sel = getSelection();
+  const box = $("#transcript-words");
+  if (!sel || sel.isCollapsed || !box.contains(sel.anchorNode) || !box.contains(sel.focusNode)) return false;
+  const chosen = [...box.querySelectorAll(".word")].filter((span) => sel.containsNode(span, true)).map((span) => Number(span.dataset.i));
+  sel.removeAllRanges();
+  if (!chosen.length) return false;
+  tx.selected = new Set(chosen);
+  tx.anchor = chosen[0];
+  markCuts();
+  return true;
+}
+
+/// Plays from a word; while playing, cut spans are skipped (except the one
+/// playing started in, so a cut word can be heard before restoring it).
+function hear(i) {
+  const player = $("#transcript-media");
+  if (!player || !tx.words[i]) return;
+  tx.heardFrom = tx.words[i].start;
+  player.currentTime = tx.words[i].start;
+  player.play().catch(() => { /* the browser wants a gesture first */ });
+}
+function followPlayback(e) {
+  const player = e.target;
+  const t = player.currentTime;
+  const skip = cutsOf(transcriptItem()).find((c) => c.start <= t && t < c.end && !(c.start <= tx.heardFrom && tx.heardFrom < c.end));
+  if (skip && !player.paused) player.currentTime = skip.end;
+  document.querySelectorAll("#transcript-words .word.now").forEach((s) => s.classList.remove("now"));
+  const now = tx.words.findIndex((w) => w.start <= t && t < w.end);
+  if (now >= 0 && !player.paused) document.querySelector(`#transcript-words .word[data-i="${now}"]`).classList.add("now");
+}
+
+$("#transcript-words").addEventListener("click", (e) => {
+  if (takeTextSelection()) return;
+  const span = e.target.closest(".word");
+  if (!span) return;
+  const i = Number(span.dataset.i);
+  if (e.shiftKey && tx.anchor !== null) {
+    const [a, b] = [Math.min(tx.anchor, i), Math.max(tx.anchor, i)];
+    tx.selected = new Set(Array.from({ length: b - a + 1 }, (_, k) => a + k));
+    getSelection().removeAllRanges();
+  } else if (e.ctrlKey || e.metaKey) {
+    if (tx.selected.has(i)) tx.selected.delete(i); else tx.selected.add(i);
+    tx.anchor = i;
+  } else {
+    tx.selected = new Set([i]);
+    tx.anchor = i;
+    hear(i);
+  }
+  $("#transcript-words").focus({ preventScroll: true });
+  markCuts();
+});
+$("#transcript-words").addEventListener("keydown", (e) => {
+  if (e.key === "Delete" || e.key === "Backspace") {
+    e.preventDefault();
+    takeTextSelection();
+    // Delete cuts the selection; on words all cut already, it restores them.
+    const cut = new Set(removedNow());
+    if ([...tx.selected].every((i) => cut.has(i))) restoreSelected(); else cutSelected();
+  } else if (e.key === "Escape") {
+    tx.selected = new Set();
+    markCuts();
+  }
+});
 
 $("#caption-style").addEventListener("change", (e) => edit(() => {
   const style = e.target.value;

@@ -313,3 +313,242 @@ async fn a_creator_new_to_the_editor_finds_their_way() {
     check("page_errors", json!([]));
     s.stop().await;
 }
+
+/// The transcript panel (issue #22, `tests/web/transcript.mjs`): a scene's
+/// voice-over as words; a click plays from a word; Delete on a selected word
+/// saves the item's cuts as the server plans them, strikes the word through
+/// and shortens the scene; undo and redo walk it back and forth; Delete on a
+/// struck word restores it; a shift-click range is cut; "Remove fillers" and
+/// "Tighten pauses" keep the words already cut; a voice-over without a
+/// transcript is transcribed from the panel; silence says so; the controls
+/// fit a phone.
+#[tokio::test]
+async fn a_creator_cuts_words_from_the_transcript() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let session = "words";
+    let api = |path: &str| format!("/api/v1/sessions/{session}{path}");
+    for rgb in [[30, 60, 90], [90, 60, 30]] {
+        let (status, _) = s
+            .upload(session, "p.png", crate::common::png(64, 36, rgb))
+            .await;
+        assert_eq!(status, 201);
+    }
+    // A natural voice with a filler and a pause between its sentences.
+    let (status, voice) = s
+        .post_json(
+            &api("/audio"),
+            json!({"text": "The lighthouse keeper climbed the stairs every evening to light the lamp. \
+                Um, ships passed safely through the narrow channel all winter long.",
+                "provider": "hibari", "voice_name": "heart"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{voice}");
+    let voice = voice["asset_id"].as_str().unwrap().to_owned();
+    let (status, t) = s
+        .post_json(&api("/transcripts"), json!({"asset_id": voice}))
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let words = t["words"].as_array().unwrap().clone();
+    let bare = |w: &Value| {
+        w["text"]
+            .as_str()
+            .unwrap()
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let target = words
+        .iter()
+        .position(|w| bare(w) == "winter")
+        .unwrap_or_else(|| panic!("'winter' was heard: {t}"));
+    // A voice-over without a transcript, and audio without speech.
+    let (status, plain) = s
+        .post_json(
+            &api("/audio"),
+            json!({"text": "Hello from the second scene."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{plain}");
+    let plain = plain["asset_id"].as_str().unwrap().to_owned();
+    let quiet = crate::common::ffmpeg_fixture(
+        dir.path(),
+        "quiet.wav",
+        &["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "2"],
+    );
+    let (status, quiet) = s
+        .upload(session, "quiet.wav", std::fs::read(quiet).unwrap())
+        .await;
+    assert_eq!(status, 201, "{quiet}");
+    let quiet = quiet["asset_id"].as_str().unwrap().to_owned();
+    for _ in 0..600 {
+        let (_, asset) = s.get_json(&api(&format!("/assets/{quiet}"))).await;
+        if asset["metadata"]["transcript_status"] != "pending" {
+            assert_eq!(asset["metadata"]["transcript_status"], "none", "{asset}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let timeline = json!({"timeline": [
+        {"asset_id": "image_1.png"}, {"asset_id": voice},
+        {"asset_id": "image_2.png"}, {"asset_id": plain}, {"asset_id": quiet},
+    ]});
+    let (status, saved) = s.put_json(&api("/timeline"), timeline).await;
+    assert_eq!(status, 200, "{saved}");
+
+    let summary = run_browser_script(
+        "transcript.mjs",
+        &[&s.base, session, &voice, &target.to_string()],
+    )
+    .await;
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    // What the server plans for these words: what the page must save.
+    let plan = |params: Value| {
+        let path = api(&format!("/transcripts/{voice}/cuts"));
+        let s = &s;
+        async move {
+            let (status, plan) = s.post_json(&path, params).await;
+            assert_eq!(status, 200, "{plan}");
+            plan
+        }
+    };
+    check(
+        "buttons",
+        json!([
+            ["0", "Transcript"],
+            ["1", format!("Transcript · {plain}")],
+            ["1", format!("Transcript · {quiet}")]
+        ]),
+    );
+    check("words_shown", json!(words.len()));
+    check("word_text", words[target]["text"].clone());
+    check("removed_before", json!("nothing cut"));
+    // The click played the sound from the word.
+    let player = &summary["player"];
+    let start = words[target]["start"].as_f64().unwrap();
+    let at = player["time"].as_f64().unwrap();
+    assert_eq!(
+        player["src"],
+        json!(format!("/api/v1/sessions/{session}/assets/{voice}/content")),
+        "{player}"
+    );
+    assert!(
+        at >= start - 0.05 && at < start + 1.5 && player["paused"] == false,
+        "{player}, the word starts at {start}"
+    );
+    // Delete: the word's cuts saved, the word struck through, the scene shorter.
+    let one = plan(json!({"remove_words": [target]})).await;
+    check("after_cut", one["cuts"].clone());
+    let end = words[target]["end"].as_f64().unwrap();
+    assert!(
+        one["cuts"].as_array().unwrap().iter().any(|c| {
+            c["start"].as_f64().unwrap() <= start && c["end"].as_f64().unwrap() >= end
+        }),
+        "{one} covers {start}–{end}"
+    );
+    check("struck_after_cut", json!([target]));
+    check(
+        "removed_after_cut",
+        json!(format!(
+            "removed {:.1} s",
+            one["removed_seconds"].as_f64().unwrap()
+        )),
+    );
+    let secs = |key: &str| -> f64 {
+        summary[key]
+            .as_str()
+            .unwrap()
+            .trim_end_matches(" s")
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        secs("length_after_cut") < secs("length_before") - 0.1,
+        "{summary:#}"
+    );
+    // Undo, redo, and Delete on the struck word.
+    check("after_undo", Value::Null);
+    check("struck_after_undo", json!([]));
+    check("after_redo", one["cuts"].clone());
+    check("struck_after_redo", json!([target]));
+    check("after_restore", Value::Null);
+    check("struck_after_restore", json!([]));
+    // Dragging selects; a shift-click range is cut with the button; then
+    // the word again.
+    check("dragged", json!([5, 6, 7]));
+    check("after_escape", json!(0));
+    check("selected_range", json!([1, 2, 3]));
+    check(
+        "after_range",
+        plan(json!({"remove_words": [1, 2, 3]})).await["cuts"].clone(),
+    );
+    check("struck_after_range", json!([1, 2, 3]));
+    check("struck_before_fillers", json!([1, 2, 3, target]));
+    // Fillers and pauses keep the words cut before.
+    let fillers = plan(json!({"remove_words": [1, 2, 3, target], "remove_fillers": true})).await;
+    check("after_fillers", fillers["cuts"].clone());
+    check("struck_after_fillers", fillers["removed_words"].clone());
+    let pauses = plan(json!({"remove_words": fillers["removed_words"], "max_pause": 0.4})).await;
+    assert!(
+        pauses["removed_seconds"].as_f64() > fillers["removed_seconds"].as_f64(),
+        "the voice has pauses over 0.4 s: {pauses} vs {fillers}"
+    );
+    check("after_pauses", pauses["cuts"].clone());
+    let struck: Vec<u64> = summary["struck_after_pauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap())
+        .collect();
+    for i in fillers["removed_words"].as_array().unwrap() {
+        assert!(struck.contains(&i.as_u64().unwrap()), "{summary:#}");
+    }
+    check(
+        "removed_after_pauses",
+        json!(format!(
+            "removed {:.1} s",
+            pauses["removed_seconds"].as_f64().unwrap()
+        )),
+    );
+    check("errors_shown", json!(""));
+    // Transcribed from the panel; silence said in plain words.
+    assert!(
+        summary["before_transcribe"]
+            .as_str()
+            .unwrap()
+            .starts_with("No transcript yet"),
+        "{summary:#}"
+    );
+    assert!(
+        summary["while_transcribing"]
+            .as_str()
+            .unwrap()
+            .starts_with("transcribing"),
+        "{summary:#}"
+    );
+    let heard = summary["transcribed_words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(heard.contains("second"), "{heard}");
+    check("transcribe_hidden_after", json!(true));
+    assert!(
+        summary["silent_status"]
+            .as_str()
+            .unwrap()
+            .starts_with("No speech heard"),
+        "{summary:#}"
+    );
+    check("silent_words", json!(0));
+    check("silent_can_transcribe", json!(false));
+    check(
+        "phone",
+        json!({"short": [], "openers_short": 0, "fits": true}),
+    );
+    check("page_errors", json!([]));
+    s.stop().await;
+}

@@ -346,6 +346,29 @@ impl Studio {
         })
     }
 
+    /// The cuts that remove what `params` asks from an asset's kept
+    /// transcript, within the asset's own length; 404 when it has no
+    /// transcript yet.
+    pub async fn plan_cuts(
+        &self,
+        session: &SessionId,
+        name: &crate::ids::AssetName,
+        params: &crate::tools::transcribe::CutParams,
+    ) -> Result<crate::tools::transcribe::CutPlan> {
+        let asset = self.store().asset(session, name).await?;
+        let transcript = crate::tools::transcribe::kept(&asset).ok_or_else(|| {
+            crate::error::Error::UnknownAsset {
+                session: session.to_string(),
+                name: format!("{name} (it has no transcript yet: POST /transcripts makes one)"),
+            }
+        })?;
+        let plan = crate::tools::transcribe::cuts_for(&transcript, params)?;
+        Ok(match asset.metadata["duration_seconds"].as_f64() {
+            Some(length) => plan.within(length),
+            None => plan,
+        })
+    }
+
     pub fn transcribe_tool(&self) -> &TranscribeTool {
         &self.inner.transcribe
     }

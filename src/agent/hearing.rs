@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::store::Asset;
 use crate::studio::Studio;
-use crate::tools::transcribe::{CutParams, Transcript, TranscriptParams, cuts_for};
+use crate::tools::transcribe::{CutParams, Transcript, TranscriptParams};
 
 /// Arguments of `transcribe`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -123,13 +123,13 @@ pub async fn cut_speech(
     p: &CutSpeechParams,
 ) -> Result<Value> {
     let asset = spoken_asset(studio, session, p.asset_id.as_deref()).await?;
-    let transcript = transcript_of(studio, session, &asset).await?;
+    transcript_of(studio, session, &asset).await?;
     let params = CutParams {
         remove_words: None,
         remove_fillers: Some(p.remove_fillers.unwrap_or(p.max_pause.is_none())),
         max_pause: p.max_pause,
     };
-    let plan = cuts_for(&transcript, &params)?;
+    let plan = studio.plan_cuts(session, &asset.name, &params).await?;
     let saved = studio.composer().saved_timeline(session, None).await?;
     let name = asset.name.as_str();
     let mut update = SavedTimeline {

@@ -108,6 +108,5 @@ pub async fn cuts(
     ApiJson(params): ApiJson<CutParams>,
 ) -> Result<Json<CutPlan>, ApiError> {
     let name = crate::ids::AssetName::parse(&path.asset_id)?;
-    let transcript = studio.transcript(session.id(), &name).await?;
-    Ok(Json(transcribe::cuts_for(&transcript, &params)?))
+    Ok(Json(studio.plan_cuts(session.id(), &name, &params).await?))
 }

@@ -368,19 +368,37 @@ pub fn cuts_for(t: &Transcript, params: &CutParams) -> Result<CutPlan> {
         }
     }
     let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    // Whole milliseconds; a span that rounds to nothing (a pause a hair
+    // longer than `max`) is no cut, and a compose would refuse it.
     let cuts: Vec<media::Cut> = merged
         .iter()
         .map(|&(a, b)| media::Cut {
             start: round(a),
             end: round(b),
         })
+        .filter(|c| c.end > c.start)
         .collect();
-    let removed_seconds = round(merged.iter().map(|(a, b)| b - a).sum());
+    let removed_seconds = round(cuts.iter().map(|c| c.end - c.start).sum());
     Ok(CutPlan {
         cuts,
         removed_seconds,
         removed_words: (0..n).filter(|&i| remove[i]).collect(),
     })
+}
+
+impl CutPlan {
+    /// The plan within a medium `length` seconds long: a recogniser may time
+    /// the last words a little past the end its container records, and a
+    /// cut there would be refused by a compose.
+    pub fn within(mut self, length: f64) -> Self {
+        self.cuts.retain(|c| c.start < length - 0.001);
+        for c in &mut self.cuts {
+            c.end = c.end.min(length);
+        }
+        let removed: f64 = self.cuts.iter().map(|c| c.end - c.start).sum();
+        self.removed_seconds = (removed * 1000.0).round() / 1000.0;
+        self
+    }
 }
 
 /// The transcript an asset keeps, if it has one.
@@ -505,6 +523,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field(), Some("remove_words"));
+        // A pause a hair longer than `max_pause` rounds to no cut at all
+        // (a compose refuses a cut that ends where it starts).
+        let t = transcript(&[("Hello", 0.0, 0.5), ("there.", 0.9004, 1.2)]);
+        let plan = cuts_for(
+            &t,
+            &CutParams {
+                max_pause: Some(0.4),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(plan.cuts.is_empty(), "{plan:?}");
+        assert_eq!(plan.removed_seconds, 0.0);
     }
 
     #[test]
@@ -535,5 +566,18 @@ mod tests {
             subtitles(&t, "vtt")
                 .starts_with("WEBVTT\n\n00:00:00.100 --> 00:00:01.000\nHello there.\n")
         );
+    }
+
+    #[test]
+    fn cuts_stay_within_the_media() {
+        let cut = |start, end| media::Cut { start, end };
+        let plan = CutPlan {
+            cuts: vec![cut(1.0, 2.0), cut(9.5, 10.5), cut(10.2, 10.4)],
+            removed_seconds: 2.2,
+            removed_words: vec![3],
+        }
+        .within(10.0);
+        assert_eq!(plan.cuts, [cut(1.0, 2.0), cut(9.5, 10.0)]);
+        assert_eq!(plan.removed_seconds, 1.5);
     }
 }

@@ -523,7 +523,7 @@ function redo() {
   restore(state.redo.pop());
 }
 /// The editable fields of a saved timeline document.
-function fields(saved) { return { timeline: saved.timeline || [], output: saved.output ?? null, fit: saved.fit ?? null, captions: saved.captions ?? null, music: saved.music ?? null }; }
+function fields(saved) { return { timeline: saved.timeline || [], output: saved.output ?? null, fit: saved.fit ?? null, captions: saved.captions ?? null, music: saved.music ?? null, overlays: saved.overlays ?? null }; }
 function restore(json) {
   state.doc = JSON.parse(json);
   state.committed = json;

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::media;
 
-use super::segments::{SceneSpan, Segment};
+use super::segments::{SceneSpan, Segment, SegmentOverlay};
 use super::timeline::{Effect, Fit, Plan, Scene};
 
 /// Escapes a value for a filter option and then for the filter graph.
@@ -44,6 +44,8 @@ pub struct SegmentInputs<'a> {
     /// The segment's captions (an ASS script in segment time), if any.
     pub captions: Option<&'a Path>,
     pub font: &'a Path,
+    /// One picture per overlay of the segment (a text overlay's drawn PNG).
+    pub overlays: Vec<&'a Path>,
 }
 
 fn fmt_s(t: f64) -> String {
@@ -209,6 +211,64 @@ fn scene_chain(
     let _ = writeln!(graph, "[{label}];");
 }
 
+/// Draws overlay `part` (its picture at input `input`) over `[acc]` as
+/// `[ov{k}]`: scaled once to its size, made translucent, repeated for the
+/// frames it shows, faded on its own clock (frame 0: the overlay's first),
+/// shifted to the segment's frames and placed.
+fn overlay_chain(
+    graph: &mut String,
+    plan: &Plan,
+    part: &SegmentOverlay,
+    input: usize,
+    acc: &str,
+    k: usize,
+) {
+    let o = &plan.overlays[part.index];
+    let fps = plan.fps;
+    let shown = part.to - part.from;
+    let frame = |s: f64| (s * f64::from(fps)).round() as u64;
+    let (fade_in, fade_out) = (frame(o.fade_in), frame(o.fade_out));
+    // With fades the layer runs from the overlay's own first frame; without,
+    // every frame is the same and only the shown ones are made.
+    let fades = fade_in > 0 || fade_out > 0;
+    let (skip, count) = if fades {
+        (part.skip, part.skip + shown)
+    } else {
+        (0, shown)
+    };
+    let _ = write!(graph, "[{input}:v]scale={}:{},format=rgba", o.w, o.h);
+    if o.opacity < 1.0 {
+        let _ = write!(graph, ",colorchannelmixer=aa={:.4}", o.opacity);
+    }
+    let _ = write!(
+        graph,
+        ",loop=loop={}:size=1:start=0,settb=1/{fps},setpts=N",
+        count.max(1) - 1
+    );
+    if fade_in > 0 {
+        let _ = write!(graph, ",fade=t=in:s=0:n={fade_in}:alpha=1");
+    }
+    if fade_out > 0 {
+        let _ = write!(
+            graph,
+            ",fade=t=out:s={}:n={fade_out}:alpha=1",
+            part.frames.saturating_sub(fade_out)
+        );
+    }
+    let _ = writeln!(
+        graph,
+        ",trim=start_frame={skip},setpts=PTS-STARTPTS+{}[layer{k}];",
+        part.from
+    );
+    // The layer's frames are exactly those it shows: before the first the
+    // frame passes through, after the last (its end) too.
+    let _ = writeln!(
+        graph,
+        "[{acc}][layer{k}]overlay=x={}:y={}:eof_action=pass[ov{k}];",
+        o.x, o.y
+    );
+}
+
 /// The filters that drop a clip's cut frames from an input read from the
 /// clip's time `from` at `fps` (frame `k` shows `from + k / fps`), and
 /// renumber the rest; nothing when no cut reaches past `from`.
@@ -278,6 +338,7 @@ pub fn segment_args(
     if let (Some((span, _)), Some(source)) = (&segment.blend_from, inputs.blend) {
         scene_chain(&mut b, plan, span, source, inputs.font, "prev");
     }
+    let inputs_before = b.inputs;
     let (mut args, mut graph) = (b.args, b.graph);
     if let (Some((span, name)), Some(_)) = (&segment.blend_from, inputs.blend) {
         let _ = writeln!(
@@ -290,6 +351,12 @@ pub fn segment_args(
     if let Some(frames) = segment.fade_in {
         let _ = writeln!(graph, "[{acc}]fade=t=in:s=0:n={frames}[faded];");
         acc = "faded".into();
+    }
+    // Overlays read the inputs after the scenes', in order.
+    for (k, (part, path)) in segment.overlays.iter().zip(&inputs.overlays).enumerate() {
+        args.extend(media::input_args(path));
+        overlay_chain(&mut graph, plan, part, inputs_before + k, &acc, k);
+        acc = format!("ov{k}");
     }
     if let Some(script) = inputs.captions {
         let _ = writeln!(

@@ -15,6 +15,7 @@
 pub mod caption_style;
 pub mod captions;
 pub mod graph;
+pub mod overlays;
 pub mod saved;
 pub mod segments;
 pub mod timeline;
@@ -417,6 +418,7 @@ impl Composer {
             }
             _ => None,
         };
+        let layers = self.overlay_files(plan, segment, work).await?;
         let out = work.join(format!("segment-{i}.mp4"));
         let inputs = graph::SegmentInputs {
             visual: &visual.path,
@@ -426,6 +428,7 @@ impl Composer {
                 .map(|(file, title)| (file.path.as_path(), title.as_deref())),
             captions: script.as_deref(),
             font,
+            overlays: layers.iter().map(OverlayFile::path).collect(),
         };
         let args = graph::segment_args(plan, segment, &inputs, threads, &out);
         let fps = f64::from(plan.fps);
@@ -483,6 +486,30 @@ impl Composer {
         media::ffmpeg_watched(&args, &on_time, cancel).await?;
         meter.add_audio(w);
         Ok(out)
+    }
+
+    /// The pictures of a segment's overlays: a picture's local copy, or a
+    /// text overlay drawn as a PNG in `work`.
+    async fn overlay_files(
+        &self,
+        plan: &Plan,
+        segment: &Segment,
+        work: &Path,
+    ) -> Result<Vec<OverlayFile>> {
+        let mut files = Vec::with_capacity(segment.overlays.len());
+        for part in &segment.overlays {
+            files.push(match &plan.overlays[part.index].layer {
+                overlays::Layer::Picture(asset) => {
+                    OverlayFile::Copy(self.store().local_copy(asset, work).await?)
+                }
+                overlays::Layer::Text(text) => {
+                    let path = work.join(format!("overlay-{}-{}.png", segment.index, part.index));
+                    tokio::fs::write(&path, overlays::render_text(text)?).await?;
+                    OverlayFile::Drawn(path)
+                }
+            });
+        }
+        Ok(files)
     }
 
     /// A file holding scene `index`'s title, wrapped for the frame, if it has one.
@@ -668,5 +695,20 @@ impl<'a> Meter<'a> {
     fn report(&self, s: &MeterState) {
         let done = s.video.values().sum::<f64>() + s.audio;
         (self.progress)((done / self.total * 0.98).min(0.98), &s.step);
+    }
+}
+
+/// An overlay's picture on local disk.
+enum OverlayFile {
+    Copy(LocalFile),
+    Drawn(PathBuf),
+}
+
+impl OverlayFile {
+    fn path(&self) -> &Path {
+        match self {
+            OverlayFile::Copy(file) => &file.path,
+            OverlayFile::Drawn(path) => path,
+        }
     }
 }

@@ -47,8 +47,23 @@ pub struct Segment {
     pub fade_in: Option<u64>,
     /// The caption cues shown during the segment, in segment time.
     pub cues: Vec<Cue>,
+    /// The overlays drawn on it, in order.
+    pub overlays: Vec<SegmentOverlay>,
     /// The hash of everything that decides the segment's pixels.
     pub key: String,
+}
+
+/// An overlay's part in a segment: frames `from .. to` of the segment show
+/// it, and the first of them is frame `skip` of the overlay's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentOverlay {
+    /// Which of the plan's overlays.
+    pub index: usize,
+    pub from: u64,
+    pub to: u64,
+    pub skip: u64,
+    /// The overlay's whole length in frames (its fades run over all of it).
+    pub frames: u64,
 }
 
 fn frame_at(t: f64, fps: u32) -> u64 {
@@ -152,6 +167,27 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
                 })
             })
             .collect();
+        // An overlay shows on the frames whose time lies in [start, end),
+        // split at this segment's edges on whole frames.
+        let seg_overlays: Vec<SegmentOverlay> = plan
+            .overlays
+            .iter()
+            .enumerate()
+            .filter_map(|(index, o)| {
+                let (a, b) = (
+                    first_frame_at_or_after(o.start, fps),
+                    first_frame_at_or_after(o.end, fps).min(total),
+                );
+                let (first, last) = (a.max(start), b.min(start + frames));
+                (last > first).then(|| SegmentOverlay {
+                    index,
+                    from: first - start,
+                    to: last - start,
+                    skip: first - a,
+                    frames: b.saturating_sub(a).max(1),
+                })
+            })
+            .collect();
         let description = json!({
             "renderer": RENDERER_VERSION,
             "size": [plan.width, plan.height],
@@ -168,6 +204,19 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
             "captions": plan.captions.filter(|_| !seg_cues.is_empty()).map(|c| format!("{c:?}")),
             "cues": seg_cues.iter().map(|c| json!([c.start, c.end, c.text])).collect::<Vec<_>>(),
         });
+        let mut description = description;
+        if !seg_overlays.is_empty() {
+            // Only when there are overlays, so that earlier renders' keys still match.
+            description["overlays"] = seg_overlays
+                .iter()
+                .map(|so| {
+                    json!({
+                        "overlay": plan.overlays[so.index].identity(),
+                        "frames": [so.from, so.to, so.skip, so.frames],
+                    })
+                })
+                .collect();
+        }
         out.push(Segment {
             index: i,
             start_frame: start,
@@ -176,6 +225,7 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
             blend_from,
             fade_in,
             cues: seg_cues,
+            overlays: seg_overlays,
             key: hash_key(&description),
         });
     }

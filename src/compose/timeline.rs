@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caption_style::{Captions, Position, Style};
+pub use super::overlays::Overlay;
+use super::overlays::{self, PlacedOverlay};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;
@@ -54,6 +56,10 @@ pub struct ComposeRequest {
     /// `{"style": "plain" | "karaoke" | "word", "position": "bottom" | "middle"}`.
     pub captions: Option<CaptionsOption>,
     pub music: Option<MusicOptions>,
+    /// Pictures and text drawn over the scenes, in order (later on top), at
+    /// times of the finished video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlays: Option<Vec<Overlay>>,
     /// Return 202 with a job at once instead of waiting for the video.
     #[serde(rename = "async")]
     pub run_async: Option<bool>,
@@ -148,6 +154,8 @@ pub struct SavedTimeline {
     pub fit: Option<String>,
     pub captions: Option<CaptionsOption>,
     pub music: Option<MusicOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlays: Option<Vec<Overlay>>,
 }
 
 /// `captions`: on or off, or a style.
@@ -179,6 +187,7 @@ impl SavedTimeline {
             fit: self.fit.clone(),
             captions: self.captions.clone(),
             music: self.music.clone(),
+            overlays: self.overlays.clone(),
             run_async: None,
             callback: None,
         }
@@ -194,6 +203,7 @@ impl SavedTimeline {
             fit: req.fit.clone(),
             captions: req.captions.clone(),
             music: req.music.clone(),
+            overlays: req.overlays.clone(),
         }
     }
 }
@@ -438,6 +448,8 @@ pub struct Plan {
     pub scenes: Vec<Scene>,
     pub audio: Vec<AudioPart>,
     pub music: Option<Music>,
+    /// Drawn over the scenes, in order.
+    pub overlays: Vec<PlacedOverlay>,
     pub total: f64,
 }
 
@@ -811,6 +823,12 @@ impl ComposeRequest {
         }
 
         let music = self.music(&by_name)?;
+        let overlays = overlays::place(
+            self.overlays.as_deref().unwrap_or_default(),
+            &by_name,
+            (width, height),
+            total,
+        )?;
 
         Ok(Plan {
             width,
@@ -822,6 +840,7 @@ impl ComposeRequest {
             scenes,
             audio,
             music,
+            overlays,
             total,
         })
     }
@@ -830,10 +849,17 @@ impl ComposeRequest {
     /// timeline can be checked for.
     pub fn check_options(&self, assets: &[Asset]) -> Result<()> {
         let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
-        self.output_options()?;
+        let (width, height, _, _) = self.output_options()?;
         self.fit()?;
         self.captions()?;
         self.music(&by_name)?;
+        // Of any length: everything but an overlay past the video's end.
+        overlays::place(
+            self.overlays.as_deref().unwrap_or_default(),
+            &by_name,
+            (width, height),
+            f64::MAX,
+        )?;
         Ok(())
     }
 

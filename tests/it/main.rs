@@ -19,6 +19,7 @@ mod hygiene;
 mod idempotency;
 mod image_tool;
 mod incremental;
+mod layers;
 mod piper;
 mod security;
 mod social_refs;

@@ -1,0 +1,772 @@
+//! Overlays: pictures and text drawn over the scenes, in order (later ones
+//! on top), at times of the finished video — a logo in a corner, a lower
+//! third under a speaker, a label. Checked and placed in whole pixels here,
+//! before any work; drawn by each segment they touch (`graph.rs`), so a
+//! change to one re-renders only the segments it covers.
+//!
+//! Text overlays are drawn here, with the bundled font, as transparent PNGs
+//! at their final size: ffmpeg's drawbox and drawtext do not write alpha, so
+//! they could not fade or sit on a translucent band.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::ids::AssetKind;
+use crate::store::Asset;
+
+/// The most overlays one compose takes.
+pub const MAX_OVERLAYS: usize = 50;
+/// The longest overlay text or subtitle, characters.
+pub const TEXT_CHARS: usize = 200;
+
+/// One overlay of `overlays`: a picture (`asset_id`) or a text (`text`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    /// A picture of the session (a logo, a product shot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "image_2.png")]
+    pub asset_id: Option<String>,
+    /// Text to show instead of a picture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A second, smaller line under `text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+    /// Text overlays: `lower_third` (default: a band at the bottom left with
+    /// an accent bar), `title` (large, centred, shadowed) or `label` (small,
+    /// on a band, top left).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// Seconds of the finished video (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Seconds of the finished video; absent or null: to the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+    /// A preset (`top_left`, `top`, `top_right`, `left`, `center`, `right`,
+    /// `bottom_left`, `bottom`, `bottom_right`) or `{"x", "y"}`: the
+    /// overlay's top-left corner as fractions of the frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<OverlayPosition>,
+    /// Pictures: the overlay's width as a fraction of the frame's (default
+    /// 0.2; the height keeps the picture's shape).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<f64>,
+    /// Pictures: the height as a fraction of the frame's, instead of `width`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<f64>,
+    /// Distance from the frame's edges for presets, a fraction of the
+    /// frame's width (default 0.03).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
+    /// 0–1 (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opacity: Option<f64>,
+    /// Seconds of fading in and out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fade_in: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fade_out: Option<f64>,
+    /// Text colour, `#rrggbb` (default white).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// The band's colour, `#rrggbb` or `#rrggbbaa` (default black at 60 %).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// The text's height as a fraction of the frame's (default 0.05 for a
+    /// lower third, 0.09 for a title, 0.04 for a label).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<f64>,
+    /// Not supported yet: `rect` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
+    /// Not supported yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub chroma_key: Option<Value>,
+    /// Not supported yet (video overlays).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<f64>,
+    /// Not supported yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub keyframes: Option<Vec<Value>>,
+    /// Not supported yet (a font asset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+}
+
+/// A preset name or a point.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, PartialEq)]
+#[serde(untagged)]
+pub enum OverlayPosition {
+    Preset(String),
+    Point { x: f64, y: f64 },
+}
+
+pub const PRESETS: &[&str] = &[
+    "top_left",
+    "top",
+    "top_right",
+    "left",
+    "center",
+    "right",
+    "bottom_left",
+    "bottom",
+    "bottom_right",
+];
+
+/// How a text overlay looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextStyle {
+    LowerThird,
+    Title,
+    Label,
+}
+
+/// A text overlay, ready to draw.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TextLayer {
+    pub style: TextStyle,
+    pub text: String,
+    pub subtitle: Option<String>,
+    pub color: [u8; 3],
+    /// The band (none for a title).
+    pub background: Option<[u8; 4]>,
+    pub accent: [u8; 3],
+    /// The main line's height in pixels.
+    pub size_px: f32,
+}
+
+#[derive(Clone, Debug)]
+pub enum Layer {
+    Picture(Asset),
+    Text(TextLayer),
+}
+
+/// An overlay placed in the frame and in time.
+#[derive(Clone, Debug)]
+pub struct PlacedOverlay {
+    pub layer: Layer,
+    /// Seconds of the finished video.
+    pub start: f64,
+    pub end: f64,
+    /// Top-left corner and size, whole pixels (the corner may lie outside).
+    pub x: i64,
+    pub y: i64,
+    pub w: u32,
+    pub h: u32,
+    pub opacity: f64,
+    pub fade_in: f64,
+    pub fade_out: f64,
+}
+
+impl PlacedOverlay {
+    /// What decides its pixels (for the segment keys).
+    pub fn identity(&self) -> Value {
+        let layer = match &self.layer {
+            Layer::Picture(a) => json!({"picture": a.storage_key, "bytes": a.size_bytes}),
+            Layer::Text(t) => json!({"text": t}),
+        };
+        json!({
+            "layer": layer,
+            "start": self.start, "end": self.end,
+            "at": [self.x, self.y, self.w, self.h],
+            "opacity": self.opacity, "fades": [self.fade_in, self.fade_out],
+        })
+    }
+}
+
+fn invalid(index: usize, field: &str, message: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("overlays[{index}].{field}"), message.to_string())
+}
+
+/// A number in `[min, max]`, or the field named.
+fn within(
+    index: usize,
+    field: &str,
+    value: Option<f64>,
+    min: f64,
+    max: f64,
+) -> Result<Option<f64>> {
+    match value {
+        Some(v) if !v.is_finite() || v < min || v > max => Err(invalid(
+            index,
+            field,
+            format!("{field} {v} is outside {min}–{max}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// `#rrggbb` or `#rrggbbaa`.
+fn colour(index: usize, field: &str, value: &str) -> Result<[u8; 4]> {
+    let hex = value.strip_prefix('#').unwrap_or(value);
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16);
+    match (hex.len(), hex.is_ascii()) {
+        (6, true) => Ok([byte(0), byte(2), byte(4), Ok(255)]),
+        (8, true) => Ok([byte(0), byte(2), byte(4), byte(6)]),
+        _ => return Err(invalid(index, field, "a colour is #rrggbb or #rrggbbaa")),
+    }
+    .and_then(|[r, g, b, a]| Ok([r?, g?, b?, a?]))
+    .map_err(|_: std::num::ParseIntError| invalid(index, field, "a colour is #rrggbb or #rrggbbaa"))
+}
+
+/// Checks `overlays` against the session's assets and places them in a
+/// `width`×`height` frame of a video `total` seconds long.
+pub fn place(
+    overlays: &[Overlay],
+    by_name: &HashMap<&str, &Asset>,
+    (width, height): (u32, u32),
+    total: f64,
+) -> Result<Vec<PlacedOverlay>> {
+    if overlays.len() > MAX_OVERLAYS {
+        return Err(Error::invalid(
+            "overlays",
+            format!("at most {MAX_OVERLAYS} overlays"),
+        ));
+    }
+    overlays
+        .iter()
+        .enumerate()
+        .map(|(i, o)| place_one(i, o, by_name, (width, height), total))
+        .collect()
+}
+
+fn place_one(
+    i: usize,
+    o: &Overlay,
+    by_name: &HashMap<&str, &Asset>,
+    (fw, fh): (u32, u32),
+    total: f64,
+) -> Result<PlacedOverlay> {
+    let not_yet =
+        |field: &str, what: &str| invalid(i, field, format!("{what} are not supported yet"));
+    if o.shape.as_deref().is_some_and(|s| s != "rect") {
+        return Err(not_yet("shape", "rounded and circular overlays"));
+    }
+    if o.chroma_key.is_some() {
+        return Err(not_yet("chroma_key", "chroma keys"));
+    }
+    if o.keyframes.is_some() {
+        return Err(not_yet("keyframes", "keyframed overlays"));
+    }
+    if o.volume.is_some() {
+        return Err(not_yet("volume", "video overlays (and their sound)"));
+    }
+    if o.font.is_some() {
+        return Err(not_yet("font", "font assets"));
+    }
+    let start = within(i, "start", o.start, 0.0, f64::MAX)?.unwrap_or(0.0);
+    if start >= total {
+        return Err(invalid(
+            i,
+            "start",
+            format!("starts at {start} s, after the video's end ({total:.2} s)"),
+        ));
+    }
+    let end = within(i, "end", o.end, 0.0, f64::MAX)?.map_or(total, |e| e.min(total));
+    if end <= start {
+        return Err(invalid(i, "end", "an overlay ends after it starts"));
+    }
+    let length = end - start;
+    let opacity = within(i, "opacity", o.opacity, 0.0, 1.0)?.unwrap_or(1.0);
+    let fade_in = within(i, "fade_in", o.fade_in, 0.0, 60.0)?.unwrap_or(0.0);
+    let fade_out = within(i, "fade_out", o.fade_out, 0.0, 60.0)?.unwrap_or(0.0);
+    if fade_in + fade_out > length + 1e-9 {
+        return Err(invalid(
+            i,
+            "fade_out",
+            format!("the fades last longer than the overlay ({length:.2} s)"),
+        ));
+    }
+    let margin = within(i, "margin", o.margin, 0.0, 0.5)?.unwrap_or(0.03);
+    let (layer, w, h, default_position) = match (&o.asset_id, &o.text) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                i,
+                "text",
+                "an overlay is a picture (asset_id) or a text, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(invalid(
+                i,
+                "asset_id",
+                "an overlay needs an asset_id (a picture) or a text",
+            ));
+        }
+        (Some(name), None) => {
+            let (layer, w, h) = picture(i, o, name, by_name, (fw, fh))?;
+            (layer, w, h, "top_right")
+        }
+        (None, Some(text)) => {
+            let layer = text_layer(i, o, text, fh)?;
+            let (w, h) = text_size(&layer);
+            let position = match layer.style {
+                TextStyle::LowerThird => "bottom_left",
+                TextStyle::Title => "center",
+                TextStyle::Label => "top_left",
+            };
+            (Layer::Text(layer), w, h, position)
+        }
+    };
+    let (x, y) = match &o.position {
+        None => preset(default_position, margin, (fw, fh), (w, h)),
+        Some(OverlayPosition::Preset(name)) if PRESETS.contains(&name.as_str()) => {
+            preset(name, margin, (fw, fh), (w, h))
+        }
+        Some(OverlayPosition::Preset(other)) => {
+            return Err(invalid(
+                i,
+                "position",
+                format!(
+                    "unknown position {other:?}; use {} or {{\"x\", \"y\"}}",
+                    PRESETS.join(", ")
+                ),
+            ));
+        }
+        Some(OverlayPosition::Point { x, y }) => {
+            within(i, "position.x", Some(*x), -1.0, 1.0)?;
+            within(i, "position.y", Some(*y), -1.0, 1.0)?;
+            (
+                (x * f64::from(fw)).round() as i64,
+                (y * f64::from(fh)).round() as i64,
+            )
+        }
+    };
+    Ok(PlacedOverlay {
+        layer,
+        start,
+        end,
+        x,
+        y,
+        w,
+        h,
+        opacity,
+        fade_in,
+        fade_out,
+    })
+}
+
+/// A picture overlay: the asset and its size in the frame.
+fn picture(
+    i: usize,
+    o: &Overlay,
+    name: &str,
+    by_name: &HashMap<&str, &Asset>,
+    (fw, fh): (u32, u32),
+) -> Result<(Layer, u32, u32)> {
+    let asset = *by_name.get(name).ok_or_else(|| {
+        invalid(
+            i,
+            "asset_id",
+            format!("the session has no asset named {name:?}"),
+        )
+    })?;
+    match asset.kind {
+        AssetKind::Image => {}
+        AssetKind::Video => {
+            return Err(invalid(
+                i,
+                "asset_id",
+                "video overlays (picture-in-picture) are not supported yet",
+            ));
+        }
+        other => {
+            return Err(invalid(
+                i,
+                "asset_id",
+                format!("{name} is a {other} asset; an overlay shows a picture"),
+            ));
+        }
+    }
+    for field in ["style", "subtitle", "color", "background", "size"] {
+        let set = match field {
+            "style" => o.style.is_some(),
+            "subtitle" => o.subtitle.is_some(),
+            "color" => o.color.is_some(),
+            "background" => o.background.is_some(),
+            _ => o.size.is_some(),
+        };
+        if set {
+            return Err(invalid(
+                i,
+                field,
+                "only text overlays take a style, subtitle, colour or size",
+            ));
+        }
+    }
+    let (pw, ph) = (
+        asset.metadata["width"].as_f64().unwrap_or(1.0).max(1.0),
+        asset.metadata["height"].as_f64().unwrap_or(1.0).max(1.0),
+    );
+    let (w, h) = match (o.width, o.height) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                i,
+                "height",
+                "give width or height; the other keeps the picture's shape",
+            ));
+        }
+        (_, Some(hf)) => {
+            let hf = within(i, "height", Some(hf), 0.01, 1.0)?.unwrap_or(0.2);
+            let h = hf * f64::from(fh);
+            (h * pw / ph, h)
+        }
+        (wf, None) => {
+            let wf = within(i, "width", wf, 0.01, 1.0)?.unwrap_or(0.2);
+            let w = wf * f64::from(fw);
+            (w, w * ph / pw)
+        }
+    };
+    let side = |v: f64, max: u32| (v.round() as u32).clamp(2, 2 * max);
+    Ok((Layer::Picture(asset.clone()), side(w, fw), side(h, fh)))
+}
+
+fn text_layer(i: usize, o: &Overlay, text: &str, fh: u32) -> Result<TextLayer> {
+    if o.width.is_some() || o.height.is_some() {
+        return Err(invalid(i, "width", "a text overlay's size is its `size`"));
+    }
+    let style = match o.style.as_deref().unwrap_or("lower_third") {
+        "lower_third" => TextStyle::LowerThird,
+        "title" => TextStyle::Title,
+        "label" => TextStyle::Label,
+        other => {
+            return Err(invalid(
+                i,
+                "style",
+                format!("unknown style {other:?}; use lower_third, title or label"),
+            ));
+        }
+    };
+    let clean = |field: &str, s: &str| -> Result<String> {
+        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if s.chars().count() > TEXT_CHARS {
+            return Err(invalid(
+                i,
+                field,
+                format!("at most {TEXT_CHARS} characters"),
+            ));
+        }
+        Ok(s)
+    };
+    let text = clean("text", text)?;
+    if text.is_empty() {
+        return Err(invalid(i, "text", "the text is empty"));
+    }
+    let subtitle = o
+        .subtitle
+        .as_deref()
+        .map(|s| clean("subtitle", s))
+        .transpose()?
+        .filter(|s| !s.is_empty());
+    let default_size = match style {
+        TextStyle::LowerThird => 0.05,
+        TextStyle::Title => 0.09,
+        TextStyle::Label => 0.04,
+    };
+    let size = within(i, "size", o.size, 0.01, 0.3)?.unwrap_or(default_size);
+    let color = match &o.color {
+        Some(c) => {
+            let [r, g, b, _] = colour(i, "color", c)?;
+            [r, g, b]
+        }
+        None => [255, 255, 255],
+    };
+    let background = match (&o.background, style) {
+        (Some(c), _) => Some(colour(i, "background", c)?),
+        (None, TextStyle::Title) => None,
+        (None, _) => Some([0, 0, 0, 153]),
+    };
+    Ok(TextLayer {
+        style,
+        text,
+        subtitle,
+        color,
+        background,
+        accent: [255, 204, 0],
+        size_px: (size * f64::from(fh)).max(8.0) as f32,
+    })
+}
+
+/// The top-left corner for a preset.
+fn preset(name: &str, margin: f64, (fw, fh): (u32, u32), (w, h): (u32, u32)) -> (i64, i64) {
+    let m = (margin * f64::from(fw)).round() as i64;
+    let (fw, fh, w, h) = (i64::from(fw), i64::from(fh), i64::from(w), i64::from(h));
+    let x = if name.ends_with("left") {
+        m
+    } else if name.ends_with("right") {
+        fw - w - m
+    } else {
+        (fw - w) / 2
+    };
+    let y = if name.starts_with("top") {
+        m
+    } else if name.starts_with("bottom") {
+        fh - h - m
+    } else {
+        (fh - h) / 2
+    };
+    (x, y)
+}
+
+fn font() -> FontRef<'static> {
+    FontRef::try_from_slice(crate::frame::FONT_BYTES).expect("the bundled font parses")
+}
+
+/// The lines of a text layer: (text, pixel size, colour alpha).
+fn lines(t: &TextLayer) -> Vec<(&str, f32, f32)> {
+    let mut out = vec![(t.text.as_str(), t.size_px, 1.0)];
+    if let Some(sub) = &t.subtitle {
+        out.push((sub.as_str(), t.size_px * 0.65, 0.85));
+    }
+    out
+}
+
+fn line_width(font: &FontRef<'_>, text: &str, size: f32) -> f32 {
+    let scaled = font.as_scaled(PxScale::from(size));
+    text.chars()
+        .map(|c| scaled.h_advance(font.glyph_id(c)))
+        .sum()
+}
+
+/// Padding around the text, and the accent bar's width, in pixels.
+fn padding(t: &TextLayer) -> (f32, f32) {
+    match t.style {
+        TextStyle::LowerThird => (t.size_px * 0.45, (t.size_px * 0.14).max(3.0)),
+        TextStyle::Label => (t.size_px * 0.35, 0.0),
+        TextStyle::Title => (t.size_px * 0.15, 0.0),
+    }
+}
+
+/// The layer's size in pixels.
+pub fn text_size(t: &TextLayer) -> (u32, u32) {
+    let font = font();
+    let (pad, bar) = padding(t);
+    let mut w: f32 = 0.0;
+    let mut h: f32 = 0.0;
+    for (text, size, _) in lines(t) {
+        w = w.max(line_width(&font, text, size));
+        h += size * 1.25;
+    }
+    (
+        (w + 2.0 * pad + bar).ceil().max(2.0) as u32,
+        (h + 2.0 * pad).ceil().max(2.0) as u32,
+    )
+}
+
+/// Draws a text layer as a transparent PNG of its size.
+pub fn render_text(t: &TextLayer) -> Result<Vec<u8>> {
+    let (w, h) = text_size(t);
+    let mut img = image::RgbaImage::new(w, h);
+    let (pad, bar) = padding(t);
+    if let Some(bg) = t.background {
+        for p in img.pixels_mut() {
+            *p = image::Rgba(bg);
+        }
+    }
+    if bar > 0.0 {
+        let [r, g, b] = t.accent;
+        for y in 0..h {
+            for x in 0..(bar.round() as u32).min(w) {
+                img.put_pixel(x, y, image::Rgba([r, g, b, 255]));
+            }
+        }
+    }
+    let font = font();
+    let mut top = pad;
+    for (text, size, alpha) in lines(t) {
+        let scaled = font.as_scaled(PxScale::from(size));
+        let baseline =
+            top + (size * 1.25 - (scaled.ascent() - scaled.descent())) / 2.0 + scaled.ascent();
+        let left = match t.style {
+            TextStyle::Title => (w as f32 - line_width(&font, text, size)) / 2.0,
+            _ => pad + bar,
+        };
+        if t.style == TextStyle::Title {
+            // A soft shadow, so that a title reads on any picture.
+            let offset = (size / 24.0).max(1.0);
+            draw_line(
+                &mut img,
+                &font,
+                text,
+                size,
+                (left + offset, baseline + offset),
+                [0, 0, 0],
+                0.6,
+            );
+        }
+        draw_line(
+            &mut img,
+            &font,
+            text,
+            size,
+            (left, baseline),
+            t.color,
+            alpha,
+        );
+        top += size * 1.25;
+    }
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
+    Ok(out.into_inner())
+}
+
+fn draw_line(
+    img: &mut image::RgbaImage,
+    font: &FontRef<'_>,
+    text: &str,
+    size: f32,
+    (mut x, baseline): (f32, f32),
+    rgb: [u8; 3],
+    alpha: f32,
+) {
+    let scaled = font.as_scaled(PxScale::from(size));
+    let (w, h) = img.dimensions();
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        let glyph = id.with_scale_and_position(PxScale::from(size), ab_glyph::point(x, baseline));
+        x += scaled.h_advance(id);
+        let Some(outlined) = font.outline_glyph(glyph) else {
+            continue;
+        };
+        let bounds = outlined.px_bounds();
+        outlined.draw(|gx, gy, coverage| {
+            let (px, py) = (
+                bounds.min.x as i64 + i64::from(gx),
+                bounds.min.y as i64 + i64::from(gy),
+            );
+            if px >= 0 && py >= 0 && (px as u32) < w && (py as u32) < h {
+                over(
+                    img.get_pixel_mut(px as u32, py as u32),
+                    rgb,
+                    coverage * alpha,
+                );
+            }
+        });
+    }
+}
+
+/// `rgb` at `alpha` over a pixel (straight alpha).
+fn over(p: &mut image::Rgba<u8>, rgb: [u8; 3], alpha: f32) {
+    let sa = alpha.clamp(0.0, 1.0);
+    let da = f32::from(p[3]) / 255.0;
+    let oa = sa + da * (1.0 - sa);
+    if oa <= 0.0 {
+        return;
+    }
+    for k in 0..3 {
+        let v = (f32::from(rgb[k]) * sa + f32::from(p[k]) * da * (1.0 - sa)) / oa;
+        p[k] = v.round().clamp(0.0, 255.0) as u8;
+    }
+    p[3] = (oa * 255.0).round() as u8;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AssetName, SessionId};
+
+    fn logo() -> Asset {
+        let name = AssetName::parse("image_1.png").unwrap();
+        Asset {
+            asset_id: name.clone(),
+            session_id: SessionId::parse("s").unwrap(),
+            kind: AssetKind::Image,
+            name,
+            url: String::new(),
+            mime_type: "image/png".into(),
+            size_bytes: 10,
+            created_at: chrono::Utc::now(),
+            source: "upload".into(),
+            metadata: json!({"width": 200, "height": 100}),
+            storage_key: "k".into(),
+        }
+    }
+
+    fn placed(o: Value) -> Result<PlacedOverlay> {
+        let o: Overlay = serde_json::from_value(o).unwrap();
+        let asset = logo();
+        let by_name = HashMap::from([("image_1.png", &asset)]);
+        place(&[o], &by_name, (1000, 500), 10.0).map(|mut v| v.remove(0))
+    }
+
+    #[test]
+    fn presets_and_points_place_the_corner() {
+        let p = placed(json!({"asset_id": "image_1.png", "width": 0.2, "margin": 0.03})).unwrap();
+        // 200×100 px, top right, 30 px in.
+        assert_eq!((p.x, p.y, p.w, p.h), (770, 30, 200, 100));
+        assert_eq!((p.start, p.end), (0.0, 10.0));
+        let p = placed(json!({"asset_id": "image_1.png", "height": 0.1, "position": "bottom"}))
+            .unwrap();
+        assert_eq!((p.x, p.y, p.w, p.h), (450, 420, 100, 50));
+        let p =
+            placed(json!({"asset_id": "image_1.png", "position": {"x": 0.05, "y": 0.6}})).unwrap();
+        assert_eq!((p.x, p.y), (50, 300));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let field = |o: Value| placed(o).unwrap_err().field().map(str::to_owned);
+        assert_eq!(
+            field(json!({"text": "x", "start": 11})).as_deref(),
+            Some("overlays[0].start")
+        );
+        assert_eq!(
+            field(json!({"text": "x", "start": 2, "end": 1})).as_deref(),
+            Some("overlays[0].end")
+        );
+        assert_eq!(
+            field(json!({"asset_id": "image_9.png"})).as_deref(),
+            Some("overlays[0].asset_id")
+        );
+        assert_eq!(
+            field(json!({"text": "x", "position": "middle"})).as_deref(),
+            Some("overlays[0].position")
+        );
+        assert_eq!(
+            field(json!({"text": "x", "color": "#12345"})).as_deref(),
+            Some("overlays[0].color")
+        );
+        assert_eq!(
+            field(json!({"text": "x", "keyframes": []})).as_deref(),
+            Some("overlays[0].keyframes")
+        );
+        assert_eq!(field(json!({})).as_deref(), Some("overlays[0].asset_id"));
+    }
+
+    #[test]
+    fn a_lower_third_is_a_band_with_its_text() {
+        let p = placed(
+            json!({"text": "Ada Lovelace", "subtitle": "Mathematician", "start": 1, "end": 4.5}),
+        )
+        .unwrap();
+        let Layer::Text(t) = &p.layer else {
+            panic!("a text layer")
+        };
+        assert_eq!(t.style, TextStyle::LowerThird);
+        // Bottom left, inside the margin.
+        assert_eq!(p.x, 30);
+        assert_eq!(p.y + i64::from(p.h), 500 - 30);
+        let png = render_text(t).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgba8();
+        assert_eq!(img.dimensions(), (p.w, p.h));
+        // The accent bar at the left, the band translucent, some white text.
+        assert_eq!(img.get_pixel(1, p.h / 2).0, [255, 204, 0, 255]);
+        assert_eq!(img.get_pixel(p.w - 2, 1).0, [0, 0, 0, 153]);
+        assert!(
+            img.pixels()
+                .any(|px| px.0[0] > 240 && px.0[1] > 240 && px.0[3] > 200)
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Layers over the scenes: a logo in a corner for the whole video, a lower
+//! third for its seconds only (across a scene boundary, no jump at the
+//! seam), checked in the frames; one overlay changed re-renders only the
+//! segments it covers.
+
+use crate::common;
+
+use crate::common::TestServer;
+use serde_json::{Value, json};
+
+const BACKGROUND: [u8; 3] = [40, 80, 160];
+
+async fn compose(s: &TestServer, body: Value) -> Value {
+    let (status, video) = s.post_json("/api/v1/sessions/layers/compose", body).await;
+    assert_eq!(status, 201, "{video}");
+    video
+}
+
+fn close(got: [f64; 3], want: [u8; 3], tolerance: f64) -> bool {
+    got.iter()
+        .zip(want)
+        .all(|(g, w)| (g - f64::from(w)).abs() <= tolerance)
+}
+
+fn body(lower_third: Value) -> Value {
+    json!({
+        "timeline": [
+            {"asset_id": "image_1.png", "duration": 3},
+            {"asset_id": "image_1.png", "duration": 3},
+            {"asset_id": "image_1.png", "duration": 3}
+        ],
+        "output": {"width": 320, "height": 180, "fps": 10},
+        "overlays": [
+            {"asset_id": "image_2.png", "position": "top_right", "width": 0.2, "margin": 0.05},
+            lower_third,
+            {"text": "NEW", "style": "label", "background": "#00ff00", "color": "#00ff00", "size": 0.15,
+             "position": {"x": 0.4, "y": 0.4}, "start": 5, "end": 8, "fade_in": 1, "fade_out": 1}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_logo_and_a_lower_third_are_drawn_where_and_when_asked() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, png) in [
+        ("bg.png", common::png(320, 180, BACKGROUND)),
+        ("logo.png", common::png(64, 32, [255, 0, 0])),
+    ] {
+        let (status, up) = s.upload("layers", name, png).await;
+        assert_eq!(status, 201, "{up}");
+    }
+    // At 0.1 of the frame's height: a band 54 px tall, 10 px in from the
+    // bottom left (y 116–170), text 18 px tall.
+    let third = json!({"text": "Ada Lovelace", "subtitle": "Mathematician", "start": 1.0, "end": 4.5, "size": 0.1});
+    let video = compose(&s, body(third.clone())).await;
+    let out = common::write_file(dir.path(), "out.mp4", &s.download(&video).await);
+    assert!((common::duration_of(&out) - 9.0).abs() < 0.1);
+
+    // The logo: 64×32 px, 16 px in from the top right, red all along; the
+    // opposite corner never is.
+    for t in [0.05, 2.95, 3.05, 6.0, 8.9] {
+        let logo = common::mean_colour_of_region(&out, t, "40:20:250:24");
+        assert!(close(logo, [255, 0, 0], 40.0), "logo at {t} s: {logo:?}");
+        let corner = common::mean_colour_of_region(&out, t, "40:20:20:24");
+        assert!(
+            close(corner, BACKGROUND, 25.0),
+            "top left at {t} s: {corner:?}"
+        );
+    }
+    // The lower third: a dark band at the bottom left from 1 s to 4.5 s —
+    // across the seam at 3 s — with its accent bar; gone before and after.
+    // Below the text, inside the band's padding.
+    let band = "100:4:40:163";
+    for t in [1.2, 2.9, 3.0, 3.1, 4.3] {
+        let c = common::mean_colour_of_region(&out, t, band);
+        assert!(c.iter().sum::<f64>() < 0.6 * 280.0, "band at {t} s: {c:?}");
+        let bar = common::mean_colour_of_region(&out, t, "2:20:10:130");
+        assert!(
+            close(bar, [255, 204, 0], 60.0),
+            "accent bar at {t} s: {bar:?}"
+        );
+    }
+    for t in [0.5, 4.8, 7.0] {
+        let c = common::mean_colour_of_region(&out, t, band);
+        assert!(close(c, BACKGROUND, 25.0), "no band at {t} s: {c:?}");
+    }
+    // The label fades in over its first second and out over its last: a
+    // green band at 40 % of the frame, faint at its edges, full between.
+    let label = "20:10:135:75";
+    let green = |t: f64| common::mean_colour_of_region(&out, t, label)[1];
+    let (start, middle, end) = (green(5.05), green(6.5), green(7.95));
+    assert!(close(
+        common::mean_colour_of_region(&out, 6.5, label),
+        [0, 255, 0],
+        40.0
+    ));
+    assert!(
+        start < 120.0 && end < 120.0,
+        "faint at the edges: {start} {end}"
+    );
+    assert!(
+        green(5.5) > start + 20.0 && green(5.5) < middle - 20.0,
+        "half way in at 5.5 s"
+    );
+    assert!(close(
+        common::mean_colour_of_region(&out, 4.9, label),
+        BACKGROUND,
+        25.0
+    ));
+    // The band's pixels just before and after the seam are the same.
+    let (a, b) = (
+        common::mean_colour_of_region(&out, 2.95, "150:40:12:120"),
+        common::mean_colour_of_region(&out, 3.05, "150:40:12:120"),
+    );
+    assert!(
+        close(a, [b[0] as u8, b[1] as u8, b[2] as u8], 6.0),
+        "{a:?} vs {b:?}"
+    );
+
+    // A new text for the lower third: only the two segments it covers are
+    // rendered again; the saved timeline keeps the overlays.
+    let mut changed = third.clone();
+    changed["text"] = json!("Grace Hopper");
+    let again = compose(&s, body(changed.clone())).await;
+    let r = &again["metadata"]["render"];
+    assert_eq!(
+        (r["scenes_rendered"].as_u64(), r["scenes_reused"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    let (status, saved) = s
+        .put_json("/api/v1/sessions/layers/timeline", body(changed))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["overlays"][1]["text"], "Grace Hopper", "{saved}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn overlay_mistakes_are_named_before_any_work() {
+    let s = TestServer::start().await;
+    let (status, _) = s
+        .upload("layers", "bg.png", common::png(64, 36, BACKGROUND))
+        .await;
+    assert_eq!(status, 201);
+    for (overlay, field) in [
+        (json!({"text": "x", "start": 99}), "overlays[0].start"),
+        (json!({"asset_id": "image_9.png"}), "overlays[0].asset_id"),
+        (
+            json!({"text": "x", "position": "middle"}),
+            "overlays[0].position",
+        ),
+        (
+            json!({"text": "x", "keyframes": [{"t": 0}]}),
+            "overlays[0].keyframes",
+        ),
+        (
+            json!({"text": "x", "fade_in": 2, "fade_out": 2, "end": 3}),
+            "overlays[0].fade_out",
+        ),
+    ] {
+        let (status, err) = s
+            .post_json(
+                "/api/v1/sessions/layers/compose",
+                json!({"timeline": [{"asset_id": "image_1.png", "duration": 3}], "overlays": [overlay]}),
+            )
+            .await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["error"]["field"], field, "{err}");
+    }
+    s.stop().await;
+}

@@ -146,11 +146,28 @@ fn scene_chain(
     }
     let _ = write!(graph, ",setsar=1");
     if scene.is_video {
-        let _ = write!(graph, ",fps={fps}{}", skip_cuts(scene, from, fps));
+        let _ = write!(graph, "{}", clip_frames(scene, from, fps));
         let _ = write!(
             graph,
             ",format=yuv420p,tpad=stop_mode=clone:stop={count},trim=end_frame={count},setpts=PTS-STARTPTS,settb=1/{fps}",
         );
+        if scene.fade_in > 0.0 || scene.fade_out > 0.0 {
+            // On the scene's clock (frame `first` of it first), from and to black.
+            let _ = write!(graph, ",setpts=PTS+{}", span.first);
+            if scene.fade_in > 0.0 {
+                let _ = write!(graph, ",fade=t=in:st=0:d={}", fmt_s(scene.fade_in));
+            }
+            if scene.fade_out > 0.0 {
+                let end = span.frames as f64 / f64::from(fps);
+                let _ = write!(
+                    graph,
+                    ",fade=t=out:st={}:d={}",
+                    fmt_s(end - scene.fade_out),
+                    fmt_s(scene.fade_out)
+                );
+            }
+            let _ = write!(graph, ",setpts=PTS-STARTPTS");
+        }
     } else {
         // Motion runs over the whole scene: frame `on` of this span is frame
         // `first + on` of the scene.
@@ -269,11 +286,18 @@ fn overlay_chain(
     );
 }
 
-/// The filters that drop a clip's cut frames from an input read from the
-/// clip's time `from` at `fps` (frame `k` shows `from + k / fps`), and
-/// renumber the rest; nothing when no cut reaches past `from`.
-fn skip_cuts(scene: &Scene, from: f64, fps: u32) -> String {
-    let half = 0.5 / f64::from(fps);
+/// The filters that take a clip's frames from an input read from the
+/// clip's time `from`: sampled at the output's rate times the clip's speed
+/// (frame `k` shows `from + k / rate`), its cut frames dropped, the rest
+/// numbered at the output's rate.
+fn clip_frames(scene: &Scene, from: f64, fps: u32) -> String {
+    let rate = f64::from(fps) * scene.speed;
+    let sample = if (scene.speed - 1.0).abs() < 1e-9 {
+        format!(",fps={fps}")
+    } else {
+        format!(",fps={rate:.6}")
+    };
+    let half = 0.5 / rate;
     let terms: Vec<String> = scene
         .removed
         .iter()
@@ -286,10 +310,12 @@ fn skip_cuts(scene: &Scene, from: f64, fps: u32) -> String {
             )
         })
         .collect();
-    if terms.is_empty() {
-        return String::new();
+    let renumber = format!(",setpts=N/({fps}*TB)");
+    match (terms.is_empty(), sample == format!(",fps={fps}")) {
+        (true, true) => sample,
+        (true, false) => format!("{sample}{renumber}"),
+        (false, _) => format!("{sample},select='eq({},0)'{renumber}", terms.join("+")),
     }
-    format!(",select='eq({},0)',setpts=N/({fps}*TB)", terms.join("+"))
 }
 
 /// A pan across a picture `width` source pixels wide over `frames` frames:
@@ -417,9 +443,11 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
     for (k, part) in plan.audio.iter().enumerate() {
         args.extend(media::input_args(inputs.audio[k]));
         let fade = if part.cut {
-            format!(",afade=t=out:st={}:d=0.15", fmt_s(part.length - 0.15))
+            // Cut short by its scene: a quick fade out, or the one asked for.
+            let d = part.fade_out.max(0.15).min(part.length);
+            fades(part.fade_in, d, part.length)
         } else {
-            String::new()
+            fades(part.fade_in, part.fade_out, part.length)
         };
         let source = kept_source(
             &mut graph,
@@ -456,12 +484,14 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
             input,
             &format!("s{i}"),
             &kept,
-            (0.0, scene.duration),
+            (0.0, scene.duration * scene.speed),
         );
         let _ = writeln!(
             graph,
-            "{source},volume={},adelay=delays={}:all=1[v{i}];",
+            "{source}{},volume={}{},adelay=delays={}:all=1[v{i}];",
+            tempo(scene.speed, scene.duration),
             scene.volume,
+            fades(scene.fade_in, scene.fade_out, scene.duration),
             (scene.start * 1000.0).round() as u64
         );
         input += 1;
@@ -522,6 +552,35 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
     args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
     args.push(out.as_os_str().to_owned());
     args
+}
+
+/// Fades in and out of a sound `length` seconds long.
+fn fades(fade_in: f64, fade_out: f64, length: f64) -> String {
+    let mut out = String::new();
+    if fade_in > 0.0 {
+        let _ = write!(out, ",afade=t=in:st=0:d={}", fmt_s(fade_in.min(length)));
+    }
+    if fade_out > 0.0 {
+        let d = fade_out.min(length);
+        let _ = write!(out, ",afade=t=out:st={}:d={}", fmt_s(length - d), fmt_s(d));
+    }
+    out
+}
+
+/// A clip's sound at `speed`, keeping its pitch (atempo takes 0.5–100 per
+/// stage: 0.25 is two stages), cut to the scene's `length`.
+fn tempo(speed: f64, length: f64) -> String {
+    if (speed - 1.0).abs() < 1e-9 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut left = speed;
+    while left < 0.5 {
+        out.push_str(",atempo=0.5");
+        left /= 0.5;
+    }
+    let _ = write!(out, ",atempo={left:.6},atrim=duration={}", fmt_s(length));
+    out
 }
 
 /// The filter chain that reads the `kept` spans (media start, seconds) of

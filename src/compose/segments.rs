@@ -89,9 +89,15 @@ fn scene_identity(scene: &Scene, span: &SceneSpan) -> Value {
         "first": span.first,
         "count": span.count,
     });
-    // Only when there are cuts, so that earlier renders' keys still match.
+    // Only when set, so that earlier renders' keys still match.
     if !scene.removed.is_empty() {
         identity["cuts"] = json!(scene.removed);
+    }
+    if scene.speed != 1.0 {
+        identity["speed"] = json!(scene.speed);
+    }
+    if scene.fade_in > 0.0 || scene.fade_out > 0.0 {
+        identity["fades"] = json!([scene.fade_in, scene.fade_out]);
     }
     identity
 }
@@ -250,7 +256,9 @@ pub fn audio_key(plan: &Plan) -> String {
                 p.length,
                 p.volume,
                 p.cut,
-                p.removed
+                p.removed,
+                p.fade_in,
+                p.fade_out
             ])
         })
         .collect();
@@ -266,8 +274,8 @@ pub fn audio_key(plan: &Plan) -> String {
                 json!(s.start),
                 json!(s.volume),
             ];
-            if !s.removed.is_empty() {
-                clip.push(json!(s.removed));
+            if !s.removed.is_empty() || s.speed != 1.0 || s.fade_in > 0.0 || s.fade_out > 0.0 {
+                clip.push(json!([s.removed, s.speed, s.fade_in, s.fade_out]));
             }
             Value::Array(clip)
         })

@@ -38,6 +38,8 @@ pub mod limits {
     pub const FPS: (u32, u32) = (1, 60);
     pub const QUALITIES: &[&str] = &["draft", "standard", "high"];
     pub const FITS: &[&str] = &["cover", "contain"];
+    /// A clip's playback speed.
+    pub const SPEED: (f64, f64) = (0.25, 4.0);
 }
 
 /// `POST /compose` body. Without `timeline`, the session's saved timeline
@@ -97,6 +99,26 @@ pub struct TimelineItem {
     /// picture and sound); the item plays shorter by what they remove. `POST .../transcripts/{asset_id}/cuts` makes them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuts: Option<Vec<Cut>>,
+    /// Clips: playback speed, 0.25–4 (the sound keeps its pitch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+    /// Audio and clips: where in the media to stop (seconds of the media).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trim_end: Option<f64>,
+    /// Clips: leave the clip's own sound out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    /// Audio and clips: seconds of fading in (a clip's picture from black,
+    /// and its sound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fade_in: Option<f64>,
+    /// Audio and clips: seconds of fading out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fade_out: Option<f64>,
+    /// Audio: seconds into its scene at which it starts (default: right
+    /// after the audio before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_offset: Option<f64>,
 }
 
 pub use crate::media::Cut;
@@ -267,6 +289,9 @@ pub struct AudioPart {
     pub cut: bool,
     /// Spans of the media left out (sorted, apart, on the frame grid).
     pub removed: Vec<(f64, f64)>,
+    /// Seconds of fading in and out.
+    pub fade_in: f64,
+    pub fade_out: f64,
 }
 
 impl AudioPart {
@@ -367,7 +392,24 @@ fn cuts_of(index: usize, item: &TimelineItem, length: f64, fps: u32) -> Result<V
 
 /// An audio item before it is placed: the asset, its trim start, the
 /// duration asked for, its volume and its cuts.
-type PendingAudio = (Asset, f64, Option<f64>, f64, Vec<(f64, f64)>);
+struct PendingAudio {
+    asset: Asset,
+    trim_start: f64,
+    given: Option<f64>,
+    volume: f64,
+    removed: Vec<(f64, f64)>,
+    fades: (f64, f64),
+    /// Seconds into its scene, when given.
+    offset: Option<f64>,
+}
+
+impl PendingAudio {
+    /// How long it plays when nothing stops it.
+    fn natural(&self) -> f64 {
+        let length = duration_of(&self.asset).unwrap_or(0.0);
+        length - self.trim_start - removed_within(&self.removed, self.trim_start, length)
+    }
+}
 
 /// Seconds of `[from, to)` that `removed` takes away.
 fn removed_within(removed: &[(f64, f64)], from: f64, to: f64) -> f64 {
@@ -393,17 +435,25 @@ pub struct Scene {
     /// A clip's spans left out, picture and sound (sorted, apart, on the
     /// frame grid).
     pub removed: Vec<(f64, f64)>,
+    /// A clip's playback speed (1: as recorded).
+    pub speed: f64,
+    /// A clip whose own sound is left out.
+    pub muted: bool,
+    /// A clip's seconds of fading in and out (picture and sound).
+    pub fade_in: f64,
+    pub fade_out: f64,
 }
 
 impl Scene {
     /// A video clip with a sound track of its own (mixed into the soundtrack).
     pub fn has_sound(&self) -> bool {
-        self.is_video && self.visual.metadata["has_audio"] == true
+        self.is_video && !self.muted && self.visual.metadata["has_audio"] == true
     }
 
-    /// The clip's time shown `after` seconds into the scene (cuts skipped).
+    /// The clip's time shown `after` seconds into the scene (cuts skipped,
+    /// at its speed).
     pub fn media_at(&self, after: f64) -> f64 {
-        let mut t = self.trim_start + after;
+        let mut t = self.trim_start + after * self.speed;
         for &(a, b) in &self.removed {
             if a <= t + 1e-9 && b > self.trim_start {
                 t += b - a.max(self.trim_start);
@@ -412,14 +462,15 @@ impl Scene {
         t
     }
 
-    /// The spans of the clip that play, as (media start, seconds).
+    /// The spans of the clip that play, as (media start, seconds of the
+    /// media).
     pub fn kept(&self) -> Vec<(f64, f64)> {
-        kept_spans(self.trim_start, self.duration, &self.removed)
+        kept_spans(self.trim_start, self.duration * self.speed, &self.removed)
     }
 
     /// How long after the scene's start the clip's time `t` is shown.
     pub fn heard_at(&self, t: f64) -> f64 {
-        heard_at(self.trim_start, &self.removed, t)
+        heard_at(self.trim_start, &self.removed, t) / self.speed
     }
 
     /// Whether the clip's time `t` falls in a cut.
@@ -504,14 +555,10 @@ fn lay_out(pending: Vec<Pending>) -> (Vec<Scene>, Vec<AudioPart>, f64) {
     let mut at = 0.0;
     for (index, p) in pending.into_iter().enumerate() {
         let mut scene = p.scene;
-        let audio_total: f64 = p
-            .audio
-            .iter()
-            .map(|(a, trim, d, _, removed)| {
-                let length = duration_of(a).unwrap_or(0.0);
-                d.unwrap_or(length - trim - removed_within(removed, *trim, length))
-            })
-            .sum();
+        // Played one after another, each from its offset when it has one.
+        let audio_total = p.audio.iter().fold(0.0, |t, a| {
+            a.offset.unwrap_or(t) + a.given.unwrap_or_else(|| a.natural())
+        });
         // A transition into a narrated scene overlaps the end of the
         // previous one: its narration waits until the overlap is over, so
         // two narrations never play at once, and a scene timed by its
@@ -529,7 +576,10 @@ fn lay_out(pending: Vec<Pending>) -> (Vec<Scene>, Vec<AudioPart>, f64) {
             None if audio_total > 0.0 => audio_total + overlap,
             None if scene.is_video => {
                 let length = duration_of(&scene.visual).unwrap_or(DEFAULT_SCENE_SECONDS);
-                length - scene.trim_start - removed_within(&scene.removed, scene.trim_start, length)
+                (length
+                    - scene.trim_start
+                    - removed_within(&scene.removed, scene.trim_start, length))
+                    / scene.speed
             }
             None => DEFAULT_SCENE_SECONDS,
         };
@@ -641,6 +691,7 @@ fn visual_scene(
         ));
     }
     let mut removed = Vec::new();
+    let (mut speed, mut fades) = (1.0, (0.0, 0.0));
     if is_video {
         let length = duration_of(asset).unwrap_or(0.0);
         if trim_start >= length {
@@ -650,7 +701,45 @@ fn visual_scene(
                 format!("the clip is only {length:.2} s long"),
             ));
         }
-        removed = cuts_of(i, item, length, fps)?;
+        removed = ended(i, item, trim_start, length, cuts_of(i, item, length, fps)?)?;
+        speed = match item.speed {
+            Some(v) if !v.is_finite() || v < limits::SPEED.0 || v > limits::SPEED.1 => {
+                return Err(invalid(
+                    i,
+                    "speed",
+                    format!(
+                        "speed {v} is outside {}–{}",
+                        limits::SPEED.0,
+                        limits::SPEED.1
+                    ),
+                ));
+            }
+            v => v.unwrap_or(1.0),
+        };
+        fades = fades_of(i, item)?;
+    } else {
+        for (field, set) in [
+            ("speed", item.speed.is_some()),
+            ("trim_end", item.trim_end.is_some()),
+            ("muted", item.muted.is_some()),
+            ("fade_in", item.fade_in.is_some()),
+            ("fade_out", item.fade_out.is_some()),
+        ] {
+            if set {
+                return Err(invalid(
+                    i,
+                    field,
+                    format!("{field} applies to clips and audio, not pictures"),
+                ));
+            }
+        }
+    }
+    if item.start_offset.is_some() {
+        return Err(invalid(
+            i,
+            "start_offset",
+            "start_offset applies to audio items",
+        ));
     }
     Ok(Scene {
         visual: asset.clone(),
@@ -663,7 +752,47 @@ fn visual_scene(
         text,
         volume,
         removed,
+        speed,
+        muted: item.muted.unwrap_or(false),
+        fade_in: fades.0,
+        fade_out: fades.1,
     })
+}
+
+/// An item's fades, in seconds.
+fn fades_of(i: usize, item: &TimelineItem) -> Result<(f64, f64)> {
+    Ok((
+        seconds(i, "fade_in", item.fade_in, 0.0, 60.0)?.unwrap_or(0.0),
+        seconds(i, "fade_out", item.fade_out, 0.0, 60.0)?.unwrap_or(0.0),
+    ))
+}
+
+/// `removed` with the media after the item's `trim_end` left out too.
+fn ended(
+    i: usize,
+    item: &TimelineItem,
+    trim_start: f64,
+    length: f64,
+    mut removed: Vec<(f64, f64)>,
+) -> Result<Vec<(f64, f64)>> {
+    let Some(end) = seconds(i, "trim_end", item.trim_end, 0.0, 86_400.0)? else {
+        return Ok(removed);
+    };
+    if end <= trim_start {
+        return Err(invalid(
+            i,
+            "trim_end",
+            "trim_end must come after trim_start",
+        ));
+    }
+    if end < length {
+        removed.retain(|&(a, _)| a < end);
+        for span in &mut removed {
+            span.1 = span.1.min(end);
+        }
+        removed.push((end, length));
+    }
+    Ok(removed)
 }
 
 /// An audio item, checked: it takes no effect, title or transition, and
@@ -707,17 +836,44 @@ fn audio_part(
             format!("the audio is only {length:.2} s long"),
         ));
     }
-    let removed = cuts_of(i, item, length, fps)?;
-    Ok((asset.clone(), trim_start, duration, volume, removed))
+    for (field, set) in [
+        ("speed", item.speed.is_some()),
+        ("muted", item.muted.is_some()),
+    ] {
+        if set {
+            return Err(invalid(i, field, format!("{field} applies to clips")));
+        }
+    }
+    let removed = ended(i, item, trim_start, length, cuts_of(i, item, length, fps)?)?;
+    Ok(PendingAudio {
+        asset: asset.clone(),
+        trim_start,
+        given: duration,
+        volume,
+        removed,
+        fades: fades_of(i, item)?,
+        offset: seconds(i, "start_offset", item.start_offset, 0.0, 86_400.0)?,
+    })
 }
 
 /// Plays `parts` one after another from `from`, each at most its natural
 /// length and none past `until` (cut there, and marked so).
 fn place_audio(parts: Vec<PendingAudio>, from: f64, until: f64, audio: &mut Vec<AudioPart>) {
     let mut at = from;
-    for (asset, trim_start, given, volume, removed) in parts {
-        let length = duration_of(&asset).unwrap_or(0.0);
-        let natural = length - trim_start - removed_within(&removed, trim_start, length);
+    for part in parts {
+        let natural = part.natural();
+        let PendingAudio {
+            asset,
+            trim_start,
+            given,
+            volume,
+            removed,
+            fades: (fade_in, fade_out),
+            offset,
+        } = part;
+        if let Some(offset) = offset {
+            at = from + offset;
+        }
         let wanted = given.unwrap_or(natural).min(natural);
         let room = (until - at).max(0.0);
         if room <= 0.0 {
@@ -731,6 +887,8 @@ fn place_audio(parts: Vec<PendingAudio>, from: f64, until: f64, audio: &mut Vec<
             volume,
             cut: wanted > room + 1e-6,
             removed,
+            fade_in,
+            fade_out,
         });
         at += wanted;
     }

@@ -171,3 +171,127 @@ async fn overlay_mistakes_are_named_before_any_work() {
     }
     s.stop().await;
 }
+
+/// Zero crossings per second of the samples from `from` to `to` seconds,
+/// halved: the frequency of a pure tone.
+fn frequency(samples: &[f32], from: f64, to: f64) -> f64 {
+    let part = &samples[(from * 48_000.0) as usize..(to * 48_000.0) as usize];
+    let crossings = part
+        .windows(2)
+        .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
+        .count();
+    crossings as f64 / 2.0 / (to - from)
+}
+
+fn loudness(samples: &[f32], from: f64, to: f64) -> f64 {
+    let part = &samples[(from * 48_000.0) as usize..(to * 48_000.0) as usize];
+    (part.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / part.len() as f64).sqrt()
+}
+
+/// A clip at twice its speed lasts half as long and its 440 Hz tone stays
+/// 440 Hz; `trim_end` stops it early; `muted` drops its sound; a clip's
+/// `fade_in` rises from black; an audio item's `start_offset` starts it
+/// into its scene and its `fade_in` rises from silence.
+#[tokio::test]
+async fn clips_play_faster_trimmed_muted_and_faded() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::ffmpeg_fixture(
+        dir.path(),
+        "tone.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x2080ff:s=320x180:r=30:d=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=4",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+    );
+    let (status, up) = s
+        .upload("speed", "tone.mp4", std::fs::read(&clip).unwrap())
+        .await;
+    assert_eq!(status, 201, "{up}");
+    let tone = common::tone_mp3(dir.path(), "tone.mp3", 3.0);
+    let (status, _) = s
+        .upload("speed", "tone.mp3", std::fs::read(&tone).unwrap())
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = s
+        .upload("speed", "bg.png", common::png(320, 180, BACKGROUND))
+        .await;
+    assert_eq!(status, 201);
+    let render = |timeline: Value| {
+        let s = &s;
+        let dir = dir.path().to_owned();
+        async move {
+            let (status, video) = s
+                .post_json(
+                    "/api/v1/sessions/speed/compose",
+                    json!({"timeline": timeline, "output": {"width": 320, "height": 180, "fps": 30}}),
+                )
+                .await;
+            assert_eq!(status, 201, "{video}");
+            let name = video["asset_id"].as_str().unwrap().to_owned();
+            common::write_file(&dir, &name, &s.download(&video).await)
+        }
+    };
+
+    let fast = render(json!([{"asset_id": "video_1.mp4", "speed": 2}])).await;
+    let length = common::duration_of(&fast);
+    assert!((length - 2.0).abs() < 0.1, "twice as fast: {length} s");
+    let pcm = common::samples(&fast);
+    let f = frequency(&pcm, 0.3, 1.5);
+    assert!((f - 440.0).abs() < 10.0, "the tone keeps its pitch: {f} Hz");
+
+    let slow = render(json!([{"asset_id": "video_1.mp4", "speed": 0.5, "trim_end": 1.5}])).await;
+    let length = common::duration_of(&slow);
+    assert!(
+        (length - 3.0).abs() < 0.1,
+        "1.5 s at half speed: {length} s"
+    );
+    let f = frequency(&common::samples(&slow), 0.3, 2.5);
+    assert!((f - 440.0).abs() < 10.0, "the tone keeps its pitch: {f} Hz");
+
+    let quiet = render(json!([{"asset_id": "video_1.mp4", "muted": true, "fade_in": 1}])).await;
+    assert!(
+        loudness(&common::samples(&quiet), 0.5, 3.5) < 0.001,
+        "muted"
+    );
+    let dark = common::mean_colour_at(&quiet, 0.02);
+    let lit = common::mean_colour_at(&quiet, 2.0);
+    assert!(dark.iter().sum::<f64>() < 60.0, "starts black: {dark:?}");
+    assert!(lit[2] > 200.0, "then the clip: {lit:?}");
+
+    let offset = render(json!([
+        {"asset_id": "image_1.png", "duration": 5},
+        {"asset_id": "audio_1.mp3", "start_offset": 1.5, "fade_in": 1}
+    ]))
+    .await;
+    let pcm = common::samples(&offset);
+    assert!(loudness(&pcm, 0.2, 1.3) < 0.001, "silent before its offset");
+    let (rising, full) = (loudness(&pcm, 1.6, 1.9), loudness(&pcm, 3.0, 4.0));
+    assert!(
+        rising > 0.001 && rising < full * 0.7,
+        "fading in: {rising} vs {full}"
+    );
+
+    let (status, err) = s
+        .post_json(
+            "/api/v1/sessions/speed/compose",
+            json!({"timeline": [{"asset_id": "video_1.mp4", "speed": 8}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "timeline[0].speed");
+    s.stop().await;
+}

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use crate::media;
 
+use super::overlays::Layer;
 use super::segments::{SceneSpan, Segment, SegmentOverlay};
 use super::timeline::{Effect, Fit, Plan, Scene};
 
@@ -44,8 +45,9 @@ pub struct SegmentInputs<'a> {
     /// The segment's captions (an ASS script in segment time), if any.
     pub captions: Option<&'a Path>,
     pub font: &'a Path,
-    /// One picture per overlay of the segment (a text overlay's drawn PNG).
-    pub overlays: Vec<&'a Path>,
+    /// Per overlay of the segment: its picture or clip (a text overlay's
+    /// drawn PNG), and its shape's mask when it is not a rectangle.
+    pub overlays: Vec<(&'a Path, Option<&'a Path>)>,
 }
 
 fn fmt_s(t: f64) -> String {
@@ -228,55 +230,81 @@ fn scene_chain(
     let _ = writeln!(graph, "[{label}];");
 }
 
-/// Draws overlay `part` (its picture at input `input`) over `[acc]` as
-/// `[ov{k}]`: scaled once to its size, made translucent, repeated for the
-/// frames it shows, faded on its own clock (frame 0: the overlay's first),
-/// shifted to the segment's frames and placed.
+/// Draws overlay `part` over `[acc]` as `[ov{k}]`, reading its picture or
+/// clip (and its shape's mask) as inputs from `input` on; answers how many
+/// inputs it read. The layer is made for the frames it shows only, numbered
+/// on its own clock (frame 0: the overlay's first) so that its fades fall
+/// where they belong, then shifted to the segment's frames and placed: a
+/// picture scaled once and repeated, a clip read from where the overlay
+/// has got to; keyed, shaped (its alpha times the mask), made translucent.
 fn overlay_chain(
     graph: &mut String,
+    args: &mut Vec<OsString>,
     plan: &Plan,
     part: &SegmentOverlay,
-    input: usize,
-    acc: &str,
-    k: usize,
-) {
+    (input, (path, mask)): (usize, (&Path, Option<&Path>)),
+    (acc, k): (&str, usize),
+) -> usize {
     let o = &plan.overlays[part.index];
     let fps = plan.fps;
-    let shown = part.to - part.from;
-    let frame = |s: f64| (s * f64::from(fps)).round() as u64;
-    let (fade_in, fade_out) = (frame(o.fade_in), frame(o.fade_out));
-    // With fades the layer runs from the overlay's own first frame; without,
-    // every frame is the same and only the shown ones are made.
-    let fades = fade_in > 0 || fade_out > 0;
-    let (skip, count) = if fades {
-        (part.skip, part.skip + shown)
-    } else {
-        (0, shown)
-    };
-    let _ = write!(graph, "[{input}:v]scale={}:{},format=rgba", o.w, o.h);
+    let rate = f64::from(fps);
+    let shown = (part.to - part.from).max(1);
+    let is_clip = matches!(o.layer, Layer::Clip(_));
+    if is_clip {
+        args.extend(["-ss".into(), fmt_s(part.skip as f64 / rate).into()]);
+        args.extend(["-t".into(), fmt_s(shown as f64 / rate + 0.5).into()]);
+    }
+    args.extend(media::input_args(path));
+    let _ = write!(graph, "[{input}:v]");
+    if is_clip {
+        let _ = write!(graph, "fps={fps},");
+    }
+    let _ = write!(graph, "scale={}:{}", o.w, o.h);
+    if let Some(([r, g, b], similarity, blend)) = o.chroma_key {
+        let _ = write!(
+            graph,
+            ",format=yuv444p,chromakey=0x{r:02x}{g:02x}{b:02x}:{similarity:.4}:{blend:.4}"
+        );
+    }
+    let _ = write!(graph, ",format=rgba");
     if o.opacity < 1.0 {
         let _ = write!(graph, ",colorchannelmixer=aa={:.4}", o.opacity);
     }
-    let _ = write!(
-        graph,
-        ",loop=loop={}:size=1:start=0,settb=1/{fps},setpts=N",
-        count.max(1) - 1
-    );
-    if fade_in > 0 {
-        let _ = write!(graph, ",fade=t=in:s=0:n={fade_in}:alpha=1");
-    }
-    if fade_out > 0 {
+    if is_clip {
         let _ = write!(
             graph,
-            ",fade=t=out:s={}:n={fade_out}:alpha=1",
-            part.frames.saturating_sub(fade_out)
+            ",tpad=stop_mode=clone:stop={shown},trim=end_frame={shown}"
+        );
+    } else {
+        let _ = write!(graph, ",loop=loop={}:size=1:start=0", shown - 1);
+    }
+    let _ = write!(graph, ",settb=1/{fps},setpts=N+{}", part.skip);
+    let mut used = 1;
+    if let Some(mask) = mask {
+        args.extend(media::input_args(mask));
+        let m = input + 1;
+        used += 1;
+        let _ = write!(
+            graph,
+            ",split[lc{k}][ld{k}];\n[{m}:v]format=gray,loop=loop={}:size=1:start=0,settb=1/{fps},setpts=N+{}[lm{k}];\n\
+             [ld{k}]alphaextract[la{k}];[la{k}][lm{k}]blend=all_mode=multiply[lb{k}];[lc{k}][lb{k}]alphamerge",
+            shown - 1,
+            part.skip
         );
     }
-    let _ = writeln!(
-        graph,
-        ",trim=start_frame={skip},setpts=PTS-STARTPTS+{}[layer{k}];",
-        part.from
-    );
+    if o.fade_in > 0.0 {
+        let _ = write!(graph, ",fade=t=in:st=0:d={}:alpha=1", fmt_s(o.fade_in));
+    }
+    if o.fade_out > 0.0 {
+        let end = part.frames as f64 / rate;
+        let _ = write!(
+            graph,
+            ",fade=t=out:st={}:d={}:alpha=1",
+            fmt_s(end - o.fade_out),
+            fmt_s(o.fade_out)
+        );
+    }
+    let _ = writeln!(graph, ",setpts=PTS-STARTPTS+{}[layer{k}];", part.from);
     // The layer's frames are exactly those it shows: before the first the
     // frame passes through, after the last (its end) too.
     let _ = writeln!(
@@ -284,6 +312,7 @@ fn overlay_chain(
         "[{acc}][layer{k}]overlay=x={}:y={}:eof_action=pass[ov{k}];",
         o.x, o.y
     );
+    used
 }
 
 /// The filters that take a clip's frames from an input read from the
@@ -379,9 +408,16 @@ pub fn segment_args(
         acc = "faded".into();
     }
     // Overlays read the inputs after the scenes', in order.
-    for (k, (part, path)) in segment.overlays.iter().zip(&inputs.overlays).enumerate() {
-        args.extend(media::input_args(path));
-        overlay_chain(&mut graph, plan, part, inputs_before + k, &acc, k);
+    let mut input = inputs_before;
+    for (k, (part, paths)) in segment.overlays.iter().zip(&inputs.overlays).enumerate() {
+        input += overlay_chain(
+            &mut graph,
+            &mut args,
+            plan,
+            part,
+            (input, *paths),
+            (&acc, k),
+        );
         acc = format!("ov{k}");
     }
     if let Some(script) = inputs.captions {
@@ -429,6 +465,8 @@ pub struct AudioInputs<'a> {
     pub audio: Vec<&'a Path>,
     /// Per scene: its clip, when it is a video with sound.
     pub clips: Vec<Option<&'a Path>>,
+    /// Per overlay of the plan: its clip, when its sound is heard.
+    pub overlays: Vec<Option<&'a Path>>,
     pub music: Option<&'a Path>,
 }
 
@@ -496,6 +534,24 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
         );
         input += 1;
         labels.push(format!("[v{i}]"));
+    }
+    for (i, (path, o)) in inputs.overlays.iter().zip(&plan.overlays).enumerate() {
+        let Some(path) = path else {
+            continue;
+        };
+        let length = o.end - o.start;
+        args.extend(["-t".into(), fmt_s(length + 0.5).into()]);
+        args.extend(media::input_args(path));
+        let _ = writeln!(
+            graph,
+            "[{input}:a]atrim=duration={},asetpts=PTS-STARTPTS,{PCM},volume={}{},adelay=delays={}:all=1[o{i}];",
+            fmt_s(length),
+            o.volume,
+            fades(o.fade_in, o.fade_out, length),
+            (o.start * 1000.0).round() as u64
+        );
+        input += 1;
+        labels.push(format!("[o{i}]"));
     }
     let total = fmt_s(plan.total);
     if labels.is_empty() {

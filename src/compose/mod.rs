@@ -428,7 +428,7 @@ impl Composer {
                 .map(|(file, title)| (file.path.as_path(), title.as_deref())),
             captions: script.as_deref(),
             font,
-            overlays: layers.iter().map(OverlayFile::path).collect(),
+            overlays: layers.iter().map(OverlayFile::paths).collect(),
         };
         let args = graph::segment_args(plan, segment, &inputs, threads, &out);
         let fps = f64::from(plan.fps);
@@ -466,7 +466,18 @@ impl Composer {
             Some(m) => Some(store.local_copy(&m.asset, work).await?),
             None => None,
         };
+        let mut overlay_sounds: Vec<Option<LocalFile>> = Vec::new();
+        for overlay in &plan.overlays {
+            overlay_sounds.push(match overlay.sound() {
+                Some(asset) => Some(store.local_copy(asset, work).await?),
+                None => None,
+            });
+        }
         let inputs = graph::AudioInputs {
+            overlays: overlay_sounds
+                .iter()
+                .map(|c| c.as_ref().map(|f| f.path.as_path()))
+                .collect(),
             audio: keep.iter().map(|f| f.path.as_path()).collect(),
             clips: clips
                 .iter()
@@ -498,16 +509,28 @@ impl Composer {
     ) -> Result<Vec<OverlayFile>> {
         let mut files = Vec::with_capacity(segment.overlays.len());
         for part in &segment.overlays {
-            files.push(match &plan.overlays[part.index].layer {
-                overlays::Layer::Picture(asset) => {
-                    OverlayFile::Copy(self.store().local_copy(asset, work).await?)
+            let overlay = &plan.overlays[part.index];
+            let name =
+                |what: &str| work.join(format!("{what}-{}-{}.png", segment.index, part.index));
+            let layer = match &overlay.layer {
+                overlays::Layer::Picture(asset) | overlays::Layer::Clip(asset) => {
+                    Source::Copy(self.store().local_copy(asset, work).await?)
                 }
                 overlays::Layer::Text(text) => {
-                    let path = work.join(format!("overlay-{}-{}.png", segment.index, part.index));
+                    let path = name("overlay");
                     tokio::fs::write(&path, overlays::render_text(text)?).await?;
-                    OverlayFile::Drawn(path)
+                    Source::Drawn(path)
                 }
-            });
+            };
+            let mask = match overlays::shape_mask(overlay.shape, overlay.w, overlay.h)? {
+                Some(png) => {
+                    let path = name("mask");
+                    tokio::fs::write(&path, png).await?;
+                    Some(path)
+                }
+                None => None,
+            };
+            files.push(OverlayFile { layer, mask });
         }
         Ok(files)
     }
@@ -698,17 +721,23 @@ impl<'a> Meter<'a> {
     }
 }
 
-/// An overlay's picture on local disk.
-enum OverlayFile {
+/// An overlay's picture or clip on local disk, and its shape's mask.
+struct OverlayFile {
+    layer: Source,
+    mask: Option<PathBuf>,
+}
+
+enum Source {
     Copy(LocalFile),
     Drawn(PathBuf),
 }
 
 impl OverlayFile {
-    fn path(&self) -> &Path {
-        match self {
-            OverlayFile::Copy(file) => &file.path,
-            OverlayFile::Drawn(path) => path,
-        }
+    fn paths(&self) -> (&Path, Option<&Path>) {
+        let layer = match &self.layer {
+            Source::Copy(file) => file.path.as_path(),
+            Source::Drawn(path) => path.as_path(),
+        };
+        (layer, self.mask.as_deref())
     }
 }

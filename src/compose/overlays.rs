@@ -84,14 +84,14 @@ pub struct Overlay {
     /// lower third, 0.09 for a title, 0.04 for a label).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<f64>,
-    /// Not supported yet: `rect` only.
+    /// Pictures and clips: `rect` (default), `rounded` or `circle` (an
+    /// ellipse in a frame that is not square), with smooth edges.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<String>,
-    /// Not supported yet.
+    /// Pictures and clips: make one colour transparent (a green screen).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub chroma_key: Option<Value>,
-    /// Not supported yet (video overlays).
+    pub chroma_key: Option<ChromaKey>,
+    /// Clips: the gain of the clip's own sound, 0–4 (default 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<f64>,
     /// Not supported yet.
@@ -101,6 +101,30 @@ pub struct Overlay {
     /// Not supported yet (a font asset).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub font: Option<String>,
+}
+
+/// `chroma_key`: the colour made transparent.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChromaKey {
+    /// `#rrggbb`.
+    #[schema(example = "#00ff00")]
+    pub color: String,
+    /// How near a colour must be to go, 0.01–1 (default 0.25).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+    /// How softly the edge fades, 0–1 (default 0.05).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blend: Option<f64>,
+}
+
+/// An overlay's outline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    Rect,
+    Rounded,
+    Circle,
 }
 
 /// A preset name or a point.
@@ -149,6 +173,9 @@ pub struct TextLayer {
 #[derive(Clone, Debug)]
 pub enum Layer {
     Picture(Asset),
+    /// A video clip playing from its start at the overlay's start
+    /// (picture-in-picture).
+    Clip(Asset),
     Text(TextLayer),
 }
 
@@ -167,21 +194,42 @@ pub struct PlacedOverlay {
     pub opacity: f64,
     pub fade_in: f64,
     pub fade_out: f64,
+    pub shape: Shape,
+    /// The colour keyed out, its similarity and blend.
+    pub chroma_key: Option<([u8; 3], f64, f64)>,
+    /// A clip's sound's gain (0: none).
+    pub volume: f64,
 }
 
 impl PlacedOverlay {
+    /// A clip overlay whose sound is mixed into the soundtrack.
+    pub fn sound(&self) -> Option<&Asset> {
+        match &self.layer {
+            Layer::Clip(a) if self.volume > 0.0 && a.metadata["has_audio"] == true => Some(a),
+            _ => None,
+        }
+    }
+
     /// What decides its pixels (for the segment keys).
     pub fn identity(&self) -> Value {
         let layer = match &self.layer {
             Layer::Picture(a) => json!({"picture": a.storage_key, "bytes": a.size_bytes}),
+            Layer::Clip(a) => json!({"clip": a.storage_key, "bytes": a.size_bytes}),
             Layer::Text(t) => json!({"text": t}),
         };
-        json!({
+        let mut identity = json!({
             "layer": layer,
             "start": self.start, "end": self.end,
             "at": [self.x, self.y, self.w, self.h],
             "opacity": self.opacity, "fades": [self.fade_in, self.fade_out],
-        })
+        });
+        if self.shape != Shape::Rect {
+            identity["shape"] = json!(self.shape);
+        }
+        if let Some(key) = self.chroma_key {
+            identity["chroma_key"] = json!(key);
+        }
+        identity
     }
 }
 
@@ -250,17 +298,8 @@ fn place_one(
 ) -> Result<PlacedOverlay> {
     let not_yet =
         |field: &str, what: &str| invalid(i, field, format!("{what} are not supported yet"));
-    if o.shape.as_deref().is_some_and(|s| s != "rect") {
-        return Err(not_yet("shape", "rounded and circular overlays"));
-    }
-    if o.chroma_key.is_some() {
-        return Err(not_yet("chroma_key", "chroma keys"));
-    }
     if o.keyframes.is_some() {
         return Err(not_yet("keyframes", "keyframed overlays"));
-    }
-    if o.volume.is_some() {
-        return Err(not_yet("volume", "video overlays (and their sound)"));
     }
     if o.font.is_some() {
         return Err(not_yet("font", "font assets"));
@@ -273,7 +312,14 @@ fn place_one(
             format!("starts at {start} s, after the video's end ({total:.2} s)"),
         ));
     }
-    let end = within(i, "end", o.end, 0.0, f64::MAX)?.map_or(total, |e| e.min(total));
+    let mut end = within(i, "end", o.end, 0.0, f64::MAX)?.map_or(total, |e| e.min(total));
+    // A clip shows while it plays.
+    if let Some(asset) = o.asset_id.as_deref().and_then(|n| by_name.get(n))
+        && asset.kind == AssetKind::Video
+        && let Some(length) = asset.metadata["duration_seconds"].as_f64()
+    {
+        end = end.min(start + length);
+    }
     if end <= start {
         return Err(invalid(i, "end", "an overlay ends after it starts"));
     }
@@ -319,6 +365,42 @@ fn place_one(
             (Layer::Text(layer), w, h, position)
         }
     };
+    let is_text = matches!(layer, Layer::Text(_));
+    let shape = match o.shape.as_deref() {
+        None | Some("rect") => Shape::Rect,
+        Some(_) if is_text => return Err(invalid(i, "shape", "text overlays are rectangles")),
+        Some("rounded") => Shape::Rounded,
+        Some("circle") => Shape::Circle,
+        Some(other) => {
+            return Err(invalid(
+                i,
+                "shape",
+                format!("unknown shape {other:?}; use rect, rounded or circle"),
+            ));
+        }
+    };
+    let chroma_key = match &o.chroma_key {
+        None => None,
+        Some(_) if is_text => {
+            return Err(invalid(
+                i,
+                "chroma_key",
+                "text overlays have nothing to key",
+            ));
+        }
+        Some(k) => {
+            let [r, g, b, _] = colour(i, "chroma_key.color", &k.color)?;
+            let similarity =
+                within(i, "chroma_key.similarity", k.similarity, 0.01, 1.0)?.unwrap_or(0.25);
+            let blend = within(i, "chroma_key.blend", k.blend, 0.0, 1.0)?.unwrap_or(0.05);
+            Some(([r, g, b], similarity, blend))
+        }
+    };
+    let volume = match (&layer, o.volume) {
+        (Layer::Clip(_), v) => within(i, "volume", v, 0.0, 4.0)?.unwrap_or(1.0),
+        (_, Some(_)) => return Err(invalid(i, "volume", "only clip overlays have sound")),
+        (_, None) => 0.0,
+    };
     let (x, y) = match &o.position {
         None => preset(default_position, margin, (fw, fh), (w, h)),
         Some(OverlayPosition::Preset(name)) if PRESETS.contains(&name.as_str()) => {
@@ -354,6 +436,9 @@ fn place_one(
         opacity,
         fade_in,
         fade_out,
+        shape,
+        chroma_key,
+        volume,
     })
 }
 
@@ -373,14 +458,7 @@ fn picture(
         )
     })?;
     match asset.kind {
-        AssetKind::Image => {}
-        AssetKind::Video => {
-            return Err(invalid(
-                i,
-                "asset_id",
-                "video overlays (picture-in-picture) are not supported yet",
-            ));
-        }
+        AssetKind::Image | AssetKind::Video => {}
         other => {
             return Err(invalid(
                 i,
@@ -428,8 +506,14 @@ fn picture(
             (w, w * ph / pw)
         }
     };
-    let side = |v: f64, max: u32| (v.round() as u32).clamp(2, 2 * max);
-    Ok((Layer::Picture(asset.clone()), side(w, fw), side(h, fh)))
+    // Even sides: a clip's frames are scaled in 4:2:0 before they get alpha.
+    let side = |v: f64, max: u32| ((v / 2.0).round() as u32 * 2).clamp(2, 2 * max);
+    let layer = if asset.kind == AssetKind::Video {
+        Layer::Clip(asset.clone())
+    } else {
+        Layer::Picture(asset.clone())
+    };
+    Ok((layer, side(w, fw), side(h, fh)))
 }
 
 fn text_layer(i: usize, o: &Overlay, text: &str, fh: u32) -> Result<TextLayer> {
@@ -562,6 +646,37 @@ pub fn text_size(t: &TextLayer) -> (u32, u32) {
         (w + 2.0 * pad + bar).ceil().max(2.0) as u32,
         (h + 2.0 * pad).ceil().max(2.0) as u32,
     )
+}
+
+/// An overlay's outline as a greyscale PNG of its size (white inside, the
+/// edge antialiased), or none for a rectangle.
+pub fn shape_mask(shape: Shape, w: u32, h: u32) -> Result<Option<Vec<u8>>> {
+    if shape == Shape::Rect {
+        return Ok(None);
+    }
+    let (hw, hh) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+    let r = 0.15 * f64::from(w.min(h));
+    let coverage = |x: f64, y: f64| -> f64 {
+        if shape == Shape::Circle {
+            // How far outside the inscribed ellipse, in pixels (nearly).
+            let d = ((x - hw) / hw).hypot((y - hh) / hh);
+            ((1.0 - d) * hw.min(hh) + 0.5).clamp(0.0, 1.0)
+        } else {
+            // The signed distance to a rectangle with rounded corners.
+            let qx = (x - hw).abs() - (hw - r);
+            let qy = (y - hh).abs() - (hh - r);
+            let outside = qx.max(0.0).hypot(qy.max(0.0)) + qx.max(qy).min(0.0) - r;
+            (0.5 - outside).clamp(0.0, 1.0)
+        }
+    };
+    let img = image::GrayImage::from_fn(w, h, |x, y| {
+        let c = coverage(f64::from(x) + 0.5, f64::from(y) + 0.5);
+        image::Luma([(c * 255.0).round() as u8])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
+    Ok(Some(out.into_inner()))
 }
 
 /// Draws a text layer as a transparent PNG of its size.

@@ -280,14 +280,35 @@ pub fn audio_key(plan: &Plan) -> String {
             Value::Array(clip)
         })
         .collect();
-    hash_key(&json!({
+    let overlays: Vec<Value> = plan
+        .overlays
+        .iter()
+        .filter_map(|o| {
+            o.sound().map(|a| {
+                json!([
+                    a.storage_key,
+                    o.start,
+                    o.end,
+                    o.volume,
+                    o.fade_in,
+                    o.fade_out
+                ])
+            })
+        })
+        .collect();
+    let mut key = json!({
         "renderer": RENDERER_VERSION,
         "audio": parts,
         "clips": clips,
         "music": plan.music.as_ref().map(|m| json!([m.asset.storage_key, m.volume, m.ducking])),
         "total": plan.total,
         "encoder": ["aac", "192k", 48000, "loudnorm=I=-14:TP=-1.5:LRA=11"],
-    }))
+    });
+    // Only when some are heard, so that earlier soundtracks' keys still match.
+    if !overlays.is_empty() {
+        key["overlays"] = json!(overlays);
+    }
+    hash_key(&key)
 }
 
 #[cfg(test)]

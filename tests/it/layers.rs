@@ -295,3 +295,92 @@ async fn clips_play_faster_trimmed_muted_and_faded() {
     assert_eq!(err["error"]["field"], "timeline[0].speed");
     s.stop().await;
 }
+
+/// Picture-in-picture: a clip over the scene while it plays, its green
+/// keyed out, or cut to a circle; its sound heard at its time.
+#[tokio::test]
+async fn a_clip_plays_in_a_keyed_bubble_with_its_sound() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::ffmpeg_fixture(
+        dir.path(),
+        "pip.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=160x160:r=30:d=2,drawbox=x=50:y=50:w=60:h=60:color=0x00ff00:t=fill",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+    );
+    let (status, _) = s
+        .upload("pip", "bg.png", common::png(320, 180, BACKGROUND))
+        .await;
+    assert_eq!(status, 201);
+    let (status, up) = s
+        .upload("pip", "pip.mp4", std::fs::read(&clip).unwrap())
+        .await;
+    assert_eq!(status, 201, "{up}");
+    let (status, video) = s
+        .post_json(
+            "/api/v1/sessions/pip/compose",
+            json!({
+                "timeline": [{"asset_id": "image_1.png", "duration": 3}],
+                "output": {"width": 320, "height": 180, "fps": 30},
+                "overlays": [
+                    {"asset_id": "video_1.mp4", "start": 0.5, "position": {"x": 0.05, "y": 0.1}, "width": 0.3,
+                     "chroma_key": {"color": "#00ff00", "similarity": 0.3}},
+                    {"asset_id": "video_1.mp4", "start": 0.5, "position": {"x": 0.6, "y": 0.1}, "width": 0.3,
+                     "shape": "circle", "volume": 1}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{video}");
+    let out = common::write_file(dir.path(), "pip-out.mp4", &s.download(&video).await);
+    let at =
+        |t: f64, x: u32, y: u32| common::mean_colour_of_region(&out, t, &format!("4:4:{x}:{y}"));
+    // 96×96 bubbles at (16, 18) and (192, 18), from 0.5 s for the clip's 2 s.
+    for t in [1.0, 2.0] {
+        assert!(
+            close(at(t, 24, 64), [255, 0, 0], 50.0),
+            "keyed clip's red at {t} s"
+        );
+        assert!(
+            close(at(t, 62, 64), BACKGROUND, 40.0),
+            "its green keyed out at {t} s: {:?}",
+            at(t, 62, 64)
+        );
+        assert!(
+            close(at(t, 200, 64), [255, 0, 0], 50.0),
+            "circle's red at {t} s"
+        );
+        assert!(
+            close(at(t, 238, 64), [0, 255, 0], 50.0),
+            "circle's middle at {t} s"
+        );
+        assert!(
+            close(at(t, 193, 19), BACKGROUND, 40.0),
+            "outside the circle at {t} s: {:?}",
+            at(t, 193, 19)
+        );
+    }
+    for t in [0.3, 2.8] {
+        assert!(close(at(t, 24, 64), BACKGROUND, 30.0), "no bubble at {t} s");
+    }
+    let pcm = common::samples(&out);
+    let f = frequency(&pcm, 0.8, 2.2);
+    assert!((f - 440.0).abs() < 10.0, "the clip's tone: {f} Hz");
+    assert!(loudness(&pcm, 0.05, 0.4) < 0.001, "silent before the clip");
+    s.stop().await;
+}

@@ -395,6 +395,11 @@ impl Studio {
             .await
     }
 
+    /// A still of the saved timeline at `at` seconds (a draft-size PNG).
+    pub async fn still(&self, session: &SessionId, at: f64) -> Result<Vec<u8>> {
+        self.composer().still(session, at).await
+    }
+
     pub fn composer(&self) -> &Composer {
         &self.inner.composer
     }

@@ -99,6 +99,7 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(agent::messages))
         .routes(routes!(timeline::get, timeline::put))
         .routes(routes!(timeline::versions))
+        .routes(routes!(timeline::frame))
         .routes(routes!(compose::job, compose::cancel))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::get, webhooks::put, webhooks::delete));

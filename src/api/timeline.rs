@@ -88,3 +88,39 @@ pub async fn versions(
         versions,
     }))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FrameQuery {
+    /// Seconds into the video.
+    #[param(minimum = 0, example = 12.4)]
+    t: f64,
+}
+
+/// A still of the saved timeline at a moment, as a PNG at the draft size.
+///
+/// Drawn from the one scene segment that shows the moment (overlays,
+/// titles and captions included), without a render: what the editor shows
+/// while an overlay is placed.
+#[utoipa::path(get, path = "/api/v1/sessions/{session_id}/frame", tag = "compose", operation_id = "getFrame",
+    params(("session_id" = String, Path), FrameQuery),
+    responses((status = 200, content_type = "image/png", description = "The frame"),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Unknown session"),
+        (status = 422, body = ErrorBody, description = "Nothing saved, or `t` outside the video")))]
+pub async fn frame(
+    State(studio): State<Studio>,
+    session: AuthorizedSession,
+    ApiQuery(query): ApiQuery<FrameQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let png = studio.still(session.id(), query.t).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
+}

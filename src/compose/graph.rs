@@ -380,6 +380,61 @@ pub fn segment_args(
     out: &Path,
 ) -> Vec<OsString> {
     let fps = plan.fps;
+    let mut args = segment_graph(plan, segment, inputs);
+    args.extend(video_encoder_args(plan, threads));
+    args.extend([
+        "-r".into(),
+        fps.to_string().into(),
+        "-fps_mode".into(),
+        "cfr".into(),
+        "-frames:v".into(),
+        segment.frames.to_string().into(),
+    ]);
+    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
+    args.push(out.as_os_str().to_owned());
+    args
+}
+
+/// The ffmpeg arguments that draw frame `frame` of a segment as a PNG into
+/// `out`: the segment's graph, its first `frame` frames dropped.
+pub fn still_args(
+    plan: &Plan,
+    segment: &Segment,
+    inputs: &SegmentInputs,
+    frame: u64,
+    out: &Path,
+) -> Vec<OsString> {
+    let mut args = segment_graph(plan, segment, inputs);
+    // The graph ends in [vout]; pick the frame from it.
+    if let Some(graph) = args
+        .iter_mut()
+        .find(|a| a.to_string_lossy().ends_with("[vout]"))
+    {
+        let mut g = graph.to_string_lossy().into_owned();
+        g.push_str(&format!(
+            ";[vout]trim=start_frame={frame}:end_frame={},setpts=PTS-STARTPTS[still]",
+            frame + 1
+        ));
+        *graph = g.into();
+    }
+    if let Some(map) = args.iter_mut().find(|a| *a == "[vout]") {
+        *map = "[still]".into();
+    }
+    args.extend([
+        "-frames:v".into(),
+        "1".into(),
+        "-c:v".into(),
+        "png".into(),
+        "-f".into(),
+        "image2".into(),
+    ]);
+    args.push(out.as_os_str().to_owned());
+    args
+}
+
+/// A segment's inputs and filter graph, ending in `-map [vout] -an`.
+fn segment_graph(plan: &Plan, segment: &Segment, inputs: &SegmentInputs) -> Vec<OsString> {
+    let fps = plan.fps;
     let mut b = Builder::default();
     scene_chain(
         &mut b,
@@ -439,17 +494,6 @@ pub fn segment_args(
     let _ = write!(graph, "[{acc}]tpad=stop_mode=clone:stop={fps}[vout]");
     args.extend(["-filter_complex".into(), graph.into()]);
     args.extend(["-map".into(), "[vout]".into(), "-an".into()]);
-    args.extend(video_encoder_args(plan, threads));
-    args.extend([
-        "-r".into(),
-        fps.to_string().into(),
-        "-fps_mode".into(),
-        "cfr".into(),
-        "-frames:v".into(),
-        segment.frames.to_string().into(),
-    ]);
-    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
-    args.push(out.as_os_str().to_owned());
     args
 }
 

@@ -394,8 +394,27 @@ impl Composer {
         step: &str,
         cancel: CancellationToken,
     ) -> Result<PathBuf> {
-        let store = self.store();
         let i = segment.index;
+        let files = self.segment_files(plan, segment, work).await?;
+        let out = work.join(format!("segment-{i}.mp4"));
+        let args = graph::segment_args(plan, segment, &files.inputs(font), threads, &out);
+        let fps = f64::from(plan.fps);
+        let on_time = |seconds: f64| {
+            meter.set(i, (seconds * fps).min(segment.frames as f64), step);
+        };
+        media::ffmpeg_watched(&args, &on_time, cancel).await?;
+        meter.set(i, segment.frames as f64, step);
+        Ok(out)
+    }
+
+    /// The local files a segment's graph reads, fetched or written into `work`.
+    async fn segment_files(
+        &self,
+        plan: &Plan,
+        segment: &Segment,
+        work: &Path,
+    ) -> Result<SegmentFiles> {
+        let store = self.store();
         let scene = &plan.scenes[segment.scene.scene];
         let visual = store.local_copy(&scene.visual, work).await?;
         let title = self.title_file(plan, segment.scene.scene, work).await?;
@@ -411,7 +430,7 @@ impl Composer {
         };
         let script = match plan.captions {
             Some(style) if !segment.cues.is_empty() => {
-                let path = work.join(format!("segment-{i}.ass"));
+                let path = work.join(format!("segment-{}.ass", segment.index));
                 let text = captions::ass(&segment.cues, style, plan.width, plan.height);
                 tokio::fs::write(&path, text).await?;
                 Some(path)
@@ -419,25 +438,69 @@ impl Composer {
             _ => None,
         };
         let layers = self.overlay_files(plan, segment, work).await?;
-        let out = work.join(format!("segment-{i}.mp4"));
-        let inputs = graph::SegmentInputs {
-            visual: &visual.path,
-            title: title.as_deref(),
-            blend: blend
-                .as_ref()
-                .map(|(file, title)| (file.path.as_path(), title.as_deref())),
-            captions: script.as_deref(),
-            font,
-            overlays: layers.iter().map(OverlayFile::paths).collect(),
+        Ok(SegmentFiles {
+            visual,
+            title,
+            blend,
+            script,
+            layers,
+        })
+    }
+
+    /// A still of the saved timeline at `at` seconds, as a PNG at the draft
+    /// size: the one segment that shows it drawn up to that frame, in a
+    /// working folder of its own (no render slot: it is one frame).
+    pub async fn still(&self, session: &SessionId, at: f64) -> Result<Vec<u8>> {
+        let (mut req, _) = self.resolve(session, &ComposeRequest::default()).await?;
+        let mut output = req.output.clone().unwrap_or_default();
+        output.quality = Some("draft".into());
+        req.output = Some(output);
+        let plan = self.plan(session, &req).await?;
+        if !at.is_finite() || at < 0.0 || at >= plan.total {
+            return Err(Error::invalid(
+                "t",
+                format!(
+                    "t must be a time within the video: 0 to {:.2} s",
+                    plan.total
+                ),
+            ));
+        }
+        let cues = if plan.captions.is_some() {
+            captions::cues(&plan)
+        } else {
+            Vec::new()
         };
-        let args = graph::segment_args(plan, segment, &inputs, threads, &out);
-        let fps = f64::from(plan.fps);
-        let on_time = |seconds: f64| {
-            meter.set(i, (seconds * fps).min(segment.frames as f64), step);
+        let burned = plan
+            .captions
+            .map(|c| captions::events(&cues, c.style))
+            .unwrap_or_default();
+        let segments = segments::segments(&plan, &burned);
+        let frame = ((at * f64::from(plan.fps)).floor() as u64).min(
+            segments
+                .last()
+                .map_or(0, |s| s.start_frame + s.frames)
+                .saturating_sub(1),
+        );
+        let segment = segments
+            .iter()
+            .rev()
+            .find(|s| s.start_frame <= frame)
+            .ok_or_else(|| Error::Internal("no segment shows that frame".into()))?;
+        let tmp = &self.inner.settings.tmp_dir;
+        tokio::fs::create_dir_all(tmp).await?;
+        let work = tempfile::Builder::new().prefix("still-").tempdir_in(tmp)?;
+        let font = self.font_file().await?;
+        // The frame alone when it can be drawn alone; else the segment up to it.
+        let j = frame - segment.start_frame;
+        let (segment, j) = match segment.single(j, plan.fps) {
+            Some(one) => (one, 0),
+            None => (segment.clone(), j),
         };
-        media::ffmpeg_watched(&args, &on_time, cancel).await?;
-        meter.set(i, segment.frames as f64, step);
-        Ok(out)
+        let files = self.segment_files(&plan, &segment, work.path()).await?;
+        let out = work.path().join("still.png");
+        let args = graph::still_args(&plan, &segment, &files.inputs(&font), j, &out);
+        media::ffmpeg_watched(&args, &|_| {}, CancellationToken::new()).await?;
+        Ok(tokio::fs::read(&out).await?)
     }
 
     /// Mixes the soundtrack into a file in `work`.
@@ -739,5 +802,30 @@ impl OverlayFile {
             Source::Drawn(path) => path.as_path(),
         };
         (layer, self.mask.as_deref())
+    }
+}
+
+/// The local files of one segment's graph.
+struct SegmentFiles {
+    visual: LocalFile,
+    title: Option<PathBuf>,
+    blend: Option<(LocalFile, Option<PathBuf>)>,
+    script: Option<PathBuf>,
+    layers: Vec<OverlayFile>,
+}
+
+impl SegmentFiles {
+    fn inputs<'a>(&'a self, font: &'a Path) -> graph::SegmentInputs<'a> {
+        graph::SegmentInputs {
+            visual: &self.visual.path,
+            title: self.title.as_deref(),
+            blend: self
+                .blend
+                .as_ref()
+                .map(|(file, title)| (file.path.as_path(), title.as_deref())),
+            captions: self.script.as_deref(),
+            font,
+            overlays: self.layers.iter().map(OverlayFile::paths).collect(),
+        }
     }
 }

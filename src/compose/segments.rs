@@ -66,6 +66,49 @@ pub struct SegmentOverlay {
     pub frames: u64,
 }
 
+impl Segment {
+    /// Frame `j` of this segment as a segment of its own, drawn the same:
+    /// its scene's frame (motion and a clip's time follow the span's
+    /// `first`), the cues and overlays that frame shows. None while a
+    /// transition or the opening fade blends it (those count their frames
+    /// from the segment's first).
+    pub fn single(&self, j: u64, fps: u32) -> Option<Segment> {
+        let blending = self.blend_from.is_some_and(|(span, _)| j < span.count);
+        if blending || self.fade_in.is_some_and(|n| j < n) || j >= self.frames {
+            return None;
+        }
+        let at = j as f64 / f64::from(fps);
+        let mut one = self.clone();
+        one.scene.first += j;
+        one.scene.count = 1;
+        one.frames = 1;
+        one.blend_from = None;
+        one.fade_in = None;
+        one.cues = self
+            .cues
+            .iter()
+            .filter(|c| c.start <= at && at < c.end)
+            .map(|c| Cue {
+                start: 0.0,
+                end: 0.5 / f64::from(fps),
+                text: c.text.clone(),
+            })
+            .collect();
+        one.overlays = self
+            .overlays
+            .iter()
+            .filter(|o| o.from <= j && j < o.to)
+            .map(|o| SegmentOverlay {
+                from: 0,
+                to: 1,
+                skip: o.skip + (j - o.from),
+                ..*o
+            })
+            .collect();
+        Some(one)
+    }
+}
+
 fn frame_at(t: f64, fps: u32) -> u64 {
     (t * f64::from(fps)).round().max(0.0) as u64
 }

@@ -134,6 +134,69 @@ async fn a_logo_and_a_lower_third_are_drawn_where_and_when_asked() {
         .await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["overlays"][1]["text"], "Grace Hopper", "{saved}");
+
+    // A still of the saved timeline at 2 s, without a render: draft size,
+    // the logo in its corner and the lower third's band, as in the video.
+    let response = s.get("/api/v1/sessions/layers/frame?t=2").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let png = image::load_from_memory(&response.bytes().await.unwrap())
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(png.dimensions(), (160, 90), "a quarter of the pixels");
+    let px = |x: u32, y: u32| png.get_pixel(x, y).0;
+    let red = px(135, 18);
+    assert!(
+        red[0] > 200 && red[1] < 60 && red[2] < 60,
+        "the logo: {red:?}"
+    );
+    let band = px(40, 82);
+    assert!(
+        u32::from(band[0]) + u32::from(band[1]) + u32::from(band[2]) < 170,
+        "the band: {band:?}"
+    );
+    let background = px(40, 40);
+    assert!(
+        close(background.map(f64::from), BACKGROUND, 25.0),
+        "{background:?}"
+    );
+    // The same pixels as a draft render's frame at that moment.
+    let (status, draft) = s
+        .post_json(
+            "/api/v1/sessions/layers/compose",
+            json!({"output": {"width": 320, "height": 180, "fps": 10, "quality": "draft"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{draft}");
+    let draft = common::write_file(dir.path(), "draft.mp4", &s.download(&draft).await);
+    let rendered = common::frame_rgb(&draft, 2.0, "null");
+    let diff = rendered
+        .iter()
+        .zip(png.as_raw())
+        .map(|(a, b)| f64::from(a.abs_diff(*b)))
+        .sum::<f64>()
+        / rendered.len() as f64;
+    assert!(
+        diff < 6.0,
+        "the still differs from the render by {diff} on average"
+    );
+    // At 0.5 s there is no band yet.
+    let response = s.get("/api/v1/sessions/layers/frame?t=0.5").await;
+    let early = image::load_from_memory(&response.bytes().await.unwrap())
+        .unwrap()
+        .to_rgb8();
+    assert!(close(
+        early.get_pixel(40, 82).0.map(f64::from),
+        BACKGROUND,
+        25.0
+    ));
+    // Outside the video, or not a number: named.
+    let (status, err) = s.get_json("/api/v1/sessions/layers/frame?t=99").await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "t");
+    let (status, err) = s.get_json("/api/v1/sessions/layers/frame?t=soon").await;
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["error"]["field"], "query");
     s.stop().await;
 }
 

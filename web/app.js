@@ -179,6 +179,8 @@ function scenesUsing(name) {
 
 /// An error of a compose or timeline save, in scene terms.
 function inSceneTerms(e) {
+  const o = e && e.field && /^overlays\[(\d+)\]/.exec(e.field);
+  if (o) return `${overlayName(Number(o[1]))}: ${e.message.replace(/^overlays\[\d+\][.\w[\]]*: (overlay \d+: )?/, "")}`;
   const m = e && e.field && /^timeline\[(\d+)\]/.exec(e.field);
   if (!m) return e.message;
   const index = Number(m[1]);
@@ -194,6 +196,9 @@ function missingItems() {
   for (const [k, g] of scenes().entries()) {
     if (g.visual !== null && !assetNamed(items[g.visual].asset_id)) return `Scene ${k + 1}'s picture was deleted — replace it or remove the scene.`;
     for (const i of g.audio) if (!assetNamed(items[i].asset_id)) return `${g.visual === null ? "The intro" : `Scene ${k + 1}`}'s voice-over ${items[i].asset_id} was deleted — remove it from the scene or add another.`;
+  }
+  for (const [i, o] of (state.doc.overlays || []).entries()) {
+    if (o.asset_id && !assetNamed(o.asset_id)) return `${overlayName(i)} was deleted from the assets — remove the overlay (select its bar, then Delete).`;
   }
   return null;
 }
@@ -212,6 +217,9 @@ function card(a) {
   const actions = el("div", { class: "actions" });
   if (["image", "audio", "video"].includes(a.type)) {
     actions.append(el("button", { type: "button", onclick: () => addToTimeline(a) }, "Add"));
+  }
+  if (isVisual(a)) {
+    actions.append(el("button", { type: "button", class: "as-overlay", title: "Lay it over the scenes: a logo in a corner, a clip in a bubble", onclick: () => addAsOverlay(a) }, "Add as overlay"));
   }
   if (a.type === "social") {
     actions.append(el("button", { type: "button", onclick: async (e) => {
@@ -455,7 +463,7 @@ function edit(change, structural = false) {
   state.undo.push(state.committed);
   state.redo = [];
   state.committed = now;
-  if (structural) renderEditor(); else { resizeScenes(); renderTotal(); renderOptions(); renderHistory(); syncTranscript(); }
+  if (structural) renderEditor(); else { resizeScenes(); renderTotal(); renderOptions(); renderHistory(); syncTranscript(); renderOverlays(); }
   scheduleSave();
 }
 
@@ -742,6 +750,8 @@ function renderEditor() {
   renderOptions();
   renderHistory();
   syncTranscript();
+  renderLane();
+  renderOverlayPanel();
 }
 
 function renderHistory() {
@@ -780,6 +790,303 @@ function dragToReorder(node, k) {
     grip.addEventListener("pointermove", move);
     grip.addEventListener("pointerup", up, { once: true });
   });
+}
+
+// ---- the timeline: overlays ------------------------------------------------
+// Text, logos and clips over the scenes (`overlays` of the saved timeline): a
+// lane under the scene cards on their time scale, one bar per overlay from
+// its start to its end. Drag a bar to move it in time, its right edge to
+// change its end; select it to edit it below. Every change is an edit().
+
+const ov = { selected: null };
+const PRESETS = ["top_left", "top", "top_right", "left", "center", "right", "bottom_left", "bottom", "bottom_right"];
+const ARROWS = ["↖", "↑", "↗", "←", "•", "→", "↙", "↓", "↘"];
+const overlays = () => state.doc.overlays || [];
+const snap = (t) => Math.round(t * 10) / 10;
+const clamp = (x, lo, hi) => Math.min(Math.max(x, lo), hi);
+
+/// "Overlay 2 (“Your name”)", "Overlay 1 (image_2.png)".
+function overlayName(i) {
+  const o = overlays()[i];
+  if (!o) return `Overlay ${i + 1}`;
+  return `Overlay ${i + 1} (${o.asset_id || `“${o.text || ""}”`})`;
+}
+
+/// Where an overlay ends: its `end`, else a clip's own length, else the video's end.
+function endOf(o, total) {
+  if (o.end !== undefined && o.end !== null) return Math.min(Number(o.end), total);
+  const a = o.asset_id ? assetNamed(o.asset_id) : null;
+  if (a && a.type === "video" && seconds(a)) return Math.min((Number(o.start) || 0) + seconds(a), total);
+  return total;
+}
+
+/// Each drawn scene: its times and its card's place in the strip (the cards'
+/// real widths, so the phone layout's narrower cards are followed).
+function sceneSpans() {
+  const items = state.doc.timeline;
+  const lengths = sceneLengths();
+  const spans = [];
+  let t = 0;
+  scenes().forEach((g, k) => {
+    const tr = g.visual !== null && items[g.visual].transition;
+    if (tr && k > 0) t -= Math.min(tr.duration || 0.5, lengths[k - 1] / 2, lengths[k] / 2);
+    const node = document.querySelector(`#timeline .scene[data-scene="${k}"]`);
+    if (g.visual !== null && lengths[k] > 0 && node) spans.push({ start: t, length: lengths[k], left: node.offsetLeft, width: node.offsetWidth });
+    t += lengths[k];
+  });
+  return spans;
+}
+
+/// The pixel of a time in the strip, and the time of a pixel.
+function xOf(t, spans) {
+  let span = spans[0];
+  for (const s of spans) if (s.start <= t) span = s;
+  if (!span) return 0;
+  return span.left + clamp((t - span.start) / span.length, 0, 1) * span.width;
+}
+function tOf(x, spans) {
+  if (!spans.length) return 0;
+  const span = spans.find((s) => x < s.left + s.width) || spans[spans.length - 1];
+  return span.start + clamp((x - span.left) / span.width, 0, 1) * span.length;
+}
+
+function placeBar(bar, start, end, spans) {
+  const left = xOf(start, spans);
+  bar.style.left = `${left}px`;
+  bar.style.width = `${Math.max(24, xOf(end, spans) - left)}px`;
+}
+
+function renderOverlays() { renderLane(); syncOverlayPanel(); }
+
+function renderLane() {
+  const lane = $("#overlay-lane");
+  const list = overlays();
+  if (ov.selected !== null && !list[ov.selected]) ov.selected = null;
+  lane.hidden = !list.length;
+  if (!list.length) { lane.replaceChildren(); return; }
+  const spans = sceneSpans();
+  const total = totalLength();
+  lane.style.width = `${$("#timeline").scrollWidth}px`;
+  lane.replaceChildren(...list.map((o, i) => overlayRow(o, i, spans, total)));
+}
+window.addEventListener("resize", () => state.session && renderLane());
+
+function overlayRow(o, i, spans, total) {
+  const a = o.asset_id ? assetNamed(o.asset_id) : null;
+  const label = !o.asset_id ? [el("span", { class: "ov-kind", "aria-hidden": "true" }, "T"), el("span", {}, o.text || "(no text)")]
+    : [a && a.type === "image" ? el("img", { src: a.url, alt: "", draggable: "false" }) : el("span", { class: "ov-kind", "aria-hidden": "true" }, a ? "▶" : "!"),
+      el("span", {}, a ? o.asset_id : `${o.asset_id} (deleted)`)];
+  const start = Number(o.start) || 0;
+  const end = endOf(o, total);
+  const bar = el("div", { class: `ov-bar${ov.selected === i ? " selected" : ""}${o.asset_id && !a ? " missing" : ""}`, role: "button", tabindex: "0",
+    "data-overlay": i, "aria-pressed": String(ov.selected === i),
+    "aria-label": `${overlayName(i)}, ${start.toFixed(1)}–${end.toFixed(1)} s: drag to move it, arrow keys move it by 0.1 s`,
+    title: `${start.toFixed(1)}–${end.toFixed(1)} s` },
+  ...label, el("span", { class: "ov-end", title: "Drag to change the end", "aria-hidden": "true" }));
+  placeBar(bar, start, end, spans);
+  dragInTime(bar, i);
+  bar.addEventListener("keydown", (e) => {
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (step) { e.preventDefault(); moveOverlay(i, start + step * (e.shiftKey ? 1 : 0.1)); refocus(i); }
+    else if (e.key === "Enter" || e.key === " ") { e.preventDefault(); selectOverlay(i); refocus(i); }
+    else if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteOverlay(i); }
+  });
+  return el("div", { class: "ov-row", role: "listitem" }, bar);
+}
+
+const refocus = (i) => { const b = document.querySelector(`.ov-bar[data-overlay="${i}"]`); if (b) b.focus({ preventScroll: true }); };
+
+/// Moves an overlay to start at `to`, keeping its length, within the video.
+function moveOverlay(i, to) {
+  const o = overlays()[i];
+  const total = totalLength();
+  const start = Number(o.start) || 0;
+  const length = endOf(o, total) - start;
+  const next = snap(clamp(to, 0, Math.max(0, total - length)));
+  edit(() => {
+    o.start = next;
+    const a = o.asset_id ? assetNamed(o.asset_id) : null;
+    const toTheEnd = o.end === undefined || o.end === null;
+    // "To the end" stays so while it still reaches the end (a clip plays its length).
+    if (!toTheEnd || (!(a && a.type === "video") && next + length < total - 0.05)) o.end = snap(next + length);
+  });
+}
+
+/// Drag a bar (mouse, pen or touch): the bar moves in time, its right edge
+/// moves its end; a press without a move selects it.
+function dragInTime(bar, i) {
+  bar.addEventListener("pointerdown", (e) => {
+    if (e.button > 0) return;
+    e.preventDefault();
+    bar.focus({ preventScroll: true });
+    bar.setPointerCapture(e.pointerId);
+    const o = overlays()[i];
+    const spans = sceneSpans();
+    const total = totalLength();
+    const start = Number(o.start) || 0;
+    const end = endOf(o, total);
+    const resizing = e.target.classList.contains("ov-end");
+    const x0 = e.clientX;
+    let moved = false;
+    let next = null;
+    const move = (ev) => {
+      const dx = ev.clientX - x0;
+      if (Math.abs(dx) > 3) moved = true;
+      if (!moved) return;
+      if (resizing) next = { start, end: snap(clamp(tOf(xOf(end, spans) + dx, spans), start + 0.1, total)) };
+      else {
+        const s = snap(clamp(tOf(xOf(start, spans) + dx, spans), 0, Math.max(0, total - (end - start))));
+        next = { start: s, end: s + end - start };
+      }
+      bar.classList.add("dragging");
+      placeBar(bar, next.start, next.end, spans);
+    };
+    const up = (ev) => {
+      bar.removeEventListener("pointermove", move);
+      bar.removeEventListener("pointerup", up);
+      bar.removeEventListener("pointercancel", up);
+      bar.classList.remove("dragging");
+      if (ev.type === "pointercancel") { renderLane(); return; }
+      if (!moved) { selectOverlay(i); refocus(i); return; }
+      if (!next) return;
+      if (resizing) edit(() => { o.end = next.end; });
+      else moveOverlay(i, next.start);
+      ov.selected = i;
+      renderLane();
+      renderOverlayPanel();
+      refocus(i);
+    };
+    bar.addEventListener("pointermove", move);
+    bar.addEventListener("pointerup", up);
+    bar.addEventListener("pointercancel", up);
+  });
+}
+
+function selectOverlay(i) {
+  ov.selected = ov.selected === i ? null : i;
+  renderLane();
+  renderOverlayPanel();
+}
+
+function addOverlay(o) {
+  const total = totalLength();
+  if (!total) { showError("overlays", "Add a picture or a clip first: overlays are drawn over the scenes."); return; }
+  showError("overlays", "");
+  $("#overlay-choices").hidden = true;
+  $("#overlay-add-asset").setAttribute("aria-expanded", "false");
+  if (o.end !== undefined && o.end !== null && o.end > total) { o.end = snap(total); o.start = Math.min(o.start, snap(Math.max(0, total - 1))); }
+  ov.selected = overlays().length;
+  edit(() => { state.doc.overlays = [...overlays(), o]; });
+  renderLane();
+  renderOverlayPanel();
+}
+
+function addAsOverlay(a) {
+  if (a.type === "video") {
+    const length = seconds(a) ? snap(Math.min(seconds(a), totalLength())) : undefined;
+    addOverlay({ asset_id: a.name, start: 0, end: length, position: "bottom_left", width: 0.3, shape: "circle" });
+  } else addOverlay({ asset_id: a.name, start: 0, position: "top_right", width: 0.15 });
+  const bar = document.querySelector(`.ov-bar[data-overlay="${ov.selected}"]`);
+  if (bar) bar.scrollIntoView({ block: "nearest" });
+}
+
+function deleteOverlay(i) {
+  ov.selected = null;
+  edit(() => { const rest = overlays().filter((_, k) => k !== i); state.doc.overlays = rest.length ? rest : null; });
+  renderLane();
+  renderOverlayPanel();
+}
+
+$("#overlay-add-text").addEventListener("click", () => addOverlay({ text: "Your name", style: "lower_third", start: 1, end: 4 }));
+$("#overlay-add-asset").addEventListener("click", (e) => {
+  const box = $("#overlay-choices");
+  if (!box.hidden) { box.hidden = true; e.target.setAttribute("aria-expanded", "false"); return; }
+  const visuals = state.assets.filter((a) => isVisual(a) && a.source !== "compose");
+  if (!visuals.length) { showError("overlays", "No pictures or clips yet: upload a logo or a clip (drop it in Assets above) or generate an image, then add it here."); return; }
+  showError("overlays", "");
+  box.replaceChildren(...visuals.map((a) => el("button", { type: "button", class: "ov-choice", "data-asset": a.name, onclick: () => addAsOverlay(a) },
+    a.type === "image" ? el("img", { src: a.url, alt: "", loading: "lazy" }) : el("span", { class: "ov-kind" }, "▶"), a.name)));
+  box.hidden = false;
+  e.target.setAttribute("aria-expanded", "true");
+});
+
+/// The selected overlay's fields, built when the selection changes.
+function renderOverlayPanel() {
+  const box = $("#overlay-edit");
+  const i = ov.selected;
+  const o = i === null ? null : overlays()[i];
+  if (!o) { box.hidden = true; box.replaceChildren(); delete box.dataset.overlay; return; }
+  const a = o.asset_id ? assetNamed(o.asset_id) : null;
+  const current = () => overlays()[i];
+  const set = (key) => (value) => edit(() => { if (value === undefined || value === "") delete current()[key]; else current()[key] = value; });
+  const presets = el("div", { class: "ov-presets", role: "group", "aria-label": "Position" },
+    PRESETS.map((p, k) => el("button", { type: "button", "data-preset": p, title: p.replace("_", " "), "aria-label": p.replace("_", " "),
+      "aria-pressed": String(o.position === p), onclick: () => set("position")(p) }, ARROWS[k])));
+  const parts = [el("div", { class: "ov-head" }, el("strong", {}, overlayName(i)),
+    el("button", { type: "button", class: "icon", "aria-label": "Close", title: "Close", onclick: () => selectOverlay(i) }, "✕")),
+  el("div", { class: "ov-where" }, el("span", { class: "muted" }, "Position"), presets)];
+  const fieldsBox = el("div", { class: "ov-fields" });
+  if (!o.asset_id) {
+    fieldsBox.append(
+      el("label", {}, "Text", el("input", { type: "text", "data-key": "text", value: o.text || "", maxlength: "200",
+        onchange: (e) => { if (!e.target.value.trim()) { showError("overlays", "A text overlay needs some text: type it, or delete the overlay."); e.target.value = current().text || ""; return; } showError("overlays", ""); set("text")(e.target.value.trim()); } })),
+      el("label", {}, "Subtitle", el("input", { type: "text", "data-key": "subtitle", value: o.subtitle || "", maxlength: "200", placeholder: "optional",
+        onchange: (e) => set("subtitle")(e.target.value.trim()) })),
+      el("label", {}, "Style", choice("style", o.style || "lower_third", [["lower_third", "lower third"], ["title", "title"], ["label", "label"]], set("style"))));
+  } else {
+    const width = Number(o.width) || 0.2;
+    const shown = el("output", { "data-for": "width" }, `${Math.round(width * 100)} %`);
+    fieldsBox.append(
+      el("label", {}, "Width", el("input", { type: "range", min: "0.05", max: "1", step: "0.01", value: width, "data-key": "width",
+        oninput: (e) => { shown.textContent = `${Math.round(Number(e.target.value) * 100)} %`; },
+        onchange: (e) => set("width")(Number(e.target.value)) }), shown),
+      el("label", {}, "Shape", choice("shape", o.shape || "rect", [["rect", "rectangle"], ["rounded", "rounded"], ["circle", "circle"]], set("shape"))));
+    if (!a) fieldsBox.append(el("p", { class: "error" }, `${o.asset_id} was deleted from the assets: delete this overlay.`));
+  }
+  // Times are checked here, in plain words; a refused one shows the saved value again.
+  const refuse = (message) => { showError("overlays", message); syncOverlayPanel(true); };
+  const timing = (key) => (value) => {
+    const total = totalLength();
+    const start = key === "start" ? value : Number(current().start) || 0;
+    const end = key === "end" ? value : current().end;
+    if (key === "start" && value === undefined) return refuse("An overlay needs a start time (0 for the beginning).");
+    if (value !== undefined && (value < 0 || value > total)) return refuse(`The video is ${total.toFixed(1)} s long: times go from 0 to ${total.toFixed(1)} s.`);
+    if (end !== undefined && end !== null && end <= start) return refuse(`An overlay must end after it starts (${start.toFixed(1)} s): make the end later or the start earlier.`);
+    showError("overlays", "");
+    set(key)(value === undefined ? undefined : snap(value));
+  };
+  fieldsBox.append(
+    numberField("Start (s)", o.start ?? 0, { min: "0", step: "0.1", "data-key": "start" }, timing("start")),
+    numberField("End (s)", o.end ?? "", { min: "0", step: "0.1", placeholder: "end", "data-key": "end", title: "Empty: to the end" }, timing("end")));
+  parts.push(fieldsBox, el("button", { type: "button", class: "ov-delete", onclick: () => deleteOverlay(i) }, "Delete overlay"));
+  box.replaceChildren(...parts);
+  box.dataset.overlay = i;
+  box.dataset.kind = o.asset_id ? "asset" : "text";
+  box.hidden = false;
+}
+
+function choice(key, value, options, onchange) {
+  const select = el("select", { "data-key": key, onchange: (e) => onchange(e.target.value) }, options.map(([v, label]) => el("option", { value: v }, label)));
+  select.value = value;
+  return select;
+}
+
+/// After an edit, the open panel shows the overlay's values in place (a field
+/// being typed in is left alone); another overlay or kind builds it anew.
+function syncOverlayPanel(force = false) {
+  const box = $("#overlay-edit");
+  const o = ov.selected === null ? null : overlays()[ov.selected];
+  if (!o || box.dataset.overlay !== String(ov.selected) || box.dataset.kind !== (o.asset_id ? "asset" : "text")) { renderOverlayPanel(); return; }
+  box.querySelectorAll("[data-key]").forEach((node) => {
+    if (node === document.activeElement && !force) return;
+    const key = node.dataset.key;
+    const fallback = { style: "lower_third", shape: "rect", width: 0.2, start: 0 }[key] ?? "";
+    node.value = o[key] ?? fallback;
+  });
+  const width = box.querySelector('output[data-for="width"]');
+  if (width) width.textContent = `${Math.round((Number(o.width) || 0.2) * 100)} %`;
+  box.querySelectorAll("[data-preset]").forEach((b) => b.setAttribute("aria-pressed", String(o.position === b.dataset.preset)));
+  box.querySelector(".ov-head strong").textContent = overlayName(ov.selected);
 }
 
 // ---- the timeline: cutting by words ------------------------------------------

@@ -552,3 +552,108 @@ async fn a_creator_cuts_words_from_the_transcript() {
     check("page_errors", json!([]));
     s.stop().await;
 }
+
+/// The overlay lane (issue #23, `tests/web/overlays.mjs`): "+ Text" adds a
+/// lower third; its text and the bottom_right preset are edited in the
+/// panel; its bar dragged 2 s later keeps its length, its right edge dragged
+/// ends it later, a drag past the end is clamped to the video's length; an
+/// end before the start is refused in plain words; a gallery picture added
+/// as an overlay is a top-right logo; Undo takes it away in the saved
+/// timeline; the saved overlays compose; the lane's controls fit a phone.
+#[tokio::test]
+async fn a_creator_lays_text_and_a_logo_over_the_scenes() {
+    let s = TestServer::start().await;
+    let session = "layers";
+    let api = |path: &str| format!("/api/v1/sessions/{session}{path}");
+    for rgb in [[30, 60, 90], [250, 250, 250]] {
+        let (status, _) = s
+            .upload(session, "p.png", crate::common::png(64, 36, rgb))
+            .await;
+        assert_eq!(status, 201);
+    }
+    // One image scene of 10 s; image_2.png is the logo.
+    let timeline = json!({"timeline": [{"asset_id": "image_1.png", "duration": 10}]});
+    let (status, saved) = s.put_json(&api("/timeline"), timeline).await;
+    assert_eq!(status, 200, "{saved}");
+
+    let summary = run_browser_script("overlays.mjs", &[&s.base, session, "image_2.png"]).await;
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    check("lane_hidden_before", json!(true));
+    check(
+        "after_add_text",
+        json!([{"text": "Your name", "style": "lower_third", "start": 1, "end": 4}]),
+    );
+    // The bar sits on the cards' time scale: 1 s in, 3 s long.
+    let at = &summary["bar_at"];
+    for (got, want) in [("left", "expected_left"), ("width", "expected_width")] {
+        assert!(
+            (at[got].as_i64().unwrap() - at[want].as_i64().unwrap()).abs() <= 2,
+            "{at}"
+        );
+    }
+    check("panel_open", json!(true));
+    assert!(
+        summary["bar_label"]
+            .as_str()
+            .unwrap()
+            .contains("Ada Lovelace"),
+        "{summary:#}"
+    );
+    check("preset_pressed", json!("true"));
+    let text = |start: u32, end: u32| {
+        json!({"text": "Ada Lovelace", "style": "lower_third", "position": "bottom_right",
+            "start": start, "end": end})
+    };
+    check("after_move", json!([text(3, 6)]));
+    check("start_field", json!("3"));
+    check("after_end_drag", json!([text(3, 7)]));
+    check("after_clamp", json!([text(6, 10)]));
+    check("clamped_left", summary["card_right"].clone());
+    check("after_clamp_undo", json!([text(3, 7)]));
+    assert!(
+        summary["end_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("An overlay must end after it starts (3.0 s)"),
+        "{summary:#}"
+    );
+    check("end_field_after_error", json!("7"));
+    check("saved_after_error", json!(true));
+    // The logo: top right, 15 % wide, the whole video.
+    check(
+        "saved",
+        json!([text(3, 7), {"asset_id": "image_2.png", "start": 0,
+            "position": "top_right", "width": 0.15}]),
+    );
+    check("bars", json!(2));
+    check(
+        "logo_thumb",
+        json!(format!(
+            "/api/v1/sessions/{session}/assets/image_2.png/content"
+        )),
+    );
+    check("logo_panel_width", json!("0.15"));
+    // Undo: the logo is gone from the saved timeline.
+    check("after_undo", json!([text(3, 7)]));
+    check("bars_after_undo", json!(1));
+    let phone = &summary["phone"];
+    assert_eq!(
+        (&phone["short"], &phone["panel_open"], &phone["fits"]),
+        (&json!([]), &json!(true), &json!(true)),
+        "{phone}"
+    );
+    assert!(phone["controls"].as_u64().unwrap() >= 15, "{phone}");
+    let bar = &summary["phone_bar"];
+    assert!(
+        (bar["left"].as_i64().unwrap() - bar["expected"].as_i64().unwrap()).abs() <= 2,
+        "{bar}"
+    );
+    check("page_errors", json!([]));
+
+    // The saved timeline with its overlays composes.
+    let (status, video) = s.post_json(&api("/compose"), json!({})).await;
+    assert_eq!(status, 201, "{video}");
+    s.stop().await;
+}

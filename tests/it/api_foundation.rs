@@ -591,8 +591,8 @@ async fn unknown_fields_are_refused_with_the_field_named() {
         ),
         (
             "compose",
-            json!({"timeline": [{"asset_id": "image_1.png"}], "overlays": []}),
-            "overlays",
+            json!({"timeline": [{"asset_id": "image_1.png"}], "tracks": []}),
+            "tracks",
         ),
         (
             "agent",

@@ -18,6 +18,49 @@ pub const DEFAULT_RATIO: &str = "16:9";
 /// picture captions and burned-in video text.
 pub static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 
+/// What a font file says of itself: its family name (what libass and
+/// drawtext know it by) and how many glyphs it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FontFacts {
+    pub family: String,
+    pub glyphs: u16,
+}
+
+impl FontFacts {
+    /// Parses a whole TrueType/OpenType file; the error says why it is
+    /// not a usable font.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<FontFacts, String> {
+        let face = ttf_parser::Face::parse(bytes, 0)
+            .map_err(|e| format!("the file is not a usable TrueType/OpenType font ({e})"))?;
+        if face.glyph_index('A').is_none() && face.glyph_index('a').is_none() {
+            return Err("the font has no Latin letters".into());
+        }
+        let family = [
+            ttf_parser::name_id::TYPOGRAPHIC_FAMILY,
+            ttf_parser::name_id::FAMILY,
+        ]
+        .into_iter()
+        .find_map(|id| {
+            face.names()
+                .into_iter()
+                .filter(|n| n.name_id == id)
+                .find_map(|n| n.to_string())
+        })
+        .map(|f| {
+            f.chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect::<String>()
+        })
+        .filter(|f| !f.trim().is_empty())
+        .ok_or("the font has no family name")?;
+        Ok(FontFacts {
+            family,
+            glyphs: face.number_of_glyphs(),
+        })
+    }
+}
+
 /// What sides a kind of frame may have, in pixels.
 #[derive(Clone, Copy, Debug)]
 pub struct Sides {
@@ -93,6 +136,17 @@ pub fn named(ratio: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bundled_font_parses_and_junk_does_not() {
+        let facts = FontFacts::parse(FONT_BYTES).unwrap();
+        assert_eq!(facts.family, "DejaVu Sans");
+        assert!(facts.glyphs > 1000);
+        let mut broken = FONT_BYTES[..4096].to_vec();
+        broken.extend([0u8; 64]);
+        assert!(FontFacts::parse(&broken).is_err());
+        assert!(FontFacts::parse(b"\x00\x01\x00\x00 not a font").is_err());
+    }
 
     const SIDES: Sides = Sides {
         min: 64,

@@ -103,15 +103,18 @@ pub enum AssetKind {
     Video,
     Social,
     Subtitles,
+    /// An uploaded TrueType or OpenType font (for the brand kit and text).
+    Font,
 }
 
 impl AssetKind {
-    pub const ALL: [AssetKind; 5] = [
+    pub const ALL: [AssetKind; 6] = [
         AssetKind::Image,
         AssetKind::Audio,
         AssetKind::Video,
         AssetKind::Social,
         AssetKind::Subtitles,
+        AssetKind::Font,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +124,7 @@ impl AssetKind {
             AssetKind::Video => "video",
             AssetKind::Social => "social",
             AssetKind::Subtitles => "subtitles",
+            AssetKind::Font => "font",
         }
     }
 }
@@ -142,7 +146,7 @@ impl FromStr for AssetKind {
                 Error::invalid(
                     "type",
                     format!(
-                        "unknown asset type {:?}; expected one of image, audio, video, social, subtitles",
+                        "unknown asset type {:?}; expected one of image, audio, video, social, subtitles, font",
                         truncate_for_message(s)
                     ),
                 )

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod assets;
 pub mod auth;
+pub mod brand;
 pub mod compose;
 pub mod error;
 pub mod guard;
@@ -48,6 +49,7 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
         (name = "tools", description = "Generation tools: image, voice-over, social post."),
         (name = "compose", description = "Timelines into MP4 videos; jobs with progress."),
         (name = "webhooks", description = "Signed callbacks when jobs end, and their deliveries."),
+        (name = "brand", description = "Brand kits: a logo, a font and colours for a session's renders, and a key's default."),
     )
 )]
 struct ApiDoc;
@@ -102,7 +104,13 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(timeline::frame))
         .routes(routes!(compose::job, compose::cancel))
         .routes(routes!(webhooks::deliveries))
-        .routes(routes!(webhooks::get, webhooks::put, webhooks::delete));
+        .routes(routes!(webhooks::get, webhooks::put, webhooks::delete))
+        .routes(routes!(brand::get, brand::put, brand::delete))
+        .routes(routes!(
+            brand::get_default,
+            brand::put_default,
+            brand::delete_default
+        ));
     match timeout {
         Some(t) => routes.layer(axum::middleware::from_fn_with_state(t, time_limit)),
         None => routes,

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::text::{WordTime, word_times};
 
+use super::brand::Look;
 pub use super::caption_style::{Captions, Position, Style};
 use super::timeline::Plan;
 
@@ -373,11 +374,19 @@ fn ass_text(text: &str) -> String {
         .replace('\n', "\\N")
 }
 
-/// The accent colour of karaoke highlights (ASS: &HAABBGGRR), a warm yellow.
-const ACCENT: &str = "&H0000D7FF&";
+/// The accent colour of karaoke highlights, a warm yellow (a brand kit's
+/// accent instead, when it has one).
+const ACCENT: [u8; 3] = [255, 215, 0];
 
-/// The burned-in events for a style (ASS text), from the chunked cues.
-pub fn events(cues: &[(Cue, Vec<WordTime>)], style: Style) -> Vec<Cue> {
+/// A colour as ASS writes it: `&HAABBGGRR&` (alpha 0: opaque).
+fn ass_colour([r, g, b]: [u8; 3]) -> String {
+    format!("&H00{b:02X}{g:02X}{r:02X}&")
+}
+
+/// The burned-in events for a style (ASS text), from the chunked cues;
+/// karaoke lights its word in `accent` (default a warm yellow).
+pub fn events(cues: &[(Cue, Vec<WordTime>)], style: Style, accent: Option<[u8; 3]>) -> Vec<Cue> {
+    let accent = ass_colour(accent.unwrap_or(ACCENT));
     let mut out = Vec::new();
     for (cue, words) in cues {
         match style {
@@ -404,7 +413,7 @@ pub fn events(cues: &[(Cue, Vec<WordTime>)], style: Style) -> Vec<Cue> {
                             text.push_str(if j == line_break { "\\N" } else { " " });
                         }
                         if i == j {
-                            let _ = write!(text, "{{\\c{ACCENT}}}{}{{\\r}}", ass_text(&other.text));
+                            let _ = write!(text, "{{\\c{accent}}}{}{{\\r}}", ass_text(&other.text));
                         } else {
                             text.push_str(&ass_text(&other.text));
                         }
@@ -463,7 +472,7 @@ fn ass_time(t: f64) -> String {
 
 /// A whole ASS script for a `width`×`height` frame: sizes in pixels, the
 /// bottom tenth (16:9) or fifth (9:16) kept clear, events as given.
-pub fn ass(events: &[Cue], captions: Captions, width: u32, height: u32) -> String {
+pub fn ass(events: &[Cue], captions: Captions, (width, height): (u32, u32), look: &Look) -> String {
     let (w, h) = (f64::from(width), f64::from(height));
     let landscape = max_line(width, height) == 42;
     let mut size = if landscape { h * 0.055 } else { w * 0.044 };
@@ -477,11 +486,16 @@ pub fn ass(events: &[Cue], captions: Captions, width: u32, height: u32) -> Strin
         Position::Bottom => (2, h * 0.11),
     };
     let outline = (size / 14.0).max(1.0);
+    let text = ass_colour(look.text.unwrap_or([255, 255, 255]));
     let mut out = format!(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: {width}\nPlayResY: {height}\nWrapStyle: 0\nScaledBorderAndShadow: yes\n\n\
          [V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n\
-         Style: Default,DejaVu Sans,{:.0},&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,-1,0,0,0,100,100,0,0,1,{:.1},{:.1},{align},{:.0},{:.0},{:.0},1\n\n\
+         Style: Default,{},{:.0},{text},{text},&H00000000,&H80000000,-1,0,0,0,100,100,0,0,1,{:.1},{:.1},{align},{:.0},{:.0},{:.0},1\n\n\
          [Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n",
+        look.font
+            .as_ref()
+            .map_or("DejaVu Sans", |f| f.family.as_str())
+            .replace(',', " "),
         size,
         outline,
         outline / 2.0,
@@ -681,13 +695,13 @@ mod tests {
     #[test]
     fn styles_make_their_events() {
         let cues = chunk(&timed("Hello there, my friend. How are you?", 1.0, 4.0), 42);
-        let plain = events(&cues, Style::Plain);
+        let plain = events(&cues, Style::Plain, None);
         assert_eq!(plain.len(), cues.len());
-        let karaoke = events(&cues, Style::Karaoke);
+        let karaoke = events(&cues, Style::Karaoke, None);
         assert_eq!(karaoke.len(), 7, "one event per word");
         assert!(karaoke.iter().all(|e| e.text.matches("\\c&H").count() == 1));
         assert!(karaoke.windows(2).all(|w| w[0].end <= w[1].start + 1e-9));
-        let word = events(&cues, Style::Word);
+        let word = events(&cues, Style::Word, None);
         assert!(
             word.iter().all(|e| e.text.split(' ').count() <= 3),
             "{word:?}"
@@ -699,14 +713,42 @@ mod tests {
                 style: Style::Karaoke,
                 position: Position::Bottom,
             },
-            1080,
-            1920,
+            (1080, 1920),
+            &Look::default(),
         );
         assert!(script.contains("PlayResX: 1080\nPlayResY: 1920"));
+        assert!(script.contains("Style: Default,DejaVu Sans,"), "{script}");
+        assert!(karaoke[0].text.contains("\\c&H0000D7FF&"), "{karaoke:?}");
         assert!(
             script.contains(",2,54,54,403,1"),
             "lower fifth kept clear: {script}"
         );
         assert_eq!(ass_text("a{\\b1}b\nc"), "a\\{\\\u{2060}b1\\}b\\Nc");
+    }
+
+    #[test]
+    fn a_brand_kit_gives_captions_its_font_and_colours() {
+        let cues = chunk(&timed("Hello there, my friend.", 1.0, 3.0), 42);
+        let karaoke = events(&cues, Style::Karaoke, Some([0, 255, 255]));
+        assert!(karaoke[0].text.contains("\\c&H00FFFF00&"), "{karaoke:?}");
+        let look = Look {
+            font: Some(std::sync::Arc::new(crate::compose::brand::FontData {
+                key: "k".into(),
+                family: "Brand, Sans".into(),
+                bytes: Vec::new(),
+            })),
+            text: Some([255, 255, 0]),
+            ..Look::default()
+        };
+        let captions = Captions {
+            style: Style::Karaoke,
+            position: Position::Bottom,
+        };
+        let script = ass(&karaoke, captions, (1920, 1080), &look);
+        assert!(
+            script.contains("Style: Default,Brand  Sans,")
+                && script.contains(",&H0000FFFF&,&H0000FFFF&,&H00000000,"),
+            "{script}"
+        );
     }
 }

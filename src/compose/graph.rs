@@ -220,9 +220,12 @@ fn scene_chain(
         let size = (h.min(w) / 13).max(12);
         let _ = write!(
             graph,
-            ",drawtext=fontfile={}:textfile={}:expansion=none:fontsize={size}:fontcolor=white:borderw={}:bordercolor=black@0.7:line_spacing={}:x=(w-text_w)/2:y=h*0.1",
+            ",drawtext=fontfile={}:textfile={}:expansion=none:fontsize={size}:fontcolor={}:borderw={}:bordercolor=black@0.7:line_spacing={}:x=(w-text_w)/2:y=h*0.1",
             escape_filter_value(&font.to_string_lossy()),
             escape_filter_value(&title.to_string_lossy()),
+            plan.look.text.map_or("white".into(), |[r, g, b]| format!(
+                "0x{r:02x}{g:02x}{b:02x}"
+            )),
             (size / 12).max(2),
             size / 4
         );

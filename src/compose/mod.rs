@@ -12,6 +12,7 @@
 //! re-encoding. At most N renders run at once; a render is cancellable and
 //! becomes an asset only when it succeeds.
 
+pub mod brand;
 pub mod caption_style;
 pub mod captions;
 pub mod graph;
@@ -37,6 +38,7 @@ use crate::frame::FONT_BYTES;
 use crate::ids::{AssetKind, SessionId};
 use crate::media;
 use crate::store::{Asset, JobClaim, LocalFile, NewAsset, Store};
+use brand::{BrandKit, FontData, Look};
 use segments::Segment;
 
 /// At most this many segments are rendered at once (each by its own ffmpeg).
@@ -141,6 +143,9 @@ impl Composer {
         if req.music.is_some() {
             resolved.music = req.music.clone();
         }
+        if req.brand.is_some() {
+            resolved.brand = req.brand;
+        }
         resolved.run_async = req.run_async;
         resolved.callback = req.callback.clone();
         Ok((resolved, Some(version)))
@@ -149,7 +154,89 @@ impl Composer {
     /// Validates a request with a timeline against the session's assets.
     pub async fn plan(&self, session: &SessionId, req: &ComposeRequest) -> Result<Plan> {
         let assets = self.store().list_assets(session, None).await?;
-        req.plan(&assets, self.inner.settings.max_video_seconds)
+        let look = self.look(session, req, &assets).await?;
+        req.plan_with(&assets, self.inner.settings.max_video_seconds, look)
+    }
+
+    /// What a render of `req` in `session` takes from the brand kit (the
+    /// session's own, else its owner's default; nothing with `"brand":
+    /// false`), and the fonts its overlays name. A kit's logo or font
+    /// deleted since it was set is left out.
+    async fn look(
+        &self,
+        session: &SessionId,
+        req: &ComposeRequest,
+        assets: &[Asset],
+    ) -> Result<Look> {
+        let mut look = Look::default();
+        let kit = match req.brand {
+            Some(false) => None,
+            _ => self.store().effective_brand(session).await?,
+        };
+        if let Some((stored, _)) = kit {
+            match serde_json::from_value::<BrandKit>(stored.body) {
+                Ok(kit) => {
+                    let home = kit
+                        .session_id
+                        .as_deref()
+                        .and_then(|s| SessionId::parse(s).ok())
+                        .unwrap_or_else(|| session.clone());
+                    let logo = self
+                        .kit_asset(&home, kit.logo.as_deref(), AssetKind::Image)
+                        .await;
+                    let font = match self
+                        .kit_asset(&home, kit.font.as_deref(), AssetKind::Font)
+                        .await
+                    {
+                        Some(asset) => Some(self.load_font(&asset).await?),
+                        None => None,
+                    };
+                    look = Look::from_kit(&kit, logo, font);
+                }
+                Err(e) => tracing::warn!(%session, "a stored brand kit does not parse: {e}"),
+            }
+        }
+        for name in req
+            .overlays
+            .iter()
+            .flatten()
+            .filter_map(|o| o.font.as_deref())
+        {
+            if let Some(asset) = assets
+                .iter()
+                .find(|a| a.name.as_str() == name && a.kind == AssetKind::Font)
+                && !look.fonts.contains_key(name)
+            {
+                look.fonts
+                    .insert(name.to_owned(), self.load_font(asset).await?);
+            }
+        }
+        Ok(look)
+    }
+
+    async fn kit_asset(
+        &self,
+        home: &SessionId,
+        name: Option<&str>,
+        kind: AssetKind,
+    ) -> Option<Asset> {
+        let name = crate::ids::AssetName::parse(name?).ok()?;
+        self.store()
+            .asset(home, &name)
+            .await
+            .ok()
+            .filter(|a| a.kind == kind)
+    }
+
+    async fn load_font(&self, asset: &Asset) -> Result<Arc<FontData>> {
+        let bytes = self.store().read_asset(asset).await?;
+        let facts = crate::frame::FontFacts::parse(&bytes)
+            .map_err(|e| Error::Internal(format!("{}: {e}", asset.name)))?;
+        Ok(Arc::new(FontData {
+            key: asset.storage_key.clone(),
+            family: facts.family,
+            bytes: bytes.to_vec(),
+        }))
     }
 
     async fn slot(
@@ -237,7 +324,7 @@ impl Composer {
         let tmp = &self.inner.settings.tmp_dir;
         tokio::fs::create_dir_all(tmp).await?;
         let work = tempfile::Builder::new().prefix("render-").tempdir_in(tmp)?;
-        let font = self.font_file().await?;
+        let font = self.font_file(plan, work.path()).await?;
         let cues = if plan.captions.is_some() {
             captions::cues(plan)
         } else {
@@ -245,7 +332,7 @@ impl Composer {
         };
         let burned = plan
             .captions
-            .map(|c| captions::events(&cues, c.style))
+            .map(|c| captions::events(&cues, c.style, plan.look.accent))
             .unwrap_or_default();
         let segments = segments::segments(plan, &burned);
         let audio_key = segments::audio_key(plan);
@@ -431,7 +518,8 @@ impl Composer {
         let script = match plan.captions {
             Some(style) if !segment.cues.is_empty() => {
                 let path = work.join(format!("segment-{}.ass", segment.index));
-                let text = captions::ass(&segment.cues, style, plan.width, plan.height);
+                let text =
+                    captions::ass(&segment.cues, style, (plan.width, plan.height), &plan.look);
                 tokio::fs::write(&path, text).await?;
                 Some(path)
             }
@@ -472,7 +560,7 @@ impl Composer {
         };
         let burned = plan
             .captions
-            .map(|c| captions::events(&cues, c.style))
+            .map(|c| captions::events(&cues, c.style, plan.look.accent))
             .unwrap_or_default();
         let segments = segments::segments(&plan, &burned);
         let frame = ((at * f64::from(plan.fps)).floor() as u64).min(
@@ -489,7 +577,7 @@ impl Composer {
         let tmp = &self.inner.settings.tmp_dir;
         tokio::fs::create_dir_all(tmp).await?;
         let work = tempfile::Builder::new().prefix("still-").tempdir_in(tmp)?;
-        let font = self.font_file().await?;
+        let font = self.font_file(&plan, work.path()).await?;
         // The frame alone when it can be drawn alone; else the segment up to it.
         let j = frame - segment.start_frame;
         let (segment, j) = match segment.single(j, plan.fps) {
@@ -609,8 +697,17 @@ impl Composer {
         Ok(Some(path))
     }
 
-    /// The bundled font as a file (ffmpeg's drawtext and libass read files).
-    async fn font_file(&self) -> Result<PathBuf> {
+    /// The font of the plan's titles and captions as a file (ffmpeg's
+    /// drawtext and libass read files; libass every font in its folder):
+    /// the brand kit's in a folder of its own in `work`, else the bundled.
+    async fn font_file(&self, plan: &Plan, work: &Path) -> Result<PathBuf> {
+        if let Some(font) = &plan.look.font {
+            let dir = work.join("fonts");
+            tokio::fs::create_dir_all(&dir).await?;
+            let path = dir.join("brand.ttf");
+            tokio::fs::write(&path, &font.bytes).await?;
+            return Ok(path);
+        }
         let dir = &self.inner.settings.font_dir;
         let path = dir.join("DejaVuSans-Bold.ttf");
         let fresh = tokio::fs::metadata(&path)

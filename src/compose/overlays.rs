@@ -10,12 +10,14 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
+use std::sync::Arc;
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::brand::{FontData, Look};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;
@@ -98,8 +100,10 @@ pub struct Overlay {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub keyframes: Option<Vec<Value>>,
-    /// Not supported yet (a font asset).
+    /// Text overlays: an uploaded font (a `font` asset; default the brand
+    /// kit's, else the studio's).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "font_1.ttf")]
     pub font: Option<String>,
 }
 
@@ -168,6 +172,11 @@ pub struct TextLayer {
     pub accent: [u8; 3],
     /// The main line's height in pixels.
     pub size_px: f32,
+    /// An uploaded font (none: the studio's), known in keys by its bytes' key.
+    #[serde(skip)]
+    pub font: Option<Arc<FontData>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub font_key: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -275,6 +284,7 @@ pub fn place(
     by_name: &HashMap<&str, &Asset>,
     (width, height): (u32, u32),
     total: f64,
+    look: &Look,
 ) -> Result<Vec<PlacedOverlay>> {
     if overlays.len() > MAX_OVERLAYS {
         return Err(Error::invalid(
@@ -282,11 +292,23 @@ pub fn place(
             format!("at most {MAX_OVERLAYS} overlays"),
         ));
     }
-    overlays
+    let mut placed = overlays
         .iter()
         .enumerate()
-        .map(|(i, o)| place_one(i, o, by_name, (width, height), total))
-        .collect()
+        .map(|(i, o)| place_one(i, o, by_name, (width, height), total, look))
+        .collect::<Result<Vec<_>>>()?;
+    // The brand's watermark, over everything, for the whole video.
+    if let Some((logo, overlay)) = &look.watermark {
+        let logo_only = HashMap::from([(logo.name.as_str(), logo)]);
+        let mark = place_one(0, overlay, &logo_only, (width, height), total, look).map_err(
+            |e| match e {
+                Error::Invalid { message, .. } => Error::invalid("brand.watermark", message),
+                other => other,
+            },
+        )?;
+        placed.push(mark);
+    }
+    Ok(placed)
 }
 
 fn place_one(
@@ -295,14 +317,12 @@ fn place_one(
     by_name: &HashMap<&str, &Asset>,
     (fw, fh): (u32, u32),
     total: f64,
+    look: &Look,
 ) -> Result<PlacedOverlay> {
     let not_yet =
         |field: &str, what: &str| invalid(i, field, format!("{what} are not supported yet"));
     if o.keyframes.is_some() {
         return Err(not_yet("keyframes", "keyframed overlays"));
-    }
-    if o.font.is_some() {
-        return Err(not_yet("font", "font assets"));
     }
     let start = within(i, "start", o.start, 0.0, f64::MAX)?.unwrap_or(0.0);
     if start >= total {
@@ -355,7 +375,7 @@ fn place_one(
             (layer, w, h, "top_right")
         }
         (None, Some(text)) => {
-            let layer = text_layer(i, o, text, fh)?;
+            let layer = text_layer(i, o, text, fh, by_name, look)?;
             let (w, h) = text_size(&layer);
             let position = match layer.style {
                 TextStyle::LowerThird => "bottom_left",
@@ -467,19 +487,20 @@ fn picture(
             ));
         }
     }
-    for field in ["style", "subtitle", "color", "background", "size"] {
+    for field in ["style", "subtitle", "color", "background", "size", "font"] {
         let set = match field {
             "style" => o.style.is_some(),
             "subtitle" => o.subtitle.is_some(),
             "color" => o.color.is_some(),
             "background" => o.background.is_some(),
+            "font" => o.font.is_some(),
             _ => o.size.is_some(),
         };
         if set {
             return Err(invalid(
                 i,
                 field,
-                "only text overlays take a style, subtitle, colour or size",
+                "only text overlays take a style, subtitle, colour, size or font",
             ));
         }
     }
@@ -516,7 +537,33 @@ fn picture(
     Ok((layer, side(w, fw), side(h, fh)))
 }
 
-fn text_layer(i: usize, o: &Overlay, text: &str, fh: u32) -> Result<TextLayer> {
+fn text_layer(
+    i: usize,
+    o: &Overlay,
+    text: &str,
+    fh: u32,
+    by_name: &HashMap<&str, &Asset>,
+    look: &Look,
+) -> Result<TextLayer> {
+    if let Some(name) = &o.font {
+        match by_name.get(name.as_str()) {
+            Some(a) if a.kind == AssetKind::Font => {}
+            Some(a) => {
+                return Err(invalid(
+                    i,
+                    "font",
+                    format!("{name} is a {} asset; upload a TTF or OTF font", a.kind),
+                ));
+            }
+            None => {
+                return Err(invalid(
+                    i,
+                    "font",
+                    format!("the session has no asset named {name:?}"),
+                ));
+            }
+        }
+    }
     if o.width.is_some() || o.height.is_some() {
         return Err(invalid(i, "width", "a text overlay's size is its `size`"));
     }
@@ -564,21 +611,27 @@ fn text_layer(i: usize, o: &Overlay, text: &str, fh: u32) -> Result<TextLayer> {
             let [r, g, b, _] = colour(i, "color", c)?;
             [r, g, b]
         }
-        None => [255, 255, 255],
+        None => look.text.unwrap_or([255, 255, 255]),
     };
     let background = match (&o.background, style) {
         (Some(c), _) => Some(colour(i, "background", c)?),
         (None, TextStyle::Title) => None,
-        (None, _) => Some([0, 0, 0, 153]),
+        (None, _) => Some(
+            look.background
+                .map_or([0, 0, 0, 153], |[r, g, b]| [r, g, b, 217]),
+        ),
     };
+    let font = look.font_for(o.font.as_deref());
     Ok(TextLayer {
         style,
         text,
         subtitle,
         color,
         background,
-        accent: [255, 204, 0],
+        accent: look.accent.unwrap_or([255, 204, 0]),
         size_px: (size * f64::from(fh)).max(8.0) as f32,
+        font_key: font.as_ref().map(|f| f.key.clone()),
+        font,
     })
 }
 
@@ -603,8 +656,15 @@ fn preset(name: &str, margin: f64, (fw, fh): (u32, u32), (w, h): (u32, u32)) -> 
     (x, y)
 }
 
-fn font() -> FontRef<'static> {
-    FontRef::try_from_slice(crate::frame::FONT_BYTES).expect("the bundled font parses")
+/// The layer's font: its uploaded one (checked when it was uploaded), else
+/// the studio's.
+fn font(t: &TextLayer) -> FontRef<'_> {
+    t.font
+        .as_ref()
+        .and_then(|f| FontRef::try_from_slice(&f.bytes).ok())
+        .unwrap_or_else(|| {
+            FontRef::try_from_slice(crate::frame::FONT_BYTES).expect("the bundled font parses")
+        })
 }
 
 /// The lines of a text layer: (text, pixel size, colour alpha).
@@ -634,7 +694,7 @@ fn padding(t: &TextLayer) -> (f32, f32) {
 
 /// The layer's size in pixels.
 pub fn text_size(t: &TextLayer) -> (u32, u32) {
-    let font = font();
+    let font = font(t);
     let (pad, bar) = padding(t);
     let mut w: f32 = 0.0;
     let mut h: f32 = 0.0;
@@ -697,7 +757,7 @@ pub fn render_text(t: &TextLayer) -> Result<Vec<u8>> {
             }
         }
     }
-    let font = font();
+    let font = font(t);
     let mut top = pad;
     for (text, size, alpha) in lines(t) {
         let scaled = font.as_scaled(PxScale::from(size));
@@ -813,7 +873,7 @@ mod tests {
         let o: Overlay = serde_json::from_value(o).unwrap();
         let asset = logo();
         let by_name = HashMap::from([("image_1.png", &asset)]);
-        place(&[o], &by_name, (1000, 500), 10.0).map(|mut v| v.remove(0))
+        place(&[o], &by_name, (1000, 500), 10.0, &Look::default()).map(|mut v| v.remove(0))
     }
 
     #[test]

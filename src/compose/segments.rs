@@ -254,6 +254,16 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
             "cues": seg_cues.iter().map(|c| json!([c.start, c.end, c.text])).collect::<Vec<_>>(),
         });
         let mut description = description;
+        // The brand's font and colours, when this segment draws text with them.
+        let has_text = scene.text.is_some()
+            || blend_from.is_some_and(|(span, _)| plan.scenes[span.scene].text.is_some());
+        if let Some(look) = plan
+            .look
+            .identity()
+            .filter(|_| has_text || !seg_cues.is_empty())
+        {
+            description["look"] = look;
+        }
         if !seg_overlays.is_empty() {
             // Only when there are overlays, so that earlier renders' keys still match.
             description["overlays"] = seg_overlays

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::brand::Look;
 use super::caption_style::{Captions, Position, Style};
 pub use super::overlays::Overlay;
 use super::overlays::{self, PlacedOverlay};
@@ -62,6 +63,10 @@ pub struct ComposeRequest {
     /// times of the finished video.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlays: Option<Vec<Overlay>>,
+    /// `false`: render without the session's brand kit (no watermark, the
+    /// studio's own font and colours). Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<bool>,
     /// Return 202 with a job at once instead of waiting for the video.
     #[serde(rename = "async")]
     pub run_async: Option<bool>,
@@ -178,6 +183,9 @@ pub struct SavedTimeline {
     pub music: Option<MusicOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlays: Option<Vec<Overlay>>,
+    /// `false`: render without the brand kit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<bool>,
 }
 
 /// `captions`: on or off, or a style.
@@ -210,6 +218,7 @@ impl SavedTimeline {
             captions: self.captions.clone(),
             music: self.music.clone(),
             overlays: self.overlays.clone(),
+            brand: self.brand,
             run_async: None,
             callback: None,
         }
@@ -226,6 +235,7 @@ impl SavedTimeline {
             captions: req.captions.clone(),
             music: req.music.clone(),
             overlays: req.overlays.clone(),
+            brand: req.brand,
         }
     }
 }
@@ -502,6 +512,8 @@ pub struct Plan {
     /// Drawn over the scenes, in order.
     pub overlays: Vec<PlacedOverlay>,
     pub total: f64,
+    /// The brand kit's font and colours (default: the studio's).
+    pub look: Look,
 }
 
 fn invalid(index: usize, field: &str, message: impl std::fmt::Display) -> Error {
@@ -899,6 +911,11 @@ impl ComposeRequest {
     /// the plan. `assets` are the session's assets; `max_seconds` bounds the
     /// video's length.
     pub fn plan(&self, assets: &[Asset], max_seconds: f64) -> Result<Plan> {
+        self.plan_with(assets, max_seconds, Look::default())
+    }
+
+    /// [`plan`](Self::plan) in a brand kit's look (its fonts loaded).
+    pub fn plan_with(&self, assets: &[Asset], max_seconds: f64, look: Look) -> Result<Plan> {
         let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
         let items = self.timeline.as_deref().unwrap_or_default();
         if items.is_empty() {
@@ -986,6 +1003,7 @@ impl ComposeRequest {
             &by_name,
             (width, height),
             total,
+            &look,
         )?;
 
         Ok(Plan {
@@ -1000,6 +1018,7 @@ impl ComposeRequest {
             music,
             overlays,
             total,
+            look,
         })
     }
 
@@ -1017,6 +1036,7 @@ impl ComposeRequest {
             &by_name,
             (width, height),
             f64::MAX,
+            &Look::default(),
         )?;
         Ok(())
     }

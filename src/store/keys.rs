@@ -287,7 +287,7 @@ impl Store {
         }
     }
 
-    async fn session_owner(&self, id: &SessionId) -> Result<Option<String>> {
+    pub(crate) async fn session_owner(&self, id: &SessionId) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT owner FROM session_owners WHERE session_id = $1")
                 .bind(id.as_str())

@@ -7,6 +7,7 @@
 //! removed again if the row cannot be written.
 
 mod blobs;
+mod brands;
 mod claims;
 mod gc;
 mod idempotency;
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, Executor, Row};
 use utoipa::ToSchema;
 
 pub use blobs::Blobs;
+pub use brands::{BrandScope, StoredBrand};
 pub use claims::{JobClaim, MADE_BY_JOB};
 pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
 pub use idempotency::{KeptAnswer, Reservation};
@@ -321,6 +323,7 @@ impl Store {
             "DELETE FROM messages WHERE session_id = $1",
             "DELETE FROM render_cache WHERE session_id = $1",
             "DELETE FROM session_owners WHERE session_id = $1",
+            "DELETE FROM brands WHERE scope = 'session:' || $1",
             "DELETE FROM webhook_attempts WHERE delivery_id IN \
              (SELECT id FROM webhook_deliveries WHERE session_id = $1)",
             "DELETE FROM webhook_deliveries WHERE session_id = $1",

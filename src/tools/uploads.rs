@@ -38,6 +38,8 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
         "video/webm" => (AssetKind::Video, "webm", "video/webm"),
         "video/quicktime" => (AssetKind::Video, "mov", "video/quicktime"),
         "video/x-matroska" => (AssetKind::Video, "mkv", "video/x-matroska"),
+        "application/font-sfnt" if t.extension() == "otf" => (AssetKind::Font, "otf", "font/otf"),
+        "application/font-sfnt" => (AssetKind::Font, "ttf", "font/ttf"),
         _ => return None,
     };
     Some(Sniffed { kind, ext, mime })
@@ -81,7 +83,7 @@ pub async fn store_upload(
     let n = std::fs::File::open(file)?.read(&mut head)?;
     let mut sniffed = sniff(&head[..n]).ok_or_else(|| {
         Error::UnsupportedMedia(
-            "the file is not a supported image (PNG, JPEG, WebP, GIF), audio (MP3, WAV, OGG, FLAC, M4A) or video (MP4, WebM, MOV, MKV)"
+            "the file is not a supported image (PNG, JPEG, WebP, GIF), audio (MP3, WAV, OGG, FLAC, M4A), video (MP4, WebM, MOV, MKV) or font (TTF, OTF)"
                 .into(),
         )
     })?;
@@ -97,6 +99,7 @@ pub async fn store_upload(
 
     let mut metadata = match sniffed.kind {
         AssetKind::Image => image_facts(file).await?,
+        AssetKind::Font => font_facts(file).await?,
         _ => media_facts(file, &mut sniffed).await?,
     };
     if let Some(name) = original_name.map(str::trim).filter(|n| !n.is_empty()) {
@@ -168,6 +171,26 @@ fn check_transcript(text: Option<&str>, kind: AssetKind) -> Result<Option<String
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect(),
     ))
+}
+
+/// The largest font accepted (a family with many scripts is a few MB).
+pub const MAX_FONT_BYTES: u64 = 20 << 20;
+
+/// A font's family and glyph count, from the whole file parsed as
+/// TrueType/OpenType (a file that only starts like a font is refused).
+async fn font_facts(file: &Path) -> Result<Map<String, Value>> {
+    if std::fs::metadata(file)?.len() > MAX_FONT_BYTES {
+        return Err(Error::UnsupportedMedia(format!(
+            "fonts are limited to {} MB",
+            MAX_FONT_BYTES >> 20
+        )));
+    }
+    let bytes = tokio::fs::read(file).await?;
+    let facts = crate::frame::FontFacts::parse(&bytes).map_err(Error::UnsupportedMedia)?;
+    let mut out = Map::new();
+    out.insert("family".into(), json!(facts.family));
+    out.insert("glyphs".into(), json!(facts.glyphs));
+    Ok(out)
 }
 
 /// A picture's size, read from its header first (a pixel bomb is refused

@@ -9,6 +9,7 @@ mod api_contract;
 mod api_foundation;
 mod auth;
 mod backends;
+mod brand;
 mod captions;
 mod cli;
 mod clients;

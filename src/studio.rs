@@ -415,9 +415,29 @@ impl Studio {
         input: &ComposeJob,
     ) -> Result<serde_json::Value> {
         let composer = &self.inner.composer;
+        let progress = |p: f64, step: &str| job.progress(p, Some(step));
+        if input.request.outputs.is_some() {
+            let plans = self.output_plans(&job.session, &input.request).await?;
+            let made = composer
+                .render_outputs(
+                    &job.session,
+                    &plans,
+                    input.version,
+                    &progress,
+                    job.cancel_token(),
+                    Some(job.claim()),
+                )
+                .await?;
+            let videos: Vec<&crate::store::Asset> = made
+                .iter()
+                .filter(|a| a.kind == crate::ids::AssetKind::Video)
+                .collect();
+            let mut result = serde_json::json!(videos.first());
+            result["assets"] = serde_json::json!(made);
+            return Ok(result);
+        }
         // Checked again: assets may have gone while the job waited.
         let plan = composer.plan(&job.session, &input.request).await?;
-        let progress = |p: f64, step: &str| job.progress(p, Some(step));
         let asset = composer
             .render(
                 &job.session,
@@ -429,6 +449,25 @@ impl Studio {
             )
             .await?;
         Ok(serde_json::json!(asset))
+    }
+
+    /// The plan of each of a request's `outputs`, errors named by output.
+    async fn output_plans(
+        &self,
+        session: &SessionId,
+        req: &ComposeRequest,
+    ) -> Result<Vec<crate::compose::Plan>> {
+        let mut plans = Vec::new();
+        for (i, one) in req.per_output()?.iter().enumerate() {
+            plans.push(
+                self.inner
+                    .composer
+                    .plan(session, one)
+                    .await
+                    .map_err(|e| req.output_error(i, e))?,
+            );
+        }
+        Ok(plans)
     }
 
     /// Composes a timeline into a video, or, with `async`, checks it and
@@ -445,8 +484,12 @@ impl Studio {
             self.check_callback(callback).await?;
         }
         let (req, version) = composer.resolve(session, req).await?;
-        let plan = composer.plan(session, &req).await?;
-        if req.run_async.unwrap_or(false) || req.callback.is_some() {
+        let plan = match req.outputs {
+            // Several outputs: always a job.
+            Some(_) => self.output_plans(session, &req).await?.remove(0),
+            None => composer.plan(session, &req).await?,
+        };
+        if req.run_async.unwrap_or(false) || req.callback.is_some() || req.outputs.is_some() {
             let input = ComposeJob {
                 request: req.clone(),
                 version,

@@ -146,6 +146,9 @@ impl Composer {
         if req.brand.is_some() {
             resolved.brand = req.brand;
         }
+        if req.outputs.is_some() {
+            resolved.outputs = req.outputs.clone();
+        }
         resolved.run_async = req.run_async;
         resolved.callback = req.callback.clone();
         Ok((resolved, Some(version)))
@@ -270,8 +273,53 @@ impl Composer {
         job: Option<&JobClaim>,
     ) -> Result<Asset> {
         let _slot = self.slot(&cancel, progress).await?;
-        self.render_in_slot(session, plan, version, progress, cancel, job)
+        self.render_in_slot(session, plan, version, progress, cancel, (job, &[]))
             .await
+    }
+
+    /// Renders one plan per output, one after another (the soundtrack is
+    /// mixed for the first and reused from the cache by the others). The
+    /// job's result is the first video with `assets`: every video and its
+    /// subtitles; the job succeeds with the last output's assets.
+    pub async fn render_outputs(
+        &self,
+        session: &SessionId,
+        plans: &[Plan],
+        version: Option<i64>,
+        progress: Progress<'_>,
+        cancel: CancellationToken,
+        job: Option<&JobClaim>,
+    ) -> Result<Vec<Asset>> {
+        let mut made: Vec<Asset> = Vec::new();
+        let n = plans.len().max(1) as f64;
+        for (k, plan) in plans.iter().enumerate() {
+            let step = |p: f64, what: &str| {
+                progress(
+                    (k as f64 + p) / n,
+                    &format!("output {} of {}: {what}", k + 1, plans.len()),
+                )
+            };
+            let last = k + 1 == plans.len();
+            let _slot = self.slot(&cancel, &step).await?;
+            let claim = if last { job } else { None };
+            let video = self
+                .render_in_slot(
+                    session,
+                    plan,
+                    version,
+                    &step,
+                    cancel.clone(),
+                    (claim, &made),
+                )
+                .await?;
+            if let Some(name) = video.metadata["captions"].as_str()
+                && let Ok(name) = crate::ids::AssetName::parse(name)
+            {
+                made.push(self.store().asset(session, &name).await?);
+            }
+            made.push(video);
+        }
+        Ok(made)
     }
 
     fn hold(&self, session: &SessionId, keys: impl IntoIterator<Item = String>) -> InUse<'_> {
@@ -315,7 +363,7 @@ impl Composer {
         version: Option<i64>,
         progress: Progress<'_>,
         cancel: CancellationToken,
-        job: Option<&JobClaim>,
+        (job, earlier): (Option<&JobClaim>, &[Asset]),
     ) -> Result<Asset> {
         let started = Instant::now();
         let store = self.store();
@@ -428,7 +476,16 @@ impl Composer {
                 new.metadata["captions"] = json!(subtitles.name);
             }
         };
-        let result = |assets: &[Asset]| json!(assets.last());
+        let earlier = earlier.to_vec();
+        let result =
+            move |assets: &[Asset]| match earlier.iter().find(|a| a.kind == AssetKind::Video) {
+                None => json!(assets.last()),
+                Some(first) => {
+                    let mut first = json!(first);
+                    first["assets"] = json!(earlier.iter().chain(assets).collect::<Vec<_>>());
+                    first
+                }
+            };
         // Kept only if the session is still the one the render began in.
         let made = store
             .put_work_outputs(

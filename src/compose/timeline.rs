@@ -51,6 +51,11 @@ pub struct ComposeRequest {
     /// The items, in order. Absent: the session's saved timeline.
     pub timeline: Option<Vec<TimelineItem>>,
     pub output: Option<OutputOptions>,
+    /// Several sizes in one job, instead of `output`: each becomes its own
+    /// video (and `.srt`), listed in the job's `result.assets`. Always a
+    /// job (202).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<OutputSpec>>,
     /// `cover` (default: fill the frame, cropping) or `contain` (the whole
     /// picture over a blurred copy of itself).
     pub fit: Option<String>,
@@ -142,6 +147,29 @@ pub struct Transition {
     pub duration: Option<f64>,
 }
 
+/// One of `outputs`: a size as in `output`, and its own `fit`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "9:16")]
+    pub aspect_ratio: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fps: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
+    /// `cover` or `contain` (default: the request's `fit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fit: Option<String>,
+}
+
+/// The most `outputs` one job renders.
+pub const MAX_OUTPUTS: usize = 6;
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputOptions {
@@ -219,6 +247,7 @@ impl SavedTimeline {
             music: self.music.clone(),
             overlays: self.overlays.clone(),
             brand: self.brand,
+            outputs: None,
             run_async: None,
             callback: None,
         }
@@ -907,6 +936,55 @@ fn place_audio(parts: Vec<PendingAudio>, from: f64, until: f64, audio: &mut Vec<
 }
 
 impl ComposeRequest {
+    /// The request for each of `outputs` (itself when it has none).
+    pub fn per_output(&self) -> Result<Vec<ComposeRequest>> {
+        let Some(list) = &self.outputs else {
+            return Ok(vec![self.clone()]);
+        };
+        if self.output.is_some() {
+            return Err(Error::invalid(
+                "outputs",
+                "give output (one size) or outputs (several), not both",
+            ));
+        }
+        if list.is_empty() || list.len() > MAX_OUTPUTS {
+            return Err(Error::invalid(
+                "outputs",
+                format!("1 to {MAX_OUTPUTS} outputs"),
+            ));
+        }
+        Ok(list
+            .iter()
+            .map(|o| ComposeRequest {
+                output: Some(OutputOptions {
+                    aspect_ratio: o.aspect_ratio.clone(),
+                    width: o.width,
+                    height: o.height,
+                    fps: o.fps,
+                    quality: o.quality.clone(),
+                }),
+                fit: o.fit.clone().or_else(|| self.fit.clone()),
+                outputs: None,
+                ..self.clone()
+            })
+            .collect())
+    }
+
+    /// An error of the `i`-th output's request, named in `outputs`.
+    pub fn output_error(&self, i: usize, e: Error) -> Error {
+        match e {
+            Error::Invalid { field, message } if self.outputs.is_some() => {
+                let field = match field.strip_prefix("output.") {
+                    Some(rest) => format!("outputs[{i}].{rest}"),
+                    None if field == "fit" => format!("outputs[{i}].fit"),
+                    None => field,
+                };
+                Error::invalid(field, message)
+            }
+            other => other,
+        }
+    }
+
     /// Checks everything that can be checked without rendering and works out
     /// the plan. `assets` are the session's assets; `max_seconds` bounds the
     /// video's length.

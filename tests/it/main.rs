@@ -21,6 +21,7 @@ mod idempotency;
 mod image_tool;
 mod incremental;
 mod layers;
+mod outputs;
 mod piper;
 mod security;
 mod social_refs;

@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod frame;
 pub mod gate;
+pub mod generated;
 pub mod ids;
 pub mod jobs;
 pub mod media;

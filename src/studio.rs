@@ -484,6 +484,7 @@ impl Studio {
             self.check_callback(callback).await?;
         }
         let (req, version) = composer.resolve(session, req).await?;
+        let req = self.make_generated(session, &req).await?;
         let plan = match req.outputs {
             // Several outputs: always a job.
             Some(_) => self.output_plans(session, &req).await?.remove(0),

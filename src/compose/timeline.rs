@@ -84,8 +84,18 @@ pub struct ComposeRequest {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineItem {
+    /// The session's asset (absent with `generate`).
+    #[serde(default)]
     #[schema(example = "image_1.png")]
     pub asset_id: String,
+    /// Instead of `asset_id`: a picture or voice-over made when composing —
+    /// `{"type": "image", "prompt": …}` or `{"type": "audio", "text": …,
+    /// "voice_name": …}` with any parameter of `POST /image` or `/audio`. It
+    /// is stored as an ordinary asset and reused when the same parameters
+    /// come again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub generate: Option<serde_json::Value>,
     /// Seconds. For a visual: the scene's length; for audio: how much of it plays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
@@ -1015,6 +1025,20 @@ impl ComposeRequest {
         let mut lead: Vec<PendingAudio> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         for (i, item) in items.iter().enumerate() {
+            if item.asset_id.is_empty() {
+                return Err(match item.generate {
+                    Some(_) => invalid(
+                        i,
+                        "generate",
+                        "generated items are made when composing; a saved timeline names assets",
+                    ),
+                    None => invalid(
+                        i,
+                        "asset_id",
+                        "name an asset of the session, or generate one",
+                    ),
+                });
+            }
             let asset = *by_name.get(item.asset_id.as_str()).ok_or_else(|| {
                 invalid(
                     i,

@@ -15,6 +15,7 @@ mod cli;
 mod clients;
 mod compose;
 mod farm;
+mod generated;
 mod hardening;
 mod hygiene;
 mod idempotency;

@@ -509,6 +509,11 @@ impl SpeechTool {
         ))
     }
 
+    /// Checks the parameters as a synthesis would, without speaking.
+    pub fn check(&self, params: &SpeechParams) -> Result<()> {
+        params.validate(&self.default_voice).map(drop)
+    }
+
     /// Validates, synthesises, joins, normalises, encodes and stores.
     pub async fn synthesize(
         &self,

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::media;
 
-use super::overlays::Layer;
+use super::overlays::{Layer, PlacedOverlay};
 use super::segments::{SceneSpan, Segment, SegmentOverlay};
 use super::timeline::{Effect, Fit, Plan, Scene};
 
@@ -45,9 +45,20 @@ pub struct SegmentInputs<'a> {
     /// The segment's captions (an ASS script in segment time), if any.
     pub captions: Option<&'a Path>,
     pub font: &'a Path,
-    /// Per overlay of the segment: its picture or clip (a text overlay's
-    /// drawn PNG), and its shape's mask when it is not a rectangle.
-    pub overlays: Vec<(&'a Path, Option<&'a Path>)>,
+    /// Per overlay of the segment, what it reads.
+    pub overlays: Vec<OverlayInput<'a>>,
+}
+
+/// The files one overlay of a segment reads.
+#[derive(Clone, Copy, Debug)]
+pub enum OverlayInput<'a> {
+    /// Its picture or clip (a text overlay's drawn PNG), and its shape's
+    /// mask when it is not a rectangle.
+    Layer(&'a Path, Option<&'a Path>),
+    /// A keyframed overlay drawn frame by frame: the frames' numbered file
+    /// pattern (`kf-%05d.png`, one per frame it shows here, from 0) and the
+    /// top-left corner of their box in the frame.
+    Frames(&'a Path, (i64, i64)),
 }
 
 fn fmt_s(t: f64) -> String {
@@ -245,13 +256,19 @@ fn overlay_chain(
     args: &mut Vec<OsString>,
     plan: &Plan,
     part: &SegmentOverlay,
-    (input, (path, mask)): (usize, (&Path, Option<&Path>)),
+    (input, files): (usize, OverlayInput),
     (acc, k): (&str, usize),
 ) -> usize {
     let o = &plan.overlays[part.index];
     let fps = plan.fps;
     let rate = f64::from(fps);
     let shown = (part.to - part.from).max(1);
+    let (path, mask) = match files {
+        OverlayInput::Layer(path, mask) => (path, mask),
+        OverlayInput::Frames(pattern, at) => {
+            return drawn_chain(graph, args, plan, part, (input, pattern, at), (acc, k));
+        }
+    };
     let is_clip = matches!(o.layer, Layer::Clip(_));
     if is_clip {
         args.extend(["-ss".into(), fmt_s(part.skip as f64 / rate).into()]);
@@ -295,6 +312,64 @@ fn overlay_chain(
             part.skip
         );
     }
+    overlay_fades(graph, o, part, rate);
+    let _ = writeln!(graph, ",setpts=PTS-STARTPTS+{}[layer{k}];", part.from);
+    // The layer's frames are exactly those it shows: before the first the
+    // frame passes through, after the last (its end) too.
+    let _ = writeln!(
+        graph,
+        "[{acc}][layer{k}]overlay=x={}:y={}:eof_action=pass[ov{k}];",
+        o.x, o.y
+    );
+    used
+}
+
+/// Like [`overlay_chain`], for a keyframed overlay whose frames are drawn
+/// already (moved, scaled, turned, shaped and made translucent): read as a
+/// sequence at the output's rate, faded on the overlay's clock, laid over
+/// `[acc]` at the corner of their box.
+fn drawn_chain(
+    graph: &mut String,
+    args: &mut Vec<OsString>,
+    plan: &Plan,
+    part: &SegmentOverlay,
+    (input, pattern, (x, y)): (usize, &Path, (i64, i64)),
+    (acc, k): (&str, usize),
+) -> usize {
+    let o = &plan.overlays[part.index];
+    let fps = plan.fps;
+    for a in [
+        "-protocol_whitelist",
+        media::PROTOCOL_WHITELIST,
+        "-framerate",
+        &fps.to_string(),
+        "-f",
+        "image2",
+        "-pattern_type",
+        "sequence",
+        "-start_number",
+        "0",
+        "-i",
+    ] {
+        args.push(a.into());
+    }
+    args.push(pattern.as_os_str().to_owned());
+    let _ = write!(
+        graph,
+        "[{input}:v]format=rgba,settb=1/{fps},setpts=N+{}",
+        part.skip
+    );
+    overlay_fades(graph, o, part, f64::from(fps));
+    let _ = writeln!(graph, ",setpts=PTS-STARTPTS+{}[layer{k}];", part.from);
+    let _ = writeln!(
+        graph,
+        "[{acc}][layer{k}]overlay=x={x}:y={y}:eof_action=pass[ov{k}];"
+    );
+    1
+}
+
+/// An overlay's fades in and out, on its own clock.
+fn overlay_fades(graph: &mut String, o: &PlacedOverlay, part: &SegmentOverlay, rate: f64) {
     if o.fade_in > 0.0 {
         let _ = write!(graph, ",fade=t=in:st=0:d={}:alpha=1", fmt_s(o.fade_in));
     }
@@ -307,15 +382,6 @@ fn overlay_chain(
             fmt_s(o.fade_out)
         );
     }
-    let _ = writeln!(graph, ",setpts=PTS-STARTPTS+{}[layer{k}];", part.from);
-    // The layer's frames are exactly those it shows: before the first the
-    // frame passes through, after the last (its end) too.
-    let _ = writeln!(
-        graph,
-        "[{acc}][layer{k}]overlay=x={}:y={}:eof_action=pass[ov{k}];",
-        o.x, o.y
-    );
-    used
 }
 
 /// The filters that take a clip's frames from an input read from the

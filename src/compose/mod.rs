@@ -16,6 +16,7 @@ pub mod brand;
 pub mod caption_style;
 pub mod captions;
 pub mod graph;
+pub mod keyframes;
 pub mod overlays;
 pub mod saved;
 pub mod segments;
@@ -548,6 +549,14 @@ impl Composer {
         };
         media::ffmpeg_watched(&args, &on_time, cancel).await?;
         meter.set(i, segment.frames as f64, step);
+        // Keyframed overlays' frames are done with (a long one's take room).
+        for layer in &files.layers {
+            if let Source::Frames(drawn) = &layer.layer
+                && let Some(dir) = drawn.pattern.parent()
+            {
+                let _ = tokio::fs::remove_dir_all(dir).await;
+            }
+        }
         Ok(out)
     }
 
@@ -708,7 +717,8 @@ impl Composer {
     }
 
     /// The pictures of a segment's overlays: a picture's local copy, or a
-    /// text overlay drawn as a PNG in `work`.
+    /// text overlay drawn as a PNG in `work`; a keyframed overlay's frames
+    /// drawn into a folder of `work`.
     async fn overlay_files(
         &self,
         plan: &Plan,
@@ -720,6 +730,15 @@ impl Composer {
             let overlay = &plan.overlays[part.index];
             let name =
                 |what: &str| work.join(format!("{what}-{}-{}.png", segment.index, part.index));
+            if overlay.motion.is_some() {
+                let tag = format!("{}-{}", segment.index, part.index);
+                let drawn = self.draw_keyframed(plan, part, work, &tag).await?;
+                files.push(OverlayFile {
+                    layer: Source::Frames(drawn),
+                    mask: None,
+                });
+                continue;
+            }
             let layer = match &overlay.layer {
                 overlays::Layer::Picture(asset) | overlays::Layer::Clip(asset) => {
                     Source::Copy(self.store().local_copy(asset, work).await?)
@@ -741,6 +760,74 @@ impl Composer {
             files.push(OverlayFile { layer, mask });
         }
         Ok(files)
+    }
+
+    /// Draws the frames a keyframed overlay shows in a segment (`part`)
+    /// into a folder `kf-{tag}` of `work` (a picture with a `chroma_key` is
+    /// keyed by ffmpeg first, at its own size).
+    async fn draw_keyframed(
+        &self,
+        plan: &Plan,
+        part: &segments::SegmentOverlay,
+        work: &Path,
+        tag: &str,
+    ) -> Result<keyframes::Drawn> {
+        let (dir, converted) = (
+            work.join(format!("kf-{tag}")),
+            work.join(format!("picture-{tag}.png")),
+        );
+        let overlay = &plan.overlays[part.index];
+        let motion = overlay
+            .motion
+            .clone()
+            .ok_or_else(|| Error::Internal("a keyframed overlay without keyframes".into()))?;
+        let source = match &overlay.layer {
+            overlays::Layer::Text(text) => overlays::draw_text(text),
+            overlays::Layer::Picture(asset) => {
+                let file = self.store().local_copy(asset, work).await?;
+                let keying = overlay.chroma_key.map(|([r, g, b], similarity, blend)| {
+                    format!("format=yuv444p,chromakey=0x{r:02x}{g:02x}{b:02x}:{similarity:.4}:{blend:.4},")
+                });
+                let decoded = match keying {
+                    None => decode(tokio::fs::read(&file.path).await?).await.ok(),
+                    Some(_) => None,
+                };
+                match decoded {
+                    Some(img) => img,
+                    None => {
+                        // Through ffmpeg: keyed, or a picture the decoder
+                        // here does not read.
+                        let filter = format!("{}format=rgba", keying.unwrap_or_default());
+                        let mut args = media::input_args(&file.path);
+                        let png = ["-c:v", "png", "-f", "image2", "-update", "1"];
+                        for a in ["-vf", &filter, "-frames:v", "1"].into_iter().chain(png) {
+                            args.push(a.into());
+                        }
+                        args.push(converted.as_os_str().to_owned());
+                        media::ffmpeg(&args).await?;
+                        decode(tokio::fs::read(&converted).await?)
+                            .await
+                            .map_err(|e| {
+                                Error::Internal(format!("cannot decode {}: {e}", asset.name))
+                            })?
+                    }
+                }
+            }
+            overlays::Layer::Clip(_) => {
+                return Err(Error::Internal(
+                    "keyframes on a clip overlay are not supported".into(),
+                ));
+            }
+        };
+        let shown = (part.to - part.from).max(1);
+        let poses = motion.poses(overlay.start, plan.fps, part.skip, shown);
+        let (shape, frame) = (overlay.shape, (plan.width, plan.height));
+        tokio::task::spawn_blocking(move || {
+            let mask = |w, h| overlays::shape_coverage(shape, w, h);
+            keyframes::draw(&source, &poses, &motion, &mask, frame, &dir)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("drawing an overlay failed: {e}")))?
     }
 
     /// A file holding scene `index`'s title, wrapped for the frame, if it has one.
@@ -868,6 +955,15 @@ async fn subtitles(
     Ok((new, path))
 }
 
+/// A picture's bytes decoded (off the async threads).
+async fn decode(bytes: Vec<u8>) -> Result<image::RgbaImage> {
+    tokio::task::spawn_blocking(move || image::load_from_memory(&bytes))
+        .await
+        .map_err(|e| Error::Internal(format!("decoding a picture failed: {e}")))?
+        .map(|img| img.to_rgba8())
+        .map_err(|e| Error::Internal(format!("cannot decode a picture: {e}")))
+}
+
 /// Moves the `-filter_complex` graph of an argument vector into `file`
 /// (read back with `-filter_complex_script`).
 async fn graph_through_file(
@@ -947,15 +1043,20 @@ struct OverlayFile {
 enum Source {
     Copy(LocalFile),
     Drawn(PathBuf),
+    /// A keyframed overlay's frames.
+    Frames(keyframes::Drawn),
 }
 
 impl OverlayFile {
-    fn paths(&self) -> (&Path, Option<&Path>) {
+    fn paths(&self) -> graph::OverlayInput<'_> {
         let layer = match &self.layer {
             Source::Copy(file) => file.path.as_path(),
             Source::Drawn(path) => path.as_path(),
+            Source::Frames(drawn) => {
+                return graph::OverlayInput::Frames(&drawn.pattern, (drawn.area.x, drawn.area.y));
+            }
         };
-        (layer, self.mask.as_deref())
+        graph::OverlayInput::Layer(layer, self.mask.as_deref())
     }
 }
 

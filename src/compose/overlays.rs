@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::brand::{FontData, Look};
+use super::keyframes::{Keyframe, Motion, Pose};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;
@@ -96,10 +97,13 @@ pub struct Overlay {
     /// Clips: the gain of the clip's own sound, 0–4 (default 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<f64>,
-    /// Not supported yet.
+    /// Pictures and text: motion over the overlay's time. Each keyframe
+    /// (`t` in seconds from the overlay's start) sets some of `x`, `y`,
+    /// `width`, `opacity` and `rotation`, with the `easing` of the move
+    /// into it; each property moves between the keyframes that set it and
+    /// holds before the first and after the last.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub keyframes: Option<Vec<Value>>,
+    pub keyframes: Option<Vec<Keyframe>>,
     /// Text overlays: an uploaded font (a `font` asset; default the brand
     /// kit's, else the studio's).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +212,8 @@ pub struct PlacedOverlay {
     pub chroma_key: Option<([u8; 3], f64, f64)>,
     /// A clip's sound's gain (0: none).
     pub volume: f64,
+    /// Its keyframes, when it moves: drawn frame by frame then.
+    pub motion: Option<Motion>,
 }
 
 impl PlacedOverlay {
@@ -237,6 +243,9 @@ impl PlacedOverlay {
         }
         if let Some(key) = self.chroma_key {
             identity["chroma_key"] = json!(key);
+        }
+        if let Some(motion) = &self.motion {
+            identity["keyframes"] = json!(motion.keyframes);
         }
         identity
     }
@@ -321,9 +330,6 @@ fn place_one(
 ) -> Result<PlacedOverlay> {
     let not_yet =
         |field: &str, what: &str| invalid(i, field, format!("{what} are not supported yet"));
-    if o.keyframes.is_some() {
-        return Err(not_yet("keyframes", "keyframed overlays"));
-    }
     let start = within(i, "start", o.start, 0.0, f64::MAX)?.unwrap_or(0.0);
     if start >= total {
         return Err(invalid(
@@ -445,6 +451,31 @@ fn place_one(
             )
         }
     };
+    let motion = match &o.keyframes {
+        None => None,
+        Some(_) if matches!(layer, Layer::Clip(_)) => {
+            return Err(not_yet("keyframes", "keyframes on a clip overlay"));
+        }
+        Some(keyframes) => {
+            // Height over width: the picture's own shape, or the text's.
+            let aspect = match &layer {
+                Layer::Picture(a) | Layer::Clip(a) => {
+                    let side = |k: &str| a.metadata[k].as_f64().unwrap_or(1.0).max(1.0);
+                    side("height") / side("width")
+                }
+                Layer::Text(_) => f64::from(h) / f64::from(w),
+            };
+            let base = Pose {
+                x: x as f64,
+                y: y as f64,
+                w: f64::from(w),
+                h: f64::from(w) * aspect,
+                opacity,
+                rotation: 0.0,
+            };
+            Some(Motion::check(i, keyframes, length, (fw, fh), base, aspect)?)
+        }
+    };
     Ok(PlacedOverlay {
         layer,
         start,
@@ -459,6 +490,7 @@ fn place_one(
         shape,
         chroma_key,
         volume,
+        motion,
     })
 }
 
@@ -711,8 +743,24 @@ pub fn text_size(t: &TextLayer) -> (u32, u32) {
 /// An overlay's outline as a greyscale PNG of its size (white inside, the
 /// edge antialiased), or none for a rectangle.
 pub fn shape_mask(shape: Shape, w: u32, h: u32) -> Result<Option<Vec<u8>>> {
-    if shape == Shape::Rect {
+    let Some(coverage) = shape_coverage(shape, w, h) else {
         return Ok(None);
+    };
+    let img = image::GrayImage::from_fn(w, h, |x, y| {
+        let c = coverage[(y * w + x) as usize];
+        image::Luma([(c * 255.0).round() as u8])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
+    Ok(Some(out.into_inner()))
+}
+
+/// How much of each pixel of a `w`×`h` overlay its outline covers (0–1,
+/// row by row), or none for a rectangle.
+pub fn shape_coverage(shape: Shape, w: u32, h: u32) -> Option<Vec<f64>> {
+    if shape == Shape::Rect {
+        return None;
     }
     let (hw, hh) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
     let r = 0.15 * f64::from(w.min(h));
@@ -729,18 +777,25 @@ pub fn shape_mask(shape: Shape, w: u32, h: u32) -> Result<Option<Vec<u8>>> {
             (0.5 - outside).clamp(0.0, 1.0)
         }
     };
-    let img = image::GrayImage::from_fn(w, h, |x, y| {
-        let c = coverage(f64::from(x) + 0.5, f64::from(y) + 0.5);
-        image::Luma([(c * 255.0).round() as u8])
-    });
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
-    Ok(Some(out.into_inner()))
+    Some(
+        (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| coverage(f64::from(x) + 0.5, f64::from(y) + 0.5))
+            .collect(),
+    )
 }
 
 /// Draws a text layer as a transparent PNG of its size.
 pub fn render_text(t: &TextLayer) -> Result<Vec<u8>> {
+    let img = draw_text(t);
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
+    Ok(out.into_inner())
+}
+
+/// Draws a text layer as a transparent picture of its size.
+pub fn draw_text(t: &TextLayer) -> image::RgbaImage {
     let (w, h) = text_size(t);
     let mut img = image::RgbaImage::new(w, h);
     let (pad, bar) = padding(t);
@@ -791,10 +846,7 @@ pub fn render_text(t: &TextLayer) -> Result<Vec<u8>> {
         );
         top += size * 1.25;
     }
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| Error::Internal(format!("PNG encoding failed: {e}")))?;
-    Ok(out.into_inner())
+    img
 }
 
 fn draw_line(
@@ -918,6 +970,32 @@ mod tests {
             Some("overlays[0].keyframes")
         );
         assert_eq!(field(json!({})).as_deref(), Some("overlays[0].asset_id"));
+    }
+
+    #[test]
+    fn keyframes_move_pictures_and_text_but_not_clips_yet() {
+        let p = placed(json!({"asset_id": "image_1.png", "width": 0.2,
+            "keyframes": [{"t": 0, "x": 0.1}, {"t": 2, "x": 0.5, "width": 0.4}]}))
+        .unwrap();
+        let motion = p.motion.as_ref().unwrap();
+        // Half way: x 300 px; the width's one keyframe holds all along
+        // (400 px), the height keeping 2:1.
+        let pose = motion.pose(1.0);
+        assert_eq!((pose.x, pose.w, pose.h), (300.0, 400.0, 200.0));
+        assert_eq!(pose.y, p.y as f64, "y keeps the preset's");
+        assert_eq!(p.identity()["keyframes"][1]["x"], 0.5);
+        assert!(placed(json!({"text": "x", "keyframes": [{"t": 0, "rotation": 10}]})).is_ok());
+
+        let mut clip = logo();
+        clip.kind = AssetKind::Video;
+        clip.metadata = json!({"width": 200, "height": 100, "duration_seconds": 4});
+        let by_name = HashMap::from([("image_1.png", &clip)]);
+        let o: Overlay = serde_json::from_value(
+            json!({"asset_id": "image_1.png", "keyframes": [{"t": 0, "x": 0.1}]}),
+        )
+        .unwrap();
+        let err = place(&[o], &by_name, (1000, 500), 10.0, &Look::default()).unwrap_err();
+        assert_eq!(err.field(), Some("overlays[0].keyframes"));
     }
 
     #[test]

@@ -292,7 +292,7 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
 }
 
 /// The first frame shown at or after `t` seconds.
-fn first_frame_at_or_after(t: f64, fps: u32) -> u64 {
+pub(crate) fn first_frame_at_or_after(t: f64, fps: u32) -> u64 {
     (t * f64::from(fps) - 1e-6).ceil().max(0.0) as u64
 }
 

@@ -215,8 +215,28 @@ async fn overlay_mistakes_are_named_before_any_work() {
             "overlays[0].position",
         ),
         (
-            json!({"text": "x", "keyframes": [{"t": 0}]}),
+            json!({"text": "x", "keyframes": []}),
             "overlays[0].keyframes",
+        ),
+        (
+            json!({"text": "x", "keyframes": [{"t": 0, "x": 0.1}, {"t": 0, "x": 0.2}]}),
+            "overlays[0].keyframes[1].t",
+        ),
+        (
+            json!({"text": "x", "end": 2, "keyframes": [{"t": 0}, {"t": 2.5, "x": 0.2}]}),
+            "overlays[0].keyframes[1].t",
+        ),
+        (
+            json!({"text": "x", "keyframes": [{"t": 0, "opacity": 2}]}),
+            "overlays[0].keyframes[0].opacity",
+        ),
+        (
+            json!({"text": "x", "keyframes": [{"t": 0, "easing": "bounce"}]}),
+            "overlays[0].keyframes[0].easing",
+        ),
+        (
+            json!({"text": "x", "keyframes": [{"t": 0, "spin": 90}]}),
+            "overlays[0].keyframes[0].spin",
         ),
         (
             json!({"text": "x", "fade_in": 2, "fade_out": 2, "end": 3}),
@@ -445,5 +465,196 @@ async fn a_clip_plays_in_a_keyed_bubble_with_its_sound() {
     let f = frequency(&pcm, 0.8, 2.2);
     assert!((f - 440.0).abs() < 10.0, "the clip's tone: {f} Hz");
     assert!(loudness(&pcm, 0.05, 0.4) < 0.001, "silent before the clip");
+    s.stop().await;
+}
+
+/// The centre of the pixels in rows `rows` of a `width`-wide RGB frame,
+/// each counted by its `weight` (0–1: how much it is the thing looked
+/// for), and their total weight in pixels.
+fn centroid(
+    rgb: &[u8],
+    width: usize,
+    rows: std::ops::Range<usize>,
+    weight: impl Fn(&[u8]) -> f64,
+) -> (f64, f64, f64) {
+    let (mut sx, mut sy, mut sum) = (0.0, 0.0, 0.0);
+    for y in rows {
+        for x in 0..width {
+            let i = (y * width + x) * 3;
+            let w = weight(&rgb[i..i + 3]).clamp(0.0, 1.0);
+            sx += w * (x as f64 + 0.5);
+            sy += w * (y as f64 + 0.5);
+            sum += w;
+        }
+    }
+    (sx / sum.max(1e-9), sy / sum.max(1e-9), sum)
+}
+
+/// The angle (degrees, clockwise from the x axis, −90–90) of the long axis
+/// of the weighted pixels in `rows`.
+fn orientation(
+    rgb: &[u8],
+    width: usize,
+    rows: std::ops::Range<usize>,
+    weight: impl Fn(&[u8]) -> f64,
+) -> f64 {
+    let (cx, cy, _) = centroid(rgb, width, rows.clone(), &weight);
+    let (mut xx, mut yy, mut xy) = (0.0, 0.0, 0.0);
+    for y in rows {
+        for x in 0..width {
+            let i = (y * width + x) * 3;
+            let w = weight(&rgb[i..i + 3]).clamp(0.0, 1.0);
+            let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
+            xx += w * dx * dx;
+            yy += w * dy * dy;
+            xy += w * dx * dy;
+        }
+    }
+    (0.5 * (2.0 * xy).atan2(xx - yy)).to_degrees()
+}
+
+/// Keyframes: a white square sliding right at 48 px/s (linearly, across a
+/// scene seam), fading in from opacity 0; a red bar turning a quarter
+/// turn with ease_in_out. Positions within a pixel of the expected at three
+/// times, in the video and in a still of the saved timeline.
+#[tokio::test]
+async fn a_keyframed_overlay_moves_turns_and_fades_where_asked() {
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A red tile with a green middle, for a keyed, circular one.
+    let tile = image::RgbImage::from_fn(40, 40, |x, y| {
+        let middle = (10..30).contains(&x) && (10..30).contains(&y);
+        image::Rgb(if middle { [0, 255, 0] } else { [255, 0, 0] })
+    });
+    let mut keyed = std::io::Cursor::new(Vec::new());
+    tile.write_to(&mut keyed, image::ImageFormat::Png).unwrap();
+    for (name, png) in [
+        ("bg.png", common::png(320, 180, [20, 20, 30])),
+        ("square.png", common::png(40, 40, [255, 255, 255])),
+        ("bar.png", common::png(50, 10, [255, 0, 0])),
+        ("tile.png", keyed.into_inner()),
+    ] {
+        let (status, up) = s.upload("layers", name, png).await;
+        assert_eq!(status, 201, "{up}");
+    }
+    // The square: 16 px (0.05 of 320), its corner from x 0.1 (32 px) at
+    // 1 s to 0.7 (224 px) at 5 s, at y 0.4 (72 px). The bar: 40×8 px with
+    // its centre at (180, 130), level until 1 s, upright from 3 s.
+    let timeline = json!({
+        "timeline": [
+            {"asset_id": "image_1.png", "duration": 3},
+            {"asset_id": "image_1.png", "duration": 3}
+        ],
+        "output": {"width": 320, "height": 180, "fps": 10},
+        "overlays": [
+            {"asset_id": "image_2.png", "start": 1, "end": 5.5, "width": 0.05,
+             "position": {"x": 0.5, "y": 0.4},
+             "keyframes": [{"t": 0, "x": 0.1, "opacity": 0}, {"t": 0.5, "opacity": 1}, {"t": 4, "x": 0.7}]},
+            {"asset_id": "image_3.png", "width": 0.125, "position": {"x": 0.5, "y": 0.7},
+             "keyframes": [{"t": 1, "rotation": 0}, {"t": 3, "rotation": 90, "easing": "ease_in_out"}]},
+            {"asset_id": "image_4.png", "width": 0.125, "shape": "circle",
+             "chroma_key": {"color": "#00ff00", "similarity": 0.3},
+             "keyframes": [{"t": 0, "x": 0.75, "y": 0.01}]}
+        ]
+    });
+    let video = compose(&s, timeline.clone()).await;
+    let out = common::write_file(dir.path(), "motion.mp4", &s.download(&video).await);
+    let white = |p: &[u8]| (f64::from(p[1]) - 20.0) / 235.0;
+    let red = |p: &[u8]| (f64::from(p[0]) - f64::from(p[1]) - 10.0) / 200.0;
+    let frame = |t: f64| common::frame_rgb(&out, t, "null");
+    // Frame n shows t = n / 10: the square's corner is at 32 + 48 (t - 1).
+    // Within a third of a pixel: placed on whole pixels, it would be 0.4 px
+    // off at 4.3 s.
+    for t in [2.0, 3.0, 4.3] {
+        let (x, y, mass) = centroid(&frame(t), 320, 55..105, white);
+        let want = 32.0 + 48.0 * (t - 1.0) + 8.0;
+        assert!(
+            (x - want).abs() <= 0.3 && (y - 80.0).abs() <= 0.3,
+            "the square at {t} s: ({x:.2}, {y:.2}), want ({want:.2}, 80)"
+        );
+        assert!((mass - 256.0).abs() < 40.0, "the whole square: {mass}");
+    }
+    // Invisible before it starts and at its first frame (opacity 0), half
+    // way in at 1.25 s.
+    for t in [0.5, 1.0] {
+        let (_, _, mass) = centroid(&frame(t), 320, 55..105, white);
+        assert!(mass < 5.0, "no square at {t} s: {mass}");
+    }
+    let (_, _, half) = centroid(&frame(1.3), 320, 55..105, white);
+    assert!((100.0..220.0).contains(&half), "fading in: {half}");
+    // The bar: level, then a sixteenth of the way round a quarter of the
+    // way through (ease_in_out; linear would be a quarter), 45° half way,
+    // upright at the end; turning about its centre.
+    for (t, want) in [(0.5, 0.0), (1.5, 90.0 / 16.0), (2.0, 45.0), (4.0, 90.0)] {
+        let rgb = frame(t);
+        let angle = orientation(&rgb, 320, 105..160, red);
+        // Axes: 90° and −90° are the same.
+        let off = (angle - want).rem_euclid(180.0);
+        let off = off.min(180.0 - off);
+        assert!(off <= 2.0, "the bar at {t} s: {angle:.2}°, want {want}°");
+        let (x, y, _) = centroid(&rgb, 320, 105..160, red);
+        assert!(
+            (x - 180.0).abs() <= 1.0 && (y - 130.0).abs() <= 1.0,
+            "the bar's centre at {t} s: ({x:.2}, {y:.2})"
+        );
+    }
+
+    // The tile, keyed and cut to a circle (at (240, 1.8), 40 px): its red
+    // ring, its green middle keyed out, its corner outside the circle.
+    let rgb = frame(2.0);
+    let mean = |x0: usize, y0: usize| {
+        let mut sum = [0.0; 3];
+        for y in y0..y0 + 4 {
+            for x in x0..x0 + 4 {
+                for (k, v) in sum.iter_mut().enumerate() {
+                    *v += f64::from(rgb[(y * 320 + x) * 3 + k]) / 16.0;
+                }
+            }
+        }
+        sum
+    };
+    assert!(
+        close(mean(243, 19), [255, 0, 0], 60.0),
+        "ring: {:?}",
+        mean(243, 19)
+    );
+    assert!(
+        close(mean(258, 20), [20, 20, 30], 30.0),
+        "keyed: {:?}",
+        mean(258, 20)
+    );
+    assert!(
+        close(mean(240, 2), [20, 20, 30], 30.0),
+        "corner: {:?}",
+        mean(240, 2)
+    );
+
+    // The same keyframes again: every segment reused; one keyframe of the
+    // tile changed (it covers the whole video): both drawn again.
+    let again = compose(&s, timeline.clone()).await;
+    assert_eq!(again["metadata"]["render"]["scenes_reused"], 2, "{again}");
+    let mut moved = timeline.clone();
+    moved["overlays"][2]["keyframes"][0]["y"] = json!(0.02);
+    let again = compose(&s, moved).await;
+    assert_eq!(again["metadata"]["render"]["scenes_rendered"], 2, "{again}");
+
+    // A still of the saved timeline (draft: half the size each side) shows
+    // the square where the video does.
+    let (status, saved) = s
+        .put_json("/api/v1/sessions/layers/timeline", timeline)
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["overlays"][0]["keyframes"][2]["x"], 0.7, "{saved}");
+    let response = s.get("/api/v1/sessions/layers/frame?t=3.5").await;
+    assert_eq!(response.status(), 200);
+    let png = image::load_from_memory(&response.bytes().await.unwrap())
+        .unwrap()
+        .to_rgb8();
+    let (x, y, _) = centroid(png.as_raw(), 160, 27..53, white);
+    let want = (32.0 + 48.0 * 2.5 + 8.0) / 2.0;
+    assert!(
+        (x - want).abs() <= 1.0 && (y - 40.0).abs() <= 1.0,
+        "the square in the still: ({x:.2}, {y:.2}), want ({want:.2}, 40)"
+    );
     s.stop().await;
 }

@@ -75,6 +75,9 @@ pub enum Error {
     #[error("the session's timeline has no version {0}")]
     UnknownVersion(i64),
 
+    #[error("unknown template {0:?}")]
+    UnknownTemplate(String),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -139,6 +142,7 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::VersionConflict { .. } => "version_conflict",
             Error::UnknownVersion(_) => "unknown_version",
+            Error::UnknownTemplate(_) => "unknown_template",
             Error::Cancelled => "cancelled",
             Error::Unauthorized(_) => "unauthorized",
             Error::TooMany { .. } => "too_many_requests",

@@ -24,6 +24,7 @@ pub mod media;
 pub mod process;
 pub mod store;
 pub mod studio;
+pub mod templates;
 pub mod text;
 pub mod tools;
 pub mod webhooks;

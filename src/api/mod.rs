@@ -11,6 +11,7 @@ pub mod guard;
 pub mod idempotency;
 pub mod openapi;
 pub mod sessions;
+pub mod templates;
 pub mod timeline;
 pub mod tools;
 pub mod transcripts;
@@ -49,6 +50,7 @@ pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
         (name = "tools", description = "Generation tools: image, voice-over, social post."),
         (name = "compose", description = "Timelines into MP4 videos; jobs with progress."),
         (name = "webhooks", description = "Signed callbacks when jobs end, and their deliveries."),
+        (name = "templates", description = "Templates with fields, rendered with rows of values."),
         (name = "brand", description = "Brand kits: a logo, a font and colours for a session's renders, and a key's default."),
     )
 )]
@@ -79,6 +81,7 @@ fn api_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         .routes(routes!(agent::agent))
         .routes(routes!(transcripts::create))
         .routes(routes!(compose::compose))
+        .routes(routes!(templates::render))
         .routes(routes!(compose::events))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
 }
@@ -110,7 +113,10 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
             brand::get_default,
             brand::put_default,
             brand::delete_default
-        ));
+        ))
+        .routes(routes!(templates::create, templates::list))
+        .routes(routes!(templates::get, templates::put, templates::delete))
+        .routes(routes!(templates::from_timeline));
     match timeout {
         Some(t) => routes.layer(axum::middleware::from_fn_with_state(t, time_limit)),
         None => routes,

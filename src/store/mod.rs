@@ -15,6 +15,7 @@ mod inputs;
 mod keys;
 mod messages;
 mod render_cache;
+mod templates;
 mod timelines;
 mod webhooks;
 
@@ -39,6 +40,7 @@ pub use inputs::InputCache;
 pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
 pub use render_cache::file_sha256;
+pub use templates::StoredTemplate;
 pub use timelines::{KEPT_VERSIONS, SavedDocument, VersionInfo};
 pub use webhooks::{AttemptLog, Delivery, DueDelivery, WebhookSettings};
 

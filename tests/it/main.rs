@@ -28,6 +28,7 @@ mod security;
 mod social_refs;
 mod social_tool;
 mod speech_tool;
+mod templates;
 mod timeline;
 mod transcripts;
 mod web;

@@ -130,6 +130,7 @@ async function openSession(id) {
   await refreshAssets();
   await loadTimeline();
   await loadConversation();
+  resetBrand();
   clearInterval(state.poll);
   state.poll = setInterval(poll, 3000);
 }
@@ -168,6 +169,7 @@ async function refreshAssets() {
   }
   renderGallery();
   renderMusic();
+  renderBrandChoices();
 }
 
 /// The scenes whose items use an asset: ["scene 2", "scene 4"].
@@ -213,6 +215,7 @@ function card(a) {
   else if (a.type === "audio") media = el("audio", { src: a.url, controls: true, preload: "none" });
   else if (a.type === "video") media = el("video", { src: a.url, controls: true, preload: "metadata" });
   else if (a.type === "social") media = el("div", { class: "post" }, el("strong", {}, a.metadata.title || ""), el("span", {}, a.metadata.hashtags || ""));
+  else if (a.type === "font") media = fontSample(a);
   else media = el("span", { class: "meta" }, a.mime_type);
   const actions = el("div", { class: "actions" });
   if (["image", "audio", "video"].includes(a.type)) {
@@ -220,6 +223,9 @@ function card(a) {
   }
   if (isVisual(a)) {
     actions.append(el("button", { type: "button", class: "as-overlay", title: "Lay it over the scenes: a logo in a corner, a clip in a bubble", onclick: () => addAsOverlay(a) }, "Add as overlay"));
+  }
+  if (a.type === "font") {
+    actions.append(el("button", { type: "button", class: "use-font", title: "Titles, text overlays and captions in this font", onclick: () => useInBrand({ font: a.name }) }, "Use in brand kit"));
   }
   if (a.type === "social") {
     actions.append(el("button", { type: "button", onclick: async (e) => {
@@ -238,7 +244,8 @@ function card(a) {
     await refreshAssets();
     if (used.length) renderEditor();
   }) }, "Delete"));
-  const meta = [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : ""].filter(Boolean).join(" · ");
+  const meta = [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : "",
+    a.type === "font" ? a.metadata.original_filename : ""].filter(Boolean).join(" · ");
   return el("div", { class: "card", "data-asset": a.name }, media, el("div", { class: "name" }, a.name), el("div", { class: "meta" }, meta), actions);
 }
 
@@ -487,6 +494,7 @@ async function save(force = false) {
     renderHistory();
     setSaveStatus(`saved · version ${saved.version}`);
     showError("compose", "");
+    stillsAfterSave();
   }).catch((e) => {
     state.dirty = true;
     if (e.code === "version_conflict") { $("#conflict").hidden = false; setSaveStatus("not saved: conflict"); }
@@ -754,11 +762,14 @@ function renderEditor() {
   renderOverlayPanel();
 }
 
+/// Whether the timeline has a picture or a clip (a scene to draw).
+const hasScene = () => state.doc.timeline.some((item) => isVisual(assetNamed(item.asset_id)) || /^(image|video)_/.test(item.asset_id));
+
 function renderHistory() {
   $("#undo").disabled = !state.undo.length && state.olderThan <= 1;
   $("#redo").disabled = !state.redo.length;
   // Nothing to render yet: Preview and Export wait for a scene.
-  const empty = !state.doc.timeline.some((item) => isVisual(assetNamed(item.asset_id)) || /^(image|video)_/.test(item.asset_id));
+  const empty = !hasScene();
   if (!state.job) { $("#preview").disabled = empty; $("#export").disabled = empty; }
 }
 
@@ -1015,7 +1026,7 @@ function renderOverlayPanel() {
   const box = $("#overlay-edit");
   const i = ov.selected;
   const o = i === null ? null : overlays()[i];
-  if (!o) { box.hidden = true; box.replaceChildren(); delete box.dataset.overlay; return; }
+  if (!o) { box.hidden = true; box.replaceChildren(); delete box.dataset.overlay; stopOverlayStill(); return; }
   const a = o.asset_id ? assetNamed(o.asset_id) : null;
   const current = () => overlays()[i];
   const set = (key) => (value) => edit(() => { if (value === undefined || value === "") delete current()[key]; else current()[key] = value; });
@@ -1058,8 +1069,9 @@ function renderOverlayPanel() {
   fieldsBox.append(
     numberField("Start (s)", o.start ?? 0, { min: "0", step: "0.1", "data-key": "start" }, timing("start")),
     numberField("End (s)", o.end ?? "", { min: "0", step: "0.1", placeholder: "end", "data-key": "end", title: "Empty: to the end" }, timing("end")));
-  parts.push(fieldsBox, el("button", { type: "button", class: "ov-delete", onclick: () => deleteOverlay(i) }, "Delete overlay"));
+  parts.push(fieldsBox, el("button", { type: "button", class: "ov-delete", onclick: () => deleteOverlay(i) }, "Delete overlay"), ovStill.figure);
   box.replaceChildren(...parts);
+  scheduleOverlayStill();
   box.dataset.overlay = i;
   box.dataset.kind = o.asset_id ? "asset" : "text";
   box.hidden = false;
@@ -1088,6 +1100,403 @@ function syncOverlayPanel(force = false) {
   box.querySelectorAll("[data-preset]").forEach((b) => b.setAttribute("aria-pressed", String(o.position === b.dataset.preset)));
   box.querySelector(".ov-head strong").textContent = overlayName(ov.selected);
 }
+
+// ---- stills: a frame of the saved timeline --------------------------------------
+// `GET .../frame?t=` draws the saved timeline at a moment (draft size, no
+// render). A still box asks again whenever what it shows may have changed;
+// an answer to an older question is dropped.
+
+function makeStill(figure) {
+  return { figure, img: figure.querySelector("img"), caption: figure.querySelector("figcaption"), seq: 0, url: null };
+}
+
+async function fetchStill(t) {
+  const key = localStorage.getItem(KEY);
+  const resp = await fetch(`${base()}/frame?t=${t.toFixed(2)}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  if (!resp.ok) throw new ApiError(resp.status, await resp.json().catch(() => null));
+  return resp.blob();
+}
+
+/// Why there is no still, in plain words.
+function stillTrouble(e) {
+  if (e.field === "timeline" && e.status === 422) return "Nothing to show yet: the timeline has not been saved. Add a picture or a clip to it first.";
+  if (e.field === "t") return "That moment is past the end of the video: nothing to show there.";
+  return `No still to show: ${inSceneTerms(e)}`;
+}
+
+/// Shows the saved video's frame at `t` in `box` ("what" names it in the caption).
+async function showStill(box, t, what) {
+  const seq = ++box.seq;
+  const mine = () => seq === box.seq;
+  const say = (text, phase) => { box.caption.textContent = text; box.figure.dataset.state = phase; };
+  box.figure.hidden = false;
+  if (!hasScene()) {
+    box.img.hidden = true;
+    say("Nothing to show yet: add a picture or a clip to the timeline, and a still of it shows here.", "nothing");
+    return;
+  }
+  say(`drawing the frame at ${t.toFixed(1)} s…`, "loading"); // the last still stays until the next one is ready
+  try {
+    await save();
+    const blob = await fetchStill(t);
+    if (!mine()) return;
+    const url = URL.createObjectURL(blob);
+    const probe = new Image();
+    probe.src = url;
+    await probe.decode();
+    if (!mine()) { URL.revokeObjectURL(url); return; }
+    box.img.src = url;
+    if (box.url) URL.revokeObjectURL(box.url);
+    box.url = url;
+    box.img.hidden = false;
+    box.figure.dataset.t = t.toFixed(2);
+    say(`${what} · the saved video at ${t.toFixed(1)} s`, "ready");
+  } catch (e) {
+    if (!mine()) return;
+    box.img.hidden = true;
+    say(e instanceof ApiError ? stillTrouble(e) : `No still to show: ${e.message}`, "nothing");
+  }
+}
+
+// The selected overlay's still: its start (+0.1 s), asked again (debounced)
+// after each saved change.
+const ovStill = makeStill(el("figure", { class: "still ov-still", id: "overlay-still", hidden: true },
+  el("img", { alt: "The video at the overlay's start", hidden: true }), el("figcaption", { class: "muted" })));
+let ovStillTimer = null;
+
+function scheduleOverlayStill(delay = 250) {
+  clearTimeout(ovStillTimer);
+  ovStillTimer = setTimeout(() => {
+    const i = ov.selected;
+    const o = i === null ? null : overlays()[i];
+    // An unsaved change: its save asks again.
+    if (!o || state.dirty || state.saving) return;
+    const t = clamp((Number(o.start) || 0) + 0.1, 0, Math.max(0, totalLength() - 0.05));
+    showStill(ovStill, t, overlayName(i));
+  }, delay);
+}
+
+function stopOverlayStill() {
+  clearTimeout(ovStillTimer);
+  ovStill.seq += 1; // an answer on its way is no longer wanted
+}
+
+function stillsAfterSave() {
+  if (ov.selected !== null) scheduleOverlayStill();
+  if (!$("#brand-panel").hidden && !brandStill.figure.hidden) scheduleBrandStill();
+}
+
+// ---- the brand kit: a side panel --------------------------------------------------
+// The session's kit (`GET .../brand`: its own, else its key's default): logo,
+// font, three colours and the watermark, saved whole with `PUT .../brand`. A
+// refused field is named by the server (`colors.accent`, `watermark`) and
+// said in plain words next to it. Preview draws the saved video's middle.
+
+const brand = { session: null, view: null, kit: null, dirty: false, lastMark: null, loading: null, timer: null };
+const brandStill = makeStill($("#brand-still"));
+const COLOURS = [
+  ["text", "Text", "titles, text overlays, captions", "#ffffff", "white"],
+  ["accent", "Accent", "lower-third bar, karaoke's lit word", "#ffcc00", "yellow"],
+  ["background", "Background", "band behind lower thirds", "#000000", "black, see-through"],
+];
+const MARK = { position: "bottom_right", width: 0.1, opacity: 0.7 };
+const fontFaces = new Map();
+
+/// Loads a font asset into the page once: the CSS family name to use, or null.
+function fontFace(a) {
+  if (!fontFaces.has(a.url)) {
+    const family = `studio-${state.session}-${a.name}`.replace(/[^\w-]/g, "_");
+    fontFaces.set(a.url, new FontFace(family, `url("${a.url}")`).load()
+      .then((face) => { document.fonts.add(face); return family; }).catch(() => null));
+  }
+  return fontFaces.get(a.url);
+}
+
+/// "Aa — DejaVu Sans Mono", in the font itself once it has loaded.
+function fontSample(a) {
+  const aa = el("span", { class: "aa" }, "Aa");
+  const node = el("div", { class: "font-sample", title: a.metadata.family || a.name }, aa, el("span", { class: "dash" }, " — "), el("span", { class: "family" }, a.metadata.family || a.name));
+  fontFace(a).then((family) => { if (family) node.style.fontFamily = `"${family}", system-ui, sans-serif`; });
+  return node;
+}
+
+const brandOpen = () => !$("#brand-panel").hidden;
+
+function resetBrand() {
+  Object.assign(brand, { session: null, view: null, kit: null, dirty: false, loading: null });
+  brandStill.seq += 1;
+  brandStill.figure.hidden = true;
+  document.querySelectorAll('[data-error-for^="brand."]').forEach((n) => { n.textContent = ""; });
+  if (brandOpen()) loadBrand();
+}
+
+/// The kit the page edits, from what the server answered.
+function takeBrand(view) {
+  const foreign = view.session_id && view.session_id !== state.session;
+  brand.view = view;
+  brand.kit = {
+    // A default kit's logo and font are assets of the session it names.
+    logo: foreign ? null : view.logo || null,
+    font: foreign ? null : view.font || null,
+    colors: { ...(view.colors || {}) },
+    watermark: view.watermark ? { ...view.watermark } : null,
+  };
+  brand.lastMark = view.watermark ? { ...view.watermark } : brand.lastMark;
+  brand.dirty = false;
+  brand.session = state.session;
+  renderBrand();
+}
+
+async function loadBrand() {
+  if (brand.session === state.session && brand.kit) return;
+  const session = state.session;
+  brand.loading = brand.loading || api("GET", `${base()}/brand`)
+    .then((view) => { if (state.session === session) takeBrand(view); })
+    .catch((e) => { if (state.session === session) { setBrandStatus(""); showError("brand.kit", `The brand kit could not be loaded: ${e.message}`); } })
+    .finally(() => { brand.loading = null; });
+  await brand.loading;
+}
+
+function openBrand() {
+  $("#brand-panel").hidden = false;
+  document.body.classList.add("brand-open");
+  $("#brand-open").setAttribute("aria-expanded", "true");
+  renderLane();
+  $("#brand-close").focus({ preventScroll: true });
+  return loadBrand();
+}
+function closeBrand() {
+  $("#brand-panel").hidden = true;
+  document.body.classList.remove("brand-open");
+  $("#brand-open").setAttribute("aria-expanded", "false");
+  renderLane();
+  $("#brand-open").focus({ preventScroll: true });
+}
+$("#brand-open").addEventListener("click", () => (brandOpen() ? closeBrand() : openBrand()));
+$("#brand-close").addEventListener("click", closeBrand);
+$("#brand-panel").addEventListener("keydown", (e) => { if (e.key === "Escape") closeBrand(); });
+
+/// From a gallery card: opens the panel with this font (or logo) chosen, to save.
+async function useInBrand(change) {
+  await openBrand();
+  if (!brand.kit) return;
+  Object.assign(brand.kit, change);
+  brandChanged();
+}
+
+function setBrandStatus(text) { $("#brand-status").textContent = text; }
+
+function brandChanged() {
+  brand.dirty = true;
+  setBrandStatus("changes not saved yet");
+  renderBrand();
+}
+
+/// The pictures and fonts to choose from, rebuilt only when they change.
+function renderBrandChoices() {
+  if (!brand.kit) return;
+  const fill = (select, first, list, label) => {
+    const wanted = [first[0], ...list.map((a) => a.name)];
+    const chosen = select === $("#brand-logo") ? brand.kit.logo : brand.kit.font;
+    // A chosen asset that is gone stays listed, so saving says what is wrong.
+    if (chosen && !wanted.includes(chosen)) wanted.push(chosen);
+    const shown = [...select.options].map((o) => o.value);
+    if (shown.length !== wanted.length || shown.join("\n") !== wanted.join("\n")) {
+      select.replaceChildren(el("option", { value: first[0] }, first[1]), ...list.map((a) => el("option", { value: a.name }, label(a))),
+        chosen && !list.some((a) => a.name === chosen) ? el("option", { value: chosen }, `${chosen} (not in this session)`) : null);
+    }
+    select.value = chosen || "";
+  };
+  fill($("#brand-logo"), ["", "No logo"], state.assets.filter((a) => a.type === "image"),
+    (a) => a.metadata.original_filename && a.metadata.original_filename !== a.name ? `${a.name} · ${a.metadata.original_filename}` : a.name);
+  fill($("#brand-font"), ["", "The studio's font"], state.assets.filter((a) => a.type === "font"),
+    (a) => `${a.metadata.family || a.name} (${a.name})`);
+}
+
+function renderBrand() {
+  const k = brand.kit;
+  const panel = $("#brand-panel");
+  if (!k) return;
+  const v = brand.view;
+  const source = v.source;
+  panel.dataset.source = source;
+  const when = v.updated_at ? new Date(v.updated_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "";
+  const foreign = v.session_id && v.session_id !== state.session && (v.logo || v.font);
+  $("#brand-source").textContent = source === "session" ? `This session's own kit${when ? ` · saved ${when}` : ""}.`
+    : source === "default" ? "From your key's default kit: every session without a kit of its own wears it. Saving here makes it this session's own kit." +
+      (foreign ? ` Its logo and font belong to session ${v.session_id}: pick this session's own to keep them.` : "")
+    : "No kit yet: videos have the studio's own look. Pick a logo, a font or colours, then save.";
+  $("#brand-source").className = `brand-source ${source}`;
+  renderBrandChoices();
+  // Logo
+  const logo = k.logo ? assetNamed(k.logo) : null;
+  $("#brand-logo-thumb").hidden = !logo;
+  if (logo && $("#brand-logo-thumb").getAttribute("src") !== logo.url) $("#brand-logo-thumb").src = logo.url;
+  $("#brand-logo-none").hidden = Boolean(logo);
+  $("#brand-logo-none").textContent = k.logo && !logo ? `${k.logo} is not in this session any more` : "No logo";
+  // Font
+  const font = k.font ? assetNamed(k.font) : null;
+  const sample = $("#brand-font-sample");
+  sample.querySelector(".family").textContent = font ? font.metadata.family || font.name : k.font ? `${k.font} (not in this session)` : "the studio's font";
+  sample.style.fontFamily = "";
+  if (font) fontFace(font).then((family) => { if (family && brand.kit && brand.kit.font === font.name) sample.style.fontFamily = `"${family}", system-ui, sans-serif`; });
+  // Colours
+  for (const [key, , , fallback, name] of COLOURS) {
+    const row = document.querySelector(`.brand-colour[data-color="${key}"]`);
+    const value = k.colors[key];
+    row.querySelector("input").value = value || fallback;
+    row.querySelector(".hex").textContent = value ? value : `studio's (${name})`;
+    row.querySelector("button").hidden = !value;
+    row.classList.toggle("set", Boolean(value));
+  }
+  // Watermark
+  const on = Boolean(k.watermark);
+  const mark = { ...MARK, ...(k.watermark || brand.lastMark || {}) };
+  const sw = $("#brand-watermark");
+  sw.setAttribute("aria-checked", String(on));
+  sw.textContent = on ? "Watermark on: the logo on every video" : "Watermark off";
+  $("#brand-watermark-settings").hidden = !on;
+  document.querySelectorAll("#brand-corners [data-corner]").forEach((b) => b.setAttribute("aria-pressed", String(mark.position === b.dataset.corner)));
+  $("#brand-mark-width").value = mark.width;
+  $("#brand-mark-width-shown").textContent = `${Math.round(mark.width * 100)} %`;
+  $("#brand-mark-opacity").value = mark.opacity;
+  $("#brand-mark-opacity-shown").textContent = `${Math.round(mark.opacity * 100)} %`;
+  panel.dataset.dirty = String(brand.dirty);
+}
+
+// The colour rows and the corner grid, built once.
+$("#brand-colours").replaceChildren(...COLOURS.map(([key, label, use]) => el("div", { class: "brand-colour", "data-color": key },
+  el("input", { type: "color", id: `brand-color-${key}`, "data-color": key, oninput: (e) => { brand.kit.colors[key] = e.target.value; brandChanged(); } }),
+  el("label", { for: `brand-color-${key}` }, el("strong", {}, label), el("span", { class: "muted" }, use), el("span", { class: "hex muted" })),
+  el("button", { type: "button", class: "reset", title: `Back to the studio's ${label.toLowerCase()} colour`, "aria-label": `Reset the ${label.toLowerCase()} colour`,
+    onclick: () => { delete brand.kit.colors[key]; brandChanged(); } }, "Reset"))));
+$("#brand-corners").replaceChildren(...PRESETS.map((p, k) => el("button", { type: "button", "data-corner": p, title: p.replace("_", " "), "aria-label": p.replace("_", " "), "aria-pressed": "false",
+  onclick: () => { brand.kit.watermark = { ...MARK, ...(brand.kit.watermark || {}), position: p }; brandChanged(); } }, ARROWS[k])));
+
+$("#brand-logo").addEventListener("change", (e) => { brand.kit.logo = e.target.value || null; showError("brand.logo", ""); brandChanged(); });
+$("#brand-font").addEventListener("change", (e) => { brand.kit.font = e.target.value || null; showError("brand.font", ""); brandChanged(); });
+$("#brand-watermark").addEventListener("click", () => {
+  if (brand.kit.watermark) { brand.lastMark = brand.kit.watermark; brand.kit.watermark = null; showError("brand.watermark", ""); }
+  else brand.kit.watermark = { ...MARK, ...(brand.lastMark || {}) };
+  brandChanged();
+});
+for (const key of ["width", "opacity"]) {
+  $(`#brand-mark-${key}`).addEventListener("input", (e) => {
+    if (!brand.kit.watermark) return;
+    brand.kit.watermark[key] = Number(e.target.value);
+    brandChanged();
+  });
+}
+
+/// Uploads a logo or a font from the panel and chooses it.
+async function brandUpload(input, kind) {
+  const file = input.files[0];
+  input.value = "";
+  if (!file) return;
+  const where = kind === "font" ? "brand.font" : "brand.logo";
+  const session = state.session;
+  showError(where, "");
+  setBrandStatus(`uploading ${file.name}…`);
+  const form = new FormData();
+  form.append("file", file, file.name);
+  let asset;
+  try { asset = await api("POST", `${base()}/uploads`, form); }
+  catch (e) {
+    setBrandStatus(brand.dirty ? "changes not saved yet" : "");
+    showError(where, e.status === 415
+      ? (kind === "font" ? `${file.name} is not a font the studio can read: upload a TrueType (.ttf) or OpenType (.otf) file.`
+        : `${file.name} is not a picture the studio can read: upload a PNG, JPEG, WebP or GIF.`)
+      : `${file.name} could not be uploaded: ${e.message}`);
+    return;
+  }
+  await refreshAssets();
+  if (state.session !== session || !brand.kit) return;
+  if (asset.type !== (kind === "font" ? "font" : "image")) {
+    setBrandStatus(brand.dirty ? "changes not saved yet" : "");
+    showError(where, `${file.name} is not a ${kind === "font" ? "font" : "picture"}: it was kept in the assets as ${asset.name}.`);
+    return;
+  }
+  brand.kit[kind] = asset.name;
+  brandChanged();
+}
+$("#brand-logo-upload").addEventListener("click", () => $("#brand-logo-file").click());
+$("#brand-font-upload").addEventListener("click", () => $("#brand-font-file").click());
+$("#brand-logo-file").addEventListener("change", (e) => brandUpload(e.target, "logo"));
+$("#brand-font-file").addEventListener("change", (e) => brandUpload(e.target, "font"));
+
+/// The whole kit as `PUT .../brand` takes it.
+function kitBody() {
+  const k = brand.kit;
+  const body = {};
+  if (k.logo) body.logo = k.logo;
+  if (k.font) body.font = k.font;
+  const colors = Object.fromEntries(Object.entries(k.colors).filter(([, v]) => v));
+  if (Object.keys(colors).length) body.colors = colors;
+  if (k.watermark) body.watermark = { ...k.watermark };
+  return body;
+}
+
+/// Where a refused field's message goes, and what it says in plain words.
+function brandSlot(field) {
+  const f = field || "";
+  if (f === "logo" || f === "font") return `brand.${f}`;
+  if (f.startsWith("colors")) return "brand.colors";
+  if (f.startsWith("watermark")) return "brand.watermark";
+  return "brand.kit";
+}
+function brandTrouble(e) {
+  const k = brand.kit;
+  const colour = /^colors\.(\w+)/.exec(e.field || "");
+  if (e.field === "logo") return `This session has no picture named ${k.logo} any more (was it deleted?): choose another logo or upload one.`;
+  if (e.field === "font") return `This session has no font named ${k.font} any more (was it deleted?): choose another font or upload one.`;
+  if (colour) return `The ${colour[1]} colour was not understood: pick it again.`;
+  if (e.field === "watermark") return "The watermark shows your logo: choose a logo above first, or turn the watermark off.";
+  if (e.field === "watermark.position") return "Pick one of the nine places for the watermark.";
+  if (e.field === "watermark.width") return "The watermark's width goes from 1 % to 100 % of the frame.";
+  if (e.field === "watermark.opacity") return "The watermark's opacity goes from 0 to 100 %.";
+  return `The kit was not saved: ${e.message}`;
+}
+
+async function saveBrand() {
+  if (!brand.kit) await loadBrand();
+  if (!brand.kit) return false;
+  document.querySelectorAll('[data-error-for^="brand."]').forEach((n) => { n.textContent = ""; });
+  setBrandStatus("saving…");
+  const session = state.session;
+  try {
+    const view = await api("PUT", `${base()}/brand`, kitBody());
+    if (state.session !== session) return false;
+    takeBrand(view);
+    setBrandStatus("saved");
+    if (ov.selected !== null) scheduleOverlayStill(0);
+    return true;
+  } catch (e) {
+    setBrandStatus("not saved");
+    showError(brandSlot(e.field), brandTrouble(e));
+    $("#brand-panel").dataset.refused = e.field || "";
+    return false;
+  }
+}
+
+/// The saved video's middle, with the saved kit.
+function brandPreview() {
+  clearTimeout(brand.timer);
+  return showStill(brandStill, totalLength() / 2, "Preview");
+}
+function scheduleBrandStill() {
+  clearTimeout(brand.timer);
+  brand.timer = setTimeout(() => { if (!state.dirty && !state.saving) brandPreview(); }, 250);
+}
+$("#brand-save").addEventListener("click", () => busy($("#brand-save"), "brand.kit", async () => {
+  if (!(await saveBrand())) return;
+  await brandPreview();
+  brandStill.figure.scrollIntoView({ block: "nearest" });
+}));
+$("#brand-preview").addEventListener("click", () => busy($("#brand-preview"), "brand.kit", async () => {
+  if (brand.dirty && !(await saveBrand())) return;
+  await brandPreview();
+  brandStill.figure.scrollIntoView({ block: "nearest" });
+}));
 
 // ---- the timeline: cutting by words ------------------------------------------
 // A clip's or an audio item's transcript, word by word: click a word to hear

@@ -657,3 +657,201 @@ async fn a_creator_lays_text_and_a_logo_over_the_scenes() {
     assert_eq!(status, 201, "{video}");
     s.stop().await;
 }
+
+/// The brand kit side panel and the stills (issue #23, `tests/web/brand.mjs`):
+/// the panel says the kit is the key's default; a font and a logo are
+/// uploaded through it, the colours and the top-left corner picked and the
+/// kit saved as chosen; a watermark without a logo is refused in plain words
+/// next to it; the preview is a PNG still with the logo's red in the chosen
+/// corner; a selected overlay shows the still at its start, drawn again
+/// after a saved change; an empty session says there is nothing to show; the
+/// new controls fit a phone.
+#[tokio::test]
+async fn a_creator_dresses_the_video_in_a_brand_kit() {
+    const BACKGROUND: [u8; 3] = [40, 80, 160];
+    let s = TestServer::start().await;
+    let session = "branded";
+    let api = |path: &str| format!("/api/v1/sessions/{session}{path}");
+    let (status, _) = s
+        .upload(session, "bg.png", crate::common::png(64, 36, BACKGROUND))
+        .await;
+    assert_eq!(status, 201);
+    // One image scene of 10 s with a lower third from 1 s to 4 s.
+    let timeline = json!({"timeline": [{"asset_id": "image_1.png", "duration": 10}],
+        "overlays": [{"text": "Ada Lovelace", "style": "lower_third", "start": 1, "end": 4}]});
+    let (status, saved) = s.put_json(&api("/timeline"), timeline).await;
+    assert_eq!(status, 200, "{saved}");
+    // The key's default kit: a magenta accent.
+    let (status, default) = s
+        .put_json("/api/v1/brand", json!({"colors": {"accent": "#ff00ff"}}))
+        .await;
+    assert_eq!(status, 200, "{default}");
+    let dir = tempfile::tempdir().unwrap();
+    let logo = crate::common::write_file(
+        dir.path(),
+        "logo.png",
+        &crate::common::png(64, 64, [255, 0, 0]),
+    );
+    let font = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+
+    let summary = run_browser_script(
+        "brand.mjs",
+        &[&s.base, session, logo.to_str().unwrap(), font],
+    )
+    .await;
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    let says = |key: &str, start: &str| {
+        let got = summary[key].as_str().unwrap_or_default();
+        assert!(got.starts_with(start), "{key}: {got:?} in {summary:#}");
+    };
+    let close = |got: &Value, want: [u8; 3], tolerance: i64| {
+        got.as_array()
+            .unwrap()
+            .iter()
+            .zip(want)
+            .all(|(g, w)| (g.as_i64().unwrap() - i64::from(w)).abs() <= tolerance)
+    };
+    check("panel_hidden_before", json!(true));
+    // The key's default kit, said so.
+    check("source_before", json!("default"));
+    says("source_text", "From your key's default kit");
+    check("accent_before", json!("#ff00ff"));
+    check("text_colour_note", json!("studio's (white)"));
+    // The font: chosen, and shown by its family in the panel and the gallery.
+    check("font_sample", json!("Aa — DejaVu Sans Mono"));
+    check("font_card", json!("Aa — DejaVu Sans Mono"));
+    check("font_card_face", json!(true));
+    // A watermark without a logo: refused by the server, said in plain words.
+    check("refused_field", json!("watermark"));
+    says(
+        "watermark_error",
+        "The watermark shows your logo: choose a logo above first",
+    );
+    check("status_after_error", json!("not saved"));
+    check("source_after_error", json!("default"));
+    // The logo, colours and corner: saved as chosen.
+    check(
+        "logo_thumb",
+        json!(format!(
+            "/api/v1/sessions/{session}/assets/image_2.png/content"
+        )),
+    );
+    check("corner_pressed", json!("true"));
+    check("dirty_status", json!("changes not saved yet"));
+    let kit = json!({
+        "logo": "image_2.png", "font": "font_1.ttf",
+        "colors": {"text": "#ffff00", "accent": "#00ffff", "background": "#101020"}
+    });
+    let (_, saved) = s.get_json(&api("/brand")).await;
+    for got in [&summary["saved_kit"], &saved] {
+        assert_eq!(got["source"], "session", "{got}");
+        for field in ["logo", "font", "colors"] {
+            assert_eq!(got[field], kit[field], "{field} of {got}");
+        }
+        let mark = &got["watermark"];
+        assert_eq!(
+            (
+                mark["position"].as_str(),
+                mark["width"].as_f64(),
+                mark["opacity"].as_f64()
+            ),
+            (Some("top_left"), Some(0.2), Some(1.0)),
+            "{got}"
+        );
+    }
+    check("source_after", json!("session"));
+    says("source_text_after", "This session's own kit");
+    check("errors_after_save", json!(""));
+    // The preview: a PNG at the draft size, the middle of the video, the
+    // logo's red in the top-left corner, the picture in the opposite one.
+    let preview = &summary["preview"];
+    assert_eq!(
+        (
+            &preview["png"],
+            &preview["width"],
+            &preview["height"],
+            &preview["shown"],
+            &preview["t"]
+        ),
+        (
+            &json!(true),
+            &json!(960),
+            &json!(540),
+            &json!(true),
+            &json!("5.00")
+        ),
+        "{preview}"
+    );
+    assert!(
+        close(&preview["colours"]["logo"], [255, 0, 0], 30),
+        "{preview}"
+    );
+    assert!(
+        close(&preview["colours"]["opposite"], BACKGROUND, 30),
+        "{preview}"
+    );
+    check("preview_again", json!("5.00"));
+    check("panel_hidden_after_close", json!(true));
+    // The selected overlay's still at its start: its band at the bottom left
+    // in the kit's background, the logo too.
+    let still = &summary["overlay_still"];
+    assert_eq!(
+        (&still["png"], &still["t"], &still["shown"]),
+        (&json!(true), &json!("1.10"), &json!(true)),
+        "{still}"
+    );
+    assert!(
+        still["caption"]
+            .as_str()
+            .unwrap()
+            .starts_with("Overlay 1 (“Ada Lovelace”)"),
+        "{still}"
+    );
+    assert!(close(&still["colours"]["logo"], [255, 0, 0], 30), "{still}");
+    assert!(
+        !close(&still["colours"]["bottom_left"], BACKGROUND, 30),
+        "{still}"
+    );
+    assert!(
+        close(&still["colours"]["top_right"], BACKGROUND, 30),
+        "{still}"
+    );
+    // Saved changes draw it again: at the new start, then at the top right.
+    check("overlay_still_moved", json!("2.10"));
+    let moved = &summary["overlay_still_top_right"];
+    assert_eq!(moved["t"], "2.10", "{moved}");
+    assert!(
+        close(&moved["colours"]["bottom_left"], BACKGROUND, 30),
+        "{moved}"
+    );
+    assert!(
+        !close(&moved["colours"]["top_right"], BACKGROUND, 30),
+        "{moved}"
+    );
+    check("still_after_deselect", json!(0));
+    // The saved overlay moved as the still shows.
+    let (_, saved) = s.get_json(&api("/timeline")).await;
+    assert_eq!(saved["overlays"][0]["start"].as_f64(), Some(2.0), "{saved}");
+    assert_eq!(saved["overlays"][0]["position"], "top_right", "{saved}");
+    // The same still over HTTP: the logo's red in its corner.
+    let png = s.get(&api("/frame?t=5")).await.bytes().await.unwrap();
+    let frame = image::load_from_memory(&png).unwrap().to_rgb8();
+    assert_eq!(frame.dimensions(), (960, 540));
+    let px = frame.get_pixel(29 + 96, 29 + 96).0;
+    assert!(close(&json!(px), [255, 0, 0], 30), "{px:?}");
+    // On a phone: every new control big enough to tap, nothing wider than the screen.
+    let phone = &summary["phone"];
+    assert_eq!(
+        (&phone["short"], &phone["fits"], &phone["panel_width"]),
+        (&json!([]), &json!(true), &json!(390)),
+        "{phone}"
+    );
+    assert!(phone["controls"].as_u64().unwrap() >= 20, "{phone}");
+    // Nothing to show yet, in plain words.
+    says("nothing_yet", "Nothing to show yet");
+    check("nothing_image_hidden", json!(true));
+    check("page_errors", json!([]));
+    s.stop().await;
+}

@@ -300,6 +300,8 @@ impl Composer {
                 "a session's kit names the session's own assets; session_id is for a key's default kit",
             ));
         }
+        // A kit may be the first thing a client-named session gets.
+        self.store().ensure_session(session).await?;
         kit.check(&self.store().list_assets(session, None).await?)?;
         let stored = self
             .store()

@@ -154,6 +154,16 @@ async fn a_default_kit_applies_to_sessions_without_their_own() {
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["error"]["field"], "session_id");
 
+    // A kit may be the first thing a session gets.
+    let (status, first) = s
+        .put_json(
+            "/api/v1/sessions/brand-new/brand",
+            json!({"colors": {"accent": "#00ff00"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["source"], "session");
+
     let (status, up) = s
         .upload("home", "logo.png", common::png(64, 64, [255, 0, 0]))
         .await;

@@ -8,6 +8,7 @@
 
 pub mod hearing;
 pub mod intent;
+pub mod layers;
 pub mod llm;
 pub mod nlu;
 pub mod pipeline;
@@ -305,5 +306,8 @@ fn summary(tool: ToolName, result: &Value) -> String {
         }
         ToolName::Transcribe => hearing::transcript_summary(result),
         ToolName::CutSpeech => hearing::cuts_summary(result),
+        ToolName::AddLogo | ToolName::AddTextOverlay | ToolName::SetClipSpeed => {
+            layers::summary(tool.as_str(), result)
+        }
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::hearing;
+use super::layers;
 use super::pipeline::{self, PipelineParams};
 use crate::compose::timeline::{ComposeRequest, MusicOptions, TimelineItem};
 use crate::error::{Error, Result};
@@ -53,9 +54,12 @@ pub enum ToolName {
     RunFullPipeline,
     Transcribe,
     CutSpeech,
+    AddLogo,
+    AddTextOverlay,
+    SetClipSpeed,
 }
 
-pub const TOOLS: [ToolName; 8] = [
+pub const TOOLS: [ToolName; 11] = [
     ToolName::GenerateImage,
     ToolName::SynthesizeVoiceover,
     ToolName::GenerateSocialPost,
@@ -64,6 +68,9 @@ pub const TOOLS: [ToolName; 8] = [
     ToolName::RunFullPipeline,
     ToolName::Transcribe,
     ToolName::CutSpeech,
+    ToolName::AddLogo,
+    ToolName::AddTextOverlay,
+    ToolName::SetClipSpeed,
 ];
 
 impl ToolName {
@@ -77,6 +84,9 @@ impl ToolName {
             ToolName::RunFullPipeline => "run_full_pipeline",
             ToolName::Transcribe => "transcribe",
             ToolName::CutSpeech => "cut_speech",
+            ToolName::AddLogo => "add_logo",
+            ToolName::AddTextOverlay => "add_text_overlay",
+            ToolName::SetClipSpeed => "set_clip_speed",
         }
     }
 
@@ -104,6 +114,15 @@ impl ToolName {
             ToolName::CutSpeech => {
                 "Cut a clip's or recording's filler words (um, uh) and/or shorten its long pauses on the saved timeline."
             }
+            ToolName::AddLogo => {
+                "Put a picture in a corner of the whole video on the saved timeline: the one named, else the brand kit's logo, else the newest uploaded picture (moved if it is already there)."
+            }
+            ToolName::AddTextOverlay => {
+                "Add a text overlay to the saved timeline for some seconds: a lower third (a name and role under a speaker) or a title. Only with the actual words: never invent a name."
+            }
+            ToolName::SetClipSpeed => {
+                "Make a video clip of the saved timeline play faster or slower (0.25-4x): clip N is the N-th clip item, or name the clip's asset."
+            }
         }
     }
 
@@ -119,6 +138,9 @@ impl ToolName {
             ToolName::RunFullPipeline => PipelineParams::schema(),
             ToolName::Transcribe => hearing::TranscribeParams::schema(),
             ToolName::CutSpeech => hearing::CutSpeechParams::schema(),
+            ToolName::AddLogo => layers::AddLogoParams::schema(),
+            ToolName::AddTextOverlay => layers::AddTextOverlayParams::schema(),
+            ToolName::SetClipSpeed => layers::SetClipSpeedParams::schema(),
         };
         serde_json::to_value(schema).unwrap_or_else(|_| json!({"type": "object"}))
     }
@@ -166,6 +188,9 @@ pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
         ToolName::RunFullPipeline => parse_args::<PipelineParams>(args).map(drop),
         ToolName::Transcribe => parse_args::<hearing::TranscribeParams>(args).map(drop),
         ToolName::CutSpeech => parse_args::<hearing::CutSpeechParams>(args).map(drop),
+        ToolName::AddLogo => parse_args::<layers::AddLogoParams>(args).map(drop),
+        ToolName::AddTextOverlay => parse_args::<layers::AddTextOverlayParams>(args).map(drop),
+        ToolName::SetClipSpeed => parse_args::<layers::SetClipSpeedParams>(args).map(drop),
     }
 }
 
@@ -218,6 +243,13 @@ pub async fn call(
             json!(hearing::transcribe(studio, session, &parse_args(args)?).await?)
         }
         ToolName::CutSpeech => hearing::cut_speech(studio, session, &parse_args(args)?).await?,
+        ToolName::AddLogo => layers::add_logo(studio, session, &parse_args(args)?).await?,
+        ToolName::AddTextOverlay => {
+            layers::add_text_overlay(studio, session, &parse_args(args)?).await?
+        }
+        ToolName::SetClipSpeed => {
+            layers::set_clip_speed(studio, session, &parse_args(args)?).await?
+        }
     })
 }
 

@@ -337,13 +337,23 @@ async fn llm_engine_calls_validated_tools() {
             "compose_video",
             "run_full_pipeline",
             "transcribe",
-            "cut_speech"
+            "cut_speech",
+            "add_logo",
+            "add_text_overlay",
+            "set_clip_speed"
         ]
     );
     assert!(
         sent["tools"][0]["function"]["parameters"]["properties"]["prompt"].is_object(),
         "schemas come from the registry"
     );
+    for (i, field) in [(8, "position"), (9, "subtitle"), (10, "speed")] {
+        assert!(
+            sent["tools"][i]["function"]["parameters"]["properties"][field].is_object(),
+            "the layer tools' schemas: {}",
+            sent["tools"][i]
+        );
+    }
     assert!(
         sent["messages"][0]["content"]
             .as_str()

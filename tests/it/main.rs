@@ -14,6 +14,7 @@ mod captions;
 mod cli;
 mod clients;
 mod compose;
+mod coordinator_layers;
 mod farm;
 mod generated;
 mod hardening;

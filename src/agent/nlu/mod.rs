@@ -20,7 +20,7 @@ use model::Model;
 
 /// The classes the model tells apart: the tools, and `none` for requests
 /// the studio does not serve.
-pub const CLASSES: [&str; 9] = [
+pub const CLASSES: [&str; 12] = [
     "generate_image",
     "synthesize_voiceover",
     "generate_social_post",
@@ -29,6 +29,9 @@ pub const CLASSES: [&str; 9] = [
     "run_full_pipeline",
     "transcribe",
     "cut_speech",
+    "add_logo",
+    "add_text_overlay",
+    "set_clip_speed",
     "none",
 ];
 
@@ -73,6 +76,9 @@ pub fn understand_with(model: &Model, message: &str) -> Option<(ToolName, Value)
         ToolName::RunFullPipeline => slots::pipeline(m)?,
         ToolName::Transcribe => slots::transcribe(m),
         ToolName::CutSpeech => slots::cut_speech(m),
+        ToolName::AddLogo => slots::logo(m),
+        ToolName::AddTextOverlay => slots::text_overlay(m),
+        ToolName::SetClipSpeed => slots::speed(m),
     };
     Some((tool, arguments))
 }
@@ -202,21 +208,21 @@ mod tests {
 
     /// The shipped model on requests it was not trained on. The floors sit
     /// just below what `cargo run --example train_intents -- --check` reports
-    /// (94.6% right tool, 94.6% right arguments of 203).
+    /// (95.3% right tool, 95.3% right arguments of 232).
     #[test]
     fn the_shipped_model_on_held_out_requests() {
         assert!(model().is_some(), "model.json loads");
         let all = corpus();
         let e = evaluate(all.iter().filter(|e| e.held_out()), understand);
-        assert!(e.total >= 180, "{} held-out requests", e.total);
+        assert!(e.total >= 220, "{} held-out requests", e.total);
         let report = e.misses.join("\n");
         assert!(
-            e.tool_accuracy() >= 0.94,
+            e.tool_accuracy() >= 0.95,
             "tool {:.3}\n{report}",
             e.tool_accuracy()
         );
         assert!(
-            e.argument_accuracy() >= 0.94,
+            e.argument_accuracy() >= 0.95,
             "arguments {:.3}\n{report}",
             e.argument_accuracy()
         );
@@ -301,6 +307,17 @@ mod tests {
             ),
             ("remove the ums", CutSpeech, json!({"remove_fillers": true})),
             ("cut the pauses", CutSpeech, json!({"max_pause": 0.4})),
+            ("put my logo in the corner", AddLogo, json!({})),
+            (
+                "add a caption with my name under me from 2 to 5 seconds",
+                AddTextOverlay,
+                json!({"style": "lower_third", "start": 2, "end": 5}),
+            ),
+            (
+                "make clip 2 twice as fast",
+                SetClipSpeed,
+                json!({"clip": 2, "speed": 2}),
+            ),
         ] {
             assert_eq!(understand(m), Some((tool, args)), "{m}");
         }

@@ -732,6 +732,477 @@ pub fn cut_speech(m: &str) -> Value {
     args
 }
 
+// ---------------------------------------------------------------- layers
+
+/// A number as the corpus writes it: whole numbers without a fraction.
+fn num(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 1e9 {
+        json!(x as i64)
+    } else {
+        json!((x * 1000.0).round() / 1000.0)
+    }
+}
+
+/// The place a request names for a picture: a corner ("top left", "the
+/// lower right-hand corner", "oben rechts"), an edge ("at the top"), the
+/// centre, or none. "In the top corner" is the top right one, "the left
+/// corner" the top left one.
+pub fn corner(m: &str) -> Option<&'static str> {
+    static NOISE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:right\s+(?:now|away|here)|all\s+right|alright|on\s+top\s+of|over\s+the\s+top|lower\s+thirds?)\b",
+        )
+    });
+    static TOP: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:top|upper|oben|haut|arriba|superior)\b"));
+    static BOTTOM: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:bottom|lower|unten|bas|abajo|inferior)\b"));
+    static LEFT: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:left|links|gauche|izquierd[ao])\b"));
+    static RIGHT: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:right|rechts|droite|derech[ao])\b"));
+    static CENTER: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:cent(?:er|re)|middle|mitte|milieu|centro)\b"));
+    static CORNER: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:corners?|ecke|coin|esquina)\b"));
+    let m = m.replace(['_', '-'], " ");
+    let m = NOISE.replace_all(&m, " ");
+    let vertical = if TOP.is_match(&m) {
+        Some("top")
+    } else if BOTTOM.is_match(&m) {
+        Some("bottom")
+    } else {
+        None
+    };
+    let horizontal = if LEFT.is_match(&m) {
+        Some("left")
+    } else if RIGHT.is_match(&m) {
+        Some("right")
+    } else {
+        None
+    };
+    let corner = CORNER.is_match(&m);
+    Some(match (vertical, horizontal) {
+        (Some("top"), Some("left")) => "top_left",
+        (Some("top"), Some(_)) => "top_right",
+        (Some(_), Some("left")) => "bottom_left",
+        (Some(_), Some(_)) => "bottom_right",
+        (Some("top"), None) if corner => "top_right",
+        (Some(_), None) if corner => "bottom_right",
+        (Some("top"), None) => "top",
+        (Some(_), None) => "bottom",
+        (None, Some("left")) if corner => "top_left",
+        (None, Some(_)) if corner => "top_right",
+        (None, Some("left")) => "left",
+        (None, Some(_)) => "right",
+        (None, None) if CENTER.is_match(&m) => "center",
+        (None, None) => return None,
+    })
+}
+
+/// `add_logo`'s arguments: the picture named (none: the brand kit's logo,
+/// else the newest uploaded picture) and the place named (none: the top
+/// right corner).
+pub fn logo(m: &str) -> Value {
+    static LOGO: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:logos?|watermark\w*|brand\w*|emblem)\b"));
+    let mut args = json!({});
+    let refs = asset_refs(m);
+    // A picture named; another kind only when the request is not about the
+    // logo ("my logo on clip 2" is the logo).
+    let named = refs
+        .iter()
+        .find(|r| r.starts_with("image"))
+        .or_else(|| refs.first().filter(|_| !LOGO.is_match(m)));
+    if let Some(first) = named {
+        args["asset_id"] = json!(first);
+    }
+    if let Some(place) = corner(m) {
+        args["position"] = json!(place);
+    }
+    args
+}
+
+/// A time in a request, seconds: `3`, `2.5`, `.5`, `1:05`.
+fn seconds_of(s: &str) -> Option<f64> {
+    match s.split_once(':') {
+        Some((min, sec)) => Some(min.parse::<f64>().ok()? * 60.0 + sec.parse::<f64>().ok()?),
+        None => s.parse().ok(),
+    }
+    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+}
+
+/// The times a text overlay request names, seconds of the video.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Times {
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+    /// How long it shows, when no end is named.
+    pub duration: Option<f64>,
+    /// "At the end": in the video's last seconds.
+    pub at_end: bool,
+}
+
+/// "from 2 to 5 seconds", "between 2 and 5 s", "2-5 s", "at 3 s for 4
+/// seconds", "for the first 5 seconds", "until 6 s", "at the start", "at
+/// the end".
+pub fn times(m: &str) -> Times {
+    const T: &str = r"(\d+:\d{1,2}(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)";
+    const UNIT: &str = r"(?:s|secs?|seconds?|sek|sekunden?|secondes?|segundos?)\b";
+    static RANGE: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(
+            r"(?i)\b(?:from|between|von|de|entre|desde)\s+(?:(?:the\s+)?second\s+)?{T}\s*(?:{UNIT})?\s*(?:to|and|until|till|through|thru|-|–|bis|à|a|y|hasta)\s*(?:(?:the\s+)?second\s+)?{T}\s*(?:{UNIT})?"
+        ))
+    });
+    static BARE_RANGE: LazyLock<Regex> =
+        LazyLock::new(|| re(&format!(r"(?i)\b{T}\s*(?:-|–|to)\s*{T}\s*{UNIT}")));
+    static START: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(
+            r"(?i)\b(?:at|from|starting\s+at|starting|start\s+at|starts\s+at|beginning\s+at|after|bei|ab|à|a\s+los?)\s+(?:(?:the\s+)?second\s+{T}\b|{T}\s*{UNIT})"
+        ))
+    });
+    static LENGTH: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(
+            r"(?i)\b(?:for|für|pendant|durante)\s+(?:(?:the|die|les|los)\s+(?P<first>first|ersten|premières|primeros)\s+)?{T}\s*{UNIT}"
+        ))
+    });
+    static UNTIL: LazyLock<Regex> = LazyLock::new(|| {
+        re(&format!(
+            r"(?i)\b(?:until|till|up\s+to|to|bis|jusqu'à|hasta)\s+(?:(?:the\s+)?second\s+)?{T}\s*{UNIT}"
+        ))
+    });
+    static AT_START: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:at\s+the\s+(?:very\s+)?(?:start|beginning|opening)|to\s+open|in\s+the\s+(?:intro|opening)|as\s+(?:an?\s+)?(?:intro|opening)|at\s+first|am\s+anfang|au\s+début|al\s+(?:principio|inicio|comienzo))\b",
+        )
+    });
+    static AT_END: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:at\s+the\s+(?:very\s+)?end|to\s+close|in\s+the\s+outro|as\s+(?:an?\s+)?outro|am\s+ende|à\s+la\s+fin|al\s+final)\b",
+        )
+    });
+    let mut t = Times::default();
+    if let Some(c) = RANGE.captures(m).or_else(|| BARE_RANGE.captures(m)) {
+        t.start = seconds_of(&c[1]);
+        t.end = seconds_of(&c[2]);
+        return t;
+    }
+    let start = START.captures(m).and_then(|c| {
+        c.get(1)
+            .or_else(|| c.get(2))
+            .and_then(|v| seconds_of(v.as_str()))
+    });
+    let length = LENGTH.captures(m);
+    let first = length.as_ref().is_some_and(|c| c.name("first").is_some());
+    let length = length.and_then(|c| c.get(2).and_then(|v| seconds_of(v.as_str())));
+    let until = UNTIL.captures(m).and_then(|c| seconds_of(&c[1]));
+    t.start = start.or_else(|| (first || AT_START.is_match(m)).then_some(0.0));
+    t.at_end = t.start.is_none() && AT_END.is_match(m);
+    match (t.start, length, until) {
+        (_, _, Some(end)) => t.end = Some(end),
+        (Some(s), Some(l), None) => t.end = Some(s + l),
+        (None, Some(l), None) => t.duration = Some(l),
+        _ => {}
+    }
+    t
+}
+
+/// A text overlay's style: `lower_third` (names, captions under a
+/// speaker; the default), `title` or `label`.
+pub fn text_style(m: &str) -> &'static str {
+    static LOWER: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:lower[\s-]?thirds?|name\s*(?:tag|plate|card|strap)s?|captions?|(?:under|below|beneath|underneath)\s+(?:me|him|her|them|the\s+speaker)|my\s+name|(?:his|her|their)\s+name|bauchbinde|bandeau|rótulo)\b",
+        )
+    });
+    static TITLE: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:titles?|heading|headline|title\s+card|intro\s+text|big\s+text|titel|überschrift|titre|título)\b",
+        )
+    });
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:label|tag|sticker)s?\b"));
+    if LOWER.is_match(m) {
+        "lower_third"
+    } else if TITLE.is_match(m) {
+        "title"
+    } else if LABEL.is_match(m) {
+        "label"
+    } else {
+        "lower_third"
+    }
+}
+
+/// Where the words of an overlay end: the times, places and style that
+/// follow them ("… from 2 to 5 s", "… under me", "… as a title").
+fn words_end(s: &str) -> usize {
+    static TAIL: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?ix)(?:^|\s+|,\s*)(?:
+              (?:from|between|at|starting|start|for|until|till|up\s+to|during|after|von|ab|bis|für|de|desde|entre|pendant|durante)\s+(?:the\s+(?:first\s+)?)?(?:second\s+)?[\d.]
+            | at\s+the\s+(?:very\s+)?(?:start|beginning|end|opening|top|bottom)
+            | (?:to\s+open|to\s+close|in\s+the\s+(?:intro|outro|opening))
+            | (?:under|below|beneath|underneath|over|on\s+top\s+of)\s+(?:me|him|her|them|my|the|this|our)\b
+            | (?:on|in|onto|into|to)\s+(?:the|my|this|our)\s+(?:video|clip|intro|screen|timeline|scene|frame)
+            | on\s+screen
+            | as\s+(?:a|an|the)\s+(?:lower[\s-]?third|title|caption|label|name\s*tag|headline|heading)
+            | (?:am\s+anfang|am\s+ende|au\s+début|à\s+la\s+fin|al\s+(?:principio|inicio|final))
+            | (?:please|pls|thanks|thank\s+you|bitte|s'il\s+te\s+plaît|por\s+favor)\s*[.!?]*$
+            )")
+    });
+    TAIL.find(s).map_or(s.len(), |f| f.start())
+}
+
+/// Words that stand for a name the request does not give.
+fn placeholder(text: &str) -> bool {
+    static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^(?:(?:my|your|his|her|their|our|the|a|some|the\s+speaker'?s|a\s+person'?s)\s+)?(?:full\s+)?(?:name|names|title|job\s+title|job|role|name\s+and\s+(?:job\s+)?(?:title|role|job)|text|caption|something|words?|it)$|^(?:me|us|him|her|them|myself|you)$|^\[.*\]$|^<.*>$",
+        )
+    });
+    PLACEHOLDER.is_match(text.trim())
+}
+
+/// A lower third's "Ada Lovelace, Mathematician": the name and the line
+/// under it.
+fn name_and_role(text: &str) -> (String, Option<String>) {
+    static SPLIT: LazyLock<Regex> = LazyLock::new(|| re(r"\s*,\s+|\s+[-–—|]\s+"));
+    match SPLIT.find(text) {
+        Some(f) if f.start() > 0 && f.end() < text.len() => (
+            text[..f.start()].trim().to_owned(),
+            Some(tidy(&text[f.end()..])).filter(|s| !s.is_empty()),
+        ),
+        _ => (text.to_owned(), None),
+    }
+}
+
+/// The words a text overlay shows: quoted (kept as written; a second
+/// quote is the line under it), after "saying", "with the text", "called",
+/// a colon, or right after the kind of overlay ("the title Big news").
+/// None when the request gives no actual words ("with my name").
+pub fn overlay_words(m: &str, style: &str) -> Option<(String, Option<String>)> {
+    if let Some((inner, rest)) = quoted(m) {
+        if placeholder(&inner) || inner.is_empty() {
+            return None;
+        }
+        let second = quoted(&rest)
+            .map(|(s, _)| s)
+            .filter(|s| !s.is_empty() && style == "lower_third");
+        return Some((inner, second));
+    }
+    static MARKER: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?ix)(?:
+              \b(?:saying|says|that\s+says|which\s+says|reading|that\s+reads|which\s+reads|with\s+the\s+(?:text|words?|name|caption|title|line)|with\s+text|called|titled|named|showing|with\s+the\s+name\s+of|the\s+text|mit\s+dem\s+text|avec\s+le\s+texte|con\s+el\s+texto|que\s+diga|qui\s+dit)\b
+            | \bmy\s+name\s*(?:\bis\b|,|:|-)
+            | \b(?:lower[\s-]?third|name\s*tag|caption)\s+(?:for|of)\b
+            )\s*:?\s*")
+    });
+    static KIND: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:title|heading|headline|lower[\s-]?third|caption|label|banner|name\s*tag|text)\s*:?\s+",
+        )
+    });
+    static FUNCTION_WORD: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^(?:at|from|for|with|to|on|in|under|below|over|that|which|of|the|my|a|an|and|between|until|starting|during|across|when|while|here|there|somewhere|please|as|saying|card|overlay|bar|text|too|also|now|into|onto|about|like|where|this|it|me)\b",
+        )
+    });
+    let rest = if let Some(c) = after_colon(m) {
+        c.1
+    } else if let Some(f) = MARKER.find(m) {
+        &m[f.end()..]
+    } else {
+        let f = KIND.find_iter(m).last()?;
+        let rest = &m[f.end()..];
+        if FUNCTION_WORD.is_match(rest) {
+            return None;
+        }
+        rest
+    };
+    let words = tidy(&rest[..words_end(rest)]);
+    if words.is_empty() || placeholder(&words) {
+        return None;
+    }
+    Some(if style == "lower_third" {
+        name_and_role(&words)
+    } else {
+        (words, None)
+    })
+}
+
+/// `add_text_overlay`'s arguments: the words (none when the request gives
+/// none: the tool asks for them), the style and the times named.
+pub fn text_overlay(m: &str) -> Value {
+    let style = text_style(m);
+    let mut args = json!({ "style": style });
+    if let Some((text, subtitle)) = overlay_words(m, style) {
+        args["text"] = json!(text);
+        if let Some(subtitle) = subtitle {
+            args["subtitle"] = json!(subtitle);
+        }
+    }
+    let t = times(m);
+    if let Some(s) = t.start {
+        args["start"] = num(s);
+    }
+    if let Some(e) = t.end {
+        args["end"] = num(e);
+    }
+    if let Some(d) = t.duration {
+        args["duration"] = num(d);
+    }
+    if t.at_end {
+        args["at_end"] = json!(true);
+    }
+    args
+}
+
+/// The speed a request asks for: "twice as fast" 2, "half speed" 0.5,
+/// "1.5x" 1.5, "50% faster" 1.5, "three times slower" 1/3, "normal speed"
+/// 1; "speed up" alone 1.5, "slow down" / "slow motion" alone 0.5.
+pub fn speed_factor(m: &str) -> Option<f64> {
+    static SLOW: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:slow|slower|slowed|slowing|slo-?mo|slow[\s-]?motion|decelerate|langsamer|verlangsam\w*|ralenti\w*|plus\s+lent|más\s+lento|ralentiza\w*|cámara\s+lenta|zeitlupe)\b",
+        )
+    });
+    static FAST: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:fast|faster|speed\s*up|speeds\s+up|sped\s+up|speeding\s+up|(?:speed|sped)\b.{0,30}?\bup|quick|quicker|quickly|accelerate|hurry|schneller|beschleunig\w*|rapide|plus\s+vite|accélère\w*|rápido|más\s+rápido|acelera\w*)\b",
+        )
+    });
+    static NORMAL: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:normal|original|regular|real[\s-]?time|natural|usual)\s+(?:speed|pace|tempo|rate)\b|\b(?:reset|undo|remove)\s+(?:the\s+)?speed\b|\bnormale\s+geschwindigkeit\b|\bvitesse\s+normale\b|\bvelocidad\s+normal\b",
+        )
+    });
+    static FACTOR: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)(?:\b(?P<a>\d+(?:\.\d+)?|\.\d+)\s*(?:x|×|times|mal|fois|veces)(?:\s|$|[.,!?])|(?:\bx|×)\s*(?P<b>\d+(?:\.\d+)?|\.\d+)\b)",
+        )
+    });
+    static PERCENT: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?P<p>\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent|prozent)"));
+    static BY_PERCENT: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:by|um|de|en)\s+\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent|prozent)|\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent|prozent)\s+(?:faster|slower|quicker|more|less|schneller|langsamer)",
+        )
+    });
+    static SPEED_TO: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\bspeed\b.*?\b(?:to|at|of|=)\s*(?P<n>\d+(?:\.\d+)?|\.\d+)\s*(?:x|×)?(?:\s|$|[.,!?])",
+        )
+    });
+    static WORDS: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?P<w>twice|double|doppelt|doble|quadruple|triple|thrice|half|halve|halved|halb|halbe|halber|halben|moitié|mitad|quarter|viertel|one\s+and\s+a\s+half|(?:one|two|three|four)\s+times)\b",
+        )
+    });
+    let slow = SLOW.is_match(m);
+    let fast = FAST.is_match(m);
+    let toward = |f: f64| if slow && !fast && f > 1.0 { 1.0 / f } else { f };
+    if NORMAL.is_match(m) {
+        return Some(1.0);
+    }
+    if let Some(c) = FACTOR.captures(m) {
+        let v = c
+            .name("a")
+            .or_else(|| c.name("b"))?
+            .as_str()
+            .parse::<f64>()
+            .ok()?;
+        return (v > 0.0).then(|| toward(v));
+    }
+    if let Some(c) = PERCENT.captures(m) {
+        let p = c["p"].parse::<f64>().ok()? / 100.0;
+        return Some(if BY_PERCENT.is_match(m) {
+            if slow { 1.0 - p } else { 1.0 + p }
+        } else {
+            p
+        });
+    }
+    if let Some(c) = SPEED_TO.captures(m) {
+        return c["n"].parse::<f64>().ok().filter(|v| *v > 0.0);
+    }
+    if let Some(c) = WORDS.captures(m) {
+        let w = c["w"].to_lowercase();
+        let w = w.split_whitespace().collect::<Vec<_>>().join(" ");
+        let v = match w.as_str() {
+            "twice" | "double" | "doppelt" | "doble" | "two times" => 2.0,
+            "triple" | "thrice" | "three times" => 3.0,
+            "quadruple" | "four times" => 4.0,
+            "half" | "halve" | "halved" | "halb" | "halbe" | "halber" | "halben" | "moitié"
+            | "mitad" => 0.5,
+            "quarter" | "viertel" => 0.25,
+            "one and a half" => 1.5,
+            _ => 1.0,
+        };
+        return Some(toward(v));
+    }
+    if slow {
+        Some(0.5)
+    } else if fast {
+        Some(1.5)
+    } else {
+        None
+    }
+}
+
+/// Which clip item a speed request means: "clip 2", "the first clip", "the
+/// last video" (1-based among the timeline's clips; -1 the last).
+pub fn clip_index(m: &str) -> Option<i64> {
+    const ORDINALS: [&str; 10] = [
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+        "tenth",
+    ];
+    const NUMBERS: [&str; 10] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    static CLIP: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\bclips?\s*(?:#|no\.?|nr\.?|number|num)?\s*(?:(?P<n>\d+)\b|(?P<word>one|two|three|four|five|six|seven|eight|nine|ten)\b)|\b(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|latest|final|\d+(?:st|nd|rd|th))\s+(?:video\s+)?(?:clip|video)\b",
+        )
+    });
+    let c = CLIP.captures(m)?;
+    if let Some(n) = c.name("n") {
+        return n.as_str().parse::<i64>().ok().filter(|n| *n > 0);
+    }
+    if let Some(w) = c.name("word") {
+        let w = w.as_str().to_lowercase();
+        return NUMBERS.iter().position(|x| *x == w).map(|i| i as i64 + 1);
+    }
+    let o = c.name("ord")?.as_str().to_lowercase();
+    match ORDINALS.iter().position(|x| *x == o) {
+        Some(i) => Some(i as i64 + 1),
+        None if matches!(o.as_str(), "last" | "latest" | "final") => Some(-1),
+        None => o
+            .trim_end_matches(char::is_alphabetic)
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0),
+    }
+}
+
+/// `set_clip_speed`'s arguments: the clip ("clip 2": the timeline's second
+/// clip; "video 1": the items of `video_1.*`) and the speed.
+pub fn speed(m: &str) -> Value {
+    // "my clip three times faster" names a speed, not clip 3.
+    static FACTORS: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|\d+(?:\.\d+)?)\s*(?:x|×|times|mal|fois|veces)\b",
+        )
+    });
+    let mut args = json!({});
+    let which = FACTORS.replace_all(m, " ");
+    if let Some(n) = clip_index(&which) {
+        args["clip"] = json!(n);
+    } else if let Some(first) = asset_refs(&which).into_iter().next() {
+        args["asset_id"] = json!(first);
+    }
+    if let Some(f) = speed_factor(m) {
+        args["speed"] = num(f);
+    }
+    args
+}
+
 // ---------------------------------------------------------------- pipeline
 
 /// `run_full_pipeline`'s arguments: the text to narrate, or a topic, and
@@ -966,6 +1437,194 @@ mod tests {
     }
 
     #[test]
+    fn corners_and_places() {
+        for (m, place) in [
+            ("put my logo in the corner", None),
+            ("add my logo top left", Some("top_left")),
+            (
+                "put image 3 in the bottom right corner",
+                Some("bottom_right"),
+            ),
+            ("logo in the lower-left corner", Some("bottom_left")),
+            ("put it upper right", Some("top_right")),
+            ("logo top_left please", Some("top_left")),
+            ("put the logo in the top corner", Some("top_right")),
+            ("put the logo in the bottom corner", Some("bottom_right")),
+            ("logo in the left corner", Some("top_left")),
+            ("put my logo at the top", Some("top")),
+            ("put my logo at the bottom", Some("bottom")),
+            ("logo on the right", Some("right")),
+            ("put my logo in the middle", Some("center")),
+            ("put my logo in the corner right now", None),
+            ("watermark the video with my logo", None),
+            ("logo on top of the video", None),
+            ("mein Logo oben links", Some("top_left")),
+            ("mon logo en bas à droite", Some("bottom_right")),
+        ] {
+            assert_eq!(corner(m), place, "{m}");
+        }
+        assert_eq!(
+            logo("put image 3 in the bottom right corner"),
+            json!({"asset_id": "image_3", "position": "bottom_right"})
+        );
+        assert_eq!(logo("watermark the video with my logo"), json!({}));
+        assert_eq!(
+            logo("put my logo on clip 2 top left"),
+            json!({"position": "top_left"})
+        );
+        assert_eq!(
+            logo("put video 2 in the corner"),
+            json!({"asset_id": "video_2"})
+        );
+    }
+
+    #[test]
+    fn caption_times() {
+        let t = |start: Option<f64>, end: Option<f64>| Times {
+            start,
+            end,
+            ..Times::default()
+        };
+        for (m, want) in [
+            ("from 2 to 5 seconds", t(Some(2.0), Some(5.0))),
+            ("from 2s to 5s", t(Some(2.0), Some(5.0))),
+            ("between 1.5 and 4 s", t(Some(1.5), Some(4.0))),
+            ("2-5 s", t(Some(2.0), Some(5.0))),
+            ("from 0:02 to 0:05", t(Some(2.0), Some(5.0))),
+            ("at 3 s for 4 seconds", t(Some(3.0), Some(7.0))),
+            ("at second 3", t(Some(3.0), None)),
+            (
+                "starting at 10 seconds until 12 seconds",
+                t(Some(10.0), Some(12.0)),
+            ),
+            ("for the first 5 seconds", t(Some(0.0), Some(5.0))),
+            ("until 6 s", t(None, Some(6.0))),
+            ("at the start", t(Some(0.0), None)),
+            ("von 2 bis 5 Sekunden", t(Some(2.0), Some(5.0))),
+            ("de 2 à 5 secondes", t(Some(2.0), Some(5.0))),
+            ("add a caption", t(None, None)),
+        ] {
+            assert_eq!(times(m), want, "{m}");
+        }
+        assert_eq!(
+            times("for 6 seconds"),
+            Times {
+                duration: Some(6.0),
+                ..Times::default()
+            }
+        );
+        assert_eq!(
+            times("at the end"),
+            Times {
+                at_end: true,
+                ..Times::default()
+            }
+        );
+    }
+
+    #[test]
+    fn caption_words_and_style() {
+        assert_eq!(
+            text_overlay("add a caption with my name under me from 2 to 5 seconds"),
+            json!({"style": "lower_third", "start": 2, "end": 5})
+        );
+        assert_eq!(
+            text_overlay("add a lower third saying Ada Lovelace, Mathematician from 2 to 5 s"),
+            json!({"style": "lower_third", "text": "Ada Lovelace", "subtitle": "Mathematician", "start": 2, "end": 5})
+        );
+        assert_eq!(
+            text_overlay("put the title 'Big news' at the start"),
+            json!({"style": "title", "text": "Big news", "start": 0})
+        );
+        assert_eq!(
+            text_overlay("add the title Big News at 3 s for 4 seconds"),
+            json!({"style": "title", "text": "Big News", "start": 3, "end": 7})
+        );
+        assert_eq!(
+            text_overlay("add a caption saying Grace Hopper - Admiral under me"),
+            json!({"style": "lower_third", "text": "Grace Hopper", "subtitle": "Admiral"})
+        );
+        assert_eq!(
+            text_overlay("lower third: Ada Lovelace"),
+            json!({"style": "lower_third", "text": "Ada Lovelace"})
+        );
+        assert_eq!(
+            text_overlay("put my name, Ada Lovelace, under me at 1 s"),
+            json!({"style": "lower_third", "text": "Ada Lovelace", "start": 1})
+        );
+        assert_eq!(
+            text_overlay("add a title saying Thanks for watching at the end"),
+            json!({"style": "title", "text": "Thanks for watching", "at_end": true})
+        );
+        assert_eq!(
+            text_overlay("add a name tag with my name"),
+            json!({"style": "lower_third"})
+        );
+        assert_eq!(
+            text_overlay("add a title to the video"),
+            json!({"style": "title"})
+        );
+        // Quoted words are kept as written; a second quote is the line under.
+        assert_eq!(
+            text_overlay("add a lower third \"Ada Lovelace, Countess\" \"Mathematician\""),
+            json!({"style": "lower_third", "text": "Ada Lovelace, Countess", "subtitle": "Mathematician"})
+        );
+    }
+
+    #[test]
+    fn speed_words() {
+        for (m, want) in [
+            ("make clip 2 twice as fast", Some(2.0)),
+            ("slow the first clip down to half speed", Some(0.5)),
+            ("speed up video 1 by 1.5x", Some(1.5)),
+            ("play it at 1.5 times the speed", Some(1.5)),
+            ("make it 3x faster", Some(3.0)),
+            ("x2 speed on clip 1", Some(2.0)),
+            ("make clip 1 twice as slow", Some(0.5)),
+            ("slow clip 2 down by 2x", Some(0.5)),
+            ("three times slower", Some(1.0 / 3.0)),
+            ("make it 50% faster", Some(1.5)),
+            ("slow it down by 25%", Some(0.75)),
+            ("play clip 1 at 150% speed", Some(1.5)),
+            ("set the speed of clip 1 to 0.75", Some(0.75)),
+            ("quarter speed", Some(0.25)),
+            ("double the speed of the last clip", Some(2.0)),
+            ("one and a half times faster", Some(1.5)),
+            ("back to normal speed", Some(1.0)),
+            ("speed up clip 2", Some(1.5)),
+            ("slow motion for clip 1", Some(0.5)),
+            ("change the speed of clip 2", None),
+        ] {
+            assert_eq!(speed_factor(m), want, "{m}");
+        }
+        assert_eq!(
+            speed("make clip 2 twice as fast"),
+            json!({"clip": 2, "speed": 2})
+        );
+        assert_eq!(
+            speed("slow the first clip down to half speed"),
+            json!({"clip": 1, "speed": 0.5})
+        );
+        assert_eq!(
+            speed("speed up video 1 by 1.5x"),
+            json!({"asset_id": "video_1", "speed": 1.5})
+        );
+        assert_eq!(
+            speed("make the last clip 2x faster"),
+            json!({"clip": -1, "speed": 2})
+        );
+        assert_eq!(
+            speed("speed up video_2.mp4 by 2x"),
+            json!({"asset_id": "video_2", "speed": 2})
+        );
+        assert_eq!(speed("make it faster"), json!({"speed": 1.5}));
+        assert_eq!(
+            speed("make my clip three times faster"),
+            json!({"speed": 3})
+        );
+    }
+
+    #[test]
     fn no_panic_on_odd_input() {
         for m in [
             "",
@@ -988,6 +1647,9 @@ mod tests {
                 list(m),
                 compose(m),
                 pipeline(m),
+                logo(m),
+                text_overlay(m),
+                speed(m),
             );
         }
     }

@@ -61,6 +61,11 @@ impl FontFacts {
     }
 }
 
+/// The first frame shown at or after `t` seconds, at `fps`.
+pub fn first_frame_at_or_after(t: f64, fps: u32) -> u64 {
+    (t * f64::from(fps) - 1e-6).ceil().max(0.0) as u64
+}
+
 /// What sides a kind of frame may have, in pixels.
 #[derive(Clone, Copy, Debug)]
 pub struct Sides {

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::Composer;
-use super::overlays::{Overlay, OverlayPosition, PRESETS};
+use super::look::{FontData, Look, OverlayPosition, PRESETS, WatermarkPlacement};
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::store::{Asset, BrandScope, StoredBrand};
@@ -161,35 +161,6 @@ impl BrandKit {
     }
 }
 
-/// A font a render draws with: its bytes and the family name libass knows.
-#[derive(Debug)]
-pub struct FontData {
-    /// What identifies its bytes (the asset's storage key).
-    pub key: String,
-    pub family: String,
-    pub bytes: Vec<u8>,
-}
-
-impl PartialEq for FontData {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-/// What a render takes from the kit (all empty: the studio's own look).
-#[derive(Clone, Debug, Default)]
-pub struct Look {
-    /// Titles, text overlays without a `font` of their own, captions.
-    pub font: Option<Arc<FontData>>,
-    pub text: Option<[u8; 3]>,
-    pub accent: Option<[u8; 3]>,
-    pub background: Option<[u8; 3]>,
-    /// The logo and how it is drawn, as an overlay over the whole video.
-    pub watermark: Option<(Asset, Overlay)>,
-    /// Fonts that overlays name by asset, loaded.
-    pub fonts: HashMap<String, Arc<FontData>>,
-}
-
 impl Look {
     /// The kit's colours and font as a render's look; `logo` and `font`
     /// are the kit's assets, found (a kit's asset deleted since is left out).
@@ -198,18 +169,15 @@ impl Look {
         let colors = kit.colors.clone().unwrap_or_default();
         let watermark = match (logo, &kit.watermark) {
             (Some(logo), Some(w)) => Some((
-                logo.clone(),
-                Overlay {
-                    asset_id: Some(logo.name.to_string()),
-                    position: Some(
-                        w.position
-                            .clone()
-                            .unwrap_or(OverlayPosition::Preset("bottom_right".into())),
-                    ),
-                    width: Some(w.width.unwrap_or(0.1)),
-                    opacity: Some(w.opacity.unwrap_or(0.7)),
+                logo,
+                WatermarkPlacement {
+                    position: w
+                        .position
+                        .clone()
+                        .unwrap_or(OverlayPosition::Preset("bottom_right".into())),
+                    width: w.width.unwrap_or(0.1),
+                    opacity: w.opacity.unwrap_or(0.7),
                     margin: w.margin,
-                    ..Overlay::default()
                 },
             )),
             _ => None,
@@ -221,27 +189,6 @@ impl Look {
             background: colour(colors.background.as_ref()),
             watermark,
             fonts: HashMap::new(),
-        }
-    }
-
-    /// What decides how titles and captions look, for the segment keys;
-    /// none for the studio's own look (so earlier renders' keys still match).
-    pub fn identity(&self) -> Option<Value> {
-        if self.font.is_none() && self.text.is_none() && self.accent.is_none() {
-            return None;
-        }
-        Some(json!({
-            "font": self.font.as_ref().map(|f| &f.key),
-            "text": self.text,
-            "accent": self.accent,
-        }))
-    }
-
-    /// The font for a text overlay naming `name` (or none: the kit's).
-    pub fn font_for(&self, name: Option<&str>) -> Option<Arc<FontData>> {
-        match name {
-            Some(name) => self.fonts.get(name).cloned(),
-            None => self.font.clone(),
         }
     }
 }
@@ -366,6 +313,7 @@ fn to_json(kit: &BrandKit) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn field(kit: Value, assets: &[Asset]) -> Option<String> {
         let kit: BrandKit = serde_json::from_value(kit).unwrap();

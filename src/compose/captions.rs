@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 
 use crate::text::{WordTime, word_times};
 
-use super::brand::Look;
 pub use super::caption_style::{Captions, Position, Style};
+use super::look::Look;
 use super::timeline::Plan;
 
 /// One caption: when it shows, and its text (lines joined by `\n`; for the
@@ -732,7 +732,7 @@ mod tests {
         let karaoke = events(&cues, Style::Karaoke, Some([0, 255, 255]));
         assert!(karaoke[0].text.contains("\\c&H00FFFF00&"), "{karaoke:?}");
         let look = Look {
-            font: Some(std::sync::Arc::new(crate::compose::brand::FontData {
+            font: Some(std::sync::Arc::new(crate::compose::look::FontData {
                 key: "k".into(),
                 family: "Brand, Sans".into(),
                 bytes: Vec::new(),

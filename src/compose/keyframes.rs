@@ -318,7 +318,7 @@ impl Motion {
     /// 0: its first, the video's first frame at or after its `start`), at
     /// the times those frames show in the video.
     pub fn poses(&self, start: f64, fps: u32, skip: u64, shown: u64) -> Vec<Pose> {
-        let first = super::segments::first_frame_at_or_after(start, fps);
+        let first = crate::frame::first_frame_at_or_after(start, fps);
         (skip..skip + shown)
             .map(|n| self.pose((first + n) as f64 / f64::from(fps) - start))
             .collect()

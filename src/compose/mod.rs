@@ -17,6 +17,7 @@ pub mod caption_style;
 pub mod captions;
 pub mod graph;
 pub mod keyframes;
+pub mod look;
 pub mod overlays;
 pub mod saved;
 pub mod segments;
@@ -39,7 +40,8 @@ use crate::frame::FONT_BYTES;
 use crate::ids::{AssetKind, SessionId};
 use crate::media;
 use crate::store::{Asset, JobClaim, LocalFile, NewAsset, Store};
-use brand::{BrandKit, FontData, Look};
+use brand::BrandKit;
+use look::{FontData, Look};
 use segments::Segment;
 
 /// At most this many segments are rendered at once (each by its own ffmpeg).

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::brand::{FontData, Look};
 use super::keyframes::{Keyframe, Motion, Pose};
+use super::look::{FontData, Look};
+pub use super::look::{OverlayPosition, PRESETS};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
 use crate::store::Asset;
@@ -134,26 +135,6 @@ pub enum Shape {
     Rounded,
     Circle,
 }
-
-/// A preset name or a point.
-#[derive(Clone, Debug, Deserialize, Serialize, ToSchema, PartialEq)]
-#[serde(untagged)]
-pub enum OverlayPosition {
-    Preset(String),
-    Point { x: f64, y: f64 },
-}
-
-pub const PRESETS: &[&str] = &[
-    "top_left",
-    "top",
-    "top_right",
-    "left",
-    "center",
-    "right",
-    "bottom_left",
-    "bottom",
-    "bottom_right",
-];
 
 /// How a text overlay looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -307,9 +288,17 @@ pub fn place(
         .map(|(i, o)| place_one(i, o, by_name, (width, height), total, look))
         .collect::<Result<Vec<_>>>()?;
     // The brand's watermark, over everything, for the whole video.
-    if let Some((logo, overlay)) = &look.watermark {
+    if let Some((logo, at)) = &look.watermark {
         let logo_only = HashMap::from([(logo.name.as_str(), logo)]);
-        let mark = place_one(0, overlay, &logo_only, (width, height), total, look).map_err(
+        let overlay = Overlay {
+            asset_id: Some(logo.name.to_string()),
+            position: Some(at.position.clone()),
+            width: Some(at.width),
+            opacity: Some(at.opacity),
+            margin: at.margin,
+            ..Overlay::default()
+        };
+        let mark = place_one(0, &overlay, &logo_only, (width, height), total, look).map_err(
             |e| match e {
                 Error::Invalid { message, .. } => Error::invalid("brand.watermark", message),
                 other => other,

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::captions::Cue;
 use super::timeline::{Plan, Scene};
+use crate::frame::first_frame_at_or_after;
 
 /// Bump whenever a change to the renderer changes the pixels or the sound it
 /// makes: every cached piece made by an older renderer is then ignored.
@@ -289,11 +290,6 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
         });
     }
     out
-}
-
-/// The first frame shown at or after `t` seconds.
-pub(crate) fn first_frame_at_or_after(t: f64, fps: u32) -> u64 {
-    (t * f64::from(fps) - 1e-6).ceil().max(0.0) as u64
 }
 
 /// The hash of everything that decides the soundtrack's samples.

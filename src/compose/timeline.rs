@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::brand::Look;
 use super::caption_style::{Captions, Position, Style};
+use super::look::Look;
 pub use super::overlays::Overlay;
 use super::overlays::{self, PlacedOverlay};
 use crate::error::{Error, Result};

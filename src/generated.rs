@@ -63,6 +63,10 @@ impl Generate {
     }
 }
 
+/// The most generated items one compose makes (each may be a long
+/// voice-over or a picture: work done before the render starts).
+pub const MAX_GENERATED: usize = 50;
+
 impl Studio {
     /// The request with every generated item made (or found again) and
     /// named by its asset. Parameters are all checked before anything is
@@ -91,6 +95,12 @@ impl Studio {
         }
         if wanted.is_empty() {
             return Ok(req.clone());
+        }
+        if wanted.len() > MAX_GENERATED {
+            return Err(Error::invalid(
+                "timeline",
+                format!("at most {MAX_GENERATED} generated items in one compose"),
+            ));
         }
         let mut out = req.clone();
         let timeline = out.timeline.as_mut().expect("checked above");

@@ -84,6 +84,18 @@ async fn generated_items_are_made_once_and_reused() {
         assert_eq!(status, 422, "{err}");
         assert_eq!(err["error"]["field"], field, "{err}");
     }
+    // A bounded amount of work per compose.
+    let many: Vec<_> = (0..51)
+        .map(|i| json!({"generate": {"type": "audio", "text": format!("Line {i}.")}}))
+        .collect();
+    let (status, err) = s
+        .post_json("/api/v1/sessions/gen/compose", json!({"timeline": many}))
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("timeline")),
+        "{err}"
+    );
     let (_, last) = s.get_json("/api/v1/sessions/gen/assets").await;
     assert_eq!(
         last.as_array().unwrap().len(),

@@ -115,6 +115,9 @@ try {
   await page.waitForSelector("#chat-log .msg.bot");
   await page.reload();
   await page.waitForSelector('#timeline .scene[data-scene="1"]');
+  // The conversation loads beside the timeline: wait for it (or time out
+  // and count what is there).
+  await page.waitForSelector("#chat-log .msg.bot", { timeout: 15000 }).catch(() => {});
   summary.after_reload = {
     scenes: await page.locator("#timeline .scene").count(),
     duration: await page.inputValue('#timeline .scene[data-scene="1"] input.duration'),

@@ -12,7 +12,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::Composer;
-use super::look::{FontData, Look, OverlayPosition, PRESETS, WatermarkPlacement};
+use super::look::{FontData, Look, OverlayPosition, PRESETS, WatermarkPlacement, hex_colour};
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
 use crate::store::{Asset, BrandScope, StoredBrand};
@@ -77,13 +77,9 @@ pub struct Watermark {
 
 /// `#rrggbb` as bytes, or the field named.
 pub fn rgb(field: &str, value: &str) -> Result<[u8; 3]> {
-    let hex = value.strip_prefix('#').unwrap_or(value);
-    let bad = || Error::invalid(field, "a colour is #rrggbb");
-    if hex.len() != 6 || !hex.is_ascii() {
-        return Err(bad());
-    }
-    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
-    Ok([byte(0)?, byte(2)?, byte(4)?])
+    let [r, g, b, _] =
+        hex_colour(value, false).ok_or_else(|| Error::invalid(field, "a colour is #rrggbb"))?;
+    Ok([r, g, b])
 }
 
 fn within(field: &str, value: Option<f64>, min: f64, max: f64) -> Result<()> {

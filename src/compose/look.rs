@@ -32,6 +32,17 @@ pub const PRESETS: &[&str] = &[
     "bottom_right",
 ];
 
+/// `#rrggbb` (opaque) or, with `alpha`, also `#rrggbbaa`, as bytes; none
+/// when it is not one of those.
+pub fn hex_colour(value: &str, alpha: bool) -> Option<[u8; 4]> {
+    let hex = value.strip_prefix('#').unwrap_or(value);
+    if !hex.is_ascii() || !(hex.len() == 6 || (alpha && hex.len() == 8)) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?, byte(6).unwrap_or(255)])
+}
+
 /// Where the brand's logo is drawn over every frame.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatermarkPlacement {

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::keyframes::{Keyframe, Motion, Pose};
-use super::look::{FontData, Look};
+use super::look::{FontData, Look, hex_colour};
 pub use super::look::{OverlayPosition, PRESETS};
 use crate::error::{Error, Result};
 use crate::ids::AssetKind;
@@ -256,15 +256,7 @@ fn within(
 
 /// `#rrggbb` or `#rrggbbaa`.
 fn colour(index: usize, field: &str, value: &str) -> Result<[u8; 4]> {
-    let hex = value.strip_prefix('#').unwrap_or(value);
-    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16);
-    match (hex.len(), hex.is_ascii()) {
-        (6, true) => Ok([byte(0), byte(2), byte(4), Ok(255)]),
-        (8, true) => Ok([byte(0), byte(2), byte(4), byte(6)]),
-        _ => return Err(invalid(index, field, "a colour is #rrggbb or #rrggbbaa")),
-    }
-    .and_then(|[r, g, b, a]| Ok([r?, g?, b?, a?]))
-    .map_err(|_: std::num::ParseIntError| invalid(index, field, "a colour is #rrggbb or #rrggbbaa"))
+    hex_colour(value, true).ok_or_else(|| invalid(index, field, "a colour is #rrggbb or #rrggbbaa"))
 }
 
 /// Checks `overlays` against the session's assets and places them in a

@@ -255,6 +255,15 @@ pub struct LimitsConfig {
     )]
     pub max_waiting_work: usize,
 
+    /// Rows one template batch may have (each row is one render).
+    #[arg(
+        long,
+        env = "STUDIO_MAX_BATCH_ROWS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_batch_rows: usize,
+
     /// Seconds a request may take (uploads, synchronous renders and event
     /// streams excepted).
     #[arg(

@@ -78,6 +78,9 @@ pub enum Error {
     #[error("unknown template {0:?}")]
     UnknownTemplate(String),
 
+    #[error("unknown batch {0:?}")]
+    UnknownBatch(String),
+
     #[error("cancelled")]
     Cancelled,
 
@@ -143,6 +146,7 @@ impl Error {
             Error::VersionConflict { .. } => "version_conflict",
             Error::UnknownVersion(_) => "unknown_version",
             Error::UnknownTemplate(_) => "unknown_template",
+            Error::UnknownBatch(_) => "unknown_batch",
             Error::Cancelled => "cancelled",
             Error::Unauthorized(_) => "unauthorized",
             Error::TooMany { .. } => "too_many_requests",

@@ -124,6 +124,8 @@ impl Studio {
                 limits: JobLimits {
                     per_asker: limits.max_jobs_per_client.max(1),
                     waiting: limits.max_waiting_work.max(1),
+                    // Half the share, so single jobs always have the rest.
+                    batch_in_flight: (limits.max_jobs_per_client / 2).max(1),
                 },
                 timeout: std::time::Duration::from_secs(config.jobs.job_timeout_secs.max(1)),
                 webhooks: crate::jobs::WebhookSettings {
@@ -416,8 +418,16 @@ impl Studio {
     ) -> Result<serde_json::Value> {
         let composer = &self.inner.composer;
         let progress = |p: f64, step: &str| job.progress(p, Some(step));
-        if input.request.outputs.is_some() {
-            let plans = self.output_plans(&job.session, &input.request).await?;
+        // A batch's rows ask for their voice-overs and pictures here, on
+        // the worker (a single compose made them before it queued).
+        let request = if input.request.generates() {
+            job.progress(0.0, Some("making the voice-overs and pictures"));
+            &self.make_generated(&job.session, &input.request).await?
+        } else {
+            &input.request
+        };
+        if request.outputs.is_some() {
+            let plans = self.output_plans(&job.session, request).await?;
             let made = composer
                 .render_outputs(
                     &job.session,
@@ -437,7 +447,7 @@ impl Studio {
             return Ok(result);
         }
         // Checked again: assets may have gone while the job waited.
-        let plan = composer.plan(&job.session, &input.request).await?;
+        let plan = composer.plan(&job.session, request).await?;
         let asset = composer
             .render(
                 &job.session,

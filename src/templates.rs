@@ -14,8 +14,9 @@ use crate::compose::ComposeRequest;
 use crate::compose::timeline::OutputSpec;
 use crate::error::{Error, Result};
 use crate::ids::{AssetName, SessionId};
+use crate::jobs::{BatchStarted, BatchView};
 use crate::store::StoredTemplate;
-use crate::studio::{ComposeOutcome, Studio};
+use crate::studio::{ComposeJob, ComposeOutcome, Studio};
 use crate::webhooks::Callback;
 
 /// The longest placeholder name.
@@ -80,6 +81,10 @@ pub struct RenderRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub merge: Map<String, Value>,
+    /// A batch: one render per row of values (instead of `merge`), each in
+    /// a new session unless `session_id` names one for all.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub merges: Option<Vec<Map<String, Value>>>,
     /// Render in this session (its assets named by `asset` fields); absent:
     /// a new session.
     pub session_id: Option<String>,
@@ -238,13 +243,15 @@ fn check(input: &TemplateInput) -> Result<BTreeMap<String, FieldSpec>> {
 }
 
 /// The values of a render's `merge`, checked against the fields.
+/// `prefix` names the row in errors: `merge`, or `merges[3]` in a batch.
 fn merged_values(
     fields: &BTreeMap<String, FieldSpec>,
     merge: &Map<String, Value>,
+    prefix: &str,
 ) -> Result<BTreeMap<String, String>> {
     if let Some(unknown) = merge.keys().find(|k| !fields.contains_key(*k)) {
         return Err(Error::invalid(
-            format!("merge.{unknown}"),
+            format!("{prefix}.{unknown}"),
             format!(
                 "the template has no field {unknown:?}; its fields: {}",
                 fields.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -253,7 +260,7 @@ fn merged_values(
     }
     let mut values = BTreeMap::new();
     for (name, spec) in fields {
-        let field = format!("merge.{name}");
+        let field = format!("{prefix}.{name}");
         let value = match merge.get(name) {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
@@ -278,6 +285,49 @@ fn merged_values(
         values.insert(name.clone(), value);
     }
     Ok(values)
+}
+
+/// A batch's rows from CSV text: the header row names the fields, each
+/// later row is one render; an empty cell leaves its field out (its
+/// default applies). Errors name the line.
+pub fn merges_from_csv(text: &str) -> Result<Vec<Map<String, Value>>> {
+    let bad = |line: Option<u64>, message: String| {
+        let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        Error::invalid("body", format!("{at}{message}"))
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(Some(1), e.to_string()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(bad(
+            Some(1),
+            "the first line names the fields, separated by commas".into(),
+        ));
+    }
+    if let Some(name) = header.iter().find(|h| !is_name(h)) {
+        return Err(bad(
+            Some(1),
+            format!("{name:?} is not a field name (letters, digits and _)"),
+        ));
+    }
+    let mut merges = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(e.position().map(|p| p.line()), e.to_string()))?;
+        let merge: Map<String, Value> = header
+            .iter()
+            .zip(record.iter())
+            .filter(|(_, cell)| !cell.is_empty())
+            .map(|(name, cell)| (name.clone(), Value::String(cell.to_owned())))
+            .collect();
+        merges.push(merge);
+    }
+    Ok(merges)
 }
 
 fn view(t: StoredTemplate) -> Result<Template> {
@@ -404,27 +454,9 @@ impl Studio {
         asker: &str,
     ) -> Result<RenderStarted> {
         let template = self.template(owner, id).await?;
-        let values = merged_values(&template.fields, &render.merge)?;
-        let mut req = as_request(&substitute(&template.body, &values), "body")?;
-        if render.outputs.is_some() {
-            req.outputs = render.outputs.clone();
-            req.output = None;
-        }
-        req.callback = render.callback.clone();
-        req.run_async = Some(true);
-        if let Some(session) = &session {
-            self.check_asset_fields(&template.fields, &values, session)
-                .await?;
-        } else if let Some((name, _)) = template
-            .fields
-            .iter()
-            .find(|(_, f)| f.kind.as_deref() == Some("asset"))
-        {
-            return Err(Error::invalid(
-                "session_id",
-                format!("the field {name:?} names an asset: render in the session that has it"),
-            ));
-        }
+        let req = self
+            .merged_request(&template, &render.merge, render, session.as_ref(), "merge")
+            .await?;
         let session = match session {
             Some(s) => s,
             None => self.store().create_session_for(key).await?.session_id,
@@ -441,18 +473,128 @@ impl Studio {
         }
     }
 
+    /// Renders a template once per row of `render.merges`, as a batch of
+    /// jobs fed to the workers a few at a time. Every row is checked
+    /// (errors name `merges[i].<field>`) before any session is made; each
+    /// row's voice-overs and pictures are made by its job.
+    pub async fn render_template_batch(
+        &self,
+        owner: Owner<'_>,
+        key: Option<&str>,
+        id: &str,
+        session: Option<SessionId>,
+        render: &RenderRequest,
+        asker: &str,
+    ) -> Result<BatchStarted> {
+        let template = self.template(owner, id).await?;
+        let merges = render.merges.as_deref().unwrap_or_default();
+        let max = self.config().limits.max_batch_rows.max(1);
+        if !render.merge.is_empty() {
+            return Err(Error::invalid(
+                "merge",
+                "give merge (one render) or merges (a batch), not both",
+            ));
+        }
+        if merges.is_empty() || merges.len() > max {
+            return Err(Error::invalid(
+                "merges",
+                format!("a batch has 1 to {max} rows; this one has {}", merges.len()),
+            ));
+        }
+        if let Some(callback) = &render.callback {
+            self.check_callback(callback).await?;
+        }
+        let mut requests = Vec::with_capacity(merges.len());
+        for (i, merge) in merges.iter().enumerate() {
+            let prefix = format!("merges[{i}]");
+            requests.push(
+                self.merged_request(&template, merge, render, session.as_ref(), &prefix)
+                    .await?,
+            );
+        }
+        let mut rows = Vec::with_capacity(requests.len());
+        for request in requests {
+            let session = match &session {
+                Some(s) => s.clone(),
+                None => self.store().create_session_for(key).await?.session_id,
+            };
+            rows.push((
+                session,
+                ComposeJob {
+                    request,
+                    version: None,
+                },
+            ));
+        }
+        self.jobs()
+            .submit_batch(
+                owner.id,
+                &template.template_id,
+                &rows,
+                render.callback.as_ref(),
+                asker,
+            )
+            .await
+    }
+
+    /// A batch of the asker's (an admin's: anyone's).
+    pub async fn batch(&self, owner: Owner<'_>, id: &str) -> Result<BatchView> {
+        self.jobs().batch(id, owner.filter()).await
+    }
+
+    /// Cancels what has not finished of a batch.
+    pub async fn cancel_batch(&self, owner: Owner<'_>, id: &str) -> Result<BatchView> {
+        self.jobs().cancel_batch(id, owner.filter()).await
+    }
+
+    /// One row merged into the template: the compose request it makes,
+    /// with the render's outputs and callback, to run as a job. Asset
+    /// fields are checked against `session`; without one there are none.
+    async fn merged_request(
+        &self,
+        template: &Template,
+        merge: &Map<String, Value>,
+        render: &RenderRequest,
+        session: Option<&SessionId>,
+        prefix: &str,
+    ) -> Result<ComposeRequest> {
+        let values = merged_values(&template.fields, merge, prefix)?;
+        let mut req = as_request(&substitute(&template.body, &values), "body")?;
+        if render.outputs.is_some() {
+            req.outputs = render.outputs.clone();
+            req.output = None;
+        }
+        req.callback = render.callback.clone();
+        req.run_async = Some(true);
+        if let Some(session) = session {
+            self.check_asset_fields(&template.fields, &values, session, prefix)
+                .await?;
+        } else if let Some((name, _)) = template
+            .fields
+            .iter()
+            .find(|(_, f)| f.kind.as_deref() == Some("asset"))
+        {
+            return Err(Error::invalid(
+                "session_id",
+                format!("the field {name:?} names an asset: render in the session that has it"),
+            ));
+        }
+        Ok(req)
+    }
+
     /// Asset fields name assets of the right kind in `session`.
     async fn check_asset_fields(
         &self,
         fields: &BTreeMap<String, FieldSpec>,
         values: &BTreeMap<String, String>,
         session: &SessionId,
+        prefix: &str,
     ) -> Result<()> {
         for (name, spec) in fields
             .iter()
             .filter(|(_, f)| f.kind.as_deref() == Some("asset"))
         {
-            let field = format!("merge.{name}");
+            let field = format!("{prefix}.{name}");
             let value = &values[name];
             let asset = match AssetName::parse(value) {
                 Ok(n) => self.store().asset(session, &n).await.ok(),
@@ -525,7 +667,8 @@ mod tests {
                 },
             ),
         ]);
-        let field = |merge: Value| match merged_values(&fields, merge.as_object().unwrap()) {
+        let field = |merge: Value| match merged_values(&fields, merge.as_object().unwrap(), "merge")
+        {
             Err(Error::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
@@ -533,11 +676,38 @@ mod tests {
         assert_eq!(field(json!({"headline": "too long"})), "merge.headline");
         assert_eq!(field(json!({"headline": "ok", "town": "x"})), "merge.town");
         assert_eq!(field(json!({"headline": ["x"]})), "merge.headline");
-        let values = merged_values(&fields, json!({"headline": 42}).as_object().unwrap()).unwrap();
+        let values = merged_values(
+            &fields,
+            json!({"headline": 42}).as_object().unwrap(),
+            "merge",
+        )
+        .unwrap();
         assert_eq!(
             (values["headline"].as_str(), values["city"].as_str()),
             ("42", "Paris")
         );
+    }
+
+    #[test]
+    fn csv_rows_are_merges_named_by_the_header() {
+        let merges =
+            merges_from_csv("city, title\nLisbon,\"Hello, Lisbon\"\nOslo,\n\"Rome\",Ciao\n")
+                .unwrap();
+        assert_eq!(merges.len(), 3);
+        assert_eq!(merges[0]["title"], "Hello, Lisbon");
+        assert_eq!(merges[1]["city"], "Oslo");
+        assert!(
+            !merges[1].contains_key("title"),
+            "an empty cell is left out"
+        );
+        assert_eq!(merges[2]["city"], "Rome");
+        let message = |text: &str| match merges_from_csv(text) {
+            Err(Error::Invalid { message, .. }) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(message("city,my title\nx,y\n").contains("\"my title\""));
+        assert!(message("city,title\nx,y,z\n").contains("line 2"));
+        assert!(message("").contains("first line"));
     }
 
     #[test]

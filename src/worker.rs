@@ -48,7 +48,10 @@ pub async fn run(studio: Studio, concurrency: usize, stop: CancellationToken) ->
     let runner = Arc::new(StudioRunner { studio });
     // Webhooks go out from every worker process, as jobs end.
     let webhooks = jobs.deliver_webhooks(stop.clone());
-    let (worked, ()) = tokio::join!(jobs.work(runner, concurrency, stop), webhooks);
+    // So do batches' jobs, released to the queue as their askers' shares
+    // allow.
+    let batches = jobs.feed_batches(stop.clone());
+    let (worked, (), ()) = tokio::join!(jobs.work(runner, concurrency, stop), webhooks, batches);
     worked
 }
 

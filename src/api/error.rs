@@ -52,7 +52,8 @@ pub fn status_of(e: &Error) -> StatusCode {
         | Error::MissingBytes(_)
         | Error::UnknownVoice(_)
         | Error::UnknownVersion(_)
-        | Error::UnknownTemplate(_) => StatusCode::NOT_FOUND,
+        | Error::UnknownTemplate(_)
+        | Error::UnknownBatch(_) => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -116,7 +116,8 @@ fn quick_routes(timeout: Option<Duration>) -> OpenApiRouter<Studio> {
         ))
         .routes(routes!(templates::create, templates::list))
         .routes(routes!(templates::get, templates::put, templates::delete))
-        .routes(routes!(templates::from_timeline));
+        .routes(routes!(templates::from_timeline))
+        .routes(routes!(templates::batch, templates::cancel_batch));
     match timeout {
         Some(t) => routes.layer(axum::middleware::from_fn_with_state(t, time_limit)),
         None => routes,

@@ -1,20 +1,25 @@
 //! `/api/v1/templates`: compose bodies with `{{field}}` placeholders, kept
-//! per key, and their renders; `/sessions/{id}/timeline/template` makes
-//! one of a saved timeline.
+//! per key, and their renders, one row or a batch of rows
+//! (`/api/v1/batches/{id}` follows and cancels a batch);
+//! `/sessions/{id}/timeline/template` makes one of a saved timeline.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Asker, AuthorizedSession};
-use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody, body_error};
 use crate::error::Error;
 use crate::ids::SessionId;
+use crate::jobs::{BatchStarted, BatchView};
 use crate::store::{Access, Principal};
 use crate::studio::Studio;
-use crate::templates::{Owner, RenderRequest, RenderStarted, Template, TemplateInput};
+use crate::templates::{
+    Owner, RenderRequest, RenderStarted, Template, TemplateInput, merges_from_csv,
+};
 
 #[derive(Deserialize)]
 pub struct TemplatePath {
@@ -118,16 +123,62 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Render a template with a row of values, as a job.
+/// A render's body: JSON (one row in `merge`, or a batch in `merges`), or
+/// CSV whose header row names the fields, one render per later row.
+pub enum RenderBody {
+    Json(RenderRequest),
+    Csv(String),
+}
+
+impl<S: Send + Sync> FromRequest<S> for RenderBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_csv = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/csv"));
+        if !is_csv {
+            return Ok(RenderBody::Json(ApiJson::from_request(req, state).await?.0));
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError(match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(e.body_text()),
+                _ => body_error(&e, e.body_text()),
+            })
+        })?;
+        let text = String::from_utf8(body.to_vec())
+            .map_err(|_| Error::invalid("body", "CSV text is UTF-8"))?;
+        Ok(RenderBody::Csv(text))
+    }
+}
+
+/// A render started, or a batch of them.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RenderAnswer {
+    One(RenderStarted),
+    Batch(BatchStarted),
+}
+
+/// Render a template with a row of values, as a job; or with many rows, as a batch.
 ///
-/// In a new session (owned by the key) unless `session_id` names one; the
-/// answer names the session. Missing, unknown or wrong fields are 422
-/// naming `merge.<field>` before anything is made.
+/// One row (`merge`): in a new session (owned by the key) unless
+/// `session_id` names one; the answer names the session and the job.
+/// Many rows (`merges`, or a `text/csv` body whose header row names the
+/// fields): a batch, one job per row, each in a new session unless
+/// `session_id` names one; follow it at `status_url`. A batch's jobs go
+/// to the workers a few at a time, so the key's single renders still run.
+/// Missing, unknown or wrong fields are 422 naming `merge.<field>` or
+/// `merges[i].<field>` before anything is made.
 #[utoipa::path(post, path = "/api/v1/templates/{template_id}/renders", tag = "templates", operation_id = "renderTemplate",
     params(("template_id" = String, Path)),
-    request_body = RenderRequest,
-    responses((status = 202, body = RenderStarted, description = "Queued: follow the job"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+    request_body(content((RenderRequest = "application/json"), (String = "text/csv"))),
+    responses((status = 202, body = RenderAnswer, description = "Queued: follow the job, or the batch"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "A merge value is missing or wrong, or the merged body does not compose"),
         (status = 429, body = ErrorBody)))]
 pub async fn render(
@@ -135,8 +186,15 @@ pub async fn render(
     Extension(who): Extension<Principal>,
     Extension(asker): Extension<Asker>,
     ApiPath(TemplatePath { template_id }): ApiPath<TemplatePath>,
-    ApiJson(render): ApiJson<RenderRequest>,
-) -> Result<(StatusCode, Json<RenderStarted>), ApiError> {
+    body: RenderBody,
+) -> Result<(StatusCode, Json<RenderAnswer>), ApiError> {
+    let render = match body {
+        RenderBody::Json(render) => render,
+        RenderBody::Csv(text) => RenderRequest {
+            merges: Some(merges_from_csv(&text)?),
+            ..RenderRequest::default()
+        },
+    };
     let session = match render.session_id.as_deref() {
         Some(raw) => {
             let id = SessionId::parse(raw).map_err(|_| {
@@ -151,17 +209,52 @@ pub async fn render(
         }
         None => None,
     };
-    let started = studio
-        .render_template(
-            owner(&who),
-            who.key_id(),
-            &template_id,
-            session,
-            &render,
-            &asker.0,
+    let (owner, key) = (owner(&who), who.key_id());
+    let answer = if render.merges.is_some() {
+        RenderAnswer::Batch(
+            studio
+                .render_template_batch(owner, key, &template_id, session, &render, &asker.0)
+                .await?,
         )
-        .await?;
-    Ok((StatusCode::ACCEPTED, Json(started)))
+    } else {
+        RenderAnswer::One(
+            studio
+                .render_template(owner, key, &template_id, session, &render, &asker.0)
+                .await?,
+        )
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+#[derive(Deserialize)]
+pub struct BatchPath {
+    batch_id: String,
+}
+
+/// A batch: counts by status, progress over all rows, and each row's job
+/// and result.
+#[utoipa::path(get, path = "/api/v1/batches/{batch_id}", tag = "templates", operation_id = "getBatch",
+    params(("batch_id" = String, Path)),
+    responses((status = 200, body = BatchView, description = "The batch"), (status = 404, body = ErrorBody)))]
+pub async fn batch(
+    State(studio): State<Studio>,
+    Extension(who): Extension<Principal>,
+    ApiPath(BatchPath { batch_id }): ApiPath<BatchPath>,
+) -> Result<Json<BatchView>, ApiError> {
+    Ok(Json(studio.batch(owner(&who), &batch_id).await?))
+}
+
+/// Cancel what has not finished of a batch: rows waiting stop at once,
+/// running ones within a second; finished rows keep their videos.
+#[utoipa::path(delete, path = "/api/v1/batches/{batch_id}", tag = "templates", operation_id = "cancelBatch",
+    params(("batch_id" = String, Path)),
+    responses((status = 200, body = BatchView, description = "The batch after the cancel"), (status = 404, body = ErrorBody)))]
+pub async fn cancel_batch(
+    State(studio): State<Studio>,
+    Extension(who): Extension<Principal>,
+    ApiPath(BatchPath { batch_id }): ApiPath<BatchPath>,
+) -> Result<Json<BatchView>, ApiError> {
+    Ok(Json(studio.cancel_batch(owner(&who), &batch_id).await?))
 }
 
 /// Make a template of the session's saved timeline (its options included).

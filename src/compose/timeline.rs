@@ -946,6 +946,14 @@ fn place_audio(parts: Vec<PendingAudio>, from: f64, until: f64, audio: &mut Vec<
 }
 
 impl ComposeRequest {
+    /// Whether an item asks for its asset to be made at render time.
+    pub fn generates(&self) -> bool {
+        self.timeline
+            .iter()
+            .flatten()
+            .any(|item| item.generate.is_some())
+    }
+
     /// The request for each of `outputs` (itself when it has none).
     pub fn per_output(&self) -> Result<Vec<ComposeRequest>> {
         let Some(list) = &self.outputs else {

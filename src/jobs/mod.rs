@@ -9,9 +9,11 @@
 //! attempt holding the claim can record an outcome, so a job whose worker
 //! died and was run again elsewhere finishes exactly once.
 
+mod batches;
 mod notify;
 pub mod queue;
 
+pub use batches::{BatchRow, BatchRowStarted, BatchStarted, BatchView, JobCounts};
 pub use notify::WebhookSettings;
 
 use std::sync::{Arc, Mutex};
@@ -99,6 +101,9 @@ pub struct JobLimits {
     pub per_asker: usize,
     /// Queued jobs beyond this many, in all, are refused.
     pub waiting: usize,
+    /// Jobs of an asker's batches that may be queued or running at once:
+    /// the rest of its share stays free for its single jobs.
+    pub batch_in_flight: usize,
 }
 
 impl Default for JobLimits {
@@ -106,6 +111,7 @@ impl Default for JobLimits {
         Self {
             per_asker: 10,
             waiting: 32,
+            batch_in_flight: 5,
         }
     }
 }
@@ -151,6 +157,8 @@ pub struct Jobs {
     webhooks: WebhookSettings,
     /// Woken when a job ends here, so its webhooks go out at once.
     ended: Arc<tokio::sync::Notify>,
+    /// Woken when a batch is made here, so its first jobs go out at once.
+    batched: Arc<tokio::sync::Notify>,
 }
 
 /// A piece of work run inside a request, counted against its asker's share
@@ -222,6 +230,7 @@ impl Jobs {
             held: Arc::default(),
             webhooks: settings.webhooks,
             ended: Arc::default(),
+            batched: Arc::default(),
         })
     }
 
@@ -229,7 +238,7 @@ impl Jobs {
     /// work; read inside `conn`'s transaction.
     async fn share_in_use(&self, conn: &mut sqlx::AnyConnection, asker: &str) -> Result<i64> {
         let queued: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND status IN ('queued', 'running')",
+            "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND released = 1 AND status IN ('queued', 'running')",
         )
         .bind(asker)
         .fetch_one(conn)
@@ -313,8 +322,20 @@ impl Jobs {
         callback: Option<&Callback>,
         asker: Option<&str>,
     ) -> Result<JobView> {
+        let callback = self.callback_for(callback, asker).await?;
         let asker = asker.map(str::to_owned);
-        let callback = match (callback, &asker) {
+        self.submit_as(session, J::KIND, &json!(input), asker, callback.as_ref())
+            .await
+    }
+
+    /// Where a job's end is told: `callback`, or else the asker's default
+    /// webhook, if any.
+    async fn callback_for(
+        &self,
+        callback: Option<&Callback>,
+        asker: Option<&str>,
+    ) -> Result<Option<Callback>> {
+        Ok(match (callback, asker) {
             (Some(c), _) => Some(c.clone()),
             (None, Some(asker)) => self.store.webhook(asker).await?.and_then(|w| {
                 Some(Callback {
@@ -323,9 +344,7 @@ impl Jobs {
                 })
             }),
             (None, None) => None,
-        };
-        self.submit_as(session, J::KIND, &json!(input), asker, callback.as_ref())
-            .await
+        })
     }
 
     /// Queues work the studio starts by itself (a transcript after an
@@ -347,9 +366,11 @@ impl Jobs {
         asker: Option<String>,
         callback: Option<&Callback>,
     ) -> Result<JobView> {
-        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
-            .fetch_one(&self.db)
-            .await?;
+        let queued: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND released = 1",
+        )
+        .fetch_one(&self.db)
+        .await?;
         if queued >= self.limits.waiting as i64 {
             return Err(Error::too_many(
                 "the studio is busy: too many jobs are waiting; try again shortly",
@@ -401,22 +422,7 @@ impl Jobs {
         .fetch_optional(&self.db)
         .await?
         .ok_or_else(|| Error::UnknownJob(id.to_owned()))?;
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        let (status_url, events_url) = urls(session.as_str(), id);
-        Ok(JobView {
-            job_id: row.try_get("id")?,
-            session_id: row.try_get("session_id")?,
-            kind: row.try_get("kind")?,
-            status: JobStatus::parse(row.try_get("status")?),
-            progress: row.try_get("progress")?,
-            step: row.try_get("step")?,
-            result: parse(row.try_get("result")?),
-            error: parse(row.try_get("error")?),
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            status_url,
-            events_url,
-        })
+        view_of(&row)
     }
 
     /// The job's states as they change, ending with its final state.
@@ -494,9 +500,10 @@ impl Jobs {
         // A crash between a job's row and its task leaves a queued job with no
         // task: a starting worker queues every queued job again (a no-op for
         // those that have one).
-        let queued: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'queued'")
-            .fetch_all(&self.db)
-            .await?;
+        let queued: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'queued' AND released = 1")
+                .fetch_all(&self.db)
+                .await?;
         for id in &queued {
             if let Err(e) = self.queue.push(id).await {
                 tracing::warn!(job = %id, error = %e, "could not queue a job again");
@@ -634,7 +641,7 @@ impl Jobs {
     async fn take(&self, claim: &crate::store::JobClaim) -> Result<bool> {
         let taken = sqlx::query(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, claim = $1, worker = $2, step = NULL, progress = 0, updated_at = $3 \
-             WHERE id = $4 AND status IN ('queued', 'running')",
+             WHERE id = $4 AND released = 1 AND status IN ('queued', 'running')",
         )
         .bind(&claim.claim)
         .bind(self.worker.as_ref())
@@ -675,6 +682,28 @@ impl Jobs {
             cancel: CancellationToken::new(),
         })
     }
+}
+
+/// A job's row (its view's columns) as clients see it.
+fn view_of(row: &sqlx::any::AnyRow) -> Result<JobView> {
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let id: String = row.try_get("id")?;
+    let session: String = row.try_get("session_id")?;
+    let (status_url, events_url) = urls(&session, &id);
+    Ok(JobView {
+        job_id: id,
+        session_id: session,
+        kind: row.try_get("kind")?,
+        status: JobStatus::parse(row.try_get("status")?),
+        progress: row.try_get("progress")?,
+        step: row.try_get("step")?,
+        result: parse(row.try_get("result")?),
+        error: parse(row.try_get("error")?),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        status_url,
+        events_url,
+    })
 }
 
 /// Records how an attempt ended (unless another attempt holds the job now,

@@ -195,3 +195,201 @@ async fn a_template_renders_rows_into_videos() {
         "{err}"
     );
 }
+
+/// A template of one titled picture (the same picture for every row) and
+/// a narration whose length sets the scene's.
+fn titled(narration: &str) -> Value {
+    json!({
+        "name": "Titled",
+        "body": {
+            "timeline": [
+                {"generate": {"type": "image", "prompt": "a calm grey sea at night", "width": 320, "height": 176},
+                 "text": "{{title}}", "duration": 1.5},
+                {"generate": {"type": "audio", "text": narration}}
+            ],
+            "output": {"width": 320, "height": 176, "fps": 10}
+        }
+    })
+}
+
+async fn post_csv(s: &TestServer, path: &str, csv: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(s.url(path))
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Bright pixels of the title band (the top of the frame) at `t`.
+fn title_pixels(video: &std::path::Path, t: f64) -> usize {
+    common::frame_rgb(video, t, "crop=iw:36:0:4")
+        .chunks(3)
+        .filter(|p| p.iter().all(|&c| c > 200))
+        .count()
+}
+
+#[tokio::test]
+async fn a_csv_batch_makes_a_video_per_row_with_its_title() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = studio::config::Config::with_data_dir(dir.path());
+    config.limits.max_batch_rows = 3;
+    let s = TestServer::start_with(config).await;
+    let (status, made) = s.post_json("/api/v1/templates", titled("Hello.")).await;
+    assert_eq!(status, 201, "{made}");
+    let renders = format!(
+        "/api/v1/templates/{}/renders",
+        made["template_id"].as_str().unwrap()
+    );
+
+    // Rows are checked before anything is made, each named by its place.
+    let (status, err) = s
+        .post_json(
+            &renders,
+            json!({"merges": [{"title": "A"}, {"titel": "B"}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("merges[1].titel")),
+        "{err}"
+    );
+    let (status, err) = s
+        .post_json(&renders, json!({"merges": [{"title": "A"}, {}]}))
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("merges[1].title")),
+        "{err}"
+    );
+    let (status, err) = post_csv(&s, &renders, "title\na\nb\nc\nd\n").await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (422, Some("merges")),
+        "at most 3 rows: {err}"
+    );
+    let (status, err) = post_csv(&s, &renders, "my title\na\n").await;
+    assert_eq!(status, 422, "{err}");
+    let (_, sessions) = s.get_json("/api/v1/sessions").await;
+    assert_eq!(
+        sessions["sessions"].as_array().map(Vec::len),
+        Some(0),
+        "nothing made: {sessions}"
+    );
+
+    // Three rows of CSV: three jobs at once, three videos.
+    let (status, batch) = post_csv(&s, &renders, "title\nI\nWWWWWWWWWWWW\nWWWWWW\n").await;
+    assert_eq!(status, 202, "{batch}");
+    let jobs = batch["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 3, "{batch}");
+    for (i, job) in jobs.iter().enumerate() {
+        assert_eq!(job["row"], i);
+        finished(&s, job).await;
+    }
+    let (status, view) = s.get_json(batch["status_url"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["status"], "finished", "{view}");
+    assert_eq!(view["counts"]["succeeded"], 3, "{view}");
+    assert_eq!(view["progress"], 1.0);
+    let mut widths = Vec::new();
+    for row in view["rows"].as_array().unwrap() {
+        let video = &row["result"];
+        assert_eq!(video["type"], "video", "{row}");
+        let out = common::write_file(dir.path(), "row.mp4", &s.download(video).await);
+        let probe = common::ffprobe(&out);
+        assert_eq!(probe["streams"][0]["width"], 320);
+        widths.push(title_pixels(&out, 0.7));
+    }
+    // Each video carries its own row's title: the longer the title, the
+    // more of the band it lights.
+    assert!(
+        widths[0] < widths[2] && widths[2] < widths[1],
+        "title widths by row {widths:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_leaves_room_for_single_renders_and_cancels_midway() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = studio::config::Config::with_data_dir(dir.path());
+    // A share of 2: a batch runs one row at a time and leaves one slot.
+    config.limits.max_jobs_per_client = 2;
+    let s = TestServer::start_with(config).await;
+    let long = "The harbour wakes before the sun. Boats come in with the night's catch, \
+                gulls circle the masts, and the market opens its shutters one by one. \
+                By seven the square smells of coffee, salt and fresh bread.";
+    let (_, made) = s.post_json("/api/v1/templates", titled(long)).await;
+    let renders = format!(
+        "/api/v1/templates/{}/renders",
+        made["template_id"].as_str().unwrap()
+    );
+    let rows: Vec<Value> = (0..6)
+        .map(|i| json!({"title": format!("Row {i}")}))
+        .collect();
+    let (status, batch) = s.post_json(&renders, json!({"merges": rows})).await;
+    assert_eq!(status, 202, "{batch}");
+    let jobs = batch["jobs"].as_array().unwrap().clone();
+    let batch_url = batch["status_url"].as_str().unwrap().to_owned();
+
+    // The first row starts; the other five wait their turn.
+    let first = s
+        .wait_for_job(
+            jobs[0]["status_url"].as_str().unwrap(),
+            |j| j["status"] == "running",
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(first["status"], "running");
+    let (_, view) = s.get_json(&batch_url).await;
+    assert_eq!(view["counts"]["queued"], 5, "{view}");
+    assert_eq!(view["counts"]["running"], 1, "{view}");
+
+    // The key's own single render is not locked out by the batch.
+    let single_session = s.post_json("/api/v1/sessions", json!({})).await.1;
+    let single_session = single_session["session_id"].as_str().unwrap();
+    let (status, single) = s
+        .post_json(
+            &renders,
+            json!({"merge": {"title": "Single"}, "session_id": single_session}),
+        )
+        .await;
+    assert_eq!(status, 202, "a single render beside the batch: {single}");
+
+    // Cancelled midway: the five waiting rows end at once, never run.
+    let resp = s.client.delete(s.url(&batch_url)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let view: Value = resp.json().await.unwrap();
+    let rows = view["rows"].as_array().unwrap();
+    for row in &rows[1..] {
+        assert_eq!(row["status"], "cancelled", "{row}");
+    }
+    let first = s
+        .wait_for_job(
+            jobs[0]["status_url"].as_str().unwrap(),
+            |j| j["status"] != "running",
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+    assert!(
+        first["status"] == "cancelled" || first["status"] == "succeeded",
+        "{first}"
+    );
+    finished(&s, &single).await;
+    let (_, view) = s.get_json(&batch_url).await;
+    assert_eq!(view["status"], "finished", "{view}");
+    assert!(view["counts"]["cancelled"].as_u64().unwrap() >= 5, "{view}");
+    for job in &jobs[1..] {
+        let (_, assets) = s
+            .get_json(&format!(
+                "/api/v1/sessions/{}/assets",
+                job["session_id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(assets, json!([]), "a cancelled row made nothing");
+    }
+    let (status, _) = s.get_json("/api/v1/batches/batch_nope").await;
+    assert_eq!(status, 404);
+}

@@ -80,9 +80,10 @@ $("#key-form").addEventListener("submit", async (e) => {
   }
 });
 
-async function api(method, path, body) {
+async function api(method, path, body, contentType) {
   const opts = { method, headers: {} };
   if (body instanceof FormData) opts.body = body;
+  else if (contentType) { opts.body = body; opts.headers["content-type"] = contentType; }
   else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["content-type"] = "application/json"; }
   const key = localStorage.getItem(KEY);
   if (key) opts.headers.authorization = `Bearer ${key}`;
@@ -1258,6 +1259,7 @@ async function loadBrand() {
 }
 
 function openBrand() {
+  if (templateOpen()) closeTemplates();
   $("#brand-panel").hidden = false;
   document.body.classList.add("brand-open");
   $("#brand-open").setAttribute("aria-expanded", "true");
@@ -1841,6 +1843,182 @@ $("#welcome-form").addEventListener("submit", (e) => {
     $("#chat-form").requestSubmit();
   });
 });
+
+// ---- templates: a side panel ------------------------------------------------
+// Saves the session's timeline as a template (its {{name}} placeholders are
+// the fields), renders one row of values in this session (whose pictures
+// the template names), or many rows
+// (CSV, the first line naming the fields) as a batch whose rows are
+// followed here until each has its video; the rest of a batch can be
+// cancelled.
+
+const tpl = { list: [], batch: null, timer: null, labels: [] };
+const templateOpen = () => !$("#template-panel").hidden;
+
+function openTemplates() {
+  if (brandOpen()) closeBrand();
+  $("#template-panel").hidden = false;
+  document.body.classList.add("template-open");
+  $("#template-open").setAttribute("aria-expanded", "true");
+  if (!$("#template-name").value) $("#template-name").value = state.session ? `From ${state.session}` : "";
+  $("#template-close").focus({ preventScroll: true });
+  return loadTemplates();
+}
+function closeTemplates() {
+  $("#template-panel").hidden = true;
+  document.body.classList.remove("template-open");
+  $("#template-open").setAttribute("aria-expanded", "false");
+  $("#template-open").focus({ preventScroll: true });
+}
+$("#template-open").addEventListener("click", () => (templateOpen() ? closeTemplates() : openTemplates()));
+$("#template-close").addEventListener("click", closeTemplates);
+$("#template-panel").addEventListener("keydown", (e) => { if (e.key === "Escape") closeTemplates(); });
+
+async function loadTemplates(chosen) {
+  try {
+    tpl.list = (await api("GET", "/api/v1/templates")).templates;
+  } catch (e) {
+    showError("template.render", `The templates could not be loaded: ${e.message}`);
+    return;
+  }
+  const select = $("#template-select");
+  const keep = chosen || select.value;
+  select.replaceChildren(...(tpl.list.length
+    ? tpl.list.map((t) => el("option", { value: t.template_id }, t.name))
+    : [el("option", { value: "" }, "No templates yet")]));
+  if (keep && tpl.list.some((t) => t.template_id === keep)) select.value = keep;
+  renderTemplateFields();
+}
+$("#template-select").addEventListener("change", renderTemplateFields);
+
+const chosenTemplate = () => tpl.list.find((t) => t.template_id === $("#template-select").value);
+
+function renderTemplateFields() {
+  const t = chosenTemplate();
+  const names = t ? Object.keys(t.fields) : [];
+  $("#template-about").textContent = !t ? "Save a template above first."
+    : names.length ? `Its fields: ${names.join(", ")}.` : "It has no fields: every video it makes is the same.";
+  $("#template-fields").replaceChildren(...names.map((name) => {
+    const f = t.fields[name];
+    const hint = f.type === "asset" ? `the name of a ${f.kind || "file"} of the session` : f.default ? `default: ${f.default}` : "";
+    return el("label", {}, name, el("input", { "data-field": name, placeholder: hint, maxlength: f.max_length || 5000 }));
+  }));
+  $("#template-csv").value = names.length ? `${names.join(",")}\n` : "";
+  $("#template-render").disabled = !t;
+  $("#template-batch").disabled = !t;
+}
+
+/// A refusal in the panel's words: the field it names, and why.
+function templateTrouble(e) {
+  if (e.field === "timeline") return "The timeline is empty: add scenes first, then save it as a template.";
+  const m = e.field && e.field.match(/^merges?(?:\[(\d+)\])?\.(\w+)$/);
+  if (m) return `${m[1] !== undefined ? `Row ${Number(m[1]) + 1}: ` : ""}${m[2]} — ${e.message}`;
+  if (e.field === "merges") return `The rows: ${e.message}`;
+  return e.message;
+}
+
+$("#template-save").addEventListener("click", () => busy($("#template-save"), "template.save", async () => {
+  const name = $("#template-name").value.trim() || `From ${state.session}`;
+  if (state.dirty || state.saving) await save();
+  try {
+    const made = await api("POST", `${base()}/timeline/template`, { name });
+    await loadTemplates(made.template_id);
+    const names = Object.keys(made.fields);
+    $("#template-about").textContent = `Saved “${made.name}”. ${names.length ? `Its fields: ${names.join(", ")}.` : "It has no fields: put {{name}} in a title or a voice-over's words to make one."}`;
+  } catch (e) { throw new Error(templateTrouble(e)); }
+}));
+
+/// Follows a job until it ends, telling `report` its progress.
+async function followJob(url, report) {
+  for (;;) {
+    const job = await api("GET", url);
+    if (!["queued", "running"].includes(job.status)) return job;
+    report(job);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function videoLink(asset, session) {
+  const watch = el("a", { href: asset.url, target: "_blank", rel: "noopener", class: "row-video" }, "Watch the video");
+  return session === state.session ? watch
+    : el("span", {}, watch, " · ", el("a", { href: `?session=${encodeURIComponent(session)}` }, "open its session"));
+}
+
+$("#template-render").addEventListener("click", () => busy($("#template-render"), "template.render", async () => {
+  const t = chosenTemplate();
+  if (!t) return;
+  const merge = {};
+  document.querySelectorAll("#template-fields [data-field]").forEach((input) => {
+    if (input.value.trim()) merge[input.dataset.field] = input.value.trim();
+  });
+  $("#template-row-result").replaceChildren();
+  let started;
+  // In this session: a template made of its timeline names its pictures.
+  try { started = await api("POST", `/api/v1/templates/${t.template_id}/renders`, { merge, session_id: state.session }); }
+  catch (e) { throw new Error(templateTrouble(e)); }
+  const status = $("#template-row-status");
+  status.textContent = "waiting for a worker…";
+  const job = await followJob(started.status_url, (j) => {
+    status.textContent = j.status === "running" ? `rendering… ${Math.round(j.progress * 100)} %` : "waiting for a worker…";
+  });
+  status.textContent = job.status === "succeeded" ? "done" : job.status;
+  if (job.status === "succeeded") {
+    $("#template-row-result").replaceChildren(el("video", { src: job.result.url, controls: true, preload: "metadata", class: "row-player" }),
+      videoLink(job.result, started.session_id));
+  } else if (job.error) throw new Error(job.error.message);
+}));
+
+$("#template-batch").addEventListener("click", () => busy($("#template-batch"), "template.batch", async () => {
+  const t = chosenTemplate();
+  if (!t) return;
+  const csv = $("#template-csv").value.trim();
+  const lines = csv.split("\n").slice(1).filter((l) => l.trim());
+  if (!lines.length) throw new Error("Add a line of values under the field names: one line per video.");
+  let batch;
+  const where = `session_id=${encodeURIComponent(state.session)}`;
+  try { batch = await api("POST", `/api/v1/templates/${t.template_id}/renders?${where}`, `${csv}\n`, "text/csv"); }
+  catch (e) { throw new Error(templateTrouble(e)); }
+  tpl.batch = batch;
+  tpl.labels = lines.map((l) => l.trim().slice(0, 40));
+  $("#template-batch-cancel").hidden = false;
+  $("#template-batch-progress").hidden = false;
+  followBatch(batch.batch_id);
+}));
+
+$("#template-batch-cancel").addEventListener("click", () => busy($("#template-batch-cancel"), "template.batch", async () => {
+  if (!tpl.batch) return;
+  renderBatch(await api("DELETE", tpl.batch.status_url));
+}));
+
+async function followBatch(id) {
+  clearTimeout(tpl.timer);
+  if (!tpl.batch || tpl.batch.batch_id !== id) return;
+  try {
+    const view = await api("GET", tpl.batch.status_url);
+    renderBatch(view);
+    if (view.status !== "finished") tpl.timer = setTimeout(() => followBatch(id), 700);
+  } catch (e) {
+    showError("template.batch", `The batch could not be followed: ${e.message}`);
+  }
+}
+
+function renderBatch(view) {
+  const c = view.counts;
+  const done = c.succeeded + c.failed + c.cancelled;
+  $("#template-batch-progress").value = view.progress;
+  $("#template-batch-status").textContent = view.status === "finished"
+    ? `Finished: ${c.succeeded} of ${view.total} made${c.failed ? `, ${c.failed} failed` : ""}${c.cancelled ? `, ${c.cancelled} cancelled` : ""}.`
+    : `${done} of ${view.total} done · ${c.running} rendering · ${c.queued} waiting`;
+  $("#template-batch-cancel").hidden = view.status === "finished";
+  $("#template-batch-rows").replaceChildren(...view.rows.map((r) => {
+    const label = tpl.labels[r.row] || `Row ${r.row + 1}`;
+    const what = r.status === "succeeded" ? videoLink(r.result, r.session_id)
+      : r.status === "running" ? `rendering… ${Math.round(r.progress * 100)} %`
+      : r.status === "queued" ? "waiting"
+      : r.status === "failed" ? `failed: ${r.error ? r.error.message : "unknown error"}` : "cancelled";
+    return el("li", { "data-status": r.status, class: r.status }, el("strong", {}, label), " — ", what);
+  }));
+}
 
 // ---- start ----------------------------------------------------------------
 

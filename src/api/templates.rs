@@ -8,10 +8,10 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Asker, AuthorizedSession};
-use super::error::{ApiError, ApiJson, ApiPath, ErrorBody, body_error};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, body_error};
 use crate::error::Error;
 use crate::ids::SessionId;
 use crate::jobs::{BatchStarted, BatchView};
@@ -24,6 +24,15 @@ use crate::templates::{
 #[derive(Deserialize)]
 pub struct TemplatePath {
     template_id: String,
+}
+
+/// Where a render goes, for a CSV body (a JSON body says it in `session_id`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RenderWhere {
+    /// Render every row in this session (its assets named by the template).
+    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    session_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -169,12 +178,13 @@ pub enum RenderAnswer {
 /// `session_id` names one; the answer names the session and the job.
 /// Many rows (`merges`, or a `text/csv` body whose header row names the
 /// fields): a batch, one job per row, each in a new session unless
-/// `session_id` names one; follow it at `status_url`. A batch's jobs go
+/// `session_id` (in the body, or the query for CSV) names one; follow it
+/// at `status_url`. A batch's jobs go
 /// to the workers a few at a time, so the key's single renders still run.
 /// Missing, unknown or wrong fields are 422 naming `merge.<field>` or
 /// `merges[i].<field>` before anything is made.
 #[utoipa::path(post, path = "/api/v1/templates/{template_id}/renders", tag = "templates", operation_id = "renderTemplate",
-    params(("template_id" = String, Path)),
+    params(("template_id" = String, Path), RenderWhere),
     request_body(content((RenderRequest = "application/json"), (String = "text/csv"))),
     responses((status = 202, body = RenderAnswer, description = "Queued: follow the job, or the batch"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
@@ -186,15 +196,26 @@ pub async fn render(
     Extension(who): Extension<Principal>,
     Extension(asker): Extension<Asker>,
     ApiPath(TemplatePath { template_id }): ApiPath<TemplatePath>,
+    ApiQuery(place): ApiQuery<RenderWhere>,
     body: RenderBody,
 ) -> Result<(StatusCode, Json<RenderAnswer>), ApiError> {
-    let render = match body {
+    let mut render = match body {
         RenderBody::Json(render) => render,
         RenderBody::Csv(text) => RenderRequest {
             merges: Some(merges_from_csv(&text)?),
             ..RenderRequest::default()
         },
     };
+    if let Some(session) = place.session_id {
+        if render.session_id.as_ref().is_some_and(|s| *s != session) {
+            return Err(Error::invalid(
+                "session_id",
+                "the query and the body name different sessions",
+            )
+            .into());
+        }
+        render.session_id = Some(session);
+    }
     let session = match render.session_id.as_deref() {
         Some(raw) => {
             let id = SessionId::parse(raw).map_err(|_| {

@@ -855,3 +855,87 @@ async fn a_creator_dresses_the_video_in_a_brand_kit() {
     check("page_errors", json!([]));
     s.stop().await;
 }
+
+/// The template panel (issue #24, `tests/web/template.mjs`): an empty
+/// timeline is refused in plain words; a timeline with `{{city}}` in its
+/// title is saved as a template whose field becomes an input and the CSV's
+/// header; one row renders into a video shown in the panel; a row without
+/// its value is named; three CSV rows render as a batch followed to three
+/// videos in the session; the panel fits a phone.
+#[tokio::test]
+async fn a_creator_makes_a_video_per_city_from_a_template() {
+    let s = TestServer::start().await;
+    let (session, empty) = ("city-card", "nothing-yet");
+    let (status, _) = s
+        .upload(session, "bg.png", crate::common::png(64, 36, [40, 80, 160]))
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = s
+        .upload(empty, "bg.png", crate::common::png(64, 36, [40, 80, 160]))
+        .await;
+    assert_eq!(status, 201);
+    let timeline = json!({"timeline": [{"asset_id": "image_1.png", "duration": 1.5, "text": "Hello {{city}}"}],
+        "output": {"width": 320, "height": 176, "fps": 10}});
+    let (status, saved) = s
+        .put_json(&format!("/api/v1/sessions/{session}/timeline"), timeline)
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    // The picture is the session's: the panel renders rows in it.
+    let summary = run_browser_script("template.mjs", &[&s.base, session, empty]).await;
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    check("panel_hidden_before", json!(true));
+    check(
+        "empty_error",
+        json!("The timeline is empty: add scenes first, then save it as a template."),
+    );
+    assert!(
+        summary["saved_about"]
+            .as_str()
+            .unwrap()
+            .starts_with("Saved “City card”. Its fields: city."),
+        "{summary:#}"
+    );
+    check("template_option", json!("City card"));
+    check("field_inputs", json!(["city"]));
+    check("csv_header", json!("city\n"));
+    check("row_status", json!("done"));
+    let length = summary["row_video"].as_f64().unwrap();
+    assert!((length - 1.5).abs() < 0.3, "{summary:#}");
+    assert!(
+        summary["batch_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Row 2: city"),
+        "{summary:#}"
+    );
+    check("cancel_shown_while_running", json!(true));
+    check("batch_status", json!("Finished: 3 of 3 made."));
+    check(
+        "batch_rows",
+        json!([
+            {"label": "Oslo", "status": "succeeded", "video": true},
+            {"label": "Rome", "status": "succeeded", "video": true},
+            {"label": "Vienna", "status": "succeeded", "video": true}
+        ]),
+    );
+    check("batch_progress", json!(1));
+    check("cancel_hidden_after", json!(true));
+    check("phone_small", json!([]));
+    check("page_errors", json!([]));
+    let (_, listed) = s.get_json("/api/v1/templates").await;
+    assert_eq!(listed["templates"][0]["name"], "City card");
+    // The four videos (one row, three of the batch) are the session's.
+    let (_, assets) = s
+        .get_json(&format!("/api/v1/sessions/{session}/assets"))
+        .await;
+    let videos = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "video")
+        .count();
+    assert_eq!(videos, 4, "{assets}");
+    s.stop().await;
+}

@@ -245,37 +245,83 @@ function card(a) {
     await refreshAssets();
     if (used.length) renderEditor();
   }) }, "Delete"));
-  const meta = [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : "",
-    a.type === "font" ? a.metadata.original_filename : ""].filter(Boolean).join(" · ");
-  return el("div", { class: "card", "data-asset": a.name }, media, el("div", { class: "name" }, a.name), el("div", { class: "meta" }, meta), actions);
+  if (isRender(a)) {
+    const captions = a.metadata.captions && assetNamed(a.metadata.captions);
+    if (captions) actions.append(el("a", { href: captions.url, download: captions.name, class: "subtitles" }, "Subtitles (.srt)"));
+  }
+  const shown = displayName(a);
+  const meta = isRender(a) ? renderFacts(a)
+    : [a.type, seconds(a) ? `${seconds(a).toFixed(1)} s` : "", a.metadata.role === "music" ? "music" : "",
+      shown !== a.name ? a.name : ""].filter(Boolean).join(" · ");
+  return el("div", { class: "card", "data-asset": a.name },
+    media, el("div", { class: "name", title: a.name }, shown), el("div", { class: "meta" }, meta), actions);
+}
+
+/// What a person calls an asset: an upload by its file's name.
+const displayName = (a) => a.metadata.original_filename || a.name;
+/// A finished video of a preview or an export (and its subtitles).
+const isRender = (a) => a.source === "compose";
+const RATIOS = [["16:9", 16 / 9], ["9:16", 9 / 16], ["1:1", 1], ["4:5", 4 / 5]];
+
+/// "1080×1920 · 9:16 · version 4 · 12.3 s · draft"
+function renderFacts(a) {
+  const m = a.metadata;
+  const ratio = m.width && m.height && RATIOS.find(([, r]) => Math.abs(m.width / m.height - r) < 0.02);
+  return [m.width && m.height ? `${m.width}×${m.height}` : "", ratio ? ratio[0] : "",
+    m.timeline_version ? `version ${m.timeline_version}` : "", seconds(a) ? `${seconds(a).toFixed(1)} s` : "",
+    m.quality && m.quality !== "standard" ? m.quality : ""].filter(Boolean).join(" · ");
 }
 
 /// Adds cards for new assets and removes those of deleted ones; a card that
-/// did not change is never touched (a playing video keeps playing).
+/// did not change is never touched (a playing video keeps playing). The
+/// previews and exports go to Renders, newest first; their subtitles are a
+/// link on the video's card.
 function renderGallery() {
-  const gallery = $("#gallery");
-  const existing = new Map([...gallery.children].map((c) => [c.dataset.asset, c]));
-  const wanted = new Set(state.assets.map((a) => a.name));
+  const renders = state.assets.filter((a) => isRender(a) && a.type === "video").reverse();
+  syncCards($("#gallery"), state.assets.filter((a) => !isRender(a)));
+  syncCards($("#renders"), renders);
+  $("#renders-section").hidden = !renders.length;
+  $("#asset-count").textContent = state.assets.length ? `(${state.assets.length})` : "";
+}
+
+function syncCards(container, list) {
+  const existing = new Map([...container.children].map((c) => [c.dataset.asset, c]));
+  const wanted = new Set(list.map((a) => a.name));
   for (const [name, node] of existing) if (!wanted.has(name)) node.remove();
   let previous = null;
-  for (const a of state.assets) {
+  for (const a of list) {
     let node = existing.get(a.name);
-    if (!node) {
-      node = card(a);
-      if (previous) previous.after(node); else gallery.prepend(node);
+    if (!node) node = card(a);
+    // In order (a new render goes first); an unmoved card is not touched.
+    if (previous ? previous.nextElementSibling !== node : container.firstElementChild !== node) {
+      if (previous) previous.after(node); else container.prepend(node);
     }
     previous = node;
   }
 }
 
+// On a phone the editor comes first and the gallery starts folded.
+const phone = window.matchMedia("(max-width: 760px)");
+function foldGallery(folded) {
+  $("#gallery-panel").classList.toggle("folded", folded);
+  $("#gallery-fold").setAttribute("aria-expanded", String(!folded));
+  $("#gallery-fold").textContent = folded ? "Show" : "Hide";
+}
+foldGallery(phone.matches);
+phone.addEventListener("change", (e) => foldGallery(e.matches));
+$("#gallery-fold").addEventListener("click", () => foldGallery(!$("#gallery-panel").classList.contains("folded")));
+
+/// Music is music: uploads marked as music and uploaded audio, not the
+/// voice-overs (and whatever the timeline uses now).
 function renderMusic() {
   const select = $("#music-select");
   const current = state.doc.music ? state.doc.music.asset_id : "";
-  const names = state.assets.filter((a) => a.type === "audio").map((a) => a.name);
+  const choices = state.assets.filter((a) => a.type === "audio" && (a.metadata.role === "music" || a.source === "upload" || a.name === current));
+  const names = choices.map((a) => a.name);
   const shown = [...select.options].map((o) => o.value).slice(1);
   if (shown.join() !== names.join()) {
-    select.replaceChildren(el("option", { value: "" }, "none"), ...state.assets.filter((a) => a.type === "audio")
-      .map((a) => el("option", { value: a.name }, a.name + (a.metadata.role === "music" ? " (music)" : ""))));
+    select.replaceChildren(el("option", { value: "" }, "none"), ...choices
+      .map((a) => el("option", { value: a.name }, displayName(a) + (a.metadata.role === "music" ? " (music)" : ""))));
   }
   select.value = names.includes(current) ? current : "";
 }
@@ -619,23 +665,43 @@ function addToTimeline(a) {
   edit(() => state.doc.timeline.push({ asset_id: a.name }), true);
 }
 
+/// Moves a scene. A transition belongs to the cut between two places, not
+/// to the scene that happened to follow it: the cuts stay where they were
+/// and the scenes move past them (so the video never opens with a
+/// transition from nothing).
 function moveScene(from, to) {
   const groups = scenes();
   if (to < 0 || to >= groups.length || from === to) return;
   edit(() => {
     const items = state.doc.timeline;
+    const cuts = groups.map((g) => (g.visual !== null ? items[g.visual].transition : undefined));
     const take = (g) => [g.visual, ...g.audio].filter((i) => i !== null).map((i) => items[i]);
     const blocks = groups.map(take);
     const [moved] = blocks.splice(from, 1);
     blocks.splice(to, 0, moved);
+    blocks.forEach((block, k) => {
+      const visual = block[0];
+      if (!visual || !groups.some((g) => g.visual !== null && items[g.visual] === visual)) return;
+      if (cuts[k]) visual.transition = cuts[k]; else delete visual.transition;
+    });
     state.doc.timeline = blocks.flat();
+    firstSceneCutsIn();
   }, true);
+}
+
+/// The first scene starts the video: it has no transition into it.
+function firstSceneCutsIn() {
+  const first = scenes().find((g) => g.visual !== null);
+  if (first) delete state.doc.timeline[first.visual].transition;
 }
 
 function removeScene(k) {
   const g = scenes()[k];
   const drop = new Set([g.visual, ...g.audio]);
-  edit(() => { state.doc.timeline = state.doc.timeline.filter((_, i) => !drop.has(i)); }, true);
+  edit(() => {
+    state.doc.timeline = state.doc.timeline.filter((_, i) => !drop.has(i));
+    firstSceneCutsIn();
+  }, true);
 }
 
 function numberField(label, value, attrs, onchange) {
@@ -787,12 +853,33 @@ function dragToReorder(node, k) {
       const scene = under && under.closest(".scene");
       return scene ? Number(scene.dataset.scene) : null;
     };
-    const move = (ev) => {
+    // Held near the strip's edge, the card scrolls the strip to the
+    // scenes out of sight (and the drop target follows).
+    const strip = $("#strip-wrap");
+    let last = e, edge = 0, frame = null;
+    const scroll = () => {
+      frame = null;
+      if (!edge) return;
+      strip.scrollLeft += edge;
+      mark(last);
+      frame = requestAnimationFrame(scroll);
+    };
+    const mark = (ev) => {
       document.querySelectorAll(".scene.drop").forEach((n) => n.classList.remove("drop"));
       const t = target(ev);
       if (t !== null && t !== k) document.querySelector(`.scene[data-scene="${t}"]`).classList.add("drop");
     };
+    const move = (ev) => {
+      last = ev;
+      const box = strip.getBoundingClientRect();
+      const zone = Math.min(60, box.width / 5);
+      edge = ev.clientX < box.left + zone ? -12 : ev.clientX > box.right - zone ? 12 : 0;
+      if (edge && frame === null) frame = requestAnimationFrame(scroll);
+      mark(ev);
+    };
     const up = (ev) => {
+      edge = 0;
+      if (frame !== null) cancelAnimationFrame(frame);
       grip.removeEventListener("pointermove", move);
       node.classList.remove("dragging");
       document.querySelectorAll(".scene.drop").forEach((n) => n.classList.remove("drop"));

@@ -939,3 +939,110 @@ async fn a_creator_makes_a_video_per_city_from_a_template() {
     assert_eq!(videos, 4, "{assets}");
     s.stop().await;
 }
+
+/// The editor tidied (issue #26, items 8, 9 and 12; `tests/web/tidy.mjs`).
+#[tokio::test]
+async fn the_gallery_is_tidy_and_the_phone_can_be_tapped() {
+    use reqwest::multipart::{Form, Part};
+    let s = TestServer::start().await;
+    let session = "tidy";
+    let api = |path: &str| format!("/api/v1/sessions/{session}{path}");
+    let colours = [
+        [200, 40, 40],
+        [40, 200, 40],
+        [40, 40, 200],
+        [200, 200, 40],
+        [40, 200, 200],
+        [200, 40, 200],
+    ];
+    for (i, rgb) in colours.iter().enumerate() {
+        let name = if i == 0 {
+            "my-coffee-photo.png".to_owned()
+        } else {
+            format!("p{i}.png")
+        };
+        let (status, _) = s
+            .upload(session, &name, crate::common::png(64, 36, *rgb))
+            .await;
+        assert_eq!(status, 201);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hum = crate::common::tone_mp3(dir.path(), "hum.mp3", 1.0);
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(std::fs::read(&hum).unwrap()).file_name("hum.mp3"),
+        )
+        .text("role", "music");
+    let (status, music) = s.upload_form(session, form).await;
+    assert_eq!(status, 201, "{music}");
+    let (status, voice) = s
+        .post_json(&api("/audio"), json!({"text": "Hello there."}))
+        .await;
+    assert_eq!(status, 201, "{voice}");
+    // Six scenes; a crossfade into the second.
+    let mut timeline: Vec<Value> = (1..=6)
+        .map(|i| json!({"asset_id": format!("image_{i}.png"), "duration": 1}))
+        .collect();
+    timeline[1]["transition"] = json!({"type": "crossfade", "duration": 0.5});
+    timeline.insert(1, json!({"asset_id": voice["name"]}));
+    let (status, saved) = s
+        .put_json(
+            &api("/timeline"),
+            json!({"timeline": timeline, "captions": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    // Two renders: a preview, then a vertical draft.
+    let small = json!({"width": 320, "height": 176, "fps": 10});
+    let (status, first) = s
+        .post_json(&api("/compose"), json!({"output": small}))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let (status, second) = s
+        .post_json(
+            &api("/compose"),
+            json!({"output": {"aspect_ratio": "9:16", "quality": "draft", "fps": 10}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{second}");
+
+    let summary = run_browser_script("tidy.mjs", &[&s.base, session]).await;
+    let check = |key: &str, expected: Value| {
+        assert_eq!(summary[key], expected, "{key} in {summary:#}");
+    };
+    check("upload_name", json!("my-coffee-photo.png"));
+    // Renders are not in the gallery, subtitles neither.
+    check("gallery_kinds", json!(["audio", "image"]));
+    let renders = summary["renders"].as_array().unwrap();
+    assert_eq!(renders.len(), 2, "{summary:#}");
+    assert_eq!(
+        renders[0]["asset"], second["name"],
+        "newest first: {summary:#}"
+    );
+    let meta = renders[0]["meta"].as_str().unwrap();
+    assert!(
+        meta.contains("9:16") && meta.contains("version 1") && meta.contains("draft"),
+        "{meta}"
+    );
+    assert!(
+        renders[1]["meta"].as_str().unwrap().starts_with("320×176"),
+        "{summary:#}"
+    );
+    assert_eq!(renders[0]["subtitles"], true, "{summary:#}");
+    // Music: none, or the music upload; not the voice-over.
+    check("music_options", json!(["none", "hum.mp3 (music)"]));
+    // The crossfade stays at the second cut; the first scene has none.
+    let moved = &summary["after_move"];
+    assert_eq!(moved[0], json!(["image_2.png", null]), "{summary:#}");
+    assert_eq!(moved[1], json!(["image_1.png", "crossfade"]), "{summary:#}");
+    check("editor_before_gallery", json!(true));
+    check("gallery_folded", json!(true));
+    check("fold_button", json!("Show"));
+    check("small_controls", json!([]));
+    check("gallery_shown_after_tap", json!(true));
+    check("strip_overflows", json!(true));
+    check("strip_scrolled", json!(true));
+    check("page_errors", json!([]));
+    s.stop().await;
+}

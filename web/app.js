@@ -480,11 +480,29 @@ function describe(job) {
   const parts = [job.status];
   if (job.step && job.status === "running") parts.push(job.step);
   parts.push(`${Math.round(job.progress * 100)}%`);
-  if (job.status === "running" && job.progress > 0.03 && job.progress < 1) {
-    const elapsed = (Date.parse(job.updated_at) - Date.parse(job.created_at)) / 1000;
-    if (elapsed > 0) parts.push(`about ${Math.max(1, Math.round(elapsed / job.progress * (1 - job.progress)))} s left`);
-  }
+  const left = timeLeft(job);
+  if (left) parts.push(left);
   return parts.join(" · ");
+}
+
+/// Where each followed job's render stood when its scenes started.
+const renderSeen = new Map();
+const RENDERING = /^(rendering scene \d+ of \d+|joining scenes)/;
+
+/// Time left, from the pace of the scenes rendered so far (progress before
+/// the render — scripts, voice-overs, pictures — says nothing of how long
+/// the render takes): "estimating…" until there is a pace to go by.
+function timeLeft(job) {
+  if (job.status !== "running") return null;
+  if (!RENDERING.test(job.step || "")) return job.progress >= 0.95 ? "almost done" : "estimating…";
+  const now = Date.parse(job.updated_at);
+  const seen = renderSeen.get(job.job_id);
+  if (!seen) { renderSeen.set(job.job_id, { t: now, p: job.progress }); return "estimating…"; }
+  const dt = (now - seen.t) / 1000, dp = job.progress - seen.p;
+  if (dt < 1.5 || dp < 0.01) return "estimating…";
+  // A render ends at 99 % (joining), a whole video's at 95 % (the post).
+  const end = job.kind === "pipeline" ? 0.95 : 0.99;
+  return `about ${Math.max(1, Math.round(Math.max(0, end - job.progress) / (dp / dt)))} s left`;
 }
 
 // ---- the timeline: a saved document ---------------------------------------
@@ -2015,16 +2033,6 @@ $("#template-save").addEventListener("click", () => busy($("#template-save"), "t
   } catch (e) { throw new Error(templateTrouble(e)); }
 }));
 
-/// Follows a job until it ends, telling `report` its progress.
-async function followJob(url, report) {
-  for (;;) {
-    const job = await api("GET", url);
-    if (!["queued", "running"].includes(job.status)) return job;
-    report(job);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 function videoLink(asset, session) {
   const watch = el("a", { href: asset.url, target: "_blank", rel: "noopener", class: "row-video" }, "Watch the video");
   return session === state.session ? watch
@@ -2045,7 +2053,7 @@ $("#template-render").addEventListener("click", () => busy($("#template-render")
   catch (e) { throw new Error(templateTrouble(e)); }
   const status = $("#template-row-status");
   status.textContent = "waiting for a worker…";
-  const job = await followJob(started.status_url, (j) => {
+  const job = await followJob(started, (j) => {
     status.textContent = j.status === "running" ? `rendering… ${Math.round(j.progress * 100)} %` : "waiting for a worker…";
   });
   status.textContent = job.status === "succeeded" ? "done" : job.status;

@@ -376,7 +376,9 @@ async fn run_script(
         .plan(session, &req)
         .await
         .map_err(|e| in_step("compose", e))?;
-    let render_progress = |p: f64, _: &str| progress("compose", 0.7 + 0.25 * p);
+    // The render's own steps ("rendering scene 3 of 12") go through, so
+    // the page can estimate from the scenes rendered so far.
+    let render_progress = |p: f64, step: &str| progress(step, 0.7 + 0.25 * p);
     let video = composer
         .render(
             session,

@@ -40,6 +40,14 @@ try {
   summary.music_options = await page.$$eval("#music-select option", (o) => o.map((x) => x.textContent));
   await snap(page, "gallery-and-renders", true);
 
+  // 7. Estimates from the pace of the scenes rendered, not of the steps before.
+  summary.estimates = await page.evaluate(() => {
+    const at = (s) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const job = (step, progress, s) => ({ job_id: "estimate-test", kind: "pipeline", status: "running", step, progress, created_at: at(0), updated_at: at(s) });
+    return [job("voice-over 3 of 5", 0.5, 4), job("rendering scene 1 of 4", 0.7, 5), job("rendering scene 2 of 4", 0.75, 15),
+      job("social post", 0.96, 60)].map(timeLeft);
+  });
+
   // 12. Scene 2 (with the crossfade into it) moved first: the cut keeps it.
   const v = await version(page);
   await page.click('#timeline .scene[data-scene="1"] button[aria-label="Move earlier"]');

@@ -435,6 +435,7 @@ $("#chat-form").addEventListener("submit", (e) => {
     $("#chat-message").value = "";
     const line = chatLine("bot", reply.reply, ...assetPreview(reply.result));
     await refreshAssets();
+    followChatPreset(reply.result);
     if (reply.result && reply.result.status_url) {
       const bar = el("progress", { max: 1, value: 0 });
       const step = el("div", { class: "muted" });
@@ -457,6 +458,17 @@ $("#chat-form").addEventListener("submit", (e) => {
     }
   });
 });
+
+/// A video the chat made in another shape ("make it vertical") makes
+/// that shape the export's too, saved with the timeline.
+function followChatPreset(result) {
+  const m = result && result.type === "video" && result.metadata;
+  if (!m || !m.width || !m.height) return;
+  const ratio = RATIOS.find(([, r]) => Math.abs(m.width / m.height - r) < 0.02);
+  if (!ratio || $("#export-preset").value === ratio[0]) return;
+  $("#export-preset").value = ratio[0];
+  $("#export-preset").dispatchEvent(new Event("change"));
+}
 
 // ---- jobs -----------------------------------------------------------------
 

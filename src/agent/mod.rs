@@ -264,23 +264,39 @@ async fn resolve_last(studio: &Studio, session: &SessionId, mut arguments: Value
     Ok(arguments)
 }
 
+/// A voice-over made: its length, the voice asked for and the engine's
+/// voice that read it, and how to get another.
+fn voiceover_summary(name: &str, metadata: &Value) -> String {
+    let seconds = metadata["duration_seconds"].as_f64().unwrap_or(0.0);
+    let asked = metadata["voice_name"].as_str().unwrap_or_default();
+    let engine = metadata["engine_voice"].as_str().unwrap_or_default();
+    let provider = metadata["provider"].as_str().unwrap_or_default();
+    let read_by = match (asked, engine, provider) {
+        ("", _, _) => String::new(),
+        (asked, "", "") => format!(", read by {asked}"),
+        (asked, engine, provider) => format!(", read by {asked} ({provider} voice {engine})"),
+    };
+    format!(
+        "Your voice-over {name} is ready ({seconds:.1} s){read_by}. For another voice, ask for one \
+         (\"in a British male voice\", \"en-US-Neural2-F\") or pick it in the voice menu."
+    )
+}
+
 /// A short sentence about what a tool made.
 fn summary(tool: ToolName, result: &Value) -> String {
     let name = result["asset_id"].as_str().unwrap_or("the asset");
     match tool {
         ToolName::GenerateImage => format!("Here is your image, {name}."),
-        ToolName::SynthesizeVoiceover => {
-            format!(
-                "Your voice-over {name} is ready ({:.1} s).",
-                result["metadata"]["duration_seconds"]
-                    .as_f64()
-                    .unwrap_or(0.0)
-            )
+        ToolName::SynthesizeVoiceover => voiceover_summary(name, &result["metadata"]),
+        ToolName::GenerateSocialPost => {
+            let part = |key: &str| result[key].as_str().unwrap_or_default().trim().to_owned();
+            let whole: Vec<String> = ["title", "description", "hashtags"]
+                .into_iter()
+                .map(part)
+                .filter(|p| !p.is_empty())
+                .collect();
+            format!("Here is your post:\n\n{}", whole.join("\n\n"))
         }
-        ToolName::GenerateSocialPost => format!(
-            "Here is your post: \"{}\".",
-            result["title"].as_str().unwrap_or_default()
-        ),
         ToolName::ListAssets => match result.as_array().map(Vec::len).unwrap_or(0) {
             0 => "This session has no assets yet.".into(),
             n => format!(
@@ -295,12 +311,17 @@ fn summary(tool: ToolName, result: &Value) -> String {
                     .join(", ")
             ),
         },
-        ToolName::ComposeVideo => format!(
-            "Your video {name} is ready ({:.1} s).",
-            result["metadata"]["duration_seconds"]
-                .as_f64()
-                .unwrap_or(0.0)
-        ),
+        ToolName::ComposeVideo => {
+            let m = &result["metadata"];
+            let size = match (m["width"].as_u64(), m["height"].as_u64()) {
+                (Some(w), Some(h)) => format!(", {w}×{h}"),
+                _ => String::new(),
+            };
+            format!(
+                "Your video {name} is ready ({:.1} s{size}).",
+                m["duration_seconds"].as_f64().unwrap_or(0.0)
+            )
+        }
         ToolName::RunFullPipeline => {
             "I am making the whole video now; follow the job for progress.".into()
         }
@@ -309,5 +330,35 @@ fn summary(tool: ToolName, result: &Value) -> String {
         ToolName::AddLogo | ToolName::AddTextOverlay | ToolName::SetClipSpeed => {
             layers::summary(tool.as_str(), result)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_say_which_voice_read_and_show_the_whole_post() {
+        let voice = json!({"asset_id": "audio_2", "metadata": {"duration_seconds": 2.04,
+            "voice_name": "en-US-Neural2-F", "engine_voice": "en-us+f3", "provider": "espeak"}});
+        let said = summary(ToolName::SynthesizeVoiceover, &voice);
+        assert!(
+            said.starts_with(
+                "Your voice-over audio_2 is ready (2.0 s), read by en-US-Neural2-F (espeak voice en-us+f3)."
+            ),
+            "{said}"
+        );
+        assert!(said.contains("pick it in the voice menu"), "{said}");
+        let video = json!({"asset_id": "video_3", "metadata": {"duration_seconds": 12.0, "width": 1080, "height": 1920}});
+        assert_eq!(
+            summary(ToolName::ComposeVideo, &video),
+            "Your video video_3 is ready (12.0 s, 1080×1920)."
+        );
+        let post = json!({"title": "Coffee's long road", "description": "From Ethiopia to your cup.",
+            "hashtags": "#coffee #history"});
+        assert_eq!(
+            summary(ToolName::GenerateSocialPost, &post),
+            "Here is your post:\n\nCoffee's long road\n\nFrom Ethiopia to your cup.\n\n#coffee #history"
+        );
     }
 }

@@ -1014,7 +1014,12 @@ async fn the_gallery_is_tidy_and_the_phone_can_be_tapped() {
     // Before the render: no pace yet; then 0.05 in 10 s leaves 0.2: 40 s.
     check(
         "estimates",
-        json!(["estimating…", "estimating…", "about 40 s left", "almost done"]),
+        json!([
+            "estimating…",
+            "estimating…",
+            "about 40 s left",
+            "almost done"
+        ]),
     );
     check("upload_name", json!("my-coffee-photo.png"));
     // Renders are not in the gallery, subtitles neither.

@@ -240,12 +240,15 @@ pub async fn render_for_each(
         ..Default::default()
     };
     let asker = caller.asker.unwrap_or("cli");
+    // A timeline of uploads names this session's assets: its videos can
+    // only be made here. Otherwise each gets a session of its own.
+    let here = names_assets(&template.body).then(|| session.clone());
     match studio
         .render_template_batch(
             owner,
             caller.key,
             &template.template_id,
-            None,
+            here.clone(),
             &render,
             asker,
         )
@@ -257,6 +260,7 @@ pub async fn render_for_each(
             "template_made": made,
             "field": field,
             "values": values,
+            "session_id": here.map(|s| s.to_string()),
             "batch_id": batch.batch_id,
             "status_url": batch.status_url,
             "batch": batch,
@@ -266,6 +270,17 @@ pub async fn render_for_each(
             format!("I could not start the videos: {field} {message}."),
         )),
         Err(e) => Err(e),
+    }
+}
+
+/// Whether a template body names an asset (not a `{{field}}` for one).
+fn names_assets(body: &Value) -> bool {
+    match body {
+        Value::Object(map) => map.iter().any(|(k, v)| {
+            (k == "asset_id" && v.as_str().is_some_and(|a| !a.contains("{{"))) || names_assets(v)
+        }),
+        Value::Array(items) => items.iter().any(names_assets),
+        _ => false,
     }
 }
 
@@ -368,6 +383,19 @@ mod tests {
         );
         assert_eq!(field_to_vary(&two, None), None);
         assert_eq!(field_to_vary(&template(&[]), Some("city")), None);
+    }
+
+    #[test]
+    fn a_body_of_uploads_names_assets() {
+        assert!(names_assets(
+            &json!({"timeline": [{"asset_id": "image_1.png", "text": "{{city}}"}]})
+        ));
+        assert!(names_assets(
+            &json!({"timeline": [{"generate": {"type": "image"}}], "music": {"asset_id": "audio_2.mp3"}})
+        ));
+        assert!(!names_assets(
+            &json!({"timeline": [{"generate": {"type": "image", "prompt": "{{city}}"}}, {"asset_id": "{{photo}}"}]})
+        ));
     }
 
     #[test]

@@ -447,7 +447,10 @@ async fn chat_command(studio: &Studio, session: String, mode: String) -> anyhow:
             mode: Some(mode.clone()),
             callback: None,
         };
-        match coordinator.ask(studio, &session, &req, None).await {
+        match coordinator
+            .ask(studio, &session, &req, studio::agent::Caller::default())
+            .await
+        {
             Ok(reply) => {
                 println!("{}", reply.reply);
                 if let Some(url) = reply.result["url"].as_str() {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::compose::ComposeRequest;
-use crate::compose::timeline::OutputSpec;
+use crate::compose::timeline::{OutputSpec, SavedTimeline};
 use crate::error::{Error, Result};
 use crate::ids::{AssetName, SessionId};
 use crate::jobs::{BatchStarted, BatchView};
@@ -343,6 +343,23 @@ fn view(t: StoredTemplate) -> Result<Template> {
     })
 }
 
+/// The description [`Studio::template_from_timeline`] gives its templates:
+/// how the templates made of a session's timeline are found again.
+pub fn from_timeline_description(session: &SessionId) -> String {
+    format!("From session {session}'s saved timeline")
+}
+
+/// The body a template of this saved timeline has (its options included,
+/// unset ones left out).
+pub fn timeline_body(saved: &SavedTimeline) -> Result<Value> {
+    let mut body = serde_json::to_value(saved.to_request())
+        .map_err(|e| Error::Internal(format!("cannot encode the timeline: {e}")))?;
+    if let Some(map) = body.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    Ok(body)
+}
+
 /// Who may see which templates: a key its own (`owner`), an admin all.
 #[derive(Clone, Copy, Debug)]
 pub struct Owner<'a> {
@@ -426,15 +443,10 @@ impl Studio {
                 "the session has no saved timeline to make a template of",
             ));
         }
-        let mut body = serde_json::to_value(saved.to_request())
-            .map_err(|e| Error::Internal(format!("cannot encode the timeline: {e}")))?;
-        if let Some(map) = body.as_object_mut() {
-            map.retain(|_, v| !v.is_null());
-        }
         let input = TemplateInput {
             name: name.to_owned(),
-            description: Some(format!("From session {session}'s saved timeline")),
-            body,
+            description: Some(from_timeline_description(session)),
+            body: timeline_body(&saved)?,
             fields: None,
         };
         self.create_template(owner, &input).await

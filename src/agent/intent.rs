@@ -16,7 +16,8 @@ pub struct Intent {
 pub const HELP: &str = "I can generate images (\"draw a lighthouse at night\"), voice-overs (\"say 'welcome' in a British female voice\"), \
 social posts (\"write a TikTok caption for: ...\"), list what you have made (\"what have I made so far?\"), compose videos \
 (\"put image 2 and audio 1 together\", \"make a video from everything\"), edit the saved timeline's layers (\"put my logo in the corner\", \
-\"add a lower third saying Ada Lovelace from 2 to 5 seconds\", \"make clip 2 twice as fast\") and whole narrated videos (\"make a video from this text: ...\", \
+\"add a lower third saying Ada Lovelace from 2 to 5 seconds\", \"make clip 2 twice as fast\"), save it as a template and make it once per value \
+(\"save this as a template\", \"make this for each of these cities: Lisbon, Oslo, Rome\"), and whole narrated videos (\"make a video from this text: ...\", \
 or send a text with mode automatic; a bare topic needs an LLM provider).";
 
 pub use super::nlu::slots::voice_for;

@@ -13,6 +13,7 @@ pub mod llm;
 pub mod nlu;
 pub mod pipeline;
 pub mod registry;
+pub mod templating;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -60,6 +61,17 @@ pub struct AgentReply {
     pub reply: String,
 }
 
+/// Who asks the coordinator, passed down to the tools explicitly.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Caller<'a> {
+    /// The API key's id: templates and batches are kept per key (`None`: a
+    /// server without keys, or the CLI; such templates belong to "").
+    pub key: Option<&'a str>,
+    /// Whose job share the work counts against: the key's id, or
+    /// `addr:<ip>` without a key (`None`: the CLI).
+    pub asker: Option<&'a str>,
+}
+
 #[derive(Debug)]
 pub struct Agent {
     llm: Option<llm::LlmAgent>,
@@ -86,15 +98,16 @@ impl Agent {
 
     /// Handles a plain request and keeps the exchange as the session's
     /// conversation (a failed request with its error).
-    /// `asker`: whose job share the work counts against (`None`: the CLI).
+    /// `caller`: whose templates the tools use and whose job share the
+    /// work counts against.
     pub async fn ask(
         &self,
         studio: &Studio,
         session: &SessionId,
         req: &AgentRequest,
-        asker: Option<&str>,
+        caller: Caller<'_>,
     ) -> Result<AgentReply> {
-        let outcome = self.handle(studio, session, req, asker).await;
+        let outcome = self.handle(studio, session, req, caller).await;
         if req.message.trim().is_empty() || req.message.trim().chars().count() > MAX_MESSAGE_CHARS {
             return outcome; // nothing was said, or too much to keep
         }
@@ -129,7 +142,7 @@ impl Agent {
         studio: &Studio,
         session: &SessionId,
         req: &AgentRequest,
-        asker: Option<&str>,
+        caller: Caller<'_>,
     ) -> Result<AgentReply> {
         let message = req.message.trim();
         if message.is_empty() {
@@ -214,7 +227,7 @@ impl Agent {
             tool,
             &arguments,
             req.callback.as_ref(),
-            asker,
+            caller,
         )
         .await?;
         Ok(AgentReply {
@@ -329,6 +342,9 @@ fn summary(tool: ToolName, result: &Value) -> String {
         ToolName::CutSpeech => hearing::cuts_summary(result),
         ToolName::AddLogo | ToolName::AddTextOverlay | ToolName::SetClipSpeed => {
             layers::summary(tool.as_str(), result)
+        }
+        ToolName::SaveTemplate | ToolName::RenderForEach => {
+            templating::summary(tool.as_str(), result)
         }
     }
 }

@@ -10,6 +10,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::hearing;
 use super::layers;
 use super::pipeline::{self, PipelineParams};
+use super::templating;
 use crate::compose::timeline::{ComposeRequest, MusicOptions, TimelineItem};
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, SessionId};
@@ -57,9 +58,11 @@ pub enum ToolName {
     AddLogo,
     AddTextOverlay,
     SetClipSpeed,
+    SaveTemplate,
+    RenderForEach,
 }
 
-pub const TOOLS: [ToolName; 11] = [
+pub const TOOLS: [ToolName; 13] = [
     ToolName::GenerateImage,
     ToolName::SynthesizeVoiceover,
     ToolName::GenerateSocialPost,
@@ -71,6 +74,8 @@ pub const TOOLS: [ToolName; 11] = [
     ToolName::AddLogo,
     ToolName::AddTextOverlay,
     ToolName::SetClipSpeed,
+    ToolName::SaveTemplate,
+    ToolName::RenderForEach,
 ];
 
 impl ToolName {
@@ -87,6 +92,8 @@ impl ToolName {
             ToolName::AddLogo => "add_logo",
             ToolName::AddTextOverlay => "add_text_overlay",
             ToolName::SetClipSpeed => "set_clip_speed",
+            ToolName::SaveTemplate => "save_template",
+            ToolName::RenderForEach => "render_for_each",
         }
     }
 
@@ -123,6 +130,12 @@ impl ToolName {
             ToolName::SetClipSpeed => {
                 "Make a video clip of the saved timeline play faster or slower (0.25-4x): clip N is the N-th clip item, or name the clip's asset."
             }
+            ToolName::SaveTemplate => {
+                "Save the session's saved timeline as a reusable template (its {{field}} placeholders become the template's fields), under a name if the user gives one."
+            }
+            ToolName::RenderForEach => {
+                "Make this session's video once for each of several values (\"for each of these cities: Lisbon, Oslo, Rome\"): a batch of renders of its template, the values filling one {{field}} (the one the user's noun names: cities -> city)."
+            }
         }
     }
 
@@ -141,6 +154,8 @@ impl ToolName {
             ToolName::AddLogo => layers::AddLogoParams::schema(),
             ToolName::AddTextOverlay => layers::AddTextOverlayParams::schema(),
             ToolName::SetClipSpeed => layers::SetClipSpeedParams::schema(),
+            ToolName::SaveTemplate => templating::SaveTemplateParams::schema(),
+            ToolName::RenderForEach => templating::RenderForEachParams::schema(),
         };
         serde_json::to_value(schema).unwrap_or_else(|_| json!({"type": "object"}))
     }
@@ -191,6 +206,17 @@ pub fn validate(tool: ToolName, args: &Value) -> Result<()> {
         ToolName::AddLogo => parse_args::<layers::AddLogoParams>(args).map(drop),
         ToolName::AddTextOverlay => parse_args::<layers::AddTextOverlayParams>(args).map(drop),
         ToolName::SetClipSpeed => parse_args::<layers::SetClipSpeedParams>(args).map(drop),
+        ToolName::SaveTemplate => parse_args::<templating::SaveTemplateParams>(args).map(drop),
+        ToolName::RenderForEach => {
+            let p = parse_args::<templating::RenderForEachParams>(args)?;
+            if p.values.len() > templating::MAX_VALUES {
+                return Err(Error::invalid(
+                    "values",
+                    format!("at most {} values", templating::MAX_VALUES),
+                ));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -202,8 +228,9 @@ pub async fn call(
     tool: ToolName,
     args: &Value,
     callback: Option<&crate::webhooks::Callback>,
-    asker: Option<&str>,
+    caller: super::Caller<'_>,
 ) -> Result<Value> {
+    let asker = caller.asker;
     let args = &known_args(tool, args);
     Ok(match tool {
         ToolName::GenerateImage => json!(studio.generate_image(session, &parse_args(args)?).await?),
@@ -249,6 +276,12 @@ pub async fn call(
         }
         ToolName::SetClipSpeed => {
             layers::set_clip_speed(studio, session, &parse_args(args)?).await?
+        }
+        ToolName::SaveTemplate => {
+            templating::save_template(studio, session, &parse_args(args)?, caller).await?
+        }
+        ToolName::RenderForEach => {
+            templating::render_for_each(studio, session, &parse_args(args)?, caller).await?
         }
     })
 }

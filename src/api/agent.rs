@@ -7,7 +7,8 @@ use axum::extract::State;
 
 use super::auth::AuthorizedSession;
 use super::error::{ApiError, ApiJson, ErrorBody};
-use crate::agent::{AgentReply, AgentRequest};
+use crate::agent::{AgentReply, AgentRequest, Caller};
+use crate::store::Principal;
 use crate::studio::Studio;
 
 /// Ask the coordinator in plain words: it calls the one tool that fits
@@ -20,12 +21,15 @@ use crate::studio::Studio;
 pub async fn agent(
     State(studio): State<Studio>,
     axum::Extension(coordinator): axum::Extension<std::sync::Arc<crate::agent::Agent>>,
+    axum::Extension(who): axum::Extension<Principal>,
     session: AuthorizedSession,
     ApiJson(req): ApiJson<AgentRequest>,
 ) -> Result<Json<AgentReply>, ApiError> {
-    let reply = coordinator
-        .ask(&studio, session.id(), &req, Some(session.asker()))
-        .await;
+    let caller = Caller {
+        key: who.key_id(),
+        asker: Some(session.asker()),
+    };
+    let reply = coordinator.ask(&studio, session.id(), &req, caller).await;
     // A tool's argument the coordinator took from the message is the
     // message's fault, as far as the request goes.
     let reply = reply.map_err(|e| match e {

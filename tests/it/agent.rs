@@ -340,17 +340,25 @@ async fn llm_engine_calls_validated_tools() {
             "cut_speech",
             "add_logo",
             "add_text_overlay",
-            "set_clip_speed"
+            "set_clip_speed",
+            "save_template",
+            "render_for_each"
         ]
     );
     assert!(
         sent["tools"][0]["function"]["parameters"]["properties"]["prompt"].is_object(),
         "schemas come from the registry"
     );
-    for (i, field) in [(8, "position"), (9, "subtitle"), (10, "speed")] {
+    for (i, field) in [
+        (8, "position"),
+        (9, "subtitle"),
+        (10, "speed"),
+        (11, "name"),
+        (12, "values"),
+    ] {
         assert!(
             sent["tools"][i]["function"]["parameters"]["properties"][field].is_object(),
-            "the layer tools' schemas: {}",
+            "the layer and template tools' schemas: {}",
             sent["tools"][i]
         );
     }

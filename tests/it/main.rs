@@ -15,6 +15,7 @@ mod cli;
 mod clients;
 mod compose;
 mod coordinator_layers;
+mod coordinator_templates;
 mod farm;
 mod generated;
 mod hardening;

@@ -1203,6 +1203,161 @@ pub fn speed(m: &str) -> Value {
     args
 }
 
+// ---------------------------------------------------------------- templates
+
+/// `save_template`'s arguments: the name the request gives ("… called
+/// City clip", "… named 'Weekly news'"), if any.
+pub fn save_template(m: &str) -> Value {
+    static CALLED: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:called|named|titled|entitled|name\s+it|call\s+it|with\s+the\s+name|under\s+the\s+name|genannt|namens|nenne\s+es|appelée?|nommée?|llamad[oa]|con\s+el\s+nombre)\s+(?P<name>.+)$",
+        )
+    });
+    let name = match quoted(m) {
+        Some((inner, _)) => Some(inner),
+        None => CALLED.captures(m).map(|c| tidy(&c["name"])),
+    };
+    match name.filter(|n| !n.is_empty()) {
+        Some(n) => json!({ "name": n }),
+        None => json!({}),
+    }
+}
+
+/// What "each" ranges over: "for each of these cities", "for every
+/// product", "one per city", "for all the following countries".
+static EACH_NOUN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:for\s+(?:each|every|all)|per|each|every)(?:\s+(?:of|these|those|the|my|our|following|\d+))*\s+(?P<noun>[a-z][a-z_-]*)\b",
+    )
+});
+
+/// Words after "each" that are not a field: "each of them", "every one".
+const NOT_FIELDS: &[&str] = &[
+    "one",
+    "ones",
+    "video",
+    "videos",
+    "clip",
+    "clips",
+    "version",
+    "versions",
+    "them",
+    "item",
+    "items",
+    "value",
+    "values",
+    "entry",
+    "entries",
+    "word",
+    "words",
+    "thing",
+    "things",
+    "option",
+    "options",
+    "row",
+    "rows",
+    "line",
+    "lines",
+    "list",
+    "in",
+    "and",
+    "other",
+    "time",
+    "times",
+    "variant",
+    "variants",
+    "copy",
+    "copies",
+    "template",
+    "below",
+    "of",
+    "these",
+    "those",
+    "the",
+    "my",
+    "our",
+    "following",
+];
+
+/// "cities" → "city", "products" → "product", "boxes" → "box".
+fn singular(noun: &str) -> String {
+    let n = noun.to_lowercase();
+    if let Some(stem) = n.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if ["ches", "shes", "sses", "xes", "zes"]
+        .iter()
+        .any(|end| n.ends_with(end))
+    {
+        n[..n.len() - 2].to_owned()
+    } else if n.ends_with('s') && !n.ends_with("ss") && n.len() > 3 {
+        n[..n.len() - 1].to_owned()
+    } else {
+        n
+    }
+}
+
+/// The field a request's noun names: "these cities" → `city`.
+pub fn each_field(m: &str) -> Option<String> {
+    let c = EACH_NOUN.captures(m)?;
+    let noun = c["noun"].to_lowercase();
+    (!NOT_FIELDS.contains(&noun.as_str())).then(|| singular(&noun).replace('-', "_"))
+}
+
+/// The values of a list: "Lisbon, Oslo and Rome" → three; "and", "&",
+/// "und", "et", "y", semicolons and lines separate them too.
+pub fn list_values(list: &str) -> Vec<String> {
+    static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)\s*(?:[,;\n•]|\s+(?:and|&|und|et|y|plus)\s+)\s*(?:(?:and|und|et|y)\s+)?")
+    });
+    static TAIL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\s+(?:too|as\s+well|also|each)$"));
+    SEPARATOR
+        .split(list.trim())
+        .map(|v| {
+            let v = v.trim().trim_start_matches(['-', '*']).trim();
+            let v = tidy(v);
+            TAIL.replace(&v, "").trim().to_owned()
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// `render_for_each`'s arguments: the values (after the colon, after the
+/// noun "each" ranges over, or after "for": "do the same for Paris, Berlin
+/// and Madrid") and the field the noun names.
+pub fn for_each(m: &str) -> Value {
+    static FOR: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:for|für|pour|para)\s+(?P<list>.+)$"));
+    static NOT_A_LIST: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)^(?:each|every|all|these|those|the\s+following|them|jede[nrs]?|chaque|cada|tod[oa]s)\b",
+        )
+    });
+    static AFTER_NOUN: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"(?i)^\s*(?:[—–-]|\b(?:namely|like|such\s+as|i\.e\.)\b)\s*(?P<list>.+)$")
+    });
+    let field = each_field(m);
+    let list = if let Some((_, after)) = after_colon(m) {
+        Some(after.to_owned())
+    } else if let Some(noun) = EACH_NOUN.captures(m).and_then(|c| c.name("noun")) {
+        AFTER_NOUN
+            .captures(&m[noun.end()..])
+            .map(|c| c["list"].to_owned())
+    } else {
+        FOR.captures(m)
+            .map(|c| c["list"].to_owned())
+            .filter(|l| !NOT_A_LIST.is_match(l))
+    };
+    let values = list.as_deref().map(list_values).unwrap_or_default();
+    let mut args = json!({});
+    if !values.is_empty() {
+        args["values"] = json!(values);
+    }
+    if let Some(f) = field {
+        args["field"] = json!(f);
+    }
+    args
+}
+
 // ---------------------------------------------------------------- pipeline
 
 /// `run_full_pipeline`'s arguments: the text to narrate, or a topic, and
@@ -1652,5 +1807,85 @@ mod tests {
                 speed(m),
             );
         }
+    }
+
+    #[test]
+    fn a_template_takes_the_name_given() {
+        for (m, args) in [
+            ("save this as a template", json!({})),
+            ("make a template of this", json!({})),
+            (
+                "save this video as a template called City clip",
+                json!({"name": "City clip"}),
+            ),
+            (
+                "save it as a template named 'Weekly news'",
+                json!({"name": "Weekly news"}),
+            ),
+            (
+                "turn this into a template and call it Product promo, please",
+                json!({"name": "Product promo"}),
+            ),
+            (
+                "speichere das als Vorlage namens Stadtclip",
+                json!({"name": "Stadtclip"}),
+            ),
+        ] {
+            assert_eq!(save_template(m), args, "{m}");
+        }
+    }
+
+    #[test]
+    fn for_each_takes_the_values_and_the_field() {
+        for (m, args) in [
+            (
+                "make this for each of these cities: Lisbon, Oslo, Rome",
+                json!({"values": ["Lisbon", "Oslo", "Rome"], "field": "city"}),
+            ),
+            (
+                "do the same for Paris, Berlin and Madrid",
+                json!({"values": ["Paris", "Berlin", "Madrid"]}),
+            ),
+            (
+                "make one for each product: mug, cap, scarf",
+                json!({"values": ["mug", "cap", "scarf"], "field": "product"}),
+            ),
+            (
+                "one video per country: Spain; Italy & Greece.",
+                json!({"values": ["Spain", "Italy", "Greece"], "field": "country"}),
+            ),
+            (
+                "render it for every city - Lisbon, Porto, and Faro",
+                json!({"values": ["Lisbon", "Porto", "Faro"], "field": "city"}),
+            ),
+            (
+                "can you make it for Lisbon and Porto too?",
+                json!({"values": ["Lisbon", "Porto"]}),
+            ),
+            (
+                "make this for each of them: \"New York\", 'São Paulo'",
+                json!({"values": ["New York", "São Paulo"]}),
+            ),
+            (
+                "make this for each of these cities",
+                json!({"field": "city"}),
+            ),
+            (
+                "mach das für jede Stadt: Berlin, Hamburg und München",
+                json!({"values": ["Berlin", "Hamburg", "München"]}),
+            ),
+            (
+                "one for each dish:\n- paella\n- ramen\n- tacos",
+                json!({"values": ["paella", "ramen", "tacos"], "field": "dish"}),
+            ),
+        ] {
+            assert_eq!(for_each(m), args, "{m}");
+        }
+        assert_eq!(singular("countries"), "country");
+        assert_eq!(singular("boxes"), "box");
+        assert_eq!(singular("languages"), "language");
+        assert_eq!(singular("glass"), "glass");
+        assert_eq!(each_field("for each of them"), None);
+        assert_eq!(each_field("make it for each of these: Oslo, Rome"), None);
     }
 }

@@ -1046,6 +1046,12 @@ async fn the_gallery_is_tidy_and_the_phone_can_be_tapped() {
     let moved = &summary["after_move"];
     assert_eq!(moved[0], json!(["image_2.png", null]), "{summary:#}");
     assert_eq!(moved[1], json!(["image_1.png", "crossfade"]), "{summary:#}");
+    // "make it vertical": its size said, the preset switched, the cards cropped.
+    check("thumb_before", json!(1.78));
+    let reply = summary["vertical_reply"].as_str().unwrap();
+    assert!(reply.contains("1080×1920"), "{reply}");
+    check("preset_after_chat", json!("9:16"));
+    check("thumb_vertical", json!(0.56));
     check("editor_before_gallery", json!(true));
     check("gallery_folded", json!(true));
     check("fold_button", json!("Show"));

@@ -56,6 +56,19 @@ try {
   summary.after_move = saved.timeline.map((i) => [i.asset_id, i.transition ? i.transition.type : null]);
   await snap(page, "moved");
 
+  // 10, 11. "make it vertical": the reply gives the size, the export preset follows,
+  // and the scene cards show what a vertical frame keeps of each picture.
+  summary.thumb_before = await page.$eval('#timeline .scene[data-scene="0"] > img', (i) => { const r = i.getBoundingClientRect(); return Math.round(100 * r.width / r.height) / 100; });
+  await page.fill("#chat-message", "make it vertical");
+  await page.click("#chat-form button");
+  const reply = await page.waitForSelector('#chat-log .msg.bot:has-text("Your video")', { timeout: 120000 });
+  summary.vertical_reply = (await reply.textContent()).trim();
+  await page.waitForFunction(() => document.querySelector("#export-preset").value === "9:16");
+  summary.preset_after_chat = await page.inputValue("#export-preset");
+  await page.waitForFunction(() => { const i = document.querySelector('#timeline .scene[data-scene="0"] > img'); const r = i.getBoundingClientRect(); return r.width / r.height < 0.7; });
+  summary.thumb_vertical = await page.$eval('#timeline .scene[data-scene="0"] > img', (i) => { const r = i.getBoundingClientRect(); return Math.round(100 * r.width / r.height) / 100; });
+  await snap(page, "vertical");
+
   // 8. A phone.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);

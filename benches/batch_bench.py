@@ -37,8 +37,10 @@ def image_params(city):
 
 def voices(city):
     return [
-        {"text": f"Welcome to {city}. Its old streets wind down to the water, and every corner has a story to tell."},
-        {"text": f"Come for the food, stay for the light. {city} in the evening is something you will not forget."},
+        {"text": f"Welcome to {city}. Its old streets wind down to the water, past markets, bridges and "
+                  "quiet squares, and every corner has a story to tell."},
+        {"text": f"Come for the food, stay for the light. {city} in the evening, when the lamps come on "
+                  "along the river, is something you will not forget."},
     ]
 
 

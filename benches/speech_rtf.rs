@@ -74,7 +74,8 @@ fn main() {
             ..Default::default()
         };
         let t = Instant::now();
-        if let Err(e) = rt.block_on(studio.synthesize_voiceover(&session, &params("Hello there.")))
+        if let Err(e) =
+            rt.block_on(studio.synthesize_voiceover(&session, &params("Hello there."), None))
         {
             println!("{engine}: unavailable ({e})");
             continue;
@@ -86,7 +87,7 @@ fn main() {
                 .map(|_| {
                     let t = Instant::now();
                     let asset = rt
-                        .block_on(studio.synthesize_voiceover(&session, &params(TEXT)))
+                        .block_on(studio.synthesize_voiceover(&session, &params(TEXT), None))
                         .unwrap();
                     audio = asset.metadata["duration_seconds"].as_f64().unwrap();
                     t.elapsed().as_secs_f64()

@@ -70,11 +70,12 @@ pub const MAX_GENERATED: usize = 50;
 impl Studio {
     /// The request with every generated item made (or found again) and
     /// named by its asset. Parameters are all checked before anything is
-    /// made.
+    /// made. `job`: the job making them, if one does.
     pub async fn make_generated(
         &self,
         session: &SessionId,
         req: &ComposeRequest,
+        job: Option<&str>,
     ) -> Result<ComposeRequest> {
         let Some(items) = &req.timeline else {
             return Ok(req.clone());
@@ -105,7 +106,7 @@ impl Studio {
         let mut out = req.clone();
         let timeline = out.timeline.as_mut().expect("checked above");
         for (i, generate) in wanted {
-            let asset = self.generated_asset(session, &generate).await?;
+            let asset = self.generated_asset(session, &generate, job).await?;
             timeline[i].asset_id = asset.name.to_string();
             timeline[i].generate = None;
         }
@@ -127,7 +128,12 @@ impl Studio {
     }
 
     /// The asset these parameters made before, else a new one.
-    async fn generated_asset(&self, session: &SessionId, generate: &Generate) -> Result<Asset> {
+    async fn generated_asset(
+        &self,
+        session: &SessionId,
+        generate: &Generate,
+        job: Option<&str>,
+    ) -> Result<Asset> {
         let key = generate.key();
         let made = match self
             .store()
@@ -145,8 +151,8 @@ impl Studio {
             return Ok(asset);
         }
         let asset = match generate {
-            Generate::Image(p) => self.generate_image(session, p).await?,
-            Generate::Audio(p) => self.synthesize_voiceover(session, p).await?,
+            Generate::Image(p) => self.generate_image(session, p, job).await?,
+            Generate::Audio(p) => self.synthesize_voiceover(session, p, job).await?,
         };
         self.store()
             .set_asset_metadata(session, &asset.name, &[("generated_key", json!(key))])

@@ -245,12 +245,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Image { session, params } => {
             let session = SessionId::parse(&session)?;
-            let asset = studio.generate_image(&session, &params).await?;
+            let asset = studio.generate_image(&session, &params, None).await?;
             print_asset(&studio, &asset);
         }
         Command::Say { session, params } => {
             let session = SessionId::parse(&session)?;
-            let asset = studio.synthesize_voiceover(&session, &params).await?;
+            let asset = studio.synthesize_voiceover(&session, &params, None).await?;
             print_asset(&studio, &asset);
         }
         Command::Voices => print_json(&studio.voices().await)?,
@@ -268,7 +268,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
                 };
             }
-            print_json(&studio.generate_social_post(&session, &params).await?)?;
+            print_json(&studio.generate_social_post(&session, &params, None).await?)?;
         }
         Command::Run {
             text_file,
@@ -530,7 +530,7 @@ async fn compose_command(
             version,
             &progress,
             Default::default(),
-            None,
+            studio::compose::ForJob::None,
         )
         .await;
     bar.finish_and_clear();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::compose::{ComposeRequest, Composer, ComposerSettings};
+use crate::compose::{ComposeRequest, Composer, ComposerSettings, ForJob};
 use crate::config::Config;
 use crate::error::Result;
 use crate::gate::Gate;
@@ -181,37 +181,49 @@ impl Studio {
         &self.inner.image
     }
 
-    /// Generates an image from a prompt and stores it as the session's next image.
-    pub async fn generate_image(&self, session: &SessionId, params: &ImageParams) -> Result<Asset> {
+    /// Generates an image from a prompt and stores it as the session's next
+    /// image. `job`: the job making it, if one does (its assets go with an
+    /// attempt that is run again).
+    pub async fn generate_image(
+        &self,
+        session: &SessionId,
+        params: &ImageParams,
+        job: Option<&str>,
+    ) -> Result<Asset> {
         let _pass = self.inner.gates.images.enter().await?;
         self.inner
             .image
-            .generate(self.store(), session, params)
+            .generate(self.store(), session, params, job)
             .await
     }
 
     /// Speaks text as a voice-over and stores it as the session's next audio.
+    /// `job` as for [`Studio::generate_image`].
     pub async fn synthesize_voiceover(
         &self,
         session: &SessionId,
         params: &SpeechParams,
+        job: Option<&str>,
     ) -> Result<Asset> {
         let _pass = self.inner.gates.speech.enter().await?;
+        let tmp = self.inner.config.tmp_dir();
         self.inner
             .speech
-            .synthesize(self.store(), &self.inner.config.tmp_dir(), session, params)
+            .synthesize(self.store(), &tmp, session, params, job)
             .await
     }
 
     /// Writes a social media post about the text and stores it.
+    /// `job` as for [`Studio::generate_image`].
     pub async fn generate_social_post(
         &self,
         session: &SessionId,
         params: &SocialParams,
+        job: Option<&str>,
     ) -> Result<SocialResult> {
         self.inner
             .social
-            .generate(self.store(), session, params)
+            .generate(self.store(), session, params, job)
             .await
     }
 
@@ -422,7 +434,9 @@ impl Studio {
         // the worker (a single compose made them before it queued).
         let request = if input.request.generates() {
             job.progress(0.0, Some("making the voice-overs and pictures"));
-            &self.make_generated(&job.session, &input.request).await?
+            &self
+                .make_generated(&job.session, &input.request, Some(job.id()))
+                .await?
         } else {
             &input.request
         };
@@ -435,7 +449,7 @@ impl Studio {
                     input.version,
                     &progress,
                     job.cancel_token(),
-                    Some(job.claim()),
+                    ForJob::Outcome(job.claim()),
                 )
                 .await?;
             let videos: Vec<&crate::store::Asset> = made
@@ -455,7 +469,7 @@ impl Studio {
                 input.version,
                 &progress,
                 job.cancel_token(),
-                Some(job.claim()),
+                ForJob::Outcome(job.claim()),
             )
             .await?;
         Ok(serde_json::json!(asset))
@@ -494,7 +508,7 @@ impl Studio {
             self.check_callback(callback).await?;
         }
         let (req, version) = composer.resolve(session, req).await?;
-        let req = self.make_generated(session, &req).await?;
+        let req = self.make_generated(session, &req, None).await?;
         let plan = match req.outputs {
             // Several outputs: always a job.
             Some(_) => self.output_plans(session, &req).await?.remove(0),
@@ -522,7 +536,7 @@ impl Studio {
                 version,
                 &|_, _| {},
                 tokio_util::sync::CancellationToken::new(),
-                None,
+                ForJob::None,
             )
             .await?;
         Ok(ComposeOutcome::Done(asset))

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use yake_rust::{Config as YakeConfig, StopWords, get_n_best};
 
+use crate::compose::ForJob;
 use crate::compose::timeline::{
     CaptionsOption, ComposeRequest, MusicOptions, OutputOptions, SavedTimeline, TimelineItem,
     Transition,
@@ -247,6 +248,7 @@ pub async fn run(
         script,
         progress,
         CancellationToken::new(),
+        None,
     )
     .await
 }
@@ -263,7 +265,8 @@ async fn unless_cancelled<T>(
     }
 }
 
-/// The pipeline from a script on; `cancel` stops it between and within steps.
+/// The pipeline from a script on; `cancel` stops it between and within
+/// steps. `job`: the job running it, whose outputs its assets are.
 async fn run_script(
     studio: &Studio,
     session: &SessionId,
@@ -271,6 +274,7 @@ async fn run_script(
     script: Vec<ScriptScene>,
     progress: &(dyn Fn(&str, f64) + Sync),
     cancel: CancellationToken,
+    job: Option<&str>,
 ) -> Result<PipelineResult> {
     let n = script.len();
     // Scenes take 70% of the work, the render 25%, the post 5%.
@@ -289,6 +293,7 @@ async fn run_script(
                     aspect_ratio: params.aspect_ratio.clone(),
                     ..Default::default()
                 },
+                job,
             ),
         )
         .await
@@ -305,6 +310,7 @@ async fn run_script(
                     voice_name: params.voice_name.clone(),
                     ..Default::default()
                 },
+                job,
             ),
         )
         .await
@@ -386,7 +392,7 @@ async fn run_script(
             saved.version,
             &render_progress,
             cancel.clone(),
-            None,
+            job.map_or(ForJob::None, ForJob::Part),
         )
         .await
         .map_err(|e| in_step("compose", e))?;
@@ -410,6 +416,7 @@ async fn run_script(
                 platform: params.platform.clone(),
                 ..Default::default()
             },
+            job,
         ),
     )
     .await
@@ -468,6 +475,7 @@ pub async fn run_job(
         input.script,
         &progress,
         job.cancel_token(),
+        Some(job.id()),
     )
     .await;
     // The end goes into the session's conversation, so that the chat shows

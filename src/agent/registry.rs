@@ -233,15 +233,19 @@ pub async fn call(
     let asker = caller.asker;
     let args = &known_args(tool, args);
     Ok(match tool {
-        ToolName::GenerateImage => json!(studio.generate_image(session, &parse_args(args)?).await?),
+        ToolName::GenerateImage => json!(
+            studio
+                .generate_image(session, &parse_args(args)?, None)
+                .await?
+        ),
         ToolName::SynthesizeVoiceover => json!(
             studio
-                .synthesize_voiceover(session, &parse_args(args)?)
+                .synthesize_voiceover(session, &parse_args(args)?, None)
                 .await?
         ),
         ToolName::GenerateSocialPost => json!(
             studio
-                .generate_social_post(session, &parse_args(args)?)
+                .generate_social_post(session, &parse_args(args)?, None)
                 .await?
         ),
         ToolName::ListAssets => {

@@ -29,7 +29,7 @@ pub async fn image(
     let session = session.id();
     Ok((
         StatusCode::CREATED,
-        Json(studio.generate_image(session, &params).await?),
+        Json(studio.generate_image(session, &params, None).await?),
     ))
 }
 
@@ -48,7 +48,7 @@ pub async fn audio(
     let session = session.id();
     Ok((
         StatusCode::CREATED,
-        Json(studio.synthesize_voiceover(session, &params).await?),
+        Json(studio.synthesize_voiceover(session, &params, None).await?),
     ))
 }
 
@@ -68,6 +68,6 @@ pub async fn social(
     let session = session.id();
     Ok((
         StatusCode::CREATED,
-        Json(studio.generate_social_post(session, &params).await?),
+        Json(studio.generate_social_post(session, &params, None).await?),
     ))
 }

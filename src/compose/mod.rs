@@ -264,8 +264,7 @@ impl Composer {
     /// Renders a plan into a new `video` asset (and, with captions, a
     /// `subtitles` asset). Waits for a render slot first. `version` is the
     /// saved timeline version the plan came from, recorded in the metadata.
-    /// For a job, `job` is its claim: the assets are made together with the
-    /// job's success, or not at all.
+    /// `job`: whose work it is (see [`ForJob`]).
     pub async fn render(
         &self,
         session: &SessionId,
@@ -273,7 +272,7 @@ impl Composer {
         version: Option<i64>,
         progress: Progress<'_>,
         cancel: CancellationToken,
-        job: Option<&JobClaim>,
+        job: ForJob<'_>,
     ) -> Result<Asset> {
         let _slot = self.slot(&cancel, progress).await?;
         self.render_in_slot(session, plan, version, progress, cancel, (job, &[]))
@@ -291,7 +290,7 @@ impl Composer {
         version: Option<i64>,
         progress: Progress<'_>,
         cancel: CancellationToken,
-        job: Option<&JobClaim>,
+        job: ForJob<'_>,
     ) -> Result<Vec<Asset>> {
         let mut made: Vec<Asset> = Vec::new();
         let n = plans.len().max(1) as f64;
@@ -304,7 +303,11 @@ impl Composer {
             };
             let last = k + 1 == plans.len();
             let _slot = self.slot(&cancel, &step).await?;
-            let claim = if last { job } else { None };
+            // Only the last output finishes the job; all are its outputs.
+            let claim = match job {
+                ForJob::Outcome(claim) if !last => ForJob::Part(&claim.job_id),
+                other => other,
+            };
             let video = self
                 .render_in_slot(
                     session,
@@ -366,7 +369,7 @@ impl Composer {
         version: Option<i64>,
         progress: Progress<'_>,
         cancel: CancellationToken,
-        (job, earlier): (Option<&JobClaim>, &[Asset]),
+        (job, earlier): (ForJob<'_>, &[Asset]),
     ) -> Result<Asset> {
         let started = Instant::now();
         let store = self.store();
@@ -473,6 +476,9 @@ impl Composer {
             "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         });
         outputs.push((video_asset(plan, &info, version, render)?, out));
+        for (new, _) in &mut outputs {
+            new.job = job.id().map(str::to_owned);
+        }
         // The video names its subtitles, stored just before it.
         let link = |made: &[Asset], new: &mut NewAsset| {
             if let Some(subtitles) = made.iter().find(|a| a.kind == AssetKind::Subtitles) {
@@ -496,7 +502,7 @@ impl Composer {
                 since,
                 outputs,
                 &link,
-                job.map(|c| (c, &result as _)),
+                job.claim().map(|c| (c, &result as _)),
             )
             .await?;
         let asset = made
@@ -902,6 +908,36 @@ async fn join(
     Ok(out)
 }
 
+/// Whose work a render is.
+#[derive(Clone, Copy, Debug)]
+pub enum ForJob<'a> {
+    /// A request's (or the CLI's): no job.
+    None,
+    /// A step of job `0` that goes on after it (a pipeline): the assets are
+    /// marked as the job's outputs, removed if the attempt is run again.
+    Part(&'a str),
+    /// The job's outcome: the assets are its outputs, made together with
+    /// its success (under this claim), or not at all.
+    Outcome(&'a JobClaim),
+}
+
+impl ForJob<'_> {
+    fn id(&self) -> Option<&str> {
+        match self {
+            ForJob::None => None,
+            ForJob::Part(id) => Some(id),
+            ForJob::Outcome(claim) => Some(&claim.job_id),
+        }
+    }
+
+    fn claim(&self) -> Option<&JobClaim> {
+        match self {
+            ForJob::Outcome(claim) => Some(claim),
+            _ => None,
+        }
+    }
+}
+
 /// The finished video as an asset: what it is, the plan's scenes and
 /// options, and how the render went (`render`).
 fn video_asset(
@@ -936,6 +972,7 @@ fn video_asset(
             "music": plan.music.as_ref().map(|m| m.asset.name.to_string()),
             "render": render,
         }),
+        job: None,
     })
 }
 
@@ -953,6 +990,7 @@ async fn subtitles(
         mime_type: "application/x-subrip".into(),
         source: "compose".into(),
         metadata: json!({ "cues": cues.len() }),
+        job: None,
     };
     Ok((new, path))
 }

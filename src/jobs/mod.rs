@@ -811,8 +811,7 @@ impl Claimed {
         }
         let ticker = self.tick();
         let outcome = tokio::select! {
-            // Assets stored by the work are marked as this job's.
-            outcome = crate::store::MADE_BY_JOB.scope(self.id().to_owned(), tokio::time::timeout(self.jobs.timeout, runner.run(self))) => outcome.unwrap_or_else(|_| {
+            outcome = tokio::time::timeout(self.jobs.timeout, runner.run(self)) => outcome.unwrap_or_else(|_| {
                 Err(Error::Unavailable(format!("the job ran longer than {} s and was stopped", self.jobs.timeout.as_secs())))
             }),
             // The job changed hands (its worker was thought dead): stop.

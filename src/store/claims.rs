@@ -6,12 +6,6 @@ use serde_json::Value;
 
 use crate::error::Result;
 
-tokio::task_local! {
-    /// The job whose work runs in this task: assets stored inside it are
-    /// marked as made by it (see [`super::Store::delete_job_outputs`]).
-    pub static MADE_BY_JOB: String;
-}
-
 /// One attempt's right to finish job `job_id`.
 #[derive(Clone, Debug)]
 pub struct JobClaim {
@@ -77,6 +71,7 @@ mod tests {
             mime_type: "video/mp4".into(),
             source: "compose".into(),
             metadata: serde_json::json!({}),
+            job: None,
         };
         let file = |name: &str| {
             let path = dir.path().join(name);

@@ -126,6 +126,7 @@ mod tests {
             mime_type: "image/png".into(),
             source: "upload".into(),
             metadata: serde_json::json!({}),
+            job: None,
         };
         let kept = store
             .put_asset(&s, new(), PutPayload::from_static(b"kept"))

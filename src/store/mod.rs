@@ -33,7 +33,7 @@ use utoipa::ToSchema;
 
 pub use blobs::Blobs;
 pub use brands::{BrandScope, StoredBrand};
-pub use claims::{JobClaim, MADE_BY_JOB};
+pub use claims::JobClaim;
 pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
 pub use idempotency::{KeptAnswer, Reservation};
 pub use inputs::InputCache;
@@ -114,6 +114,9 @@ pub struct NewAsset {
     pub mime_type: String,
     pub source: String,
     pub metadata: serde_json::Value,
+    /// The job whose work made it: an attempt run again removes what the
+    /// earlier attempt made (see [`Store::delete_job_outputs`]).
+    pub job: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -464,6 +467,14 @@ impl Store {
         let written = async {
             uploaded?;
             let mut tx = self.db.begin().await?;
+            // Written first, so the transaction holds the session's write
+            // lock before it reads: two renders finishing in one session at
+            // once then wait for each other (a read-then-write transaction
+            // would fail on SQLite with "database is locked" instead).
+            sqlx::query("UPDATE sessions SET id = id WHERE id = $1")
+                .bind(session.as_str())
+                .execute(&mut *tx)
+                .await?;
             if let Some(since) = since {
                 let row = sqlx::query("SELECT id, created_at FROM sessions WHERE id = $1")
                     .bind(session.as_str())
@@ -582,6 +593,13 @@ impl Store {
         entries: &[(&str, serde_json::Value)],
     ) -> Result<Asset> {
         let mut tx = self.db.begin().await?;
+        // Written first (a no-op) so the row is this transaction's before it
+        // is read: concurrent writers wait instead of failing (see put_files).
+        sqlx::query("UPDATE assets SET metadata = metadata WHERE session_id = $1 AND name = $2")
+            .bind(session.as_str())
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
         let raw: Option<String> =
             sqlx::query_scalar("SELECT metadata FROM assets WHERE session_id = $1 AND name = $2")
                 .bind(session.as_str())
@@ -806,7 +824,7 @@ async fn insert_asset_row_in(
         .bind(&new.source)
         .bind(new.metadata.to_string())
         .bind(key)
-        .bind(MADE_BY_JOB.try_with(Clone::clone).ok())
+        .bind(new.job)
         .execute(&mut **tx)
         .await?;
     Ok(Asset {
@@ -910,6 +928,7 @@ mod tests {
             mime_type: "image/png".into(),
             source: "test".into(),
             metadata: json!({"width": 2}),
+            job: None,
         }
     }
 

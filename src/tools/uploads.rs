@@ -126,6 +126,7 @@ pub async fn store_upload(
         mime_type: sniffed.mime.into(),
         source: "upload".into(),
         metadata: Value::Object(metadata),
+        job: None,
     };
     store.put_asset_file(session, new, file).await
 }

@@ -393,3 +393,58 @@ async fn a_batch_leaves_room_for_single_renders_and_cancels_midway() {
     let (status, _) = s.get_json("/api/v1/batches/batch_nope").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_batch_in_one_session_makes_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = studio::config::Config::with_data_dir(dir.path());
+    // Many rows at once, all finishing in the one session.
+    config.jobs.worker_concurrency = 6;
+    config.limits.max_jobs_per_client = 12;
+    let s = TestServer::start_with(config).await;
+    let (_, made) = s.post_json("/api/v1/templates", titled("Hi.")).await;
+    let renders = format!(
+        "/api/v1/templates/{}/renders",
+        made["template_id"].as_str().unwrap()
+    );
+    let session = s.post_json("/api/v1/sessions", json!({})).await.1;
+    let session = session["session_id"].as_str().unwrap().to_owned();
+    // Rows finish side by side in one session: none may trip over another.
+    let rows: Vec<Value> = (0..12)
+        .map(|i| json!({"title": format!("Row {i}")}))
+        .collect();
+    let (status, batch) = post_csv(
+        &s,
+        &format!("{renders}?session_id={session}"),
+        &format!(
+            "title\n{}\n",
+            rows.iter()
+                .map(|r| r["title"].as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    )
+    .await;
+    assert_eq!(status, 202, "{batch}");
+    for job in batch["jobs"].as_array().unwrap() {
+        assert_eq!(job["session_id"], session.as_str());
+        finished(&s, job).await;
+    }
+    let (_, assets) = s
+        .get_json(&format!("/api/v1/sessions/{session}/assets"))
+        .await;
+    let videos = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "video")
+        .count();
+    let (_, view) = s.get_json(batch["status_url"].as_str().unwrap()).await;
+    let made: Vec<&str> = view["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"]["name"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(videos, 12, "rows made {made:?}");
+}

@@ -220,7 +220,8 @@ try {
   await sleep(300);
   await snap(page, "phone");
   summary.fits_phone = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
-  summary.scene_head_one_line = await page.$$eval(".scene-head", (hs) => hs.every((h) => h.getBoundingClientRect().height < 40));
+  // (One line of 40 px controls: a second line would make it 80 px or more.)
+  summary.scene_head_one_line = await page.$$eval(".scene-head", (hs) => hs.every((h) => h.getBoundingClientRect().height < 64));
   summary.page_errors = pageErrors;
   console.log(JSON.stringify(summary));
 } catch (e) {

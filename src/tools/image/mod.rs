@@ -214,12 +214,14 @@ impl ImageTool {
         })
     }
 
-    /// Validates, generates, checks the bytes are an image, stores the asset.
+    /// Validates, generates, checks the bytes are an image, stores the asset
+    /// (marked as made by `job`, when a job makes it).
     pub async fn generate(
         &self,
         store: &Store,
         session: &SessionId,
         params: &ImageParams,
+        job: Option<&str>,
     ) -> Result<Asset> {
         let req = params.validate()?;
         let provider = self.provider(params.provider.as_deref())?;
@@ -263,6 +265,7 @@ impl ImageTool {
             mime_type: mime.into(),
             source: "image".into(),
             metadata,
+            job: job.map(str::to_owned),
         };
         store.put_asset(session, new, image.bytes.into()).await
     }

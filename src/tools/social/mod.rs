@@ -212,11 +212,14 @@ impl SocialTool {
         self.engines.keys().cloned().collect()
     }
 
+    /// Writes the post and stores it (marked as made by `job`, when a job
+    /// makes it).
     pub async fn generate(
         &self,
         store: &Store,
         session: &SessionId,
         params: &SocialParams,
+        job: Option<&str>,
     ) -> Result<SocialResult> {
         let req = params.validate()?;
         let name = params
@@ -256,6 +259,7 @@ impl SocialTool {
                 "provider": engine.name(),
                 "text": req.text.chars().take(500).collect::<String>(),
             }),
+            job: job.map(str::to_owned),
         };
         let bytes = serde_json::to_vec_pretty(&body).map_err(|e| Error::Internal(e.to_string()))?;
         let asset = store.put_asset(session, new, bytes.into()).await?;

@@ -514,13 +514,15 @@ impl SpeechTool {
         params.validate(&self.default_voice).map(drop)
     }
 
-    /// Validates, synthesises, joins, normalises, encodes and stores.
+    /// Validates, synthesises, joins, normalises, encodes and stores (marked
+    /// as made by `job`, when a job makes it).
     pub async fn synthesize(
         &self,
         store: &Store,
         tmp: &Path,
         session: &SessionId,
         params: &SpeechParams,
+        job: Option<&str>,
     ) -> Result<Asset> {
         let spoken = self.speak(tmp, params).await?;
         let new = NewAsset {
@@ -529,6 +531,7 @@ impl SpeechTool {
             mime_type: spoken.format.mime().into(),
             source: "speech".into(),
             metadata: spoken.metadata,
+            job: job.map(str::to_owned),
         };
         store.put_asset_file(session, new, &spoken.file).await
     }

@@ -430,15 +430,7 @@ async fn a_batch_in_one_session_makes_every_row() {
         assert_eq!(job["session_id"], session.as_str());
         finished(&s, job).await;
     }
-    let (_, assets) = s
-        .get_json(&format!("/api/v1/sessions/{session}/assets"))
-        .await;
-    let videos = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["type"] == "video")
-        .count();
+    let videos = s.count_assets(&session, "video").await;
     let (_, view) = s.get_json(batch["status_url"].as_str().unwrap()).await;
     let made: Vec<&str> = view["rows"]
         .as_array()

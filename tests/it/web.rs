@@ -927,16 +927,7 @@ async fn a_creator_makes_a_video_per_city_from_a_template() {
     let (_, listed) = s.get_json("/api/v1/templates").await;
     assert_eq!(listed["templates"][0]["name"], "City card");
     // The four videos (one row, three of the batch) are the session's.
-    let (_, assets) = s
-        .get_json(&format!("/api/v1/sessions/{session}/assets"))
-        .await;
-    let videos = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["type"] == "video")
-        .count();
-    assert_eq!(videos, 4, "{assets}");
+    assert_eq!(s.count_assets(session, "video").await, 4);
     s.stop().await;
 }
 

@@ -198,6 +198,20 @@ impl TestServer {
             })
     }
 
+    /// How many of the session's assets are of type `kind`.
+    pub async fn count_assets(&self, session: &str, kind: &str) -> usize {
+        let (status, assets) = self
+            .get_json(&format!("/api/v1/sessions/{session}/assets"))
+            .await;
+        assert_eq!(status, 200, "{assets}");
+        assets
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["type"] == kind)
+            .count()
+    }
+
     /// Downloads an asset's bytes through its `url`.
     pub async fn download(&self, asset: &Value) -> Vec<u8> {
         let resp = self.get(asset["url"].as_str().unwrap()).await;

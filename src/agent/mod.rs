@@ -230,10 +230,14 @@ impl Agent {
             caller,
         )
         .await?;
+        let mut reply = summary(tool, &result);
+        if tool == ToolName::SynthesizeVoiceover {
+            reply.push_str(&other_voices(&studio.voices().await, &result["metadata"]));
+        }
         Ok(AgentReply {
             mode: mode.into(),
             tool: Some(tool.as_str().into()),
-            reply: summary(tool, &result),
+            reply,
             arguments,
             result,
         })
@@ -293,6 +297,24 @@ fn voiceover_summary(name: &str, metadata: &Value) -> String {
         "Your voice-over {name} is ready ({seconds:.1} s){read_by}. For another voice, ask for one \
          (\"in a British male voice\", \"en-US-Neural2-F\") or pick it in the voice menu."
     )
+}
+
+/// " Other voices: …": up to three more of the voice's language, best
+/// first (the list is ordered so), with whose engine speaks each.
+fn other_voices(voices: &[crate::tools::speech::Voice], metadata: &Value) -> String {
+    let asked = metadata["voice_name"].as_str().unwrap_or_default();
+    let language = asked.get(..5).unwrap_or("en-US");
+    let others: Vec<String> = voices
+        .iter()
+        .filter(|v| v.name != asked && v.language_code.eq_ignore_ascii_case(language))
+        .take(3)
+        .map(|v| format!("{} ({})", v.name, v.provider))
+        .collect();
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!(" Other voices: {}.", others.join(", "))
+    }
 }
 
 /// A short sentence about what a tool made.
@@ -355,9 +377,11 @@ mod tests {
 
     #[test]
     fn replies_say_which_voice_read_and_show_the_whole_post() {
-        let voice = json!({"asset_id": "audio_2", "metadata": {"duration_seconds": 2.04,
-            "voice_name": "en-US-Neural2-F", "engine_voice": "en-us+f3", "provider": "espeak"}});
-        let said = summary(ToolName::SynthesizeVoiceover, &voice);
+        let voice_json = || {
+            json!({"asset_id": "audio_2", "metadata": {"duration_seconds": 2.04,
+            "voice_name": "en-US-Neural2-F", "engine_voice": "en-us+f3", "provider": "espeak"}})
+        };
+        let said = summary(ToolName::SynthesizeVoiceover, &voice_json());
         assert!(
             said.starts_with(
                 "Your voice-over audio_2 is ready (2.0 s), read by en-US-Neural2-F (espeak voice en-us+f3)."
@@ -365,6 +389,22 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("pick it in the voice menu"), "{said}");
+        let voice = |name: &str, language: &str, provider: &str| crate::tools::speech::Voice {
+            name: name.into(),
+            language_code: language.into(),
+            gender: None,
+            provider: provider.into(),
+        };
+        let voices = [
+            voice("en-US-Neural2-D", "en-US", "piper"),
+            voice("en-GB-Neural2-B", "en-GB", "hibari"),
+            voice("en-US-Neural2-F", "en-US", "espeak"),
+            voice("en-US-Standard-A", "en-US", "espeak"),
+        ];
+        assert_eq!(
+            other_voices(&voices, &voice_json()["metadata"]),
+            " Other voices: en-US-Neural2-D (piper), en-US-Standard-A (espeak)."
+        );
         let video = json!({"asset_id": "video_3", "metadata": {"duration_seconds": 12.0, "width": 1080, "height": 1920}});
         assert_eq!(
             summary(ToolName::ComposeVideo, &video),

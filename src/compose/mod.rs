@@ -362,6 +362,9 @@ impl Composer {
         Ok(pieces)
     }
 
+    /// One render in its slot: the scenes' segments and the soundtrack
+    /// (from the cache, or made), joined into the video, kept with its
+    /// subtitles as the session's assets.
     async fn render_in_slot(
         &self,
         session: &SessionId,
@@ -372,9 +375,8 @@ impl Composer {
         (job, earlier): (ForJob<'_>, &[Asset]),
     ) -> Result<Asset> {
         let started = Instant::now();
-        let store = self.store();
         // The session as it is now: deleted meanwhile, nothing is kept.
-        let since = store.session(session).await?.created_at;
+        let since = self.store().session(session).await?.created_at;
         let tmp = &self.inner.settings.tmp_dir;
         tokio::fs::create_dir_all(tmp).await?;
         let work = tempfile::Builder::new().prefix("render-").tempdir_in(tmp)?;
@@ -397,12 +399,67 @@ impl Composer {
                 .map(|s| s.key.clone())
                 .chain([audio_key.clone()]),
         );
+        let parts = Parts {
+            session,
+            plan,
+            segments: &segments,
+            audio_key: &audio_key,
+            font: &font,
+            work: work.path(),
+        };
+        let made = self.make_pieces(&parts, progress, cancel.clone()).await?;
 
-        // What the cache already has (verified), and what is left to make:
-        // each distinct segment once (identical scenes share a key).
-        let mut pieces = self.cached_pieces(session, &segments, work.path()).await?;
-        let cached_audio = store.cached_piece(session, &audio_key, work.path()).await?;
-        let missing = still_missing(&segments, &pieces);
+        progress(0.99, "joining scenes");
+        let out = join(
+            plan,
+            &segments,
+            &made.pieces,
+            &made.audio.path,
+            work.path(),
+            cancel,
+        )
+        .await?;
+        let info = media::probe(&out).await?;
+        let mut outputs = Vec::new();
+        if !cues.is_empty() {
+            outputs.push(subtitles(&cues, work.path()).await?);
+        }
+        let render = json!({
+            "scenes": segments.len(),
+            "scenes_rendered": made.scenes_rendered,
+            "scenes_reused": segments.len() - made.scenes_rendered,
+            "segments_rendered": made.segments_rendered,
+            "audio_reused": made.audio_reused,
+            "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        });
+        outputs.push((video_asset(plan, &info, version, render)?, out));
+        let asset = self.keep(session, since, outputs, job, earlier).await?;
+        self.evict().await;
+        Ok(asset)
+    }
+
+    /// Every segment and the soundtrack as local files: what the cache
+    /// has (verified), and the rest made — each distinct segment once
+    /// (identical scenes share a key), several at once, each with a share
+    /// of the cores, beside the soundtrack's mix — and cached.
+    async fn make_pieces<'s>(
+        &self,
+        parts: &Parts<'s>,
+        progress: Progress<'_>,
+        cancel: CancellationToken,
+    ) -> Result<Pieces<'s>> {
+        let Parts {
+            session,
+            plan,
+            segments,
+            audio_key,
+            font,
+            work,
+        } = *parts;
+        let store = self.store();
+        let mut pieces = self.cached_pieces(session, segments, work).await?;
+        let cached_audio = store.cached_piece(session, audio_key, work).await?;
+        let missing = still_missing(segments, &pieces);
         let scenes_rendered = segments
             .iter()
             .filter(|s| !pieces.contains_key(s.key.as_str()))
@@ -421,16 +478,13 @@ impl Composer {
                 Some(file) => Ok(file),
                 None => {
                     let file = self
-                        .render_audio(plan, work.path(), &meter, audio_work, cancel.clone())
+                        .render_audio(plan, work, &meter, audio_work, cancel.clone())
                         .await?;
-                    store
-                        .cache_piece(session, &audio_key, &file, work.path())
-                        .await
+                    store.cache_piece(session, audio_key, &file, work).await
                 }
             }
         };
-        // Segments are independent: render several at once, each with a
-        // share of the cores (one render with all of them when one is left).
+        // One render with all the cores when one segment is left.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let parallel = cores.min(MAX_PARALLEL_SEGMENTS).min(missing.len()).max(1);
         let threads = (cores / parallel).max(1);
@@ -438,8 +492,7 @@ impl Composer {
         let renders: Vec<_> = missing
             .iter()
             .map(|&i| {
-                let (segment, work, font, meter, cancel) =
-                    (&segments[i], work.path(), &font, &meter, cancel.clone());
+                let (segment, meter, cancel) = (&segments[i], &meter, cancel.clone());
                 async move {
                     let step = format!("rendering scene {} of {count}", i + 1);
                     let file = self
@@ -459,27 +512,31 @@ impl Composer {
         for (i, file) in made {
             pieces.insert(&segments[i].key, file);
         }
+        Ok(Pieces {
+            pieces,
+            audio,
+            scenes_rendered,
+            segments_rendered: missing.len(),
+            audio_reused: audio_work == 0,
+        })
+    }
 
-        progress(0.99, "joining scenes");
-        let out = join(plan, &segments, &pieces, &audio.path, work.path(), cancel).await?;
-        let info = media::probe(&out).await?;
-        let mut outputs = Vec::new();
-        if !cues.is_empty() {
-            outputs.push(subtitles(&cues, work.path()).await?);
-        }
-        let render = json!({
-            "scenes": segments.len(),
-            "scenes_rendered": scenes_rendered,
-            "scenes_reused": segments.len() - scenes_rendered,
-            "segments_rendered": missing.len(),
-            "audio_reused": audio_work == 0,
-            "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        });
-        outputs.push((video_asset(plan, &info, version, render)?, out));
+    /// Keeps a render's files as the session's assets (the video names its
+    /// subtitles, stored just before it), marked as `job`'s outputs; for a
+    /// job's outcome, made with its success (its result: the video, or the
+    /// first of several outputs with all of them). Kept only if the session
+    /// is still the one the render began in (`since`).
+    async fn keep(
+        &self,
+        session: &SessionId,
+        since: chrono::DateTime<chrono::Utc>,
+        mut outputs: Vec<(NewAsset, PathBuf)>,
+        job: ForJob<'_>,
+        earlier: &[Asset],
+    ) -> Result<Asset> {
         for (new, _) in &mut outputs {
             new.job = job.id().map(str::to_owned);
         }
-        // The video names its subtitles, stored just before it.
         let link = |made: &[Asset], new: &mut NewAsset| {
             if let Some(subtitles) = made.iter().find(|a| a.kind == AssetKind::Subtitles) {
                 new.metadata["captions"] = json!(subtitles.name);
@@ -495,8 +552,8 @@ impl Composer {
                     first
                 }
             };
-        // Kept only if the session is still the one the render began in.
-        let made = store
+        let made = self
+            .store()
             .put_work_outputs(
                 session,
                 since,
@@ -505,12 +562,9 @@ impl Composer {
                 job.claim().map(|c| (c, &result as _)),
             )
             .await?;
-        let asset = made
-            .into_iter()
+        made.into_iter()
             .last()
-            .ok_or_else(|| Error::Internal("the render made no asset".into()))?;
-        self.evict().await;
-        Ok(asset)
+            .ok_or_else(|| Error::Internal("the render made no asset".into()))
     }
 
     /// Keeps the render cache under its cap, sparing what renders are reading.
@@ -906,6 +960,26 @@ async fn join(
     let out = work.join("video.mp4");
     media::ffmpeg_watched(&graph::join_args(plan, &list, audio, &out), &|_| {}, cancel).await?;
     Ok(out)
+}
+
+/// What one render works from.
+#[derive(Clone, Copy)]
+struct Parts<'s> {
+    session: &'s SessionId,
+    plan: &'s Plan,
+    segments: &'s [Segment],
+    audio_key: &'s str,
+    font: &'s Path,
+    work: &'s Path,
+}
+
+/// A render's pieces, ready to join, and how many were made.
+struct Pieces<'s> {
+    pieces: HashMap<&'s str, LocalFile>,
+    audio: LocalFile,
+    scenes_rendered: usize,
+    segments_rendered: usize,
+    audio_reused: bool,
 }
 
 /// Whose work a render is.

@@ -214,7 +214,7 @@ function card(a) {
   let media;
   if (a.type === "image") media = el("img", { src: a.url, alt: a.metadata.prompt || a.name, loading: "lazy" });
   else if (a.type === "audio") media = el("audio", { src: a.url, controls: true, preload: "none" });
-  else if (a.type === "video") media = el("video", { src: poster(a.url), controls: true, preload: "metadata" });
+  else if (a.type === "video") media = withPoster(el("video", { src: a.url, controls: true, preload: "metadata" }));
   else if (a.type === "social") media = el("div", { class: "post" }, el("strong", {}, a.metadata.title || ""), el("span", {}, a.metadata.hashtags || ""));
   else if (a.type === "font") media = fontSample(a);
   else media = el("span", { class: "meta" }, a.mime_type);
@@ -257,9 +257,19 @@ function card(a) {
     media, el("div", { class: "name", title: a.name }, shown), el("div", { class: "meta" }, meta), actions);
 }
 
-/// A video's address that shows its first scene before it plays (a media
-/// fragment: the browser decodes the frame at 0.1 s instead of showing black).
-const poster = (url) => `${url}#t=0.1`;
+/// A video that shows its first scene before it plays, not the black of
+/// its opening fade: it waits at 0.5 s (or its middle, if shorter), and
+/// plays from the start when asked to.
+function withPoster(video) {
+  video.preload = "metadata";
+  video.addEventListener("loadedmetadata", () => {
+    if (!video.dataset.played && video.currentTime === 0) video.currentTime = Math.min(0.5, video.duration / 2);
+  }, { once: true });
+  video.addEventListener("play", () => {
+    if (!video.dataset.played) { video.dataset.played = "1"; video.currentTime = 0; }
+  }, { once: true });
+  return video;
+}
 
 /// What a person calls an asset: an upload by its file's name.
 const displayName = (a) => a.metadata.original_filename || a.name;
@@ -416,7 +426,7 @@ function assetPreview(asset) {
   if (!asset || !asset.url) return [];
   if (asset.type === "image") return [el("img", { src: asset.url, alt: asset.name })];
   if (asset.type === "audio") return [el("audio", { src: asset.url, controls: true })];
-  if (asset.type === "video") return [el("video", { src: poster(asset.url), controls: true, preload: "metadata" })];
+  if (asset.type === "video") return [withPoster(el("video", { src: asset.url, controls: true, preload: "metadata" }))];
   return [];
 }
 
@@ -453,7 +463,7 @@ $("#chat-form").addEventListener("submit", (e) => {
         await refreshAssets();
         adopt(await api("GET", `${base()}/timeline`));
         $("#result").replaceChildren(
-          el("video", { src: poster(video.url), controls: true, id: "result-video", "data-quality": "automatic" }),
+          withPoster(el("video", { src: video.url, controls: true, id: "result-video", "data-quality": "automatic" })),
           el("p", {}, el("a", { href: video.url, download: video.name }, `Download ${video.name}`)));
         // The result in sight: the chat scrolled to its start.
         const log = $("#chat-log");
@@ -1939,7 +1949,7 @@ async function render(button, quality) {
     const r = video.metadata.render || {};
     $("#compose-status").textContent = `${quality === "draft" ? "preview" : "export"} ready: ${video.name} · ${seconds(video).toFixed(1)} s · ${r.scenes_rendered ?? "?"} of ${r.scenes ?? "?"} scenes rendered in ${(r.seconds ?? 0).toFixed(1)} s`;
     $("#result").replaceChildren(
-      el("video", { src: poster(video.url), controls: true, id: "result-video", "data-quality": quality || "standard" }),
+      withPoster(el("video", { src: video.url, controls: true, id: "result-video", "data-quality": quality || "standard" })),
       el("p", {}, el("a", { href: video.url, download: video.name }, `Download ${video.name}`)));
     await refreshAssets();
   });
@@ -2078,7 +2088,7 @@ $("#template-render").addEventListener("click", () => busy($("#template-render")
   });
   status.textContent = job.status === "succeeded" ? "done" : job.status;
   if (job.status === "succeeded") {
-    $("#template-row-result").replaceChildren(el("video", { src: poster(job.result.url), controls: true, preload: "metadata", class: "row-player" }),
+    $("#template-row-result").replaceChildren(withPoster(el("video", { src: job.result.url, controls: true, preload: "metadata", class: "row-player" })),
       videoLink(job.result, started.session_id));
   } else if (job.error) throw new Error(job.error.message);
 }));

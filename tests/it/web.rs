@@ -1033,6 +1033,8 @@ async fn the_gallery_is_tidy_and_the_phone_can_be_tapped() {
     assert_eq!(renders[0]["subtitles"], true, "{summary:#}");
     // Music: none, or the music upload; not the voice-over.
     check("music_options", json!(["none", "hum.mp3 (music)"]));
+    check("poster_time", json!(0.5));
+    check("play_from", json!(true));
     // The crossfade stays at the second cut; the first scene has none.
     let moved = &summary["after_move"];
     assert_eq!(moved[0], json!(["image_2.png", null]), "{summary:#}");

@@ -38,6 +38,11 @@ try {
     asset: c.dataset.asset, meta: c.querySelector(".meta").textContent, subtitles: Boolean(c.querySelector("a.subtitles")),
   })));
   summary.music_options = await page.$$eval("#music-select option", (o) => o.map((x) => x.textContent));
+  // 11. A render's card shows its first scene (0.5 s in, past an opening fade),
+  // and plays from the start.
+  await page.waitForFunction(() => document.querySelector("#renders .card video").readyState >= 1);
+  summary.poster_time = await page.$eval("#renders .card video", (v) => v.currentTime);
+  summary.play_from = await page.$eval("#renders .card video", async (v) => { v.muted = true; await v.play(); const t = v.currentTime; v.pause(); return t < 0.3; });
   await snap(page, "gallery-and-renders", true);
 
   // 7. Estimates from the pace of the scenes rendered, not of the steps before.

@@ -265,6 +265,17 @@ async fn unless_cancelled<T>(
     }
 }
 
+/// Where one run of the pipeline works, and how it reports.
+struct Run<'a> {
+    studio: &'a Studio,
+    session: &'a SessionId,
+    params: &'a PipelineParams,
+    progress: &'a (dyn Fn(&str, f64) + Sync),
+    cancel: CancellationToken,
+    /// The job running it, whose outputs its assets are.
+    job: Option<&'a str>,
+}
+
 /// The pipeline from a script on; `cancel` stops it between and within
 /// steps. `job`: the job running it, whose outputs its assets are.
 async fn run_script(
@@ -276,73 +287,156 @@ async fn run_script(
     cancel: CancellationToken,
     job: Option<&str>,
 ) -> Result<PipelineResult> {
-    let n = script.len();
+    let run = Run {
+        studio,
+        session,
+        params,
+        progress,
+        cancel,
+        job,
+    };
     // Scenes take 70% of the work, the render 25%, the post 5%.
-    let share = 0.7 / (2 * n) as f64;
-    let mut made = Vec::new();
-    let mut scenes = Vec::new();
-    for (i, scene) in script.iter().enumerate() {
-        let step = format!("image {}/{n}", i + 1);
-        progress(&step, share * (2 * i) as f64);
-        let image = unless_cancelled(
-            &cancel,
-            studio.generate_image(
-                session,
-                &ImageParams {
-                    prompt: scene.image_prompt.clone(),
-                    aspect_ratio: params.aspect_ratio.clone(),
-                    ..Default::default()
-                },
-                job,
-            ),
-        )
-        .await
-        .map_err(|e| in_step(&step, e))?;
-        made.push(image.name.to_string());
-        let step = format!("voice-over {}/{n}", i + 1);
-        progress(&step, share * (2 * i + 1) as f64);
-        let audio = unless_cancelled(
-            &cancel,
-            studio.synthesize_voiceover(
-                session,
-                &SpeechParams {
-                    text: scene.narration.clone(),
-                    voice_name: params.voice_name.clone(),
-                    ..Default::default()
-                },
-                job,
-            ),
-        )
-        .await
-        .map_err(|e| in_step(&step, e))?;
-        made.push(audio.name.to_string());
-        scenes.push(SceneResult {
-            narration: scene.narration.clone(),
-            image_prompt: scene.image_prompt.clone(),
-            image: image.name.to_string(),
-            audio: audio.name.to_string(),
-        });
+    let scenes = run.make_scenes(&script).await?;
+    let mut made: Vec<String> = scenes
+        .iter()
+        .flat_map(|s| [s.image.clone(), s.audio.clone()])
+        .collect();
+    progress("compose", 0.7);
+    let video = run.render_draft(&scenes).await?;
+    if let Some(captions) = video.metadata["captions"].as_str() {
+        made.push(captions.to_owned());
+    }
+    made.push(video.name.to_string());
+    progress("social post", 0.95);
+    let post = run.write_post(&script).await?;
+    made.push(post.asset_id.clone());
+    progress("done", 1.0);
+    Ok(PipelineResult {
+        scenes,
+        video,
+        post,
+        assets: made,
+    })
+}
+
+impl Run<'_> {
+    /// Each scene's picture and voice-over, in order.
+    async fn make_scenes(&self, script: &[ScriptScene]) -> Result<Vec<SceneResult>> {
+        let (studio, session, params, job) = (self.studio, self.session, self.params, self.job);
+        let n = script.len();
+        let share = 0.7 / (2 * n) as f64;
+        let mut scenes = Vec::new();
+        for (i, scene) in script.iter().enumerate() {
+            let step = format!("image {}/{n}", i + 1);
+            (self.progress)(&step, share * (2 * i) as f64);
+            let image = ImageParams {
+                prompt: scene.image_prompt.clone(),
+                aspect_ratio: params.aspect_ratio.clone(),
+                ..Default::default()
+            };
+            let image = unless_cancelled(&self.cancel, studio.generate_image(session, &image, job))
+                .await
+                .map_err(|e| in_step(&step, e))?;
+            let step = format!("voice-over {}/{n}", i + 1);
+            (self.progress)(&step, share * (2 * i + 1) as f64);
+            let speech = SpeechParams {
+                text: scene.narration.clone(),
+                voice_name: params.voice_name.clone(),
+                ..Default::default()
+            };
+            let audio = unless_cancelled(
+                &self.cancel,
+                studio.synthesize_voiceover(session, &speech, job),
+            )
+            .await
+            .map_err(|e| in_step(&step, e))?;
+            scenes.push(SceneResult {
+                narration: scene.narration.clone(),
+                image_prompt: scene.image_prompt.clone(),
+                image: image.name.to_string(),
+                audio: audio.name.to_string(),
+            });
+        }
+        Ok(scenes)
     }
 
-    progress("compose", 0.7);
-    let music = match &params.music {
-        Some(m) => Some(m.clone()),
-        None => studio
-            .store()
-            .list_assets(session, Some(AssetKind::Audio))
-            .await?
-            .into_iter()
-            .rev()
-            .find(|a| a.metadata["role"] == "music")
-            .map(|a| a.name.to_string()),
-    };
-    let req = ComposeRequest {
+    /// The scenes as the session's saved timeline (it opens in the editor
+    /// and can be changed and rendered again), rendered.
+    async fn render_draft(&self, scenes: &[SceneResult]) -> Result<Asset> {
+        let (studio, session) = (self.studio, self.session);
+        let music = match &self.params.music {
+            Some(m) => Some(m.clone()),
+            None => studio
+                .store()
+                .list_assets(session, Some(AssetKind::Audio))
+                .await?
+                .into_iter()
+                .rev()
+                .find(|a| a.metadata["role"] == "music")
+                .map(|a| a.name.to_string()),
+        };
+        let req = draft_request(self.params, scenes, music);
+        let composer = studio.composer();
+        let saved = composer
+            .save_timeline(session, &SavedTimeline::from_request(&req))
+            .await
+            .map_err(|e| in_step("compose", e))?;
+        let plan = composer
+            .plan(session, &req)
+            .await
+            .map_err(|e| in_step("compose", e))?;
+        // The render's own steps ("rendering scene 3 of 12") go through, so
+        // the page can estimate from the scenes rendered so far.
+        let render_progress = |p: f64, step: &str| (self.progress)(step, 0.7 + 0.25 * p);
+        composer
+            .render(
+                session,
+                &plan,
+                saved.version,
+                &render_progress,
+                self.cancel.clone(),
+                self.job.map_or(ForJob::None, ForJob::Part),
+            )
+            .await
+            .map_err(|e| in_step("compose", e))
+    }
+
+    /// The post about the whole narration.
+    async fn write_post(&self, script: &[ScriptScene]) -> Result<SocialResult> {
+        let text = script
+            .iter()
+            .map(|s| s.narration.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let params = SocialParams {
+            text,
+            platform: self.params.platform.clone(),
+            ..Default::default()
+        };
+        unless_cancelled(
+            &self.cancel,
+            self.studio
+                .generate_social_post(self.session, &params, self.job),
+        )
+        .await
+        .map_err(|e| in_step("social post", e))
+    }
+}
+
+/// The draft's compose request: each scene's picture (gently moving, and
+/// crossfading, unless `still`) and its voice-over, with captions and music.
+fn draft_request(
+    params: &PipelineParams,
+    scenes: &[SceneResult],
+    music: Option<String>,
+) -> ComposeRequest {
+    let moving = !params.still.unwrap_or(false);
+    ComposeRequest {
         timeline: Some(
             scenes
                 .iter()
                 .enumerate()
                 .flat_map(|(i, s)| {
-                    let moving = !params.still.unwrap_or(false);
                     let image = TimelineItem {
                         asset_id: s.image.clone(),
                         effect: moving.then(|| MOTIONS[i % MOTIONS.len()].to_owned()),
@@ -370,65 +464,7 @@ async fn run_script(
             ..Default::default()
         }),
         ..Default::default()
-    };
-    // The draft becomes the session's saved timeline: it opens in the
-    // editor and can be changed and rendered again.
-    let composer = studio.composer();
-    let saved = composer
-        .save_timeline(session, &SavedTimeline::from_request(&req))
-        .await
-        .map_err(|e| in_step("compose", e))?;
-    let plan = composer
-        .plan(session, &req)
-        .await
-        .map_err(|e| in_step("compose", e))?;
-    // The render's own steps ("rendering scene 3 of 12") go through, so
-    // the page can estimate from the scenes rendered so far.
-    let render_progress = |p: f64, step: &str| progress(step, 0.7 + 0.25 * p);
-    let video = composer
-        .render(
-            session,
-            &plan,
-            saved.version,
-            &render_progress,
-            cancel.clone(),
-            job.map_or(ForJob::None, ForJob::Part),
-        )
-        .await
-        .map_err(|e| in_step("compose", e))?;
-    if let Some(captions) = video.metadata["captions"].as_str() {
-        made.push(captions.to_owned());
     }
-    made.push(video.name.to_string());
-
-    progress("social post", 0.95);
-    let text = script
-        .iter()
-        .map(|s| s.narration.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    let post = unless_cancelled(
-        &cancel,
-        studio.generate_social_post(
-            session,
-            &SocialParams {
-                text,
-                platform: params.platform.clone(),
-                ..Default::default()
-            },
-            job,
-        ),
-    )
-    .await
-    .map_err(|e| in_step("social post", e))?;
-    made.push(post.asset_id.clone());
-    progress("done", 1.0);
-    Ok(PipelineResult {
-        scenes,
-        video,
-        post,
-        assets: made,
-    })
 }
 
 /// Checks the request, then queues the pipeline as a job for any worker

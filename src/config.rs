@@ -143,9 +143,19 @@ pub struct Config {
 
 /// Who the HTTP server answers and how openly: flags of `studio serve`
 /// only (and their `STUDIO_*` variables).
-#[derive(Clone, Debug, Default, Args)]
+#[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Server")]
 pub struct ServerConfig {
+    /// Requests per second one key (or client address) may send, with bursts
+    /// of twice that; 0 turns the limit off.
+    #[arg(long, env = "STUDIO_REQUESTS_PER_SECOND", default_value_t = 50)]
+    pub requests_per_second: u32,
+
+    /// Seconds a request may take (uploads, synchronous renders and event
+    /// streams excepted).
+    #[arg(long, env = "STUDIO_REQUEST_TIMEOUT_SECS", default_value_t = 300)]
+    pub request_timeout_secs: u64,
+
     /// Serve requests without an API key even when the server listens on a
     /// non-loopback address, or when keys exist.
     #[arg(long, env = "STUDIO_ALLOW_ANONYMOUS")]
@@ -231,16 +241,6 @@ pub struct LimitsConfig {
     )]
     pub max_jobs_per_client: usize,
 
-    /// Requests per second one key (or client address) may send, with bursts
-    /// of twice that; 0 turns the limit off.
-    #[arg(
-        long,
-        env = "STUDIO_REQUESTS_PER_SECOND",
-        default_value_t = 50,
-        global = true
-    )]
-    pub requests_per_second: u32,
-
     /// Image renders and speech runs that may run at once (each);
     /// default: the number of cores.
     #[arg(long, env = "STUDIO_MAX_CONCURRENT_WORK", global = true)]
@@ -263,16 +263,12 @@ pub struct LimitsConfig {
         global = true
     )]
     pub max_batch_rows: usize,
+}
 
-    /// Seconds a request may take (uploads, synchronous renders and event
-    /// streams excepted).
-    #[arg(
-        long,
-        env = "STUDIO_REQUEST_TIMEOUT_SECS",
-        default_value_t = 300,
-        global = true
-    )]
-    pub request_timeout_secs: u64,
+impl Default for ServerConfig {
+    fn default() -> Self {
+        defaults()
+    }
 }
 
 impl Default for LimitsConfig {

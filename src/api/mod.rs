@@ -167,7 +167,7 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
     let uploads = upload_routes(upload_limit);
-    let timeout = Duration::from_secs(config.limits.request_timeout_secs.max(1));
+    let timeout = Duration::from_secs(config.server.request_timeout_secs.max(1));
     let (api, doc) = api_routes(Some(timeout)).merge(uploads).split_for_parts();
     let providers = openapi::Providers {
         image: studio.image_tool().provider_names(),
@@ -190,7 +190,7 @@ pub fn router(studio: Studio, local: Option<std::net::IpAddr>) -> crate::error::
             auth::Gate {
                 studio: studio.clone(),
                 failed: auth::FailedKeys::new(),
-                budgets: auth::Budgets::new(config.limits.requests_per_second),
+                budgets: auth::Budgets::new(config.server.requests_per_second),
             },
             auth::authenticate,
         ))

@@ -19,7 +19,7 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
     let mut config = Config::with_data_dir(dir.path());
     // Generated requests come fast and from one client: the limits would
     // (rightly) answer 429 and hide everything else.
-    config.limits.requests_per_second = 0;
+    config.server.requests_per_second = 0;
     config.limits.max_jobs_per_client = 10_000;
     config.limits.max_waiting_work = 10_000;
     config.max_video_seconds = 30.0;

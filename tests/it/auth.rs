@@ -294,7 +294,7 @@ async fn raw(
 async fn request_budgets_follow_the_key_not_the_header_and_reads_cost_less() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
-    config.limits.requests_per_second = 2; // work: bursts of 4; reads: 20/s, bursts of 40
+    config.server.requests_per_second = 2; // work: bursts of 4; reads: 20/s, bursts of 40
     let server = TestServer::start_with(config).await;
     let (key, _) = server.studio.store().create_key("k", false).await.unwrap();
     // Work (a POST) spelled five ways, one key: one bucket of 4.
@@ -384,7 +384,7 @@ async fn request_budgets_follow_the_key_not_the_header_and_reads_cost_less() {
 async fn the_keyless_local_studio_never_throttles_an_ordinary_script() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
-    config.limits.requests_per_second = 2;
+    config.server.requests_per_second = 2;
     let server = TestServer::start_with(config).await;
     // A script: sessions with a post each, then each session's listing.
     let mut ids = Vec::new();

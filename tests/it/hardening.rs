@@ -60,7 +60,7 @@ async fn no_route_lets_a_foreign_key_reach_a_session_by_any_spelling_of_its_id()
     let dir = tempfile::tempdir().unwrap();
     // No worker: alice's job stays queued, so it can be looked at and cancelled.
     let mut config = Config::with_data_dir(dir.path());
-    config.limits.requests_per_second = 0; // hundreds of requests from one key
+    config.server.requests_per_second = 0; // hundreds of requests from one key
     let server = TestServer::start_api_only(config).await;
     let store = server.studio.store();
     let (alice, _) = store.create_key("alice", false).await.unwrap();

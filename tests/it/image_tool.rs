@@ -448,7 +448,7 @@ async fn a_request_over_the_time_limit_answers_503_with_the_error_body() {
     config.image.base_url = Some(fake.uri());
     config.image.api_key = Some("test-key".into());
     config.provider_timeout_secs = 30;
-    config.limits.request_timeout_secs = 1;
+    config.server.request_timeout_secs = 1;
     let s = TestServer::start_with(config).await;
     let response = s
         .client

@@ -234,7 +234,7 @@ async fn at_least_the_last_hundred_versions_are_kept() {
     // 113 quick requests: more than the default per-client rate allows.
     let dir = tempfile::tempdir().unwrap();
     let mut config = studio::Config::with_data_dir(dir.path());
-    config.limits.requests_per_second = 0;
+    config.server.requests_per_second = 0;
     let s = TestServer::start_with(config).await;
     session_with_images(&s, "many", 1).await;
     for i in 0..110 {

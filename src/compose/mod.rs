@@ -407,18 +407,24 @@ impl Composer {
             font: &font,
             work: work.path(),
         };
-        let made = self.make_pieces(&parts, progress, cancel.clone()).await?;
-
-        progress(0.99, "joining scenes");
-        let out = join(
-            plan,
-            &segments,
-            &made.pieces,
-            &made.audio.path,
-            work.path(),
-            cancel,
-        )
-        .await?;
+        let rendered = async {
+            let made = self.make_pieces(&parts, progress, cancel.clone()).await?;
+            progress(0.99, "joining scenes");
+            let out = join(
+                plan,
+                &segments,
+                &made.pieces,
+                &made.audio.path,
+                work.path(),
+                cancel,
+            )
+            .await?;
+            Ok::<_, Error>((made, out))
+        };
+        let (made, out) = match rendered.await {
+            Ok(rendered) => rendered,
+            Err(e) => return Err(self.unless_session_gone(session, since, e).await),
+        };
         let info = media::probe(&out).await?;
         let mut outputs = Vec::new();
         if !cues.is_empty() {
@@ -565,6 +571,22 @@ impl Composer {
         made.into_iter()
             .last()
             .ok_or_else(|| Error::Internal("the render made no asset".into()))
+    }
+
+    /// A render that failed because its session was deleted under it (its
+    /// files went with it) says that, not what ffmpeg made of the missing
+    /// files.
+    async fn unless_session_gone(
+        &self,
+        session: &SessionId,
+        since: chrono::DateTime<chrono::Utc>,
+        error: Error,
+    ) -> Error {
+        match self.store().session(session).await {
+            Ok(now) if now.created_at != since => Error::UnknownSession(session.to_string()),
+            Err(gone @ Error::UnknownSession(_)) => gone,
+            _ => error,
+        }
     }
 
     /// Keeps the render cache under its cap, sparing what renders are reading.

@@ -368,7 +368,7 @@ async fn deleting_a_session_stops_its_renders_and_nothing_comes_back() {
             wait_for_job(&s, &url, |j| j["progress"].as_f64().unwrap() > 0.0).await;
             Some(url)
         } else {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            s.wait_for_renders(true, Duration::from_secs(30)).await;
             None
         };
         assert_eq!(s.delete(&format!("/api/v1/sessions/{session}")).await, 204);
@@ -380,8 +380,8 @@ async fn deleting_a_session_stops_its_renders_and_nothing_comes_back() {
             assert_eq!(status, 404, "{body}");
             assert_error(&body, "unknown_session");
         }
-        // Long after the render would have finished, the session is still gone.
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        // Once the render has stopped, the session is still gone.
+        s.wait_for_renders(false, Duration::from_secs(30)).await;
         let (status, _) = s.get_json(&format!("/api/v1/sessions/{session}")).await;
         assert_eq!(
             status,
@@ -680,7 +680,8 @@ async fn queued_jobs_survive_a_restart_and_run() {
     let (status, accepted) = s.post_json("/api/v1/sessions/restart/compose", body).await;
     assert_eq!(status, 202, "{accepted}");
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // Queued (this node runs no worker: `start_api_only`); that it runs
+    // only where a worker is, is shown by the restart below.
     let (_, view) = s.get_json(&status_url).await;
     assert_eq!(view["status"], "queued", "no worker, no work: {view}");
     // As if the process had died between the job's row and its task: the

@@ -313,8 +313,16 @@ async fn two_api_nodes_and_two_workers_share_one_postgres_and_one_bucket() {
         "{:?}",
         asked.elapsed()
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(ffmpeg_children(w1.pid()).is_empty() && ffmpeg_children(w2.pid()).is_empty());
+    // Its ffmpeg processes end with it (a render left running would hold
+    // them for most of its 60 s).
+    let until = Instant::now() + Duration::from_secs(10);
+    while !(ffmpeg_children(w1.pid()).is_empty() && ffmpeg_children(w2.pid()).is_empty()) {
+        assert!(
+            Instant::now() < until,
+            "ffmpeg still runs for the cancelled render"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         videos(&b, "farm").await.len(),
         9,

@@ -171,7 +171,7 @@ async fn a_key_still_in_use_is_409_then_its_answer_is_replayed() {
     let path = "/api/v1/sessions/busy/compose";
     let first = post(&s, path, "sync-render", &body);
     let second = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        s.wait_for_renders(true, Duration::from_secs(30)).await;
         post(&s, path, "sync-render", &body).await
     };
     let ((s1, video, _), (s2, err, _)) = tokio::join!(first, second);

@@ -431,21 +431,30 @@ fn cli_image_writes_an_asset_and_prints_its_path() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("prompt"));
 }
 
+/// A provider that takes requests and never answers; `hung_up` fires when
+/// the caller closes its connection (gives up on it).
+async fn provider_that_never_answers() -> (String, tokio::sync::oneshot::Receiver<()>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (hung_up, told) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        // Reads the request, then waits: 0 bytes read is the caller gone.
+        while conn.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        let _ = hung_up.send(());
+    });
+    (url, told)
+}
+
 #[tokio::test]
 async fn a_request_over_the_time_limit_answers_503_with_the_error_body() {
-    let fake = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"created": 1, "data": [{"b64_json": b64(&jpeg(8, 8))}]}))
-                .set_delay(Duration::from_secs(4)),
-        )
-        .mount(&fake)
-        .await;
+    let (provider, hung_up) = provider_that_never_answers().await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(dir.path());
     config.image.provider = "openai".into();
-    config.image.base_url = Some(fake.uri());
+    config.image.base_url = Some(provider);
     config.image.api_key = Some("test-key".into());
     config.provider_timeout_secs = 30;
     config.server.request_timeout_secs = 1;
@@ -465,8 +474,12 @@ async fn a_request_over_the_time_limit_answers_503_with_the_error_body() {
     );
     let body: Value = response.json().await.unwrap();
     assert!(assert_error(&body, "timeout").contains("1 s"), "{body}");
-    // The abandoned request stores nothing, even after the provider answers.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The abandoned request is dropped (its provider call with it), and
+    // stores nothing.
+    tokio::time::timeout(Duration::from_secs(10), hung_up)
+        .await
+        .expect("the studio hangs up on the provider")
+        .unwrap();
     let (status, _) = s.get_json("/api/v1/sessions/slow/assets").await;
     assert_eq!(status, 404);
     s.stop().await;

@@ -152,6 +152,30 @@ impl TestServer {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Waits until a render is under way in this server (`begun`: its
+    /// work folder `render-…` is in the temporary folder) or until none is
+    /// (every render's work folder is gone: they ended, whichever way).
+    pub async fn wait_for_renders(&self, begun: bool, deadline: std::time::Duration) {
+        let tmp = self.studio.config().tmp_dir();
+        let rendering = || {
+            std::fs::read_dir(&tmp).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with("render-"))
+            })
+        };
+        let until = std::time::Instant::now() + deadline;
+        while rendering() != begun {
+            assert!(
+                std::time::Instant::now() < until,
+                "{}: no render {} within {deadline:?}",
+                tmp.display(),
+                if begun { "began" } else { "ended" }
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Follows a job's event stream (its `events_url`, or the `status_url`
     /// it extends) until `done` holds for a view of it (or the stream ends,
     /// or `deadline` passes: a failure). `done` sees every view the stream

@@ -8,6 +8,7 @@
 //! - [`api`]: HTTP only — translates requests into calls of the library.
 //! - [`worker`]: runs queued jobs, in the server or in processes of its own.
 //! - [`gate`]: global fair-use limits on heavy work.
+//! - [`links`]: the API's public addresses, built once for every layer.
 //! - [`media`]: ffprobe and the ffmpeg runner; [`process`]: child processes; [`frame`]: frame sizes and the font.
 
 pub mod agent;
@@ -20,6 +21,7 @@ pub mod gate;
 pub mod generated;
 pub mod ids;
 pub mod jobs;
+pub mod links;
 pub mod media;
 pub mod process;
 pub mod store;

@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
-use super::{JobKind, JobStatus, JobView, Jobs, now, view_of};
+use super::{JobKind, JobStatus, JobView, Jobs};
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
+use crate::links;
+use crate::store::NewBatch;
 use crate::webhooks::Callback;
 
 /// How often feeders look for room when nothing woke them.
@@ -83,10 +84,6 @@ pub struct BatchView {
     pub rows: Vec<BatchRow>,
 }
 
-fn batch_url(id: &str) -> String {
-    format!("/api/v1/batches/{id}")
-}
-
 impl Jobs {
     /// Makes a batch of `template_id`'s rows for `owner` (who may see it:
     /// a key id, empty without keys), each row a job of `asker` in its
@@ -105,83 +102,58 @@ impl Jobs {
             .callback_for(callback, Some(asker))
             .await?
             .map(|c| json!(c).to_string());
-        let batch_id = format!("batch_{}", uuid::Uuid::new_v4().simple());
-        let t = now();
-        let mut started = Vec::with_capacity(rows.len());
-        let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO batches (id, owner, template_id, total, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&batch_id)
-        .bind(owner)
-        .bind(template_id)
-        .bind(rows.len() as i64)
-        .bind(&t)
-        .execute(&mut *tx)
-        .await?;
-        for (row, (session, input)) in rows.iter().enumerate() {
-            let id = uuid::Uuid::new_v4().simple().to_string();
-            sqlx::query(
-                "INSERT INTO jobs (id, session_id, kind, status, progress, step, created_at, updated_at, owner, input, callback, batch_id, batch_row, released) \
-                 VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5, $6, $7, $8, $9, $10, 0)",
-            )
-            .bind(&id)
-            .bind(session.as_str())
-            .bind(J::KIND)
-            .bind(WAITING_STEP)
-            .bind(&t)
-            .bind(asker)
-            .bind(json!(input).to_string())
-            .bind(callback.clone())
-            .bind(&batch_id)
-            .bind(row as i64)
-            .execute(&mut *tx)
+        let rows: Vec<(SessionId, serde_json::Value)> = rows
+            .iter()
+            .map(|(session, input)| (session.clone(), json!(input)))
+            .collect();
+        let (batch_id, ids) = self
+            .table
+            .insert_batch(&NewBatch {
+                owner,
+                template_id,
+                asker,
+                kind: J::KIND,
+                rows: &rows,
+                callback,
+                waiting_step: WAITING_STEP,
+            })
             .await?;
-            let (status_url, events_url) = super::urls(session.as_str(), &id);
-            started.push(BatchRowStarted {
-                row,
-                job_id: id,
-                session_id: session.to_string(),
-                status_url,
-                events_url,
-            });
-        }
-        tx.commit().await?;
         self.batched.notify_one();
+        let jobs = ids
+            .into_iter()
+            .zip(&rows)
+            .enumerate()
+            .map(|(row, (job_id, (session, _)))| BatchRowStarted {
+                row,
+                status_url: links::job_status(session.as_str(), &job_id),
+                events_url: links::job_events(session.as_str(), &job_id),
+                job_id,
+                session_id: session.to_string(),
+            })
+            .collect();
         Ok(BatchStarted {
-            status_url: batch_url(&batch_id),
+            status_url: links::batch(&batch_id),
             batch_id,
-            jobs: started,
+            jobs,
         })
     }
 
     /// A batch with every row's job; `owner`: only a batch of this owner
     /// (`None`: any, for admins).
     pub async fn batch(&self, id: &str, owner: Option<&str>) -> Result<BatchView> {
-        let row =
-            sqlx::query("SELECT owner, template_id, total, created_at FROM batches WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.db)
-                .await?
-                .ok_or_else(|| Error::UnknownBatch(id.to_owned()))?;
-        let batch_owner: String = row.try_get("owner")?;
-        if owner.is_some_and(|o| o != batch_owner) {
-            return Err(Error::UnknownBatch(id.to_owned()));
-        }
-        let jobs = sqlx::query(
-            "SELECT id, session_id, kind, status, progress, step, result, error, created_at, updated_at, batch_row FROM jobs WHERE batch_id = $1 ORDER BY batch_row",
-        )
-        .bind(id)
-        .fetch_all(&self.db)
-        .await?;
-        let mut rows = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            let row: i64 = job.try_get("batch_row")?;
-            rows.push(BatchRow {
-                row: row as usize,
-                job: view_of(job)?,
-            });
-        }
+        let batch = self
+            .table
+            .batch(id)
+            .await?
+            .filter(|b| owner.is_none_or(|o| o == b.owner))
+            .ok_or_else(|| Error::UnknownBatch(id.to_owned()))?;
+        let rows: Vec<BatchRow> = self
+            .table
+            .batch_jobs(id)
+            .await?
+            .into_iter()
+            .map(|(row, job)| BatchRow { row, job })
+            .collect();
         let mut counts = JobCounts::default();
         let mut done = 0.0;
         for r in &rows {
@@ -195,26 +167,25 @@ impl Jobs {
             *count += 1;
             done += part;
         }
-        let total: i64 = row.try_get("total")?;
         let unfinished = counts.queued + counts.running;
         Ok(BatchView {
             batch_id: id.to_owned(),
-            template_id: row.try_get("template_id")?,
+            template_id: batch.template_id,
             status: if unfinished > 0 {
                 "running"
             } else {
                 "finished"
             }
             .to_owned(),
-            total: total as usize,
+            total: batch.total as usize,
             progress: if rows.is_empty() {
                 1.0
             } else {
                 done / rows.len() as f64
             },
             counts,
-            created_at: row.try_get("created_at")?,
-            status_url: batch_url(id),
+            created_at: batch.created_at,
+            status_url: links::batch(id),
             rows,
         })
     }
@@ -223,17 +194,8 @@ impl Jobs {
     /// once, running ones within a few tenths of a second.
     pub async fn cancel_batch(&self, id: &str, owner: Option<&str>) -> Result<BatchView> {
         self.batch(id, owner).await?;
-        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE batch_id = $1 AND status IN ('queued', 'running')")
-            .bind(id)
-            .execute(&self.db)
-            .await?;
         let error = json!({"code": "cancelled", "message": "the batch was cancelled"});
-        sqlx::query("UPDATE jobs SET status = 'cancelled', step = NULL, error = $1, updated_at = $2 WHERE batch_id = $3 AND status = 'queued'")
-            .bind(error.to_string())
-            .bind(now())
-            .bind(id)
-            .execute(&self.db)
-            .await?;
+        self.table.cancel_batch(id, &error).await?;
         self.batch(id, owner).await
     }
 
@@ -256,54 +218,23 @@ impl Jobs {
     /// as its batch allowance, its share and the waiting room leave, oldest
     /// batch and first row first. Answers how many were released.
     async fn release_batch_jobs(&self) -> Result<usize> {
-        let askers: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT owner FROM jobs WHERE released = 0 AND status = 'queued' AND owner IS NOT NULL",
-        )
-        .fetch_all(&self.db)
-        .await?;
         let mut released = 0;
-        for asker in askers {
-            let queued: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND released = 1",
-            )
-            .fetch_one(&self.db)
-            .await?;
+        for asker in self.table.askers_with_unreleased().await? {
             // Batches leave half the waiting room to single jobs.
-            let waiting_room = (self.limits.waiting / 2).max(1) as i64 - queued;
+            let waiting_room =
+                (self.limits.waiting / 2).max(1) as i64 - self.table.waiting().await?;
             if waiting_room <= 0 {
                 break;
             }
-            let mut tx = self.db.begin().await?;
-            Self::lock_share(&mut tx, &asker).await?;
-            let in_flight: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND released = 1 AND batch_id IS NOT NULL AND status IN ('queued', 'running')",
-            )
-            .bind(&asker)
-            .fetch_one(&mut *tx)
-            .await?;
-            let mine = self.share_in_use(&mut tx, &asker).await?;
-            let room = (self.limits.batch_in_flight as i64 - in_flight)
-                .min(self.limits.per_asker as i64 - mine)
-                .min(waiting_room);
-            if room <= 0 {
-                continue;
-            }
-            let ids: Vec<String> = sqlx::query_scalar(
-                "SELECT id FROM jobs WHERE owner = $1 AND released = 0 AND status = 'queued' ORDER BY created_at, batch_row LIMIT $2",
-            )
-            .bind(&asker)
-            .bind(room)
-            .fetch_all(&mut *tx)
-            .await?;
-            let t = now();
-            for id in &ids {
-                sqlx::query("UPDATE jobs SET released = 1, step = NULL, updated_at = $1 WHERE id = $2 AND released = 0")
-                    .bind(&t)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
+            let held = self.held_by(&asker) as i64;
+            let ids = self
+                .table
+                .release(&asker, |in_flight, queued| {
+                    (self.limits.batch_in_flight as i64 - in_flight)
+                        .min(self.limits.per_asker as i64 - queued - held)
+                        .min(waiting_room)
+                })
+                .await?;
             // A crash before these pushes leaves released queued jobs
             // without a task: a starting worker queues them again.
             for id in &ids {

@@ -7,93 +7,31 @@
 //! and writes progress every few tenths of a second; it reads the cancel
 //! request as often and stops the work (and ffmpeg) when it is set. Only the
 //! attempt holding the claim can record an outcome, so a job whose worker
-//! died and was run again elsewhere finishes exactly once.
+//! died and was run again elsewhere finishes exactly once. The rules live
+//! here (shares and limits, the worker's loop, batches' feeding, webhooks);
+//! every statement on the job table is in `store::jobs`.
 
 mod batches;
 mod notify;
 pub mod queue;
 
+pub use crate::store::{JobStatus, JobView};
 pub use batches::{BatchRow, BatchRowStarted, BatchStarted, BatchView, JobCounts};
 pub use notify::WebhookSettings;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
 use futures::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sqlx::{AnyPool, Row};
 use tokio_util::sync::CancellationToken;
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
+use crate::store::{JobTable, NewJob};
 use crate::webhooks::Callback;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Succeeded => "succeeded",
-            JobStatus::Failed => "failed",
-            JobStatus::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "queued" => JobStatus::Queued,
-            "running" => JobStatus::Running,
-            "succeeded" => JobStatus::Succeeded,
-            "cancelled" => JobStatus::Cancelled,
-            _ => JobStatus::Failed,
-        }
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
-        )
-    }
-}
-
-/// A job as clients see it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct JobView {
-    pub job_id: String,
-    pub session_id: String,
-    /// `compose`, `pipeline` or `transcribe`.
-    pub kind: String,
-    pub status: JobStatus,
-    /// 0 to 1.
-    pub progress: f64,
-    /// What the job is doing now, for people.
-    pub step: Option<String>,
-    /// The outcome, when succeeded (for compose: the video asset).
-    #[schema(value_type = Option<Object>)]
-    pub result: Option<Value>,
-    /// `{code, message}` when failed or cancelled.
-    #[schema(value_type = Option<Object>)]
-    pub error: Option<Value>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub status_url: String,
-    pub events_url: String,
-}
 
 /// How many jobs may be queued or running: per asker, and in all.
 #[derive(Clone, Copy, Debug)]
@@ -144,7 +82,7 @@ pub trait Runner: Send + Sync + 'static {
 
 #[derive(Clone)]
 pub struct Jobs {
-    db: AnyPool,
+    table: JobTable,
     store: crate::store::Store,
     queue: queue::Queue,
     limits: JobLimits,
@@ -189,16 +127,6 @@ impl std::fmt::Debug for Jobs {
     }
 }
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn urls(session: &str, id: &str) -> (String, String) {
-    let status = format!("/api/v1/sessions/{session}/jobs/{id}");
-    let events = format!("{status}/events");
-    (status, events)
-}
-
 /// Where and how jobs are queued and run.
 #[derive(Clone, Debug)]
 pub struct JobSettings {
@@ -216,12 +144,12 @@ impl Jobs {
     /// (jobs of versions before durable jobs, which had no input, were
     /// failed once by migration 0008).
     pub async fn open(store: crate::store::Store, settings: JobSettings) -> Result<Self> {
-        let db = store.db().clone();
+        let table = store.job_table();
         let host = crate::process::host_name();
         let worker: Arc<str> = format!("{host}:{}", std::process::id()).into();
         let queue = queue::Queue::open(&settings.queue_url, settings.queue).await?;
         Ok(Self {
-            db,
+            table,
             store,
             queue,
             limits: settings.limits,
@@ -234,18 +162,6 @@ impl Jobs {
         })
     }
 
-    /// How many jobs the asker has queued or running, plus its in-request
-    /// work; read inside `conn`'s transaction.
-    async fn share_in_use(&self, conn: &mut sqlx::AnyConnection, asker: &str) -> Result<i64> {
-        let queued: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE owner = $1 AND released = 1 AND status IN ('queued', 'running')",
-        )
-        .bind(asker)
-        .fetch_one(conn)
-        .await?;
-        Ok(queued + self.held_by(asker) as i64)
-    }
-
     fn held_by(&self, asker: &str) -> usize {
         self.held
             .lock()
@@ -253,20 +169,6 @@ impl Jobs {
             .get(asker)
             .copied()
             .unwrap_or(0)
-    }
-
-    /// Locks the asker's share until `tx` ends: its row in
-    /// `job_share_locks` is written first, so a second request of the same
-    /// asker waits here until the first has counted and inserted.
-    async fn lock_share(tx: &mut sqlx::Transaction<'_, sqlx::Any>, asker: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO job_share_locks (owner) VALUES ($1) \
-             ON CONFLICT (owner) DO UPDATE SET owner = excluded.owner",
-        )
-        .bind(asker)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
     }
 
     fn share_used_up(&self, mine: i64) -> Error {
@@ -300,10 +202,7 @@ impl Jobs {
             held: self.held.clone(),
             asker,
         };
-        let mut tx = self.db.begin().await?;
-        Self::lock_share(&mut tx, &held.asker).await?;
-        let mine = self.share_in_use(&mut tx, &held.asker).await?;
-        tx.commit().await?;
+        let mine = self.table.share(&held.asker).await? + self.held_by(&held.asker) as i64;
         if mine > self.limits.per_asker as i64 {
             return Err(self.share_used_up(mine - 1));
         }
@@ -366,63 +265,39 @@ impl Jobs {
         asker: Option<String>,
         callback: Option<&Callback>,
     ) -> Result<JobView> {
-        let queued: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND released = 1",
-        )
-        .fetch_one(&self.db)
-        .await?;
-        if queued >= self.limits.waiting as i64 {
+        if self.table.waiting().await? >= self.limits.waiting as i64 {
             return Err(Error::too_many(
                 "the studio is busy: too many jobs are waiting; try again shortly",
                 30,
             ));
         }
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let t = now();
-        // The asker's share is counted and the job inserted as one step.
-        let mut tx = self.db.begin().await?;
-        if let Some(asker) = &asker {
-            Self::lock_share(&mut tx, asker).await?;
-            let mine = self.share_in_use(&mut tx, asker).await?;
-            if mine >= self.limits.per_asker as i64 {
-                return Err(self.share_used_up(mine));
-            }
-        }
-        sqlx::query(
-            "INSERT INTO jobs (id, session_id, kind, status, progress, created_at, updated_at, owner, input, callback) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(session.as_str())
-        .bind(kind)
-        .bind(&t)
-        .bind(asker)
-        .bind(input.to_string())
-        .bind(callback.map(|c| json!(c).to_string()))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let job = NewJob {
+            session,
+            kind,
+            input,
+            owner: asker.as_deref(),
+            callback: callback.map(|c| json!(c).to_string()),
+        };
+        let id = self
+            .table
+            .insert(&job, |queued| {
+                let mine = queued + asker.as_deref().map_or(0, |a| self.held_by(a)) as i64;
+                if mine >= self.limits.per_asker as i64 {
+                    return Err(self.share_used_up(mine));
+                }
+                Ok(())
+            })
+            .await?;
         if let Err(e) = self.queue.push(&id).await {
             let error = json!({"code": "internal_error", "message": "the job could not be queued"});
-            let _ = sqlx::query("UPDATE jobs SET status = 'failed', error = $1 WHERE id = $2")
-                .bind(error.to_string())
-                .bind(&id)
-                .execute(&self.db)
-                .await;
+            let _ = self.table.fail_unqueued(&id, &error).await;
             return Err(e);
         }
         self.get(session, &id).await
     }
 
     pub async fn get(&self, session: &SessionId, id: &str) -> Result<JobView> {
-        let row = sqlx::query(
-            "SELECT id, session_id, kind, status, progress, step, result, error, created_at, updated_at FROM jobs WHERE id = $1 AND session_id = $2",
-        )
-        .bind(id)
-        .bind(session.as_str())
-        .fetch_optional(&self.db)
-        .await?
-        .ok_or_else(|| Error::UnknownJob(id.to_owned()))?;
-        view_of(&row)
+        self.table.view(session, id).await
     }
 
     /// The job's states as they change, ending with its final state.
@@ -454,35 +329,14 @@ impl Jobs {
     /// (its worker reads the request). Finished jobs are left as they are.
     pub async fn cancel(&self, session: &SessionId, id: &str) -> Result<JobView> {
         self.get(session, id).await?;
-        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status IN ('queued', 'running')")
-            .bind(id)
-            .execute(&self.db)
-            .await?;
         let error = json!({"code": "cancelled", "message": "the job was cancelled"});
-        sqlx::query("UPDATE jobs SET status = 'cancelled', step = NULL, error = $1, updated_at = $2 WHERE id = $3 AND status = 'queued'")
-            .bind(error.to_string())
-            .bind(now())
-            .bind(id)
-            .execute(&self.db)
-            .await?;
+        self.table.request_cancel(id, &error).await?;
         self.get(session, id).await
     }
 
     /// How many jobs are in each status, and the workers running jobs now.
     pub async fn summary(&self) -> Result<(Vec<(String, i64)>, Vec<String>)> {
-        let counts =
-            sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
-                .fetch_all(&self.db)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
-                .collect::<Result<Vec<_>>>()?;
-        let workers = sqlx::query_scalar(
-            "SELECT DISTINCT worker FROM jobs WHERE status = 'running' AND worker IS NOT NULL ORDER BY worker",
-        )
-        .fetch_all(&self.db)
-        .await?;
-        Ok((counts, workers))
+        self.table.summary().await
     }
 
     /// Runs this process's worker: up to `concurrency` jobs at once, until
@@ -500,11 +354,7 @@ impl Jobs {
         // A crash between a job's row and its task leaves a queued job with no
         // task: a starting worker queues every queued job again (a no-op for
         // those that have one).
-        let queued: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'queued' AND released = 1")
-                .fetch_all(&self.db)
-                .await?;
-        for id in &queued {
+        for id in &self.table.waiting_ids().await? {
             if let Err(e) = self.queue.push(id).await {
                 tracing::warn!(job = %id, error = %e, "could not queue a job again");
             }
@@ -597,7 +447,7 @@ impl Jobs {
             }
             Err(e) => Err(e),
         };
-        record(&self.db, &claim, outcome).await;
+        record(&self.table, &claim, outcome).await;
         self.ended.notify_waiters();
         true
     }
@@ -607,18 +457,10 @@ impl Jobs {
     async fn hand_back(&self, claim: &crate::store::JobClaim) {
         let id = claim.job_id.as_str();
         // Once the claim is gone, nothing of this attempt can be recorded.
-        let returned = sqlx::query(
-            "UPDATE jobs SET status = 'queued', claim = NULL, worker = NULL, step = NULL, progress = 0, attempts = attempts - 1, updated_at = $1 \
-             WHERE id = $2 AND claim = $3 AND status = 'running'",
-        )
-        .bind(now())
-        .bind(id)
-        .bind(&claim.claim)
-        .execute(&self.db)
-        .await;
+        let returned = self.table.hand_back(claim).await;
         match returned {
-            Ok(r) if r.rows_affected() == 1 => {}
-            Ok(_) => return, // finished, cancelled, or taken over meanwhile
+            Ok(true) => {}
+            Ok(false) => return, // finished, cancelled, or taken over meanwhile
             Err(e) => {
                 // Still running by the row: taken up again once this
                 // worker's heartbeats are missed, as if it had died.
@@ -629,40 +471,21 @@ impl Jobs {
         if let Err(e) = self.store.delete_job_outputs(id).await {
             // Counted after all, so the next attempt removes them first.
             tracing::warn!(job = %id, error = %e, "could not remove a stopped job's outputs");
-            let _ = sqlx::query("UPDATE jobs SET attempts = attempts + 1 WHERE id = $1")
-                .bind(id)
-                .execute(&self.db)
-                .await;
+            let _ = self.table.count_attempt(id).await;
         }
         tracing::info!(job = %id, "handed a job back to the queue");
     }
 
     /// Claims the job for one attempt, if it is still to be done.
     async fn take(&self, claim: &crate::store::JobClaim) -> Result<bool> {
-        let taken = sqlx::query(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, claim = $1, worker = $2, step = NULL, progress = 0, updated_at = $3 \
-             WHERE id = $4 AND released = 1 AND status IN ('queued', 'running')",
-        )
-        .bind(&claim.claim)
-        .bind(self.worker.as_ref())
-        .bind(now())
-        .bind(&claim.job_id)
-        .execute(&self.db)
-        .await?
-        .rows_affected();
-        Ok(taken == 1)
+        self.table.take(claim, &self.worker).await
     }
 
     /// What a claimed job is, ready to run.
     async fn load(&self, claim: &crate::store::JobClaim) -> Result<Claimed> {
         let id = claim.job_id.as_str();
-        let row = sqlx::query("SELECT session_id, kind, input, attempts FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.db)
-            .await?;
-        let session: String = row.try_get("session_id")?;
-        let input: Option<String> = row.try_get("input")?;
-        let attempt: i64 = row.try_get("attempts")?;
+        let job = self.table.to_run(id).await?;
+        let attempt = job.attempts;
         if attempt > 1 {
             // The worker of an earlier attempt died: the job runs again from
             // the start, without what that attempt had made.
@@ -671,9 +494,10 @@ impl Jobs {
         }
         Ok(Claimed {
             jobs: self.clone(),
-            session: SessionId::parse(&session)?,
-            kind: row.try_get("kind")?,
-            input: input
+            session: SessionId::parse(&job.session_id)?,
+            kind: job.kind,
+            input: job
+                .input
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or(Value::Null),
             attempt,
@@ -684,31 +508,9 @@ impl Jobs {
     }
 }
 
-/// A job's row (its view's columns) as clients see it.
-fn view_of(row: &sqlx::any::AnyRow) -> Result<JobView> {
-    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    let id: String = row.try_get("id")?;
-    let session: String = row.try_get("session_id")?;
-    let (status_url, events_url) = urls(&session, &id);
-    Ok(JobView {
-        job_id: id,
-        session_id: session,
-        kind: row.try_get("kind")?,
-        status: JobStatus::parse(row.try_get("status")?),
-        progress: row.try_get("progress")?,
-        step: row.try_get("step")?,
-        result: parse(row.try_get("result")?),
-        error: parse(row.try_get("error")?),
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        status_url,
-        events_url,
-    })
-}
-
 /// Records how an attempt ended (unless another attempt holds the job now,
 /// or its outputs already recorded success), retrying a failing database.
-async fn record(db: &AnyPool, claim: &crate::store::JobClaim, outcome: Result<Value>) {
+async fn record(table: &JobTable, claim: &crate::store::JobClaim, outcome: Result<Value>) {
     let (status, result, error) = match &outcome {
         Ok(result) => (JobStatus::Succeeded, Some(result.clone()), None),
         Err(error) => {
@@ -730,8 +532,8 @@ async fn record(db: &AnyPool, claim: &crate::store::JobClaim, outcome: Result<Va
         }
     };
     for wait in [1, 2, 4, 8] {
-        match claim
-            .record(db, status.as_str(), result.as_ref(), error.as_ref())
+        match table
+            .record(claim, status, result.as_ref(), error.as_ref())
             .await
         {
             Ok(_) => {
@@ -828,26 +630,12 @@ impl Claimed {
         loop {
             tokio::time::sleep(TICK).await;
             let live = self.live.lock().expect("job progress lock").clone();
-            let row = if live != written {
-                sqlx::query("UPDATE jobs SET progress = $1, step = $2, updated_at = $3 WHERE id = $4 AND claim = $5 AND status = 'running' RETURNING cancel_requested")
-                    .bind(live.progress)
-                    .bind(live.step.clone())
-                    .bind(now())
-                    .bind(self.id())
-                    .bind(&self.claim.claim)
-                    .fetch_optional(&self.jobs.db)
-                    .await
-            } else {
-                sqlx::query("SELECT cancel_requested FROM jobs WHERE id = $1 AND claim = $2 AND status = 'running'")
-                    .bind(self.id())
-                    .bind(&self.claim.claim)
-                    .fetch_optional(&self.jobs.db)
-                    .await
-            };
+            let progress = (live != written).then_some((live.progress, live.step.as_deref()));
+            let row = self.jobs.table.tick(&self.claim, progress).await;
             match row {
-                Ok(Some(row)) => {
+                Ok(Some(cancel_asked)) => {
                     written = live;
-                    if row.try_get::<i64, _>("cancel_requested").unwrap_or(0) != 0 {
+                    if cancel_asked {
                         self.cancel.cancel();
                     }
                 }

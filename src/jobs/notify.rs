@@ -73,22 +73,22 @@ impl Jobs {
 
     /// Queues a delivery for each ended job whose callback wants its end.
     async fn queue_deliveries(&self) -> Result<()> {
-        for (id, session, owner, status, callback) in self.store.jobs_to_notify(64).await? {
-            let callback: Option<Callback> = serde_json::from_str(&callback).ok();
+        for ended in self.table.to_notify(64).await? {
+            let callback: Option<Callback> = serde_json::from_str(&ended.callback).ok();
             let urls: Vec<String> = callback
-                .filter(|c| c.wants(&status))
+                .filter(|c| c.wants(&ended.status))
                 .map(|c| c.url)
                 .into_iter()
                 .collect();
-            let session = SessionId::parse(&session)?;
-            let view = self.get(&session, &id).await?;
-            let event = format!("job.{status}");
+            let session = SessionId::parse(&ended.session_id)?;
+            let view = self.get(&session, &ended.id).await?;
+            let event = format!("job.{}", ended.status);
             let payload = serde_json::to_string(&view).unwrap_or_default();
             self.store
                 .queue_deliveries(
-                    &id,
+                    &ended.id,
                     session.as_str(),
-                    owner.as_deref(),
+                    ended.owner.as_deref(),
                     &event,
                     &urls,
                     &payload,

@@ -8,10 +8,10 @@
 
 mod blobs;
 mod brands;
-mod claims;
 mod gc;
 mod idempotency;
 mod inputs;
+mod jobs;
 mod keys;
 mod messages;
 mod render_cache;
@@ -33,10 +33,12 @@ use utoipa::ToSchema;
 
 pub use blobs::Blobs;
 pub use brands::{BrandScope, StoredBrand};
-pub use claims::JobClaim;
 pub use gc::{Collected, DEFAULT_GRACE, MissingBytes};
 pub use idempotency::{KeptAnswer, Reservation};
 pub use inputs::InputCache;
+pub use jobs::{
+    BatchRecord, EndedJob, JobClaim, JobStatus, JobTable, JobToRun, JobView, NewBatch, NewJob,
+};
 pub use keys::{Access, KeyInfo, Principal};
 pub use messages::Message;
 pub use render_cache::file_sha256;
@@ -332,15 +334,13 @@ impl Store {
             "DELETE FROM webhook_attempts WHERE delivery_id IN \
              (SELECT id FROM webhook_deliveries WHERE session_id = $1)",
             "DELETE FROM webhook_deliveries WHERE session_id = $1",
-            // Its jobs go too: a running one loses its claim, so its worker
-            // stops it and nothing it makes is kept.
-            "DELETE FROM jobs WHERE session_id = $1",
         ] {
             sqlx::query(statement)
                 .bind(id.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
+        jobs::delete_of_session(&mut tx, id.as_str()).await?;
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -495,7 +495,7 @@ impl Store {
             }
             if let Some((claim, result)) = job
                 && !claim
-                    .record(&mut *tx, "succeeded", Some(&result(&assets)), None)
+                    .record(&mut *tx, JobStatus::Succeeded, Some(&result(&assets)), None)
                     .await?
             {
                 return Err(Error::Conflict(
@@ -778,11 +778,6 @@ impl LocalFile {
     }
 }
 
-/// Where an asset's bytes are served.
-pub fn content_url(session: &SessionId, name: &AssetName) -> String {
-    format!("/api/v1/sessions/{session}/assets/{name}/content")
-}
-
 /// Inserts an asset row (and its session, on first use) in a transaction.
 async fn insert_asset_row_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -828,7 +823,7 @@ async fn insert_asset_row_in(
         .execute(&mut **tx)
         .await?;
     Ok(Asset {
-        url: content_url(session, &name),
+        url: crate::links::asset_content(session.as_str(), name.as_str()),
         asset_id: name.clone(),
         session_id: session.clone(),
         kind: new.kind,
@@ -883,7 +878,7 @@ fn asset_from_row(row: &AnyRow) -> Result<Asset> {
     let name = AssetName::parse(row.try_get("name")?)?;
     let metadata: String = row.try_get("metadata")?;
     Ok(Asset {
-        url: content_url(&session_id, &name),
+        url: crate::links::asset_content(session_id.as_str(), name.as_str()),
         asset_id: name.clone(),
         kind: row.try_get::<String, _>("kind")?.parse()?,
         mime_type: row.try_get("mime_type")?,

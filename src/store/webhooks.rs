@@ -6,7 +6,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::{Store, now, timestamp};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::webhooks::Callback;
 
 /// An asker's webhook settings (the secret is shown once, when set).
@@ -153,11 +153,7 @@ impl Store {
     ) -> Result<()> {
         let now = now().timestamp_millis();
         let mut tx = self.db().begin().await?;
-        let marked = sqlx::query("UPDATE jobs SET notified = 1 WHERE id = $1 AND notified IS NULL")
-            .bind(job_id)
-            .execute(&mut *tx)
-            .await?;
-        if marked.rows_affected() == 0 {
+        if !super::jobs::mark_notified(&mut tx, job_id).await? {
             return Ok(()); // another worker queued them
         }
         for url in urls {
@@ -321,32 +317,5 @@ impl Store {
                 .fetch_one(self.db())
                 .await?,
         )
-    }
-
-    /// Ended jobs whose callbacks are still to be queued: (id, session,
-    /// owner, status, callback).
-    pub async fn jobs_to_notify(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<(String, String, Option<String>, String, String)>> {
-        let rows = sqlx::query(
-            "SELECT id, session_id, owner, status, callback FROM jobs WHERE callback IS NOT NULL AND notified IS NULL \
-             AND status IN ('succeeded', 'failed', 'cancelled') LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(self.db())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    r.try_get("session_id")?,
-                    r.try_get("owner")?,
-                    r.try_get("status")?,
-                    r.try_get("callback")?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e: Error| e)
     }
 }

@@ -908,10 +908,7 @@ mod tests {
             path
         };
         let result = |assets: &[crate::store::Asset]| serde_json::json!(assets[0].name);
-        let stale = JobClaim {
-            job_id: "j".into(),
-            claim: "first".into(),
-        };
+        let stale = claim("j", "first");
         let err = store
             .put_asset_files(
                 &session,
@@ -922,10 +919,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.code(), "conflict");
-        let current = JobClaim {
-            job_id: "j".into(),
-            claim: "second".into(),
-        };
+        let current = claim("j", "second");
         let made = store
             .put_asset_files(
                 &session,

@@ -38,15 +38,7 @@ async fn wait_for(
     seconds: u64,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let started = std::time::Instant::now();
-    loop {
-        let job = get_json(client, url).await;
-        if done(&job) {
-            return job;
-        }
-        assert!(started.elapsed().as_secs() < seconds, "{job}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    common::follow_job(client, url, done, std::time::Duration::from_secs(seconds)).await
 }
 
 fn finished(job: &Value) -> bool {

@@ -115,21 +115,16 @@ async fn compose(node: &Process, session: &str, seconds: f64) -> Value {
     resp.json().await.unwrap()
 }
 
-/// Polls the job at `node` until `done` holds.
+/// Follows the job's events at `node` until `done` holds.
 async fn wait_until(node: &Process, job: &Value, done: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    let url = node.url(job["status_url"].as_str().unwrap());
-    loop {
-        let view = get(&url).await;
-        if done(&view) {
-            return view;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "job never got there: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let url = node.url(job["events_url"].as_str().unwrap());
+    common::follow_job(
+        &reqwest::Client::new(),
+        &url,
+        done,
+        Duration::from_secs(180),
+    )
+    .await
 }
 
 fn finished(view: &Value) -> bool {

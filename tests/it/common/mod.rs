@@ -186,40 +186,7 @@ impl TestServer {
         done: impl Fn(&Value) -> bool,
         deadline: std::time::Duration,
     ) -> Value {
-        use futures::StreamExt;
-        let events_url = if job_url.ends_with("/events") {
-            job_url.to_owned()
-        } else {
-            format!("{job_url}/events")
-        };
-        let events_url = events_url.as_str();
-        let follow = async {
-            let resp = self.get(events_url).await;
-            assert_eq!(resp.status(), 200, "events of {events_url}");
-            let mut stream = resp.bytes_stream();
-            let mut text = String::new();
-            let mut last = Value::Null;
-            while let Some(chunk) = stream.next().await {
-                text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-                while let Some(end) = text.find("\n\n") {
-                    let event: String = text.drain(..end + 2).collect();
-                    for line in event.lines() {
-                        if let Some(data) = line.strip_prefix("data:") {
-                            last = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
-                            if done(&last) {
-                                return last;
-                            }
-                        }
-                    }
-                }
-            }
-            panic!("the event stream ended before the job did: {last}");
-        };
-        tokio::time::timeout(deadline, follow)
-            .await
-            .unwrap_or_else(|_| {
-                panic!("{events_url}: the job did not get there within {deadline:?}")
-            })
+        follow_job(&self.client, &self.url(job_url), done, deadline).await
     }
 
     /// How many of the session's assets are of type `kind`.
@@ -531,4 +498,61 @@ pub fn studio_ok(data: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Follows a job's event stream at `job_url` (its full `events_url`, or
+/// the `status_url` it extends) on any studio server until `done` holds
+/// for a view of it; `done` sees every view the stream sends, in order. A
+/// stream that ends before (a server going away) is joined again; past
+/// `deadline` it is a failure.
+pub async fn follow_job(
+    client: &reqwest::Client,
+    job_url: &str,
+    done: impl Fn(&Value) -> bool,
+    deadline: std::time::Duration,
+) -> Value {
+    use futures::StreamExt;
+    let events_url = if job_url.ends_with("/events") {
+        job_url.to_owned()
+    } else {
+        format!("{job_url}/events")
+    };
+    let mut last = Value::Null;
+    let follow = async {
+        loop {
+            let resp = client.get(&events_url).send().await;
+            if let Ok(resp) = resp.as_ref().map(|r| r.status()) {
+                assert_eq!(resp, 200, "events of {events_url}");
+            }
+            if let Ok(resp) = resp {
+                let mut stream = resp.bytes_stream();
+                let mut text = String::new();
+                while let Some(Ok(chunk)) = stream.next().await {
+                    text.push_str(&String::from_utf8_lossy(&chunk));
+                    while let Some(end) = text.find("\n\n") {
+                        let event: String = text.drain(..end + 2).collect();
+                        for line in event.lines() {
+                            if let Some(data) = line.strip_prefix("data:") {
+                                last = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
+                                if done(&last) {
+                                    return last.clone();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let ended = ["succeeded", "failed", "cancelled"];
+            assert!(
+                !ended.contains(&last["status"].as_str().unwrap_or("")),
+                "{events_url}: the job ended without getting there: {last}"
+            );
+            // The stream went away (or could not connect) first: join again.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    match tokio::time::timeout(deadline, follow).await {
+        Ok(view) => view,
+        Err(_) => panic!("{events_url}: the job did not get there within {deadline:?}: {last}"),
+    }
 }

@@ -115,12 +115,9 @@ impl Studio {
             store.clone(),
             JobSettings {
                 queue_url: config.queue_url(),
-                queue: QueueSettings {
-                    heartbeat: std::time::Duration::from_secs(
-                        config.jobs.worker_heartbeat_secs.max(1),
-                    ),
-                    ..QueueSettings::default()
-                },
+                queue: QueueSettings::with_heartbeat(std::time::Duration::from_secs(
+                    config.jobs.worker_heartbeat_secs.max(1),
+                )),
                 limits: JobLimits {
                     per_asker: limits.max_jobs_per_client.max(1),
                     waiting: limits.max_waiting_work.max(1),
@@ -128,13 +125,12 @@ impl Studio {
                     batch_in_flight: (limits.max_jobs_per_client / 2).max(1),
                 },
                 timeout: std::time::Duration::from_secs(config.jobs.job_timeout_secs.max(1)),
-                webhooks: crate::jobs::WebhookSettings {
-                    allow_private: config.jobs.webhook_allow_private,
-                    retry: std::time::Duration::from_secs_f64(
+                webhooks: crate::jobs::WebhookSettings::new(
+                    config.jobs.webhook_allow_private,
+                    std::time::Duration::from_secs_f64(
                         config.jobs.webhook_retry_secs.clamp(0.01, 3600.0),
                     ),
-                    ..Default::default()
-                },
+                ),
             },
         )
         .await?;

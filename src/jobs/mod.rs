@@ -44,16 +44,6 @@ pub struct JobLimits {
     pub batch_in_flight: usize,
 }
 
-impl Default for JobLimits {
-    fn default() -> Self {
-        Self {
-            per_asker: 10,
-            waiting: 32,
-            batch_in_flight: 5,
-        }
-    }
-}
-
 /// How often a worker writes a running job's progress and reads its cancel
 /// request; also how often event streams look for news.
 const TICK: Duration = Duration::from_millis(250);

@@ -31,11 +31,14 @@ pub struct WebhookSettings {
     pub poll: Duration,
 }
 
-impl Default for WebhookSettings {
-    fn default() -> Self {
+impl WebhookSettings {
+    /// The configured choices (`STUDIO_WEBHOOK_ALLOW_PRIVATE`,
+    /// `STUDIO_WEBHOOK_RETRY_SECS`); waits at most an hour between attempts,
+    /// gives up a day after the job's end, looks every 200 ms.
+    pub fn new(allow_private: bool, retry: Duration) -> Self {
         Self {
-            allow_private: false,
-            retry: Duration::from_secs(5),
+            allow_private,
+            retry,
             max_wait: Duration::from_secs(3600),
             give_up_after: Duration::from_secs(24 * 3600),
             poll: Duration::from_millis(200),

@@ -47,10 +47,12 @@ pub struct QueueSettings {
     pub poll: Duration,
 }
 
-impl Default for QueueSettings {
-    fn default() -> Self {
+impl QueueSettings {
+    /// Heartbeats every `heartbeat` (configured: `STUDIO_WORKER_HEARTBEAT_SECS`);
+    /// three missed ones make a worker dead; idle workers look every 200 ms.
+    pub fn with_heartbeat(heartbeat: Duration) -> Self {
         Self {
-            heartbeat: Duration::from_secs(5),
+            heartbeat,
             missed_heartbeats: 3,
             poll: Duration::from_millis(200),
         }

@@ -107,20 +107,23 @@ impl Agent {
         req: &AgentRequest,
         caller: Caller<'_>,
     ) -> Result<AgentReply> {
+        let store = studio.store();
+        // The conversation is kept in the session as it was found: one
+        // deleted meanwhile is not made again by its messages.
+        let conversation = (session, store.session_since(session).await?);
         let outcome = self.handle(studio, session, req, caller).await;
         if req.message.trim().is_empty() || req.message.trim().chars().count() > MAX_MESSAGE_CHARS {
             return outcome; // nothing was said, or too much to keep
         }
-        let store = studio.store();
         store
-            .append_message(session, "user", &req.message, None, None)
+            .append_message(conversation, "user", &req.message, None, None)
             .await?;
         match &outcome {
             Ok(reply) => {
                 let result = Some(&reply.result).filter(|r| !r.is_null());
                 store
                     .append_message(
-                        session,
+                        conversation,
                         "assistant",
                         &reply.reply,
                         reply.tool.as_deref(),
@@ -130,7 +133,13 @@ impl Agent {
             }
             Err(e) => {
                 store
-                    .append_message(session, "assistant", &format!("error: {e}"), None, None)
+                    .append_message(
+                        conversation,
+                        "assistant",
+                        &format!("error: {e}"),
+                        None,
+                        None,
+                    )
                     .await?;
             }
         }

@@ -504,6 +504,9 @@ pub async fn run_job(
     input: PipelineJob,
 ) -> Result<serde_json::Value> {
     let progress = |step: &str, p: f64| job.progress(p, Some(step));
+    // The job's session as it began: deleted meanwhile, its end is not
+    // written into a session made again.
+    let since = studio.store().session_since(&job.session).await?;
     let outcome = run_script(
         studio,
         &job.session,
@@ -536,7 +539,7 @@ pub async fn run_job(
     if let Err(e) = studio
         .store()
         .append_message(
-            &job.session,
+            (&job.session, since),
             "assistant",
             &text,
             Some("run_full_pipeline"),

@@ -129,7 +129,7 @@ mod tests {
             job: None,
         };
         let kept = store
-            .put_asset(&s, new(), PutPayload::from_static(b"kept"))
+            .put_asset(&s, None, new(), PutPayload::from_static(b"kept"))
             .await
             .unwrap();
         let orphan = Blobs::new_key(&s, "png");

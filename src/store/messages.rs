@@ -25,17 +25,27 @@ pub struct Message {
 
 impl Store {
     /// Appends a message to the session's conversation (the session is
-    /// created on first use).
+    /// created on first use). `since`: the session as the exchange found it
+    /// when it began ([`Store::session_since`]); deleted meanwhile, nothing
+    /// is written (`UnknownSession`) and the session is not made again.
     pub async fn append_message(
         &self,
-        session: &SessionId,
+        (session, since): (&SessionId, Option<DateTime<Utc>>),
         role: &str,
         text: &str,
         tool: Option<&str>,
         result: Option<&serde_json::Value>,
     ) -> Result<()> {
-        self.ensure_session(session).await?;
         let body = serde_json::json!({"text": text, "tool": tool, "result": result});
+        let mut tx = self.db().begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(session.as_str())
+        .bind(timestamp(&now()))
+        .execute(&mut *tx)
+        .await?;
+        super::still_the_session(&mut tx, session, since).await?;
         sqlx::query(
             "INSERT INTO messages (id, session_id, created_at, role, body) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -44,8 +54,9 @@ impl Store {
         .bind(timestamp(&now()))
         .bind(role)
         .bind(body.to_string())
-        .execute(self.db())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -356,42 +356,40 @@ impl Store {
 
     // ---- assets ---------------------------------------------------------
 
+    /// When the session was made, if it exists now (`None`: not yet). Work
+    /// that begins in a session reads it first and hands it to the write of
+    /// what it makes ([`Store::put_asset`]): a session deleted meanwhile is
+    /// then not made again by that write.
+    pub async fn session_since(&self, id: &SessionId) -> Result<Option<DateTime<Utc>>> {
+        match self.session(id).await {
+            Ok(session) => Ok(Some(session.created_at)),
+            Err(Error::UnknownSession(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Stores bytes as a new asset of the session (created on first use).
+    /// `since`: the session as the work found it when it began (see
+    /// [`Store::session_since`]); deleted meanwhile, nothing is kept and
+    /// the answer is `UnknownSession`.
     pub async fn put_asset(
         &self,
         session: &SessionId,
+        since: Option<DateTime<Utc>>,
         new: NewAsset,
         bytes: PutPayload,
     ) -> Result<Asset> {
         let key = Blobs::new_key(session, &new.ext);
         let size = bytes.content_length() as i64;
         self.blobs.put(&key, bytes).await?;
-        self.finish_asset(session, new, key, size).await
-    }
-
-    /// Stores a finished local file (a render, a converted upload) as a new
-    /// asset. The file is moved, not copied, when storage is local.
-    pub async fn put_asset_file(
-        &self,
-        session: &SessionId,
-        new: NewAsset,
-        file: &FsPath,
-    ) -> Result<Asset> {
-        let mut made = self
-            .put_asset_files(session, vec![(new, file.to_owned())], &|_, _| {}, None)
-            .await?;
-        made.pop()
-            .ok_or_else(|| Error::Internal("no asset was stored".into()))
-    }
-
-    async fn finish_asset(
-        &self,
-        session: &SessionId,
-        new: NewAsset,
-        key: String,
-        size: i64,
-    ) -> Result<Asset> {
-        match self.insert_asset_row(session, new, &key, size).await {
+        let inserted = async {
+            let mut tx = self.db.begin().await?;
+            let asset = insert_asset_row_in(&mut tx, session, new, &key, size).await?;
+            still_the_session(&mut tx, session, since).await?;
+            tx.commit().await?;
+            Ok(asset)
+        };
+        match inserted.await {
             Ok(asset) => Ok(asset),
             Err(e) => {
                 let _ = self.blobs.delete(&key).await;
@@ -400,17 +398,27 @@ impl Store {
         }
     }
 
-    async fn insert_asset_row(
+    /// Stores a finished local file (a render, a converted upload) as a new
+    /// asset, `since` as for [`Store::put_asset`]. The file is moved, not
+    /// copied, when storage is local.
+    pub async fn put_asset_file(
         &self,
         session: &SessionId,
+        since: Option<DateTime<Utc>>,
         new: NewAsset,
-        key: &str,
-        size: i64,
+        file: &FsPath,
     ) -> Result<Asset> {
-        let mut tx = self.db.begin().await?;
-        let asset = insert_asset_row_in(&mut tx, session, new, key, size).await?;
-        tx.commit().await?;
-        Ok(asset)
+        let mut made = self
+            .put_files(
+                session,
+                since,
+                vec![(new, file.to_owned())],
+                &|_, _| {},
+                None,
+            )
+            .await?;
+        made.pop()
+            .ok_or_else(|| Error::Internal("no asset was stored".into()))
     }
 
     /// Stores finished local files as new assets of the session, all or
@@ -475,19 +483,7 @@ impl Store {
                 .bind(session.as_str())
                 .execute(&mut *tx)
                 .await?;
-            if let Some(since) = since {
-                let row = sqlx::query("SELECT id, created_at FROM sessions WHERE id = $1")
-                    .bind(session.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let same = match row {
-                    Some(row) => session_from_row(&row)?.created_at == since,
-                    None => false,
-                };
-                if !same {
-                    return Err(Error::UnknownSession(session.to_string()));
-                }
-            }
+            still_the_session(&mut tx, session, since).await?;
             let mut assets = Vec::new();
             for (mut new, key, size) in stored {
                 link(&assets, &mut new);
@@ -778,6 +774,26 @@ impl LocalFile {
     }
 }
 
+/// Fails with `UnknownSession` unless the session is still the one `since`
+/// found (made then), read inside `tx` (`None`: any session will do).
+pub(super) async fn still_the_session(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &SessionId,
+    since: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let Some(since) = since else {
+        return Ok(());
+    };
+    let row = sqlx::query("SELECT id, created_at FROM sessions WHERE id = $1")
+        .bind(session.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        Some(row) if session_from_row(&row)?.created_at == since => Ok(()),
+        _ => Err(Error::UnknownSession(session.to_string())),
+    }
+}
+
 /// Inserts an asset row (and its session, on first use) in a transaction.
 async fn insert_asset_row_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -932,11 +948,11 @@ mod tests {
         let (_dir, store) = store().await;
         let s = SessionId::parse("s").unwrap();
         let a = store
-            .put_asset(&s, image(), PutPayload::from_static(b"a"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"a"))
             .await
             .unwrap();
         let b = store
-            .put_asset(&s, image(), PutPayload::from_static(b"b"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"b"))
             .await
             .unwrap();
         assert_eq!(
@@ -945,7 +961,7 @@ mod tests {
         );
         store.delete_asset(&s, &b.name).await.unwrap();
         let c = store
-            .put_asset(&s, image(), PutPayload::from_static(b"c"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"c"))
             .await
             .unwrap();
         assert_eq!(c.name.as_str(), "image_3.png");
@@ -977,7 +993,7 @@ mod tests {
             Err(Error::UnknownSession(_))
         ));
         there
-            .put_asset(&s, image(), PutPayload::from_static(b"a"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"a"))
             .await
             .unwrap();
         assert_eq!(
@@ -985,7 +1001,7 @@ mod tests {
             ["image_1.png"]
         );
         let b = there
-            .put_asset(&s, image(), PutPayload::from_static(b"b"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"b"))
             .await
             .unwrap();
         assert_eq!(
@@ -1010,7 +1026,7 @@ mod tests {
         there.delete_session(&s).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         there
-            .put_asset(&s, image(), PutPayload::from_static(b"cc"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"cc"))
             .await
             .unwrap();
         let listed: Vec<serde_json::Value> =
@@ -1022,12 +1038,60 @@ mod tests {
         );
     }
 
+    /// Work that began in a session deleted before it finished keeps
+    /// nothing and does not make the session again (its asset, its
+    /// conversation); in a session new at its start, it makes the session.
+    #[tokio::test]
+    async fn work_outlived_by_its_session_does_not_bring_it_back() {
+        let (_dir, store) = store().await;
+        let s = SessionId::parse("brief").unwrap();
+        assert_eq!(store.session_since(&s).await.unwrap(), None);
+        store
+            .put_asset(&s, None, image(), PutPayload::from_static(b"a"))
+            .await
+            .unwrap();
+        let since = store.session_since(&s).await.unwrap();
+        assert!(since.is_some());
+        store.delete_session(&s).await.unwrap();
+        let err = store
+            .put_asset(&s, since, image(), PutPayload::from_static(b"b"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnknownSession(_)), "{err}");
+        let err = store
+            .append_message((&s, since), "assistant", "done", None, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::UnknownSession(_)), "{err}");
+        assert!(matches!(
+            store.session(&s).await,
+            Err(Error::UnknownSession(_))
+        ));
+        let keys: Vec<String> = sqlx::query_scalar("SELECT storage_key FROM assets")
+            .fetch_all(store.db())
+            .await
+            .unwrap();
+        assert!(keys.is_empty(), "{keys:?}");
+        // Made again by someone else meanwhile: still not this work's.
+        store
+            .append_message((&s, None), "user", "hello", None, None)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .put_asset(&s, since, image(), PutPayload::from_static(b"c"))
+                .await
+                .is_err()
+        );
+        assert_eq!(store.messages(&s).await.unwrap().len(), 1);
+    }
+
     #[tokio::test]
     async fn deleting_a_session_removes_rows_and_bytes() {
         let (_dir, store) = store().await;
         let s = SessionId::parse("gone").unwrap();
         let a = store
-            .put_asset(&s, image(), PutPayload::from_static(b"a"))
+            .put_asset(&s, None, image(), PutPayload::from_static(b"a"))
             .await
             .unwrap();
         store.delete_session(&s).await.unwrap();

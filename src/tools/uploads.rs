@@ -79,6 +79,7 @@ pub async fn store_upload(
     role: Option<&str>,
     transcript: Option<&str>,
 ) -> Result<Asset> {
+    let since = store.session_since(session).await?;
     let mut head = [0u8; 8192];
     let n = std::fs::File::open(file)?.read(&mut head)?;
     let mut sniffed = sniff(&head[..n]).ok_or_else(|| {
@@ -128,7 +129,7 @@ pub async fn store_upload(
         metadata: Value::Object(metadata),
         job: None,
     };
-    store.put_asset_file(session, new, file).await
+    store.put_asset_file(session, since, new, file).await
 }
 
 /// The `role` form field: only `music`, only for sound (a picture can be

@@ -510,3 +510,67 @@ async fn a_huge_form_field_is_refused_while_it_streams() {
     );
     server.stop().await;
 }
+
+/// Found while replacing a sleep in a test: a request still making an
+/// image, a voice-over or a post when its session was deleted wrote its
+/// asset (and the coordinator its conversation) into the session made
+/// again, so a deleted session came back — without its owner, lost to it
+/// for good. Work now keeps nothing in a session deleted under it (404).
+#[tokio::test]
+async fn work_in_flight_does_not_bring_a_deleted_session_back() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let fake = MockServer::start().await;
+    let png = common::png(8, 8, [10, 200, 10]);
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png);
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"created": 1, "data": [{"b64_json": b64}]}))
+                .set_delay(std::time::Duration::from_secs(2)),
+        )
+        .mount(&fake)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::with_data_dir(dir.path());
+    config.image.provider = "openai".into();
+    config.image.base_url = Some(fake.uri());
+    config.image.api_key = Some("test-key".into());
+    let s = TestServer::start_with(config).await;
+    let asks = [
+        ("image", json!({"prompt": "a cat"})),
+        ("agent", json!({"message": "Generate an image of a cat"})),
+    ];
+    for (n, (route, body)) in asks.into_iter().enumerate() {
+        let session = format!("brief-{route}");
+        let (status, _) = s.upload(&session, "a.png", png.clone()).await;
+        assert_eq!(status, 201);
+        let request = {
+            let (client, url) = (
+                s.client.clone(),
+                s.url(&format!("/api/v1/sessions/{session}/{route}")),
+            );
+            tokio::spawn(async move {
+                let resp = client.post(url).json(&body).send().await.unwrap();
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        };
+        // Deleted while the provider is making the picture.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while fake.received_requests().await.unwrap_or_default().len() <= n {
+            assert!(
+                std::time::Instant::now() < until,
+                "the provider was not asked"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(s.delete(&format!("/api/v1/sessions/{session}")).await, 204);
+        let (status, answer) = request.await.unwrap();
+        assert_eq!(status, 404, "{route}: {answer}");
+        assert_eq!(answer["error"]["code"], "unknown_session", "{answer}");
+        let (status, left) = s.get_json(&format!("/api/v1/sessions/{session}")).await;
+        assert_eq!(status, 404, "{route}: the session came back: {left}");
+    }
+    s.stop().await;
+}

@@ -225,6 +225,7 @@ impl ImageTool {
     ) -> Result<Asset> {
         let req = params.validate()?;
         let provider = self.provider(params.provider.as_deref())?;
+        let since = store.session_since(session).await?;
         let image = provider.generate(&req).await?;
         let format = image::guess_format(&image.bytes)
             .map_err(|_| Error::provider(provider.name(), "the answer is not an image"))?;
@@ -267,7 +268,9 @@ impl ImageTool {
             metadata,
             job: job.map(str::to_owned),
         };
-        store.put_asset(session, new, image.bytes.into()).await
+        store
+            .put_asset(session, since, new, image.bytes.into())
+            .await
     }
 }
 

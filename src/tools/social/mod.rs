@@ -238,6 +238,7 @@ impl SocialTool {
                 ),
             )
         })?;
+        let since = store.session_since(session).await?;
         let draft = engine.write(&req).await?;
         let post = rules::enforce(&draft, req.platform, req.max_hashtags);
         let body = json!({
@@ -262,7 +263,7 @@ impl SocialTool {
             job: job.map(str::to_owned),
         };
         let bytes = serde_json::to_vec_pretty(&body).map_err(|e| Error::Internal(e.to_string()))?;
-        let asset = store.put_asset(session, new, bytes.into()).await?;
+        let asset = store.put_asset(session, since, new, bytes.into()).await?;
         Ok(SocialResult {
             post,
             asset_id: asset.asset_id.to_string(),

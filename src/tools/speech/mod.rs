@@ -524,6 +524,7 @@ impl SpeechTool {
         params: &SpeechParams,
         job: Option<&str>,
     ) -> Result<Asset> {
+        let since = store.session_since(session).await?;
         let spoken = self.speak(tmp, params).await?;
         let new = NewAsset {
             kind: AssetKind::Audio,
@@ -533,7 +534,9 @@ impl SpeechTool {
             metadata: spoken.metadata,
             job: job.map(str::to_owned),
         };
-        store.put_asset_file(session, new, &spoken.file).await
+        store
+            .put_asset_file(session, since, new, &spoken.file)
+            .await
     }
 
     /// A short sample of a voice (the same sentence every time), as MP3

@@ -208,29 +208,44 @@ async fn stop_within(
     }
 }
 
+/// Runs the command line's command; after one that succeeds, this process's
+/// temporary folder goes.
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Keys { command } = cli.command {
-        // Only the store: a running server's jobs are left alone.
-        let store = studio::store::Store::open(&cli.config).await?;
-        let outcome = keys(&store, command).await;
-        store.close().await;
-        return outcome;
+        return keys_command(&cli.config, command).await;
     }
     let mut config = cli.config;
     if let Command::Serve { server, .. } = &cli.command {
         config.server = server.clone();
     }
     let studio = Studio::open(config).await?;
-    match cli.command {
+    dispatch(&studio, cli.command).await?;
+    // This process's temporary folder goes with it (a crashed one's is
+    // removed by the next start).
+    let _ = std::fs::remove_dir_all(studio.config().tmp_dir());
+    Ok(())
+}
+
+/// `studio keys`: opens only the store, so a running server's jobs are left alone.
+async fn keys_command(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let store = studio::store::Store::open(config).await?;
+    let outcome = keys(&store, command).await;
+    store.close().await;
+    outcome
+}
+
+/// Runs one command (all but `keys`) on the open studio.
+async fn dispatch(studio: &Studio, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Worker { concurrency } => {
-            worker_command(&studio, concurrency).await?;
+            worker_command(studio, concurrency).await?;
         }
         Command::Serve {
             addr, no_worker, ..
         } => {
-            serve_command(&studio, addr, no_worker).await?;
+            serve_command(studio, addr, no_worker).await?;
         }
-        Command::Keys { .. } => {} // handled above, without the studio
+        Command::Keys { .. } => {} // handled by keys_command, without the studio
         Command::Sessions { limit } => {
             let (sessions, total) = studio
                 .store()
@@ -246,12 +261,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Image { session, params } => {
             let session = SessionId::parse(&session)?;
             let asset = studio.generate_image(&session, &params, None).await?;
-            print_asset(&studio, &asset);
+            print_asset(studio, &asset);
         }
         Command::Say { session, params } => {
             let session = SessionId::parse(&session)?;
             let asset = studio.synthesize_voiceover(&session, &params, None).await?;
-            print_asset(&studio, &asset);
+            print_asset(studio, &asset);
         }
         Command::Voices => print_json(&studio.voices().await)?,
         Command::Social {
@@ -261,12 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let session = SessionId::parse(&session)?;
             if let Some(path) = text_file {
-                params.text = if path.as_os_str() == "-" {
-                    std::io::read_to_string(std::io::stdin())?
-                } else {
-                    std::fs::read_to_string(&path)
-                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
-                };
+                params.text = read_text(&path)?;
             }
             print_json(&studio.generate_social_post(&session, &params, None).await?)?;
         }
@@ -276,25 +286,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             session,
             params,
         } => {
-            run_pipeline_command(&studio, text_file, out, session, params).await?;
+            run_pipeline_command(studio, text_file, out, session, params).await?;
         }
         Command::Chat { session, mode } => {
-            chat_command(&studio, session, mode).await?;
+            chat_command(studio, session, mode).await?;
         }
         Command::Doctor { check_storage } => {
-            doctor_command(&studio, check_storage).await?;
+            doctor_command(studio, check_storage).await?;
         }
         Command::Compose {
             session,
             timeline,
             draft,
         } => {
-            compose_command(&studio, session, timeline, draft).await?;
+            compose_command(studio, session, timeline, draft).await?;
         }
     }
-    // This process's temporary folder goes with it (a crashed one's is
-    // removed by the next start).
-    let _ = std::fs::remove_dir_all(studio.config().tmp_dir());
     Ok(())
 }
 
@@ -561,43 +568,55 @@ async fn keys(store: &studio::store::Store, command: KeysCommand) -> anyhow::Res
 
 /// Prints what each engine needs and whether this machine has it.
 async fn doctor(studio: &Studio) {
-    let works = |program: &str, arg: &str| {
-        std::process::Command::new(program)
-            .arg(arg)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let line = |ok: bool, what: &str, fix: &str| {
-        if ok {
-            println!("ok       {what}");
-        } else {
-            println!("missing  {what} — {fix}");
-        }
-    };
-    line(
+    doctor_programs(studio);
+    doctor_voices(studio).await;
+    doctor_engines(studio);
+    doctor_jobs(studio).await;
+    doctor_webhooks(studio).await;
+}
+
+/// Whether `program arg` runs and succeeds (its output thrown away).
+fn works(program: &str, arg: &str) -> bool {
+    std::process::Command::new(program)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// One line of the doctor's report: `what` is there, or missing and how to fix it.
+fn doctor_line(ok: bool, what: &str, fix: &str) {
+    if ok {
+        println!("ok       {what}");
+    } else {
+        println!("missing  {what} — {fix}");
+    }
+}
+
+/// The programs and offline engines the tools run.
+fn doctor_programs(studio: &Studio) {
+    doctor_line(
         works("ffmpeg", "-version") && works("ffprobe", "-version"),
         "ffmpeg and ffprobe (compose, uploads, voice-overs)",
         "apt-get install ffmpeg (or bash scripts/setup.sh)",
     );
-    line(
+    doctor_line(
         works("espeak-ng", "--version"),
         "espeak-ng (the built-in voice)",
         "apt-get install espeak-ng (or bash scripts/setup.sh)",
     );
-    let piper = studio.speech_tool().has_provider("piper");
-    line(
-        piper,
+    doctor_line(
+        studio.speech_tool().has_provider("piper"),
         "Piper (the natural offline voice)",
         "bash scripts/setup.sh installs it into .tools/piper; or set STUDIO_PIPER_BIN, and add voices to STUDIO_VOICES_DIR",
     );
-    line(
+    doctor_line(
         studio.speech_tool().has_provider("hibari"),
         "hibari (the female offline voice, heart)",
         "bash scripts/setup.sh installs it into .tools/hibari; or set STUDIO_HIBARI_BIN",
     );
-    line(
+    doctor_line(
         studio
             .transcribe_tool()
             .provider_names()
@@ -606,6 +625,10 @@ async fn doctor(studio: &Studio) {
         "faster-whisper with Whisper tiny.en (speech to text, English)",
         "bash scripts/setup.sh installs it into .tools/whisper; or set STUDIO_WHISPER_PYTHON",
     );
+}
+
+/// How many voices there are, and from which engines.
+async fn doctor_voices(studio: &Studio) {
     let voices = studio.voices().await;
     let engines: std::collections::BTreeSet<&str> =
         voices.iter().map(|v| v.provider.as_str()).collect();
@@ -614,6 +637,10 @@ async fn doctor(studio: &Studio) {
         voices.len(),
         engines.into_iter().collect::<Vec<_>>().join(", ")
     );
+}
+
+/// The engine each tool is set to use.
+fn doctor_engines(studio: &Studio) {
     let c = studio.config();
     println!(
         "engines  image: {}, speech: {}, transcripts: {} ({}), social: {}, agent: {}",
@@ -624,32 +651,43 @@ async fn doctor(studio: &Studio) {
         c.social_provider,
         c.agent_provider
     );
-    match studio.jobs().summary().await {
-        Ok((counts_raw, workers)) => {
-            let counts: Vec<String> = counts_raw.iter().map(|(s, n)| format!("{n} {s}")).collect();
-            let counts = if counts.is_empty() {
-                "none yet".to_owned()
-            } else {
-                counts.join(", ")
-            };
-            let running = if workers.is_empty() {
-                String::new()
-            } else {
-                format!("; running on {}", workers.join(", "))
-            };
-            println!("jobs     {counts}{running}");
-            let queued = counts_raw
-                .iter()
-                .find(|(s, _)| s == "queued")
-                .map_or(0, |(_, n)| *n);
-            if queued > 0 && workers.is_empty() {
-                println!(
-                    "hint     {queued} jobs wait for a worker: run `studio serve` (it has one) or `studio worker`"
-                );
-            }
+}
+
+/// The jobs by state and the workers running, with a hint when jobs wait
+/// and no worker runs.
+async fn doctor_jobs(studio: &Studio) {
+    let (counts_raw, workers) = match studio.jobs().summary().await {
+        Ok(summary) => summary,
+        Err(e) => {
+            println!("missing  jobs: cannot read the job table ({e})");
+            return;
         }
-        Err(e) => println!("missing  jobs: cannot read the job table ({e})"),
+    };
+    let counts: Vec<String> = counts_raw.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let counts = if counts.is_empty() {
+        "none yet".to_owned()
+    } else {
+        counts.join(", ")
+    };
+    let running = if workers.is_empty() {
+        String::new()
+    } else {
+        format!("; running on {}", workers.join(", "))
+    };
+    println!("jobs     {counts}{running}");
+    let queued = counts_raw
+        .iter()
+        .find(|(s, _)| s == "queued")
+        .map_or(0, |(_, n)| *n);
+    if queued > 0 && workers.is_empty() {
+        println!(
+            "hint     {queued} jobs wait for a worker: run `studio serve` (it has one) or `studio worker`"
+        );
     }
+}
+
+/// The webhook deliveries still waiting.
+async fn doctor_webhooks(studio: &Studio) {
     match studio.store().pending_deliveries().await {
         Ok(0) => println!("webhooks no deliveries waiting"),
         Ok(n) => println!(

@@ -340,66 +340,21 @@ pub async fn add_text_overlay(
     session: &SessionId,
     p: &AddTextOverlayParams,
 ) -> Result<Value> {
-    let style = p.style.as_deref().unwrap_or("lower_third");
-    if !matches!(style, "lower_third" | "title" | "label") {
-        return Ok(answer(
-            "style",
-            format!("I do not know the style {style:?}: say lower third, title or label."),
-        ));
-    }
-    let Some(text) = p.text.as_deref().map(str::trim).filter(|t| real_words(t)) else {
-        return Ok(answer(
-            "needs_text",
-            match style {
-                "title" => "What should the title say? Say: put the title 'Big news' at the start",
-                "label" => {
-                    "What should the label say? Say: add a label saying New from 2 to 5 seconds"
-                }
-                _ => {
-                    "What name should the caption show? Say: add a caption saying Ada Lovelace from 2 to 5 seconds"
-                }
-            },
-        ));
+    let Caption {
+        style,
+        text,
+        subtitle,
+        length,
+    } = match caption_asked(p) {
+        Ok(caption) => caption,
+        Err(answer) => return Ok(answer),
     };
-    let subtitle = p
-        .subtitle
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| real_words(s));
-    let length = p.duration.unwrap_or(TEXT_SECONDS);
-    if !length.is_finite() || length <= 0.0 {
-        return Ok(answer(
-            "duration",
-            "A caption shows for some seconds: say for how long, e.g. \"for 4 seconds\".",
-        ));
-    }
     let assets = assets_of(studio, session).await?;
     let edited = edit_timeline(studio, session, |t| {
         if t.timeline.is_empty() {
             return Err(no_timeline("add a caption to"));
         }
-        let (start, end) = match (p.start, p.end) {
-            (Some(s), Some(e)) => (s, e),
-            (Some(s), None) => (s, s + length),
-            (None, Some(e)) => (0.0, e),
-            (None, None) if p.at_end == Some(true) => {
-                let total = t
-                    .to_request()
-                    .plan(&assets, f64::MAX)
-                    .map_err(|e| answer("not_saved", format!("I could not place it: {e}.")))?
-                    .total;
-                ((total - length).max(0.0), total)
-            }
-            (None, None) => (0.0, length),
-        };
-        if !(start.is_finite() && end.is_finite() && start >= 0.0 && end > start) {
-            return Err(answer(
-                "times",
-                format!(
-                    "A caption ends after it starts: from {start} s to {end} s does not work. Say e.g. \"from 2 to 5 seconds\"."
-                ),
-            ));
-        }
+        let (start, end) = caption_times(t, &assets, p, length)?;
         let overlays = t.overlays.get_or_insert_with(Vec::new);
         overlays.push(Overlay {
             text: Some(text.to_owned()),
@@ -427,6 +382,92 @@ pub async fn add_text_overlay(
     })
 }
 
+/// A caption as asked: its style, words, second line and seconds on screen.
+struct Caption<'a> {
+    style: &'a str,
+    text: &'a str,
+    subtitle: Option<&'a str>,
+    length: f64,
+}
+
+/// The caption a request asks for, checked; else the answer that asks for
+/// what is missing or wrong.
+fn caption_asked(p: &AddTextOverlayParams) -> std::result::Result<Caption<'_>, Value> {
+    let style = p.style.as_deref().unwrap_or("lower_third");
+    if !matches!(style, "lower_third" | "title" | "label") {
+        return Err(answer(
+            "style",
+            format!("I do not know the style {style:?}: say lower third, title or label."),
+        ));
+    }
+    let Some(text) = p.text.as_deref().map(str::trim).filter(|t| real_words(t)) else {
+        return Err(answer(
+            "needs_text",
+            match style {
+                "title" => "What should the title say? Say: put the title 'Big news' at the start",
+                "label" => {
+                    "What should the label say? Say: add a label saying New from 2 to 5 seconds"
+                }
+                _ => {
+                    "What name should the caption show? Say: add a caption saying Ada Lovelace from 2 to 5 seconds"
+                }
+            },
+        ));
+    };
+    let subtitle = p
+        .subtitle
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| real_words(s));
+    let length = p.duration.unwrap_or(TEXT_SECONDS);
+    if !length.is_finite() || length <= 0.0 {
+        return Err(answer(
+            "duration",
+            "A caption shows for some seconds: say for how long, e.g. \"for 4 seconds\".",
+        ));
+    }
+    Ok(Caption {
+        style,
+        text,
+        subtitle,
+        length,
+    })
+}
+
+/// When a caption `length` seconds long shows: from and to the seconds
+/// asked, else from the start (or up to the video's end, for `at_end`);
+/// else the answer saying why not.
+fn caption_times(
+    t: &SavedTimeline,
+    assets: &[Asset],
+    p: &AddTextOverlayParams,
+    length: f64,
+) -> std::result::Result<(f64, f64), Value> {
+    let (start, end) = match (p.start, p.end) {
+        (Some(s), Some(e)) => (s, e),
+        (Some(s), None) => (s, s + length),
+        (None, Some(e)) => (0.0, e),
+        (None, None) if p.at_end == Some(true) => {
+            let total = t
+                .to_request()
+                .plan(assets, f64::MAX)
+                .map_err(|e| answer("not_saved", format!("I could not place it: {e}.")))?
+                .total;
+            ((total - length).max(0.0), total)
+        }
+        (None, None) => (0.0, length),
+    };
+    if !(start.is_finite() && end.is_finite() && start >= 0.0 && end > start) {
+        return Err(answer(
+            "times",
+            format!(
+                "A caption ends after it starts: from {start} s to {end} s does not work. Say e.g. \"from 2 to 5 seconds\"."
+            ),
+        ));
+    }
+    Ok((start, end))
+}
+
 /// The items of `timeline` a speed request means: the `clip`-th video clip
 /// item (1-based, negative from the end), or every item of the clip
 /// `asset_id` names, or the only clip. Else a plain answer.
@@ -436,18 +477,7 @@ fn clip_items(
     clip: Option<i64>,
     asset_id: Option<&str>,
 ) -> std::result::Result<Vec<usize>, Value> {
-    let kind_of = |name: &str| {
-        assets
-            .iter()
-            .find(|a| a.name.as_str() == name)
-            .map(|a| a.kind)
-    };
-    let clips: Vec<usize> = timeline
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| kind_of(&item.asset_id) == Some(AssetKind::Video))
-        .map(|(i, _)| i)
-        .collect();
+    let clips = video_items(timeline, assets);
     let count = match clips.len() {
         0 => {
             return Err(answer(
@@ -459,68 +489,106 @@ fn clip_items(
         n => format!("{n} clips"),
     };
     if let Some(n) = clip {
-        let at = match n {
-            1.. => clips.get(n as usize - 1),
-            ..=-1 => clips
-                .len()
-                .checked_sub(n.unsigned_abs() as usize)
-                .and_then(|i| clips.get(i)),
-            0 => None,
-        };
-        return at.map(|i| vec![*i]).ok_or_else(|| {
-            answer(
-                "no_clip",
-                format!("The timeline has {count}; there is no clip {n}."),
-            )
-        });
+        return nth_clip(&clips, n, &count);
     }
     if let Some(id) = asset_id {
-        let Some(asset) = named(assets, id) else {
-            return Err(answer(
-                "unknown_asset",
-                format!("This session has no clip called {id}."),
-            ));
-        };
-        if asset.kind != AssetKind::Video {
-            return Err(answer(
-                "not_a_clip",
-                format!(
-                    "{} is a {} asset: only video clips have a speed.",
-                    asset.name, asset.kind
-                ),
-            ));
-        }
-        let items: Vec<usize> = clips
-            .iter()
-            .copied()
-            .filter(|i| timeline[*i].asset_id == asset.name.as_str())
-            .collect();
-        if items.is_empty() {
-            return Err(answer(
-                "not_in_timeline",
-                format!(
-                    "{} is not in the timeline: add it to a scene first, then change its speed.",
-                    asset.name
-                ),
-            ));
-        }
-        return Ok(items);
+        return items_of_clip(timeline, assets, &clips, id);
     }
     if clips.len() == 1 {
         return Ok(clips);
     }
+    Err(which_clip(timeline, &clips, &count))
+}
+
+/// The timeline's items that show a video clip, in order.
+fn video_items(timeline: &[TimelineItem], assets: &[Asset]) -> Vec<usize> {
+    let kind_of = |name: &str| {
+        assets
+            .iter()
+            .find(|a| a.name.as_str() == name)
+            .map(|a| a.kind)
+    };
+    timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| kind_of(&item.asset_id) == Some(AssetKind::Video))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The `n`-th of the clip items (1-based, negative from the end); else the
+/// answer that there is none (the timeline has `count`).
+fn nth_clip(clips: &[usize], n: i64, count: &str) -> std::result::Result<Vec<usize>, Value> {
+    let at = match n {
+        1.. => clips.get(n as usize - 1),
+        ..=-1 => clips
+            .len()
+            .checked_sub(n.unsigned_abs() as usize)
+            .and_then(|i| clips.get(i)),
+        0 => None,
+    };
+    at.map(|i| vec![*i]).ok_or_else(|| {
+        answer(
+            "no_clip",
+            format!("The timeline has {count}; there is no clip {n}."),
+        )
+    })
+}
+
+/// The clip items that show the asset `id` names; else the answer that it
+/// is unknown, not a video or not in the timeline.
+fn items_of_clip(
+    timeline: &[TimelineItem],
+    assets: &[Asset],
+    clips: &[usize],
+    id: &str,
+) -> std::result::Result<Vec<usize>, Value> {
+    let Some(asset) = named(assets, id) else {
+        return Err(answer(
+            "unknown_asset",
+            format!("This session has no clip called {id}."),
+        ));
+    };
+    if asset.kind != AssetKind::Video {
+        return Err(answer(
+            "not_a_clip",
+            format!(
+                "{} is a {} asset: only video clips have a speed.",
+                asset.name, asset.kind
+            ),
+        ));
+    }
+    let items: Vec<usize> = clips
+        .iter()
+        .copied()
+        .filter(|i| timeline[*i].asset_id == asset.name.as_str())
+        .collect();
+    if items.is_empty() {
+        return Err(answer(
+            "not_in_timeline",
+            format!(
+                "{} is not in the timeline: add it to a scene first, then change its speed.",
+                asset.name
+            ),
+        ));
+    }
+    Ok(items)
+}
+
+/// The answer asking which of several clips (the timeline has `count`) is meant.
+fn which_clip(timeline: &[TimelineItem], clips: &[usize], count: &str) -> Value {
     let names: Vec<String> = clips
         .iter()
         .enumerate()
         .map(|(k, i)| format!("clip {} is {}", k + 1, timeline[*i].asset_id))
         .collect();
-    Err(answer(
+    answer(
         "which_clip",
         format!(
             "Which clip? The timeline has {count} ({}): say e.g. \"make clip 2 twice as fast\".",
             names.join(", ")
         ),
-    ))
+    )
 }
 
 /// `set_clip_speed`: a clip item plays faster or slower. An item with a

@@ -146,6 +146,8 @@ impl Agent {
         outcome
     }
 
+    /// Answers one request: checks it, chooses the tool (the model's choice,
+    /// or the offline parser's), and runs it.
     async fn handle(
         &self,
         studio: &Studio,
@@ -153,32 +155,44 @@ impl Agent {
         req: &AgentRequest,
         caller: Caller<'_>,
     ) -> Result<AgentReply> {
-        let message = req.message.trim();
-        if message.is_empty() {
-            return Err(Error::invalid("message", "must not be empty"));
-        }
-        if message.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(Error::invalid(
-                "message",
-                format!("is longer than {MAX_MESSAGE_CHARS} characters"),
-            ));
-        }
-        let automatic = match req.mode.as_deref().unwrap_or("interactive") {
-            "interactive" => false,
-            "automatic" => true,
-            other => {
-                return Err(Error::invalid(
-                    "mode",
-                    format!("{other:?} is not interactive or automatic"),
-                ));
-            }
+        let message = checked_message(req)?;
+        let automatic = automatic_mode(req)?;
+        let choice = self.choose(studio, session, message, automatic).await?;
+        let (tool, arguments) =
+            pipeline_when_automatic(choice.tool, choice.arguments, automatic, message);
+        let mode = if automatic || tool == Some(ToolName::RunFullPipeline) {
+            "automatic"
+        } else {
+            "interactive"
         };
+        let Some(tool) = tool else {
+            return Ok(AgentReply {
+                mode: mode.into(),
+                tool: None,
+                arguments: Value::Null,
+                result: Value::Null,
+                reply: choice.reply.unwrap_or_else(|| intent::HELP.into()),
+            });
+        };
+        if tool == ToolName::RunFullPipeline && arguments["text"].is_null() && self.llm.is_none() {
+            return Ok(needs_a_model(mode, arguments));
+        }
+        self.run_tool(studio, session, req, caller, (tool, arguments), mode)
+            .await
+    }
 
-        let (tool, arguments, model_reply) = match &self.llm {
-            Some(llm) => {
-                let choice = llm.choose(message, automatic).await?;
-                (choice.tool, choice.arguments, choice.reply)
-            }
+    /// The tool a message asks for, its arguments and the model's own reply:
+    /// the model's choice when there is one, else the offline parser's (the
+    /// whole pipeline for an unparsed message in automatic mode).
+    async fn choose(
+        &self,
+        studio: &Studio,
+        session: &SessionId,
+        message: &str,
+        automatic: bool,
+    ) -> Result<llm::Choice> {
+        let (tool, arguments, reply) = match &self.llm {
+            Some(llm) => return llm.choose(message, automatic).await,
             None => match intent::parse(message) {
                 Some(i) if i.tool == ToolName::ComposeVideo => {
                     let arguments = resolve_last(studio, session, i.arguments).await?;
@@ -193,39 +207,24 @@ impl Agent {
                 None => (None, Value::Null, None),
             },
         };
-        // Automatic mode always runs the pipeline; a whole-video request is automatic.
-        let (tool, arguments) = match tool {
-            Some(t) if automatic && t != ToolName::RunFullPipeline => {
-                (Some(ToolName::RunFullPipeline), json!({ "text": message }))
-            }
-            other => (other, arguments),
-        };
-        let mode = if automatic || tool == Some(ToolName::RunFullPipeline) {
-            "automatic"
-        } else {
-            "interactive"
-        };
+        Ok(llm::Choice {
+            tool,
+            arguments,
+            reply,
+        })
+    }
 
-        let Some(tool) = tool else {
-            return Ok(AgentReply {
-                mode: mode.into(),
-                tool: None,
-                arguments: Value::Null,
-                result: Value::Null,
-                reply: model_reply.unwrap_or_else(|| intent::HELP.into()),
-            });
-        };
-        if tool == ToolName::RunFullPipeline && arguments["text"].is_null() && self.llm.is_none() {
-            return Ok(AgentReply {
-                mode: mode.into(),
-                tool: None,
-                arguments,
-                result: Value::Null,
-                reply: "Writing a script from a bare topic needs an LLM provider (set STUDIO_AGENT_PROVIDER=openai and STUDIO_LLM_*). \
-                        Offline, send the text to narrate instead, e.g. \"make a video from this text: ...\" or mode automatic with your text."
-                    .into(),
-            });
-        }
+    /// Runs the chosen tool (after checking the request's callback) and
+    /// replies with a summary of its result.
+    async fn run_tool(
+        &self,
+        studio: &Studio,
+        session: &SessionId,
+        req: &AgentRequest,
+        caller: Caller<'_>,
+        (tool, arguments): (ToolName, Value),
+        mode: &str,
+    ) -> Result<AgentReply> {
         if let Some(callback) = &req.callback {
             studio.check_callback(callback).await?;
         }
@@ -250,6 +249,64 @@ impl Agent {
             arguments,
             result,
         })
+    }
+}
+
+/// The request's message, trimmed: not empty, and not longer than
+/// [`MAX_MESSAGE_CHARS`].
+fn checked_message(req: &AgentRequest) -> Result<&str> {
+    let message = req.message.trim();
+    if message.is_empty() {
+        return Err(Error::invalid("message", "must not be empty"));
+    }
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(Error::invalid(
+            "message",
+            format!("is longer than {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    Ok(message)
+}
+
+/// Whether the request's mode is automatic (interactive when not given).
+fn automatic_mode(req: &AgentRequest) -> Result<bool> {
+    match req.mode.as_deref().unwrap_or("interactive") {
+        "interactive" => Ok(false),
+        "automatic" => Ok(true),
+        other => Err(Error::invalid(
+            "mode",
+            format!("{other:?} is not interactive or automatic"),
+        )),
+    }
+}
+
+/// Automatic mode always runs the pipeline (on the message); a whole-video
+/// request is automatic.
+fn pipeline_when_automatic(
+    tool: Option<ToolName>,
+    arguments: Value,
+    automatic: bool,
+    message: &str,
+) -> (Option<ToolName>, Value) {
+    match tool {
+        Some(t) if automatic && t != ToolName::RunFullPipeline => {
+            (Some(ToolName::RunFullPipeline), json!({ "text": message }))
+        }
+        other => (other, arguments),
+    }
+}
+
+/// The reply to a request for the pipeline on a bare topic, offline: the
+/// script needs a model.
+fn needs_a_model(mode: &str, arguments: Value) -> AgentReply {
+    AgentReply {
+        mode: mode.into(),
+        tool: None,
+        arguments,
+        result: Value::Null,
+        reply: "Writing a script from a bare topic needs an LLM provider (set STUDIO_AGENT_PROVIDER=openai and STUDIO_LLM_*). \
+                Offline, send the text to narrate instead, e.g. \"make a video from this text: ...\" or mode automatic with your text."
+            .into(),
     }
 }
 

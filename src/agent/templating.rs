@@ -187,24 +187,9 @@ pub async fn render_for_each(
     let noun = p.field.as_deref().map(str::trim).filter(|f| !f.is_empty());
     let example_field = noun.unwrap_or("city");
     let values = clean_values(&p.values);
-    if values.is_empty() {
-        return Ok(answer(
-            "no_values",
-            format!(
-                "Which ones should I make it for? Name them, e.g. \"make this for each of these {}: Lisbon, Oslo, Rome\".",
-                plural(example_field)
-            ),
-        ));
-    }
     let max = MAX_VALUES.min(studio.config().limits.max_batch_rows.max(1));
-    if values.len() > max {
-        return Ok(answer(
-            "too_many",
-            format!(
-                "That is {} videos; I make at most {max} at a time: ask for the first {max}, then the rest.",
-                values.len()
-            ),
-        ));
+    if let Some(refusal) = values_refusal(&values, max, example_field) {
+        return Ok(refusal);
     }
     let owner = owner(&caller);
     let saved = saved_timeline(studio, session).await?;
@@ -212,25 +197,67 @@ pub async fn render_for_each(
         return Ok(no_timeline("make again for each"));
     };
     let Some(field) = field_to_vary(&template, noun) else {
-        let message = if template.fields.is_empty() {
-            format!(
-                "This video has no word marked to change yet: put {{{{{example_field}}}}} where the {example_field}'s name goes in a title or a voice-over text (e.g. \"Welcome to {{{{{example_field}}}}}\"), save the timeline, and ask me again."
-            )
-        } else {
-            format!(
-                "The template has several fields ({}): say which one to change, e.g. \"make this for each of these {}: …\".",
-                field_list(&template),
-                plural(template.fields.keys().next().map_or("city", String::as_str))
-            )
-        };
-        return Ok(json!({
-            "done": false,
-            "reason": "no_field",
-            "message": message,
-            "template_id": template.template_id,
-            "fields": template.fields.keys().collect::<Vec<_>>(),
-        }));
+        return Ok(no_field(&template, example_field));
     };
+    start_batch(studio, session, caller, (&template, made), field, values).await
+}
+
+/// The answer when the values are none, or more than `max`.
+fn values_refusal(values: &[String], max: usize, example_field: &str) -> Option<Value> {
+    if values.is_empty() {
+        return Some(answer(
+            "no_values",
+            format!(
+                "Which ones should I make it for? Name them, e.g. \"make this for each of these {}: Lisbon, Oslo, Rome\".",
+                plural(example_field)
+            ),
+        ));
+    }
+    if values.len() > max {
+        return Some(answer(
+            "too_many",
+            format!(
+                "That is {} videos; I make at most {max} at a time: ask for the first {max}, then the rest.",
+                values.len()
+            ),
+        ));
+    }
+    None
+}
+
+/// The answer when no field of the template is the one to vary: none is
+/// marked yet, or several are and the request names none of them.
+fn no_field(template: &Template, example_field: &str) -> Value {
+    let message = if template.fields.is_empty() {
+        format!(
+            "This video has no word marked to change yet: put {{{{{example_field}}}}} where the {example_field}'s name goes in a title or a voice-over text (e.g. \"Welcome to {{{{{example_field}}}}}\"), save the timeline, and ask me again."
+        )
+    } else {
+        format!(
+            "The template has several fields ({}): say which one to change, e.g. \"make this for each of these {}: …\".",
+            field_list(template),
+            plural(template.fields.keys().next().map_or("city", String::as_str))
+        )
+    };
+    json!({
+        "done": false,
+        "reason": "no_field",
+        "message": message,
+        "template_id": template.template_id,
+        "fields": template.fields.keys().collect::<Vec<_>>(),
+    })
+}
+
+/// Starts the batch: one row per value of `field`, in this session when the
+/// template names its assets; a refusal of the rows is an answer, not an error.
+async fn start_batch(
+    studio: &Studio,
+    session: &SessionId,
+    caller: Caller<'_>,
+    (template, made): (&Template, bool),
+    field: String,
+    values: Vec<String>,
+) -> Result<Value> {
     let rows: Vec<Map<String, Value>> = values
         .iter()
         .map(|v| Map::from_iter([(field.clone(), json!(v))]))
@@ -245,7 +272,7 @@ pub async fn render_for_each(
     let here = names_assets(&template.body).then(|| session.clone());
     match studio
         .render_template_batch(
-            owner,
+            owner(&caller),
             caller.key,
             &template.template_id,
             here.clone(),

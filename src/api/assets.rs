@@ -103,30 +103,9 @@ pub async fn content(
     let (session, name) = (session.id(), path.name()?);
     let asset = studio.store().asset(session, &name).await?;
     let len = asset.size_bytes as u64;
-    // The storage key is random and never rewritten: a strong validator.
-    let etag = format!(
-        "\"{}\"",
-        asset.storage_key.rsplit('/').next().unwrap_or_default()
-    );
-
-    let mut common = HeaderMap::new();
-    common.insert(header::ETAG, header_value(&etag));
-    common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    common.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
-
-    // If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x".
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|inm| {
-            inm.split(',')
-                .map(str::trim)
-                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
-        });
-    if not_modified {
+    let etag = etag_of(&asset);
+    let mut common = validator_headers(&etag);
+    if not_modified(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
     common.insert(header::CONTENT_TYPE, header_value(&asset.mime_type));
@@ -134,32 +113,11 @@ pub async fn content(
         header::CONTENT_DISPOSITION,
         header_value(&format!("inline; filename=\"{}\"", asset.name)),
     );
-
-    // If-Range: the range only if the representation is still the one the
-    // client has (a strong match), else the whole content (RFC 9110 §13.1.5).
-    let current = headers
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.trim() == etag);
-    let range = match requested_range(&headers, len) {
-        _ if !current => None,
+    let range = match range_to_send(&headers, &etag, len) {
         RangeRequest::None => None,
         RangeRequest::Single(start, end) => Some((start, end)),
-        RangeRequest::Unsatisfiable => {
-            let mut resp = super::error::error_response(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "range_not_satisfiable",
-                format!("the requested range is outside the asset's {len} bytes"),
-                None,
-            );
-            resp.headers_mut().insert(
-                header::CONTENT_RANGE,
-                header_value(&format!("bytes */{len}")),
-            );
-            return Ok(resp);
-        }
+        RangeRequest::Unsatisfiable => return Ok(unsatisfiable(len)),
     };
-
     let (status, body_range) = match range {
         Some((start, end)) => {
             common.insert(
@@ -175,6 +133,70 @@ pub async fn content(
     let result = studio.store().open_asset(&asset, body_range).await?;
     let stream = result.into_stream().map_err(std::io::Error::other);
     Ok((status, common, Body::from_stream(stream)).into_response())
+}
+
+/// The asset's ETag. The storage key is random and never rewritten: a
+/// strong validator.
+fn etag_of(asset: &Asset) -> String {
+    format!(
+        "\"{}\"",
+        asset.storage_key.rsplit('/').next().unwrap_or_default()
+    )
+}
+
+/// The headers every answer about the content carries: its ETag, that it
+/// takes ranges, and how long it may be cached.
+fn validator_headers(etag: &str) -> HeaderMap {
+    let mut common = HeaderMap::new();
+    common.insert(header::ETAG, header_value(etag));
+    common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    common.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    common
+}
+
+/// Whether the client holds this copy already: If-None-Match compares
+/// weakly (RFC 9110 §13.1.2): W/"x" matches "x".
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|inm| {
+            inm.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        })
+}
+
+/// The range asked for, if any, and if the representation is still the
+/// one the client has (If-Range, a strong match); else the whole content
+/// (RFC 9110 §13.1.5).
+fn range_to_send(headers: &HeaderMap, etag: &str, len: u64) -> RangeRequest {
+    let current = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
+    match requested_range(headers, len) {
+        _ if !current => RangeRequest::None,
+        asked => asked,
+    }
+}
+
+/// The 416 for a range outside the asset's `len` bytes.
+fn unsatisfiable(len: u64) -> Response {
+    let mut resp = super::error::error_response(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+        format!("the requested range is outside the asset's {len} bytes"),
+        None,
+    );
+    resp.headers_mut().insert(
+        header::CONTENT_RANGE,
+        header_value(&format!("bytes */{len}")),
+    );
+    resp
 }
 
 enum RangeRequest {
@@ -203,4 +225,64 @@ fn requested_range(headers: &HeaderMap, len: u64) -> RangeRequest {
 
 fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: header::HeaderName, value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let etag = "\"abc\"";
+        assert!(not_modified(
+            &with(header::IF_NONE_MATCH, "W/\"abc\""),
+            etag
+        ));
+        assert!(not_modified(
+            &with(header::IF_NONE_MATCH, "\"x\", \"abc\""),
+            etag
+        ));
+        assert!(not_modified(&with(header::IF_NONE_MATCH, "*"), etag));
+        assert!(!not_modified(
+            &with(header::IF_NONE_MATCH, "\"abcd\""),
+            etag
+        ));
+        assert!(!not_modified(&HeaderMap::new(), etag));
+    }
+
+    #[test]
+    fn a_range_only_of_the_copy_the_client_has() {
+        let etag = "\"abc\"";
+        let mut headers = with(header::RANGE, "bytes=0-9");
+        assert!(matches!(
+            range_to_send(&headers, etag, 100),
+            RangeRequest::Single(0, 9)
+        ));
+        headers.insert(header::IF_RANGE, HeaderValue::from_static("\"abc\""));
+        assert!(matches!(
+            range_to_send(&headers, etag, 100),
+            RangeRequest::Single(0, 9)
+        ));
+        headers.insert(header::IF_RANGE, HeaderValue::from_static("\"old\""));
+        assert!(matches!(
+            range_to_send(&headers, etag, 100),
+            RangeRequest::None
+        ));
+        let mut headers = with(header::RANGE, "bytes=200-300");
+        assert!(matches!(
+            range_to_send(&headers, etag, 100),
+            RangeRequest::Unsatisfiable
+        ));
+        headers.insert(header::IF_RANGE, HeaderValue::from_static("\"old\""));
+        assert!(matches!(
+            range_to_send(&headers, etag, 100),
+            RangeRequest::None
+        ));
+    }
 }

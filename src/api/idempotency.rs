@@ -32,6 +32,8 @@ pub const HEADER: &str = "idempotency-key";
 const MAX_KEPT_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_KEY_CHARS: usize = 255;
 
+/// The middleware: a POST with an `Idempotency-Key` runs once, its answer
+/// kept for retries; every other request passes straight through.
 pub async fn idempotent(State(studio): State<Studio>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
@@ -39,86 +41,116 @@ pub async fn idempotent(State(studio): State<Studio>, req: Request, next: Next) 
     let Some(key) = req.headers().get(HEADER) else {
         return next.run(req).await;
     };
-    let key = match key.to_str() {
-        Ok(k)
-            if (1..=MAX_KEY_CHARS).contains(&k.len())
-                && k.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            k.to_owned()
-        }
-        _ => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
-                Some("Idempotency-Key".into()),
-            );
-        }
+    let Some(key) = checked_key(key) else {
+        return bad_key();
     };
     let owner = req
         .extensions()
         .get::<Asker>()
         .map_or_else(|| "anonymous".to_owned(), |a| a.0.clone());
-    let store = studio.store();
     let fingerprint = Fingerprint::of(&req);
-    match store.reserve_idempotency_key(&owner, &key).await {
+    match studio.store().reserve_idempotency_key(&owner, &key).await {
         Err(e) => ApiError(e).into_response(),
-        Ok(Reservation::Running) => {
-            let mut response = error_response(
-                StatusCode::CONFLICT,
-                "idempotency_key_in_use",
-                "a request with this Idempotency-Key is still running; retry when it has answered"
-                    .into(),
-                Some("Idempotency-Key".into()),
-            );
-            response.headers_mut().insert(header::RETRY_AFTER, 1.into());
+        Ok(Reservation::Running) => in_use(),
+        Ok(Reservation::Answered(kept)) => answer_again(&studio, req, fingerprint, kept).await,
+        Ok(Reservation::Reserved) => {
+            answer_first(&studio, (&owner, &key), req, fingerprint, next).await
+        }
+    }
+}
+
+/// The key, if it is 1 to [`MAX_KEY_CHARS`] visible ASCII characters.
+fn checked_key(key: &HeaderValue) -> Option<String> {
+    key.to_str()
+        .ok()
+        .filter(|k| {
+            (1..=MAX_KEY_CHARS).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(str::to_owned)
+}
+
+/// The 400 for a key that is not 1 to [`MAX_KEY_CHARS`] visible ASCII characters.
+fn bad_key() -> Response {
+    error_response(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
+        Some("Idempotency-Key".into()),
+    )
+}
+
+/// The 409 for a key whose first request still runs (retry in a second).
+fn in_use() -> Response {
+    let mut response = error_response(
+        StatusCode::CONFLICT,
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is still running; retry when it has answered".into(),
+        Some("Idempotency-Key".into()),
+    );
+    response.headers_mut().insert(header::RETRY_AFTER, 1.into());
+    response
+}
+
+/// A retry of an answered key: the kept answer again if the request is the
+/// same one (read through to compare), else the 422 for a reused key.
+async fn answer_again(
+    studio: &Studio,
+    req: Request,
+    fingerprint: Fingerprint,
+    kept: KeptAnswer,
+) -> Response {
+    let (_, body) = req.into_parts();
+    // As much as the largest body a route takes (an upload).
+    let limit = studio
+        .config()
+        .max_upload_bytes
+        .saturating_add(1024 * 1024)
+        .max(super::MAX_JSON_BYTES as u64);
+    let Some(same) = fingerprint.matches(body, &kept.fingerprint, limit).await else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read".into(),
+            None,
+        );
+    };
+    if !same {
+        return error_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request; use a new key".into(),
+            Some("Idempotency-Key".into()),
+        );
+    }
+    replay(kept)
+}
+
+/// The first request with a key: runs it, fingerprinting its body as it
+/// streams, then keeps its answer (or, for one not to keep, releases the key).
+async fn answer_first(
+    studio: &Studio,
+    (owner, key): (&str, &str),
+    req: Request,
+    fingerprint: Fingerprint,
+    next: Next,
+) -> Response {
+    let store = studio.store();
+    let (parts, body) = req.into_parts();
+    let (body, hashed) = fingerprint.tap(body);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    match keep(response, hashed.fingerprint()).await {
+        (response, Some(answer)) => {
+            if let Err(e) = store.keep_idempotent_answer(owner, key, &answer).await {
+                tracing::warn!(error = %e, "an idempotent answer was not kept");
+                let _ = store.release_idempotency_key(owner, key).await;
+            }
             response
         }
-        Ok(Reservation::Answered(kept)) => {
-            let (_, body) = req.into_parts();
-            // As much as the largest body a route takes (an upload).
-            let limit = studio
-                .config()
-                .max_upload_bytes
-                .saturating_add(1024 * 1024)
-                .max(super::MAX_JSON_BYTES as u64);
-            let Some(same) = fingerprint.matches(body, &kept.fingerprint, limit).await else {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "the request body could not be read".into(),
-                    None,
-                );
-            };
-            if !same {
-                return error_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used for a different request; use a new key".into(),
-                    Some("Idempotency-Key".into()),
-                );
+        (response, None) => {
+            if let Err(e) = store.release_idempotency_key(owner, key).await {
+                tracing::warn!(error = %e, "an idempotency key was not released");
             }
-            replay(kept)
-        }
-        Ok(Reservation::Reserved) => {
-            let (parts, body) = req.into_parts();
-            let (body, hashed) = fingerprint.tap(body);
-            let response = next.run(Request::from_parts(parts, body)).await;
-            match keep(response, hashed.fingerprint()).await {
-                (response, Some(answer)) => {
-                    if let Err(e) = store.keep_idempotent_answer(&owner, &key, &answer).await {
-                        tracing::warn!(error = %e, "an idempotent answer was not kept");
-                        let _ = store.release_idempotency_key(&owner, &key).await;
-                    }
-                    response
-                }
-                (response, None) => {
-                    if let Err(e) = store.release_idempotency_key(&owner, &key).await {
-                        tracing::warn!(error = %e, "an idempotency key was not released");
-                    }
-                    response
-                }
-            }
+            response
         }
     }
 }

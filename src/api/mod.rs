@@ -316,72 +316,38 @@ pub async fn serve(
     studio: Studio,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::rt::TokioIo;
 
     let local = listener.local_addr().ok().map(|a| a.ip());
     let app = router(studio, local).map_err(std::io::Error::other)?;
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let builder = connection_builder();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let per_address = PerAddress::default();
+    let admission = Admission::default();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
-                    // Out of file descriptors and the like: wait, then go on.
-                    tracing::warn!(error = %e, "could not accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    not_accepted(e).await;
                     continue;
                 }
             },
             _ = &mut shutdown => break,
         };
-        // Beyond the cap, a connection is closed at once: sockets cannot
-        // be hoarded until the process runs out of file descriptors.
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            tracing::warn!(%remote, "too many open connections; closing a new one");
-            continue;
-        };
-        let Some(slot) = per_address.take(remote.ip()) else {
-            tracing::warn!(%remote, "too many open connections from this address; closing a new one");
+        let Some(admitted) = admission.admit(remote) else {
             continue;
         };
         let service = tower::ServiceExt::map_request(
             app.clone(),
-            move |req: axum::http::Request<hyper::body::Incoming>| {
-                // A body that stalls fails its request instead of holding
-                // the connection for as long as the client likes.
-                let mut req = req.map(|body| {
-                    axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
-                        BODY_READ_TIMEOUT,
-                        body,
-                    ))
-                });
-                req.extensions_mut().insert(ConnectInfo(remote));
-                req
-            },
+            move |req: axum::http::Request<hyper::body::Incoming>| with_timeouts(req, remote),
         );
         let service = hyper_util::service::TowerToHyperService::new(service);
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let _permit = (permit, slot);
-            // A connection that sends nothing is closed like one that
-            // does not finish its headers.
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+            let _permit = admitted;
+            if !says_something(&stream).await {
+                return;
             }
             let connection = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
@@ -392,14 +358,108 @@ pub async fn serve(
         });
     }
     drop(listener);
-    // Open event streams would hold the shutdown forever: a bound.
+    wind_down(graceful).await;
+    Ok(())
+}
+
+/// The HTTP/1 and HTTP/2 connection builder: headers within
+/// [`HEADER_READ_TIMEOUT`], HTTP/2 keep-alive pings every 30 s.
+fn connection_builder() -> hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor> {
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    builder
+}
+
+/// After a failed accept (out of file descriptors and the like): a warning,
+/// and a short wait before going on.
+async fn not_accepted(e: std::io::Error) {
+    tracing::warn!(error = %e, "could not accept a connection");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// The caps on open connections: [`MAX_CONNECTIONS`] in all and
+/// [`MAX_CONNECTIONS_PER_ADDRESS`] from one address.
+struct Admission {
+    connections: std::sync::Arc<tokio::sync::Semaphore>,
+    per_address: PerAddress,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Admission {
+            connections: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+            per_address: PerAddress::default(),
+        }
+    }
+}
+
+impl Admission {
+    /// A place for a new connection from `remote`, held while it is open;
+    /// None (and a warning) beyond a cap: the connection is closed at once,
+    /// so sockets cannot be hoarded until the process runs out of file
+    /// descriptors.
+    fn admit(
+        &self,
+        remote: std::net::SocketAddr,
+    ) -> Option<(tokio::sync::OwnedSemaphorePermit, AddressSlot)> {
+        let Ok(permit) = self.connections.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "too many open connections; closing a new one");
+            return None;
+        };
+        let Some(slot) = self.per_address.take(remote.ip()) else {
+            tracing::warn!(%remote, "too many open connections from this address; closing a new one");
+            return None;
+        };
+        Some((permit, slot))
+    }
+}
+
+/// A request whose body must keep coming within [`BODY_READ_TIMEOUT`] (a
+/// body that stalls fails its request instead of holding the connection for
+/// as long as the client likes), with the client's address.
+fn with_timeouts(
+    req: axum::http::Request<hyper::body::Incoming>,
+    remote: std::net::SocketAddr,
+) -> axum::http::Request<axum::body::Body> {
+    let mut req = req.map(|body| {
+        axum::body::Body::new(tower_http::timeout::TimeoutBody::new(
+            BODY_READ_TIMEOUT,
+            body,
+        ))
+    });
+    req.extensions_mut().insert(ConnectInfo(remote));
+    req
+}
+
+/// Whether a new connection sends something within [`HEADER_READ_TIMEOUT`]:
+/// one that sends nothing is closed like one that does not finish its headers.
+async fn says_something(stream: &tokio::net::TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    matches!(
+        tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await,
+        Ok(Ok(n)) if n > 0
+    )
+}
+
+/// Waits for the connections to finish, for [`SHUTDOWN_WAIT`] at most: open
+/// event streams would hold the shutdown forever.
+async fn wind_down(graceful: hyper_util::server::graceful::GracefulShutdown) {
     if tokio::time::timeout(SHUTDOWN_WAIT, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("connections still open after {SHUTDOWN_WAIT:?}; closing them");
     }
-    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

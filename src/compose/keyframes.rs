@@ -187,6 +187,82 @@ fn invalid(index: usize, field: &str, message: impl std::fmt::Display) -> Error 
     Error::invalid(format!("overlays[{index}].{field}"), message.to_string())
 }
 
+/// One keyframe at least, and no more than [`MAX_KEYFRAMES`].
+fn check_count(index: usize, keyframes: &[Keyframe]) -> Result<()> {
+    if keyframes.is_empty() {
+        return Err(invalid(
+            index,
+            "keyframes",
+            "give at least one keyframe, or leave keyframes out",
+        ));
+    }
+    if keyframes.len() > MAX_KEYFRAMES {
+        return Err(invalid(
+            index,
+            "keyframes",
+            format!("at most {MAX_KEYFRAMES} keyframes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Keyframe `j`'s time, checked: given, within the overlay's `length` and
+/// after the `previous` keyframe's.
+fn key_time(
+    index: usize,
+    j: usize,
+    k: &Keyframe,
+    previous: Option<f64>,
+    length: f64,
+) -> Result<f64> {
+    let field = format!("keyframes[{j}].t");
+    let t = k.t.ok_or_else(|| {
+        invalid(
+            index,
+            &field,
+            "each keyframe needs its time t, in seconds from the overlay's start",
+        )
+    })?;
+    if !t.is_finite() || t < 0.0 {
+        return Err(invalid(
+            index,
+            &field,
+            format!("t {t} is before the overlay's start (t counts from 0)"),
+        ));
+    }
+    if let Some(p) = previous
+        && t <= p
+    {
+        return Err(invalid(
+            index,
+            &field,
+            format!("t {t} comes after the previous keyframe's ({p}): keyframes go in time order"),
+        ));
+    }
+    if t > length + 1e-9 {
+        return Err(invalid(
+            index,
+            &field,
+            format!("t {t} is after the overlay's end (it lasts {length:.2} s)"),
+        ));
+    }
+    Ok(t)
+}
+
+/// Keyframe `j`'s easing into it (linear when not given), checked.
+fn key_easing(index: usize, j: usize, k: &Keyframe) -> Result<Easing> {
+    match k.easing.as_deref() {
+        None => Ok(Easing::Linear),
+        Some(name) => Easing::parse(name).ok_or_else(|| {
+            invalid(
+                index,
+                &format!("keyframes[{j}].easing"),
+                format!("unknown easing {name:?}; use linear, ease_in, ease_out or ease_in_out"),
+            )
+        }),
+    }
+}
+
 impl Motion {
     /// Checks overlay `index`'s `keyframes` for an overlay `length` seconds
     /// long in a `fw`×`fh` frame, placed at `base` (its height follows its
@@ -199,21 +275,7 @@ impl Motion {
         base: Pose,
         aspect: f64,
     ) -> Result<Motion> {
-        if keyframes.is_empty() {
-            return Err(invalid(
-                index,
-                "keyframes",
-                "give at least one keyframe, or leave keyframes out",
-            ));
-        }
-        if keyframes.len() > MAX_KEYFRAMES {
-            return Err(invalid(
-                index,
-                "keyframes",
-                format!("at most {MAX_KEYFRAMES} keyframes"),
-            ));
-        }
-        let (fw, fh) = (f64::from(fw), f64::from(fh));
+        check_count(index, keyframes)?;
         let mut motion = Motion {
             keyframes: keyframes.to_vec(),
             x: Track::default(),
@@ -226,79 +288,50 @@ impl Motion {
         };
         let mut previous: Option<f64> = None;
         for (j, k) in keyframes.iter().enumerate() {
-            let field = |name: &str| format!("keyframes[{j}].{name}");
-            let t = k.t.ok_or_else(|| {
-                invalid(
-                    index,
-                    &field("t"),
-                    "each keyframe needs its time t, in seconds from the overlay's start",
-                )
-            })?;
-            if !t.is_finite() || t < 0.0 {
-                return Err(invalid(
-                    index,
-                    &field("t"),
-                    format!("t {t} is before the overlay's start (t counts from 0)"),
-                ));
-            }
-            if let Some(p) = previous
-                && t <= p
-            {
-                return Err(invalid(
-                    index,
-                    &field("t"),
-                    format!(
-                        "t {t} comes after the previous keyframe's ({p}): keyframes go in time order"
-                    ),
-                ));
-            }
-            if t > length + 1e-9 {
-                return Err(invalid(
-                    index,
-                    &field("t"),
-                    format!("t {t} is after the overlay's end (it lasts {length:.2} s)"),
-                ));
-            }
+            let t = key_time(index, j, k, previous, length)?;
             previous = Some(t);
-            let easing = match k.easing.as_deref() {
-                None => Easing::Linear,
-                Some(name) => Easing::parse(name).ok_or_else(|| {
-                    invalid(
-                        index,
-                        &field("easing"),
-                        format!(
-                            "unknown easing {name:?}; use linear, ease_in, ease_out or ease_in_out"
-                        ),
-                    )
-                })?,
-            };
-            let properties = [
-                ("x", k.x, -1.0, 1.0, fw, &mut motion.x),
-                ("y", k.y, -1.0, 1.0, fh, &mut motion.y),
-                ("width", k.width, 0.01, 1.0, fw, &mut motion.width),
-                ("opacity", k.opacity, 0.0, 1.0, 1.0, &mut motion.opacity),
-                (
-                    "rotation",
-                    k.rotation,
-                    -3600.0,
-                    3600.0,
-                    1.0,
-                    &mut motion.rotation,
-                ),
-            ];
-            for (name, value, min, max, unit, track) in properties {
-                let Some(v) = value else { continue };
-                if !v.is_finite() || v < min || v > max {
-                    return Err(invalid(
-                        index,
-                        &field(name),
-                        format!("{name} {v} is outside {min}–{max}"),
-                    ));
-                }
-                track.0.push((t, v * unit, easing));
-            }
+            let easing = key_easing(index, j, k)?;
+            motion.add_keys(index, j, k, (t, easing), (f64::from(fw), f64::from(fh)))?;
         }
         Ok(motion)
+    }
+
+    /// Adds keyframe `j`'s properties, checked, to their tracks at `t`, in
+    /// pixels of the `fw`×`fh` frame for x, y and width.
+    fn add_keys(
+        &mut self,
+        index: usize,
+        j: usize,
+        k: &Keyframe,
+        (t, easing): (f64, Easing),
+        (fw, fh): (f64, f64),
+    ) -> Result<()> {
+        let properties = [
+            ("x", k.x, -1.0, 1.0, fw, &mut self.x),
+            ("y", k.y, -1.0, 1.0, fh, &mut self.y),
+            ("width", k.width, 0.01, 1.0, fw, &mut self.width),
+            ("opacity", k.opacity, 0.0, 1.0, 1.0, &mut self.opacity),
+            (
+                "rotation",
+                k.rotation,
+                -3600.0,
+                3600.0,
+                1.0,
+                &mut self.rotation,
+            ),
+        ];
+        for (name, value, min, max, unit, track) in properties {
+            let Some(v) = value else { continue };
+            if !v.is_finite() || v < min || v > max {
+                return Err(invalid(
+                    index,
+                    &format!("keyframes[{j}].{name}"),
+                    format!("{name} {v} is outside {min}–{max}"),
+                ));
+            }
+            track.0.push((t, v * unit, easing));
+        }
+        Ok(())
     }
 
     /// The pose at `t` seconds of the overlay's time.

@@ -325,12 +325,34 @@ pub fn voice(m: &str) -> Option<Value> {
 pub fn voice_for(description: &str) -> Option<&'static str> {
     let d = description.to_lowercase();
     let words: Vec<&str> = d.split(|c: char| !c.is_alphabetic()).collect();
-    let has = |list: &[&str]| list.iter().any(|w| words.contains(w));
-    let starts = |list: &[&str]| {
-        list.iter()
+    let female = says(&words, FEMALE);
+    let male = says(&words, MALE);
+    let language = ACCENTS
+        .iter()
+        .find(|(_, cue)| says(&words, *cue))
+        .map(|(language, _)| *language)
+        .or_else(|| {
+            (says(&words, (&["american", "us", "usa"], &[])) || male || female).then_some("en-US")
+        })?;
+    Some(neural_voice(language, female && !male))
+}
+
+/// Words that describe a voice: whole words, and the beginnings of words
+/// (longer than two letters) in languages that build long ones.
+type Cue = (&'static [&'static str], &'static [&'static str]);
+
+/// Whether any of `words` is one of the cue's whole words or begins with one
+/// of its beginnings.
+fn says(words: &[&str], (whole, beginnings): Cue) -> bool {
+    whole.iter().any(|w| words.contains(w))
+        || beginnings
+            .iter()
             .any(|p| words.iter().any(|w| w.len() > 2 && w.starts_with(p)))
-    };
-    let female = has(&[
+}
+
+/// A woman's voice.
+const FEMALE: Cue = (
+    &[
         "female",
         "woman",
         "women",
@@ -348,8 +370,13 @@ pub fn voice_for(description: &str) -> Option<&'static str> {
         "femenina",
         "fille",
         "chica",
-    ]) || starts(&["weiblich", "frauen", "femenin", "fémin"]);
-    let male = has(&[
+    ],
+    &["weiblich", "frauen", "femenin", "fémin"],
+);
+
+/// A man's voice.
+const MALE: Cue = (
+    &[
         "male",
         "man",
         "men",
@@ -366,54 +393,78 @@ pub fn voice_for(description: &str) -> Option<&'static str> {
         "masculina",
         "garçon",
         "chico",
-    ]) || starts(&["männlich", "männer", "masculin"]);
-    let language = if has(&["british", "uk", "london", "england", "english"])
-        || starts(&[
-            "britisch", "britann", "britán", "englisch", "anglais", "inglés",
-        ]) {
-        "en-GB"
-    } else if has(&["australian", "aussie", "australia"]) || starts(&["australi"]) {
-        "en-AU"
-    } else if has(&[
-        "german",
-        "allemand",
-        "allemande",
-        "alemán",
-        "alemana",
-        "stimme",
-        "akzent",
-    ]) || starts(&["deutsch", "frauenstimm", "männerstimm"])
-    {
-        "de-DE"
-    } else if has(&[
-        "french",
-        "français",
-        "française",
-        "französisch",
-        "französischen",
-        "francés",
-        "francesa",
-        "voix",
-    ]) {
-        "fr-FR"
-    } else if has(&[
-        "spanish",
-        "español",
-        "española",
-        "espagnol",
-        "espagnole",
-        "spanisch",
-        "spanischen",
-        "voz",
-        "acento",
-    ]) {
-        "es-ES"
-    } else if has(&["american", "us", "usa"]) || male || female {
-        "en-US"
-    } else {
-        return None;
-    };
-    Some(match (language, female && !male) {
+    ],
+    &["männlich", "männer", "masculin"],
+);
+
+/// The accents a description may ask for, in the order they are tried.
+const ACCENTS: &[(&str, Cue)] = &[
+    (
+        "en-GB",
+        (
+            &["british", "uk", "london", "england", "english"],
+            &[
+                "britisch", "britann", "britán", "englisch", "anglais", "inglés",
+            ],
+        ),
+    ),
+    (
+        "en-AU",
+        (&["australian", "aussie", "australia"], &["australi"]),
+    ),
+    (
+        "de-DE",
+        (
+            &[
+                "german",
+                "allemand",
+                "allemande",
+                "alemán",
+                "alemana",
+                "stimme",
+                "akzent",
+            ],
+            &["deutsch", "frauenstimm", "männerstimm"],
+        ),
+    ),
+    (
+        "fr-FR",
+        (
+            &[
+                "french",
+                "français",
+                "française",
+                "französisch",
+                "französischen",
+                "francés",
+                "francesa",
+                "voix",
+            ],
+            &[],
+        ),
+    ),
+    (
+        "es-ES",
+        (
+            &[
+                "spanish",
+                "español",
+                "española",
+                "espagnol",
+                "espagnole",
+                "spanisch",
+                "spanischen",
+                "voz",
+                "acento",
+            ],
+            &[],
+        ),
+    ),
+];
+
+/// The Neural2 voice of a language, a woman's or a man's.
+fn neural_voice(language: &str, female: bool) -> &'static str {
+    match (language, female) {
         ("en-GB", true) => "en-GB-Neural2-F",
         ("en-GB", false) => "en-GB-Neural2-D",
         ("en-AU", true) => "en-AU-Neural2-C",
@@ -426,7 +477,7 @@ pub fn voice_for(description: &str) -> Option<&'static str> {
         ("es-ES", false) => "es-ES-Neural2-B",
         (_, true) => "en-US-Neural2-C",
         _ => "en-US-Neural2-D",
-    })
+    }
 }
 
 // ---------------------------------------------------------------- social
@@ -1055,54 +1106,61 @@ pub fn text_overlay(m: &str) -> Value {
     args
 }
 
+/// Words that ask for slower.
+static SPEED_SLOW: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:slow|slower|slowed|slowing|slo-?mo|slow[\s-]?motion|decelerate|langsamer|verlangsam\w*|ralenti\w*|plus\s+lent|más\s+lento|ralentiza\w*|cámara\s+lenta|zeitlupe)\b",
+    )
+});
+/// Words that ask for faster.
+static SPEED_FAST: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:fast|faster|speed\s*up|speeds\s+up|sped\s+up|speeding\s+up|(?:speed|sped)\b.{0,30}?\bup|quick|quicker|quickly|accelerate|hurry|schneller|beschleunig\w*|rapide|plus\s+vite|accélère\w*|rápido|más\s+rápido|acelera\w*)\b",
+    )
+});
+/// Words that ask for the normal speed again.
+static SPEED_NORMAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:normal|original|regular|real[\s-]?time|natural|usual)\s+(?:speed|pace|tempo|rate)\b|\b(?:reset|undo|remove)\s+(?:the\s+)?speed\b|\bnormale\s+geschwindigkeit\b|\bvitesse\s+normale\b|\bvelocidad\s+normal\b",
+    )
+});
+/// A factor: "1.5x", "3 times", "x2".
+static SPEED_FACTOR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:\b(?P<a>\d+(?:\.\d+)?|\.\d+)\s*(?:x|×|times|mal|fois|veces)(?:\s|$|[.,!?])|(?:\bx|×)\s*(?P<b>\d+(?:\.\d+)?|\.\d+)\b)",
+    )
+});
+/// A percentage: "50%", "80 percent".
+static SPEED_PERCENT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?P<p>\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent|prozent)"));
+/// A percentage that is a change: "by 20%", "50% faster".
+static SPEED_BY_PERCENT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:by|um|de|en)\s+\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent|prozent)|\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent|prozent)\s+(?:faster|slower|quicker|more|less|schneller|langsamer)",
+    )
+});
+/// A speed set to a number: "speed to 1.25".
+static SPEED_TO: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\bspeed\b.*?\b(?:to|at|of|=)\s*(?P<n>\d+(?:\.\d+)?|\.\d+)\s*(?:x|×)?(?:\s|$|[.,!?])")
+});
+/// A factor in words: "twice", "half", "three times".
+static SPEED_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?P<w>twice|double|doppelt|doble|quadruple|triple|thrice|half|halve|halved|halb|halbe|halber|halben|moitié|mitad|quarter|viertel|one\s+and\s+a\s+half|(?:one|two|three|four)\s+times)\b",
+    )
+});
+
 /// The speed a request asks for: "twice as fast" 2, "half speed" 0.5,
 /// "1.5x" 1.5, "50% faster" 1.5, "three times slower" 1/3, "normal speed"
 /// 1; "speed up" alone 1.5, "slow down" / "slow motion" alone 0.5.
 pub fn speed_factor(m: &str) -> Option<f64> {
-    static SLOW: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\b(?:slow|slower|slowed|slowing|slo-?mo|slow[\s-]?motion|decelerate|langsamer|verlangsam\w*|ralenti\w*|plus\s+lent|más\s+lento|ralentiza\w*|cámara\s+lenta|zeitlupe)\b",
-        )
-    });
-    static FAST: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\b(?:fast|faster|speed\s*up|speeds\s+up|sped\s+up|speeding\s+up|(?:speed|sped)\b.{0,30}?\bup|quick|quicker|quickly|accelerate|hurry|schneller|beschleunig\w*|rapide|plus\s+vite|accélère\w*|rápido|más\s+rápido|acelera\w*)\b",
-        )
-    });
-    static NORMAL: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\b(?:normal|original|regular|real[\s-]?time|natural|usual)\s+(?:speed|pace|tempo|rate)\b|\b(?:reset|undo|remove)\s+(?:the\s+)?speed\b|\bnormale\s+geschwindigkeit\b|\bvitesse\s+normale\b|\bvelocidad\s+normal\b",
-        )
-    });
-    static FACTOR: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)(?:\b(?P<a>\d+(?:\.\d+)?|\.\d+)\s*(?:x|×|times|mal|fois|veces)(?:\s|$|[.,!?])|(?:\bx|×)\s*(?P<b>\d+(?:\.\d+)?|\.\d+)\b)",
-        )
-    });
-    static PERCENT: LazyLock<Regex> =
-        LazyLock::new(|| re(r"(?i)\b(?P<p>\d+(?:\.\d+)?)\s*(?:%|percent|per\s+cent|prozent)"));
-    static BY_PERCENT: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\b(?:by|um|de|en)\s+\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent|prozent)|\d+(?:\.\d+)?\s*(?:%|percent|per\s+cent|prozent)\s+(?:faster|slower|quicker|more|less|schneller|langsamer)",
-        )
-    });
-    static SPEED_TO: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\bspeed\b.*?\b(?:to|at|of|=)\s*(?P<n>\d+(?:\.\d+)?|\.\d+)\s*(?:x|×)?(?:\s|$|[.,!?])",
-        )
-    });
-    static WORDS: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\b(?P<w>twice|double|doppelt|doble|quadruple|triple|thrice|half|halve|halved|halb|halbe|halber|halben|moitié|mitad|quarter|viertel|one\s+and\s+a\s+half|(?:one|two|three|four)\s+times)\b",
-        )
-    });
-    let slow = SLOW.is_match(m);
-    let fast = FAST.is_match(m);
+    let slow = SPEED_SLOW.is_match(m);
+    let fast = SPEED_FAST.is_match(m);
     let toward = |f: f64| if slow && !fast && f > 1.0 { 1.0 / f } else { f };
-    if NORMAL.is_match(m) {
+    if SPEED_NORMAL.is_match(m) {
         return Some(1.0);
     }
-    if let Some(c) = FACTOR.captures(m) {
+    if let Some(c) = SPEED_FACTOR.captures(m) {
         let v = c
             .name("a")
             .or_else(|| c.name("b"))?
@@ -1111,31 +1169,15 @@ pub fn speed_factor(m: &str) -> Option<f64> {
             .ok()?;
         return (v > 0.0).then(|| toward(v));
     }
-    if let Some(c) = PERCENT.captures(m) {
+    if let Some(c) = SPEED_PERCENT.captures(m) {
         let p = c["p"].parse::<f64>().ok()? / 100.0;
-        return Some(if BY_PERCENT.is_match(m) {
-            if slow { 1.0 - p } else { 1.0 + p }
-        } else {
-            p
-        });
+        return Some(percent_speed(p, SPEED_BY_PERCENT.is_match(m), slow));
     }
     if let Some(c) = SPEED_TO.captures(m) {
         return c["n"].parse::<f64>().ok().filter(|v| *v > 0.0);
     }
-    if let Some(c) = WORDS.captures(m) {
-        let w = c["w"].to_lowercase();
-        let w = w.split_whitespace().collect::<Vec<_>>().join(" ");
-        let v = match w.as_str() {
-            "twice" | "double" | "doppelt" | "doble" | "two times" => 2.0,
-            "triple" | "thrice" | "three times" => 3.0,
-            "quadruple" | "four times" => 4.0,
-            "half" | "halve" | "halved" | "halb" | "halbe" | "halber" | "halben" | "moitié"
-            | "mitad" => 0.5,
-            "quarter" | "viertel" => 0.25,
-            "one and a half" => 1.5,
-            _ => 1.0,
-        };
-        return Some(toward(v));
+    if let Some(c) = SPEED_WORDS.captures(m) {
+        return Some(toward(word_factor(&c["w"])));
     }
     if slow {
         Some(0.5)
@@ -1143,6 +1185,32 @@ pub fn speed_factor(m: &str) -> Option<f64> {
         Some(1.5)
     } else {
         None
+    }
+}
+
+/// The speed a percentage `p` (a fraction) asks for: a change of it when
+/// `by` ("by 20%", "50% faster"), slower or faster; else the speed itself.
+fn percent_speed(p: f64, by: bool, slow: bool) -> f64 {
+    if by {
+        if slow { 1.0 - p } else { 1.0 + p }
+    } else {
+        p
+    }
+}
+
+/// The factor a word names ("twice" 2, "half" 0.5, "one and a half" 1.5).
+fn word_factor(word: &str) -> f64 {
+    let w = word.to_lowercase();
+    let w = w.split_whitespace().collect::<Vec<_>>().join(" ");
+    match w.as_str() {
+        "twice" | "double" | "doppelt" | "doble" | "two times" => 2.0,
+        "triple" | "thrice" | "three times" => 3.0,
+        "quadruple" | "four times" => 4.0,
+        "half" | "halve" | "halved" | "halb" | "halbe" | "halber" | "halben" | "moitié"
+        | "mitad" => 0.5,
+        "quarter" | "viertel" => 0.25,
+        "one and a half" => 1.5,
+        _ => 1.0,
     }
 }
 

@@ -214,65 +214,11 @@ fn singulars(word: &str) -> Vec<String> {
 /// and eight pictures in all.
 pub fn find(prompt: &str) -> Vec<Subject> {
     let idx = index();
-    let words: Vec<String> = prompt
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .flat_map(|w| w.split('-'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(400)
-        .collect();
+    let words = words_of(prompt);
     let mut found: Vec<Subject> = Vec::new();
     let mut i = 0;
     while i < words.len() && found.len() < 3 {
-        let mut matched = None;
-        for n in (1..=4).rev() {
-            if i + n > words.len() {
-                continue;
-            }
-            let phrase = &words[i..i + n];
-            if STOP.contains(&phrase[0].as_str()) || STOP.contains(&phrase[n - 1].as_str()) {
-                continue;
-            }
-            let head = phrase[..n - 1].join(" ");
-            let join = |last: &str| {
-                if head.is_empty() {
-                    last.to_owned()
-                } else {
-                    format!("{head} {last}")
-                }
-            };
-            let last = &phrase[n - 1];
-            let alias = ALIASES
-                .iter()
-                .find(|(name, _)| *name == join(last))
-                .and_then(|(_, to)| idx.names.get(*to).copied());
-            if let Some(id) = alias {
-                matched = Some((id, n, false));
-                break;
-            }
-            if let Some(&id) = idx.names.get(&join(last)) {
-                matched = Some((id, n, false));
-                break;
-            }
-            if let Some(id) = singulars(last)
-                .iter()
-                .find_map(|s| idx.names.get(&join(s)).copied())
-            {
-                matched = Some((id, n, true));
-                break;
-            }
-            if n == 1 {
-                let single = idx.words.get(last).map(|&id| (id, false)).or_else(|| {
-                    singulars(last)
-                        .iter()
-                        .find_map(|s| idx.words.get(s).map(|&id| (id, true)))
-                });
-                if let Some((id, plural)) = single {
-                    matched = Some((id, 1, plural));
-                }
-            }
-        }
-        let Some((id, n, plural)) = matched else {
+        let Some((id, n, plural)) = match_at(idx, &words, i) else {
             i += 1;
             continue;
         };
@@ -280,22 +226,7 @@ pub fn find(prompt: &str) -> Vec<Subject> {
             i += n;
             continue;
         };
-        // "a school bus" is one bus; "a school of fish" is several fish.
-        let asked = i
-            .checked_sub(1)
-            .filter(|&p| words[p] != "school")
-            .and_then(|p| quantity(&words[p]))
-            .or_else(|| i.checked_sub(2).and_then(|p| quantity(&words[p])));
-        let collective = matches!(
-            words[i + n - 1].as_str(),
-            "family" | "crowd" | "team" | "group" | "people"
-        );
-        let wanted = match (asked, plural || collective) {
-            (Some(q), _) => q,
-            (None, true) => 3,
-            (None, false) => 1,
-        };
-        let count = wanted.clamp(1, entry.kind.max_copies());
+        let count = copies_asked(&words, i, n, plural).clamp(1, entry.kind.max_copies());
         if !found.iter().any(|s| s.id == id) {
             found.push(Subject {
                 label: entry.label.clone(),
@@ -306,7 +237,101 @@ pub fn find(prompt: &str) -> Vec<Subject> {
         }
         i += n;
     }
-    // Eight pictures at most: plurals give way from the last subject back.
+    cap_pictures(&mut found);
+    found
+}
+
+/// The prompt's words, lower-cased, split at hyphens too (the first 400).
+fn words_of(prompt: &str) -> Vec<String> {
+    prompt
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .flat_map(|w| w.split('-'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .take(400)
+        .collect()
+}
+
+/// The subject named at word `i`, the longest name first (up to four
+/// words): its id, how many words name it, and whether the name was plural.
+fn match_at(idx: &Index, words: &[String], i: usize) -> Option<(usize, usize, bool)> {
+    for n in (1..=4).rev() {
+        if i + n > words.len() {
+            continue;
+        }
+        let phrase = &words[i..i + n];
+        if STOP.contains(&phrase[0].as_str()) || STOP.contains(&phrase[n - 1].as_str()) {
+            continue;
+        }
+        if let Some((id, plural)) = match_phrase(idx, phrase) {
+            return Some((id, n, plural));
+        }
+    }
+    None
+}
+
+/// The subject a phrase names: an alias, a whole name, a whole name with a
+/// plural last word, or (for one word) a head noun. With whether it was plural.
+fn match_phrase(idx: &Index, phrase: &[String]) -> Option<(usize, bool)> {
+    let n = phrase.len();
+    let head = phrase[..n - 1].join(" ");
+    let join = |last: &str| {
+        if head.is_empty() {
+            last.to_owned()
+        } else {
+            format!("{head} {last}")
+        }
+    };
+    let last = &phrase[n - 1];
+    let alias = ALIASES
+        .iter()
+        .find(|(name, _)| *name == join(last))
+        .and_then(|(_, to)| idx.names.get(*to).copied());
+    if let Some(id) = alias {
+        return Some((id, false));
+    }
+    if let Some(&id) = idx.names.get(&join(last)) {
+        return Some((id, false));
+    }
+    if let Some(id) = singulars(last)
+        .iter()
+        .find_map(|s| idx.names.get(&join(s)).copied())
+    {
+        return Some((id, true));
+    }
+    if n == 1 {
+        return idx.words.get(last).map(|&id| (id, false)).or_else(|| {
+            singulars(last)
+                .iter()
+                .find_map(|s| idx.words.get(s).map(|&id| (id, true)))
+        });
+    }
+    None
+}
+
+/// How many copies the words around a name (at `i`, `n` words long) ask
+/// for: a number or collective word just before it, else three for a
+/// plural or collective name, else one.
+fn copies_asked(words: &[String], i: usize, n: usize, plural: bool) -> usize {
+    // "a school bus" is one bus; "a school of fish" is several fish.
+    let asked = i
+        .checked_sub(1)
+        .filter(|&p| words[p] != "school")
+        .and_then(|p| quantity(&words[p]))
+        .or_else(|| i.checked_sub(2).and_then(|p| quantity(&words[p])));
+    let collective = matches!(
+        words[i + n - 1].as_str(),
+        "family" | "crowd" | "team" | "group" | "people"
+    );
+    match (asked, plural || collective) {
+        (Some(q), _) => q,
+        (None, true) => 3,
+        (None, false) => 1,
+    }
+}
+
+/// Eight pictures at most: plurals give way from the last subject back.
+fn cap_pictures(found: &mut [Subject]) {
     while found.iter().map(|s| s.count).sum::<usize>() > 8 {
         if let Some(s) = found.iter_mut().rev().find(|s| s.count > 1) {
             s.count -= 1;
@@ -314,7 +339,6 @@ pub fn find(prompt: &str) -> Vec<Subject> {
             break;
         }
     }
-    found
 }
 
 /// The subject's picture as premultiplied RGBA, `size` pixels square,

@@ -186,12 +186,24 @@ pub fn words(plan: &Plan) -> Vec<Spoken> {
 /// (lengthened into the silence after it or before it, else merged with a
 /// neighbour of the same item).
 pub fn chunk(words: &[Spoken], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
+    let mut groups = group_words(words, max_line);
+    merge_short(&mut groups, 2 * max_line);
+    timed_cues(&groups, max_line)
+}
+
+/// A cue in the making: its words, its spoken item and the latest it may end.
+type Group = (Vec<WordTime>, usize, f64);
+
+/// The characters of the words on one line, spaces between them included.
+fn chars(ws: &[WordTime]) -> usize {
+    ws.iter().map(|w| w.text.chars().count()).sum::<usize>() + ws.len().saturating_sub(1)
+}
+
+/// Groups the words of each spoken item, ending a group at a pause, at a
+/// sentence's end, or when full (then at its best phrase boundary).
+fn group_words(words: &[Spoken], max_line: usize) -> Vec<Group> {
     let limit = 2 * max_line;
-    let chars = |ws: &[WordTime]| -> usize {
-        ws.iter().map(|w| w.text.chars().count()).sum::<usize>() + ws.len().saturating_sub(1)
-    };
-    // (words, spoken item, latest end)
-    let mut groups: Vec<(Vec<WordTime>, usize, f64)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut current: Vec<WordTime> = Vec::new();
     let mut owner = (usize::MAX, f64::INFINITY);
     for spoken in words {
@@ -207,16 +219,7 @@ pub fn chunk(words: &[Spoken], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
             if word.start - last.end > BREAK_GAP {
                 groups.push((std::mem::take(&mut current), owner.0, owner.1));
             } else if full {
-                // Break at the last phrase boundary in the second half, if any.
-                let at = (1..current.len())
-                    .rev()
-                    .find(|&j| {
-                        chars(&current[..j]) * 2 >= chars(&current)
-                            && (ends_phrase(&current[j - 1].text)
-                                || PHRASE_STARTS.contains(&bare(&current[j].text).as_str()))
-                    })
-                    .unwrap_or(current.len());
-                let rest = current.split_off(at);
+                let rest = current.split_off(phrase_break(&current));
                 groups.push((std::mem::replace(&mut current, rest), owner.0, owner.1));
             }
         }
@@ -229,35 +232,56 @@ pub fn chunk(words: &[Spoken], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
     if !current.is_empty() {
         groups.push((current, owner.0, owner.1));
     }
-    let mut groups: Vec<(Vec<WordTime>, usize, f64)> =
-        groups.into_iter().filter(|g| !g.0.is_empty()).collect();
+    groups.into_iter().filter(|g| !g.0.is_empty()).collect()
+}
 
-    // Too short even with all the room around it: one with a neighbour of
-    // the same item, when the two still make one cue.
-    let room = |groups: &[(Vec<WordTime>, usize, f64)], i: usize| -> f64 {
-        let (g, _, until) = &groups[i];
-        let end = groups
-            .get(i + 1)
-            .map_or(*until, |n| n.0[0].start.min(*until));
-        let start = if i == 0 {
-            0.0
-        } else {
-            groups[i - 1].0.last().map_or(0.0, |w| w.end)
-        };
-        end - start.min(g[0].start)
+/// Where a full group breaks: at the last phrase boundary in its second
+/// half, if any, else after all its words.
+fn phrase_break(current: &[WordTime]) -> usize {
+    (1..current.len())
+        .rev()
+        .find(|&j| {
+            chars(&current[..j]) * 2 >= chars(current)
+                && (ends_phrase(&current[j - 1].text)
+                    || PHRASE_STARTS.contains(&bare(&current[j].text).as_str()))
+        })
+        .unwrap_or(current.len())
+}
+
+/// The time group `i` may take: from the previous group's last word (or 0)
+/// to the next group's first word or its own latest end.
+fn room(groups: &[Group], i: usize) -> f64 {
+    let (g, _, until) = &groups[i];
+    let end = groups
+        .get(i + 1)
+        .map_or(*until, |n| n.0[0].start.min(*until));
+    let start = if i == 0 {
+        0.0
+    } else {
+        groups[i - 1].0.last().map_or(0.0, |w| w.end)
     };
+    end - start.min(g[0].start)
+}
+
+/// Whether two runs of words still make one cue of at most `limit` characters.
+fn fits(a: &[WordTime], b: &[WordTime], limit: usize) -> bool {
+    let both: Vec<WordTime> = a.iter().chain(b).cloned().collect();
+    chars(&both) <= limit && both[both.len() - 1].end - both[0].start <= MAX_CUE
+}
+
+/// Too short even with all the room around it: one with a neighbour of the
+/// same item, when the two still make one cue; else words move over from
+/// the previous group.
+fn merge_short(groups: &mut Vec<Group>, limit: usize) {
     let mut i = 0;
     while i < groups.len() {
-        let fits = |a: &[WordTime], b: &[WordTime]| {
-            let both: Vec<WordTime> = a.iter().chain(b).cloned().collect();
-            chars(&both) <= limit && both[both.len() - 1].end - both[0].start <= MAX_CUE
-        };
-        if room(&groups, i) + 1e-9 < MIN_CUE {
-            let merge_prev =
-                i > 0 && groups[i - 1].1 == groups[i].1 && fits(&groups[i - 1].0, &groups[i].0);
+        if room(groups, i) + 1e-9 < MIN_CUE {
+            let merge_prev = i > 0
+                && groups[i - 1].1 == groups[i].1
+                && fits(&groups[i - 1].0, &groups[i].0, limit);
             let merge_next = i + 1 < groups.len()
                 && groups[i + 1].1 == groups[i].1
-                && fits(&groups[i].0, &groups[i + 1].0);
+                && fits(&groups[i].0, &groups[i + 1].0, limit);
             if merge_prev {
                 let (words, ..) = groups.remove(i);
                 groups[i - 1].0.extend(words);
@@ -269,26 +293,34 @@ pub fn chunk(words: &[Spoken], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
                 next.splice(0..0, words);
                 continue;
             }
-            // Else words move over from the end of the previous cue of the
-            // same item, while that one keeps its minimum.
-            while i > 0
-                && groups[i - 1].1 == groups[i].1
-                && groups[i - 1].0.len() > 1
-                && room(&groups, i) + 1e-9 < MIN_CUE
-            {
-                let prev = &groups[i - 1].0;
-                let keeps = prev[prev.len() - 2].end - prev[0].start >= MIN_CUE;
-                let fits = chars(&prev[prev.len() - 1..]) + 1 + chars(&groups[i].0) <= limit;
-                if !keeps || !fits {
-                    break;
-                }
-                let word = groups[i - 1].0.pop().expect("more than one word");
-                groups[i].0.insert(0, word);
-            }
+            borrow_words(groups, i, limit);
         }
         i += 1;
     }
+}
 
+/// Moves words over from the end of the previous group of the same item
+/// into group `i`, while that one keeps its minimum and it has room.
+fn borrow_words(groups: &mut [Group], i: usize, limit: usize) {
+    while i > 0
+        && groups[i - 1].1 == groups[i].1
+        && groups[i - 1].0.len() > 1
+        && room(groups, i) + 1e-9 < MIN_CUE
+    {
+        let prev = &groups[i - 1].0;
+        let keeps = prev[prev.len() - 2].end - prev[0].start >= MIN_CUE;
+        let fits = chars(&prev[prev.len() - 1..]) + 1 + chars(&groups[i].0) <= limit;
+        if !keeps || !fits {
+            break;
+        }
+        let word = groups[i - 1].0.pop().expect("more than one word");
+        groups[i].0.insert(0, word);
+    }
+}
+
+/// Times the groups as cues: none overlapping the next or outlasting its
+/// scene, none shorter than the minimum when there is room for it.
+fn timed_cues(groups: &[Group], max_line: usize) -> Vec<(Cue, Vec<WordTime>)> {
     let mut cues: Vec<(Cue, Vec<WordTime>)> = Vec::with_capacity(groups.len());
     // Where the previous cue's time ends and this one's may begin.
     let mut free_from = 0.0_f64;

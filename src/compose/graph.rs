@@ -115,11 +115,39 @@ fn scene_chain(
     font: &Path,
     label: &str,
 ) {
-    let (args, graph) = (&mut b.args, &mut b.graph);
+    let graph = &mut b.graph;
     let input = b.inputs;
     b.inputs += 1;
     let scene = &plan.scenes[span.scene];
-    let (w, h, fps) = (plan.width, plan.height, plan.fps);
+    let from = scene_input(&mut b.args, scene, span, plan.fps, path);
+
+    // Fit into the frame; effects work on a frame twice the size, so that
+    // zoompan's whole-pixel steps are half-pixel steps in the output.
+    let k = if scene.effect == Effect::None { 1 } else { 2 };
+    let (fw, fh) = (plan.width * k, plan.height * k);
+    let _ = write!(graph, "[{input}:v]");
+    fit_filters(graph, plan.fit, (fw, fh), label);
+    let _ = write!(graph, ",setsar=1");
+    if scene.is_video {
+        clip_filters(graph, scene, span, from, plan.fps);
+    } else {
+        picture_filters(graph, plan, scene, span, fw);
+    }
+    if let Some(title) = title {
+        title_filter(graph, plan, title, font);
+    }
+    let _ = writeln!(graph, "[{label}];");
+}
+
+/// The scene's input arguments: a clip from the media time of the span's
+/// first frame (answered), a picture as one frame at the output's rate.
+fn scene_input(
+    args: &mut Vec<OsString>,
+    scene: &Scene,
+    span: &SceneSpan,
+    fps: u32,
+    path: &Path,
+) -> f64 {
     let count = span.count.max(1);
     let mut from = 0.0;
     if scene.is_video {
@@ -133,17 +161,17 @@ fn scene_chain(
         args.extend(["-framerate".into(), fps.to_string().into()]);
     }
     args.extend(media::input_args(path));
+    from
+}
 
-    // Fit into the frame; effects work on a frame twice the size, so that
-    // zoompan's whole-pixel steps are half-pixel steps in the output.
-    let k = if scene.effect == Effect::None { 1 } else { 2 };
-    let (fw, fh) = (w * k, h * k);
-    let _ = write!(graph, "[{input}:v]");
+/// Fits the input into an `fw`×`fh` frame: covering it, or contained over
+/// a blurred cover of itself.
+fn fit_filters(graph: &mut String, fit: Fit, (fw, fh): (u32, u32), label: &str) {
     // Cover: the middle of the picture at the frame's shape, then scaled,
     // so the scaled picture is never larger than the frame (a wide
     // panorama scaled first would be enormous).
     let cover = format!("crop='min(iw,ih*{fw}/{fh})':'min(ih,iw*{fh}/{fw})',scale={fw}:{fh}");
-    match plan.fit {
+    match fit {
         Fit::Cover => {
             let _ = write!(graph, "{cover}");
         }
@@ -157,91 +185,108 @@ fn scene_chain(
             );
         }
     }
-    let _ = write!(graph, ",setsar=1");
-    if scene.is_video {
-        let _ = write!(graph, "{}", clip_frames(scene, from, fps));
-        let _ = write!(
-            graph,
-            ",format=yuv420p,tpad=stop_mode=clone:stop={count},trim=end_frame={count},setpts=PTS-STARTPTS,settb=1/{fps}",
-        );
-        if scene.fade_in > 0.0 || scene.fade_out > 0.0 {
-            // On the scene's clock (frame `first` of it first), from and to black.
-            let _ = write!(graph, ",setpts=PTS+{}", span.first);
-            if scene.fade_in > 0.0 {
-                let _ = write!(graph, ",fade=t=in:st=0:d={}", fmt_s(scene.fade_in));
-            }
-            if scene.fade_out > 0.0 {
-                let end = span.frames as f64 / f64::from(fps);
-                let _ = write!(
-                    graph,
-                    ",fade=t=out:st={}:d={}",
-                    fmt_s(end - scene.fade_out),
-                    fmt_s(scene.fade_out)
-                );
-            }
-            let _ = write!(graph, ",setpts=PTS-STARTPTS");
+}
+
+/// A clip's frames of the span, on the output's clock, with its fades.
+fn clip_filters(graph: &mut String, scene: &Scene, span: &SceneSpan, from: f64, fps: u32) {
+    let count = span.count.max(1);
+    let _ = write!(graph, "{}", clip_frames(scene, from, fps));
+    let _ = write!(
+        graph,
+        ",format=yuv420p,tpad=stop_mode=clone:stop={count},trim=end_frame={count},setpts=PTS-STARTPTS,settb=1/{fps}",
+    );
+    if scene.fade_in > 0.0 || scene.fade_out > 0.0 {
+        // On the scene's clock (frame `first` of it first), from and to black.
+        let _ = write!(graph, ",setpts=PTS+{}", span.first);
+        if scene.fade_in > 0.0 {
+            let _ = write!(graph, ",fade=t=in:st=0:d={}", fmt_s(scene.fade_in));
         }
-    } else {
-        // Motion runs over the whole scene: frame `on` of this span is frame
-        // `first + on` of the scene.
-        let n = span.frames.max(2) - 1;
-        let first = span.first;
-        let zoom = |z: &str, x: &str, y: &str| {
-            // 4:4:4 so that zoompan may place its crop on any pixel (in 4:2:0
-            // it aligns to the chroma grid: 2-pixel jumps every other frame).
-            format!(",format=yuv444p,zoompan=z='{z}':x='{x}':y='{y}':d={count}:s={w}x{h}:fps={fps}")
-        };
-        let motion = match scene.effect {
-            Effect::None => String::new(),
-            Effect::ZoomIn => zoom(
-                &format!("1+0.18*(on+{first})/{n}"),
-                "iw/2-(iw/zoom/2)",
-                "ih/2-(ih/zoom/2)",
-            ),
-            Effect::ZoomOut => zoom(
-                &format!("1.18-0.18*(on+{first})/{n}"),
-                "iw/2-(iw/zoom/2)",
-                "ih/2-(ih/zoom/2)",
-            ),
-            Effect::PanLeft | Effect::PanRight => {
-                let (zoom_level, travel, step) = pan_plan(fw, span.frames);
-                let x = match (scene.effect, step) {
-                    // Whole source pixels per frame: every step the same.
-                    (Effect::PanRight, Some(step)) => format!("{step}*(on+{first})"),
-                    (_, Some(step)) => format!("{travel}-{step}*(on+{first})"),
-                    (Effect::PanRight, None) => format!("{travel}*(on+{first})/{n}"),
-                    (_, None) => format!("{travel}*(1-(on+{first})/{n})"),
-                };
-                zoom(&zoom_level, &x, "ih/2-(ih/zoom/2)")
-            }
-        };
-        if motion.is_empty() {
-            // Scale once, then repeat the frame: no per-frame decoding or scaling.
+        if scene.fade_out > 0.0 {
+            let end = span.frames as f64 / f64::from(fps);
             let _ = write!(
                 graph,
-                ",format=yuv420p,loop=loop={}:size=1:start=0",
-                count - 1
+                ",fade=t=out:st={}:d={}",
+                fmt_s(end - scene.fade_out),
+                fmt_s(scene.fade_out)
             );
-        } else {
-            let _ = write!(graph, "{motion},format=yuv420p");
         }
-        let _ = write!(graph, ",settb=1/{fps},setpts=N");
+        let _ = write!(graph, ",setpts=PTS-STARTPTS");
     }
-    if let Some(title) = title {
-        let size = (h.min(w) / 13).max(12);
+}
+
+/// A picture's frames of the span: its effect's motion, else the one frame
+/// repeated.
+fn picture_filters(graph: &mut String, plan: &Plan, scene: &Scene, span: &SceneSpan, fw: u32) {
+    let count = span.count.max(1);
+    let fps = plan.fps;
+    let motion = motion_filter(plan, scene, span, fw);
+    if motion.is_empty() {
+        // Scale once, then repeat the frame: no per-frame decoding or scaling.
         let _ = write!(
             graph,
-            ",drawtext=fontfile={}:textfile={}:expansion=none:fontsize={size}:fontcolor={}:borderw={}:bordercolor=black@0.7:line_spacing={}:x=(w-text_w)/2:y=h*0.1",
-            escape_filter_value(&font.to_string_lossy()),
-            escape_filter_value(&title.to_string_lossy()),
-            plan.look.text.map_or("white".into(), |[r, g, b]| format!(
-                "0x{r:02x}{g:02x}{b:02x}"
-            )),
-            (size / 12).max(2),
-            size / 4
+            ",format=yuv420p,loop=loop={}:size=1:start=0",
+            count - 1
         );
+    } else {
+        let _ = write!(graph, "{motion},format=yuv420p");
     }
-    let _ = writeln!(graph, "[{label}];");
+    let _ = write!(graph, ",settb=1/{fps},setpts=N");
+}
+
+/// The zoompan filter of a picture's effect over the span (empty for none).
+fn motion_filter(plan: &Plan, scene: &Scene, span: &SceneSpan, fw: u32) -> String {
+    let (w, h, fps) = (plan.width, plan.height, plan.fps);
+    let count = span.count.max(1);
+    // Motion runs over the whole scene: frame `on` of this span is frame
+    // `first + on` of the scene.
+    let n = span.frames.max(2) - 1;
+    let first = span.first;
+    let zoom = |z: &str, x: &str, y: &str| {
+        // 4:4:4 so that zoompan may place its crop on any pixel (in 4:2:0
+        // it aligns to the chroma grid: 2-pixel jumps every other frame).
+        format!(",format=yuv444p,zoompan=z='{z}':x='{x}':y='{y}':d={count}:s={w}x{h}:fps={fps}")
+    };
+    match scene.effect {
+        Effect::None => String::new(),
+        Effect::ZoomIn => zoom(
+            &format!("1+0.18*(on+{first})/{n}"),
+            "iw/2-(iw/zoom/2)",
+            "ih/2-(ih/zoom/2)",
+        ),
+        Effect::ZoomOut => zoom(
+            &format!("1.18-0.18*(on+{first})/{n}"),
+            "iw/2-(iw/zoom/2)",
+            "ih/2-(ih/zoom/2)",
+        ),
+        Effect::PanLeft | Effect::PanRight => {
+            let (zoom_level, travel, step) = pan_plan(fw, span.frames);
+            let x = match (scene.effect, step) {
+                // Whole source pixels per frame: every step the same.
+                (Effect::PanRight, Some(step)) => format!("{step}*(on+{first})"),
+                (_, Some(step)) => format!("{travel}-{step}*(on+{first})"),
+                (Effect::PanRight, None) => format!("{travel}*(on+{first})/{n}"),
+                (_, None) => format!("{travel}*(1-(on+{first})/{n})"),
+            };
+            zoom(&zoom_level, &x, "ih/2-(ih/zoom/2)")
+        }
+    }
+}
+
+/// The scene's title, read from its file, drawn centred near the top.
+fn title_filter(graph: &mut String, plan: &Plan, title: &Path, font: &Path) {
+    let (w, h) = (plan.width, plan.height);
+    let size = (h.min(w) / 13).max(12);
+    let _ = write!(
+        graph,
+        ",drawtext=fontfile={}:textfile={}:expansion=none:fontsize={size}:fontcolor={}:borderw={}:bordercolor=black@0.7:line_spacing={}:x=(w-text_w)/2:y=h*0.1",
+        escape_filter_value(&font.to_string_lossy()),
+        escape_filter_value(&title.to_string_lossy()),
+        plan.look.text.map_or("white".into(), |[r, g, b]| format!(
+            "0x{r:02x}{g:02x}{b:02x}"
+        )),
+        (size / 12).max(2),
+        size / 4
+    );
 }
 
 /// Draws overlay `part` over `[acc]` as `[ov{k}]`, reading its picture or
@@ -587,12 +632,37 @@ pub struct AudioInputs<'a> {
 /// sound, music with ducking, loudness) once, as PCM, and encode it once as
 /// AAC into `out` (an `.m4a`).
 pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString> {
-    let mut args: Vec<OsString> = Vec::new();
-    let mut graph = String::new();
-    let mut input = 0usize;
+    let mut b = Builder::default();
+    let mut labels = narration_sounds(&mut b, plan, inputs);
+    labels.extend(clip_sounds(&mut b, plan, inputs));
+    labels.extend(overlay_sounds(&mut b, plan, inputs));
+    let total = fmt_s(plan.total);
+    mix_sounds(&mut b.graph, &labels, &total);
+    let mix = music_mix(&mut b, plan, inputs, !labels.is_empty(), &total);
+    let Builder {
+        mut args,
+        mut graph,
+        ..
+    } = b;
+    let _ = write!(graph, "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,{PCM}[aout]");
+    args.extend(["-filter_complex".into(), graph.into()]);
+    for a in [
+        "-map", "[aout]", "-vn", "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
+    ] {
+        args.push(a.into());
+    }
+    args.extend(["-t".into(), total.into()]);
+    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
+    args.push(out.as_os_str().to_owned());
+    args
+}
+
+/// The narration and other audio parts, each placed at its time; answers
+/// their labels.
+fn narration_sounds(b: &mut Builder, plan: &Plan, inputs: &AudioInputs) -> Vec<String> {
     let mut labels = Vec::new();
     for (k, part) in plan.audio.iter().enumerate() {
-        args.extend(media::input_args(inputs.audio[k]));
+        b.args.extend(media::input_args(inputs.audio[k]));
         let fade = if part.cut {
             // Cut short by its scene: a quick fade out, or the one asked for.
             let d = part.fade_out.max(0.15).min(part.length);
@@ -601,21 +671,28 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
             fades(part.fade_in, part.fade_out, part.length)
         };
         let source = kept_source(
-            &mut graph,
-            input,
+            &mut b.graph,
+            b.inputs,
             &format!("c{k}"),
             &part.kept(),
             (part.trim_start, part.length),
         );
         let _ = writeln!(
-            graph,
+            b.graph,
             "{source},volume={}{fade},adelay=delays={}:all=1[p{k}];",
             part.volume,
             (part.at * 1000.0).round() as u64
         );
-        input += 1;
+        b.inputs += 1;
         labels.push(format!("[p{k}]"));
     }
+    labels
+}
+
+/// The sound of the scenes' clips that have it, as their scenes play it;
+/// answers their labels.
+fn clip_sounds(b: &mut Builder, plan: &Plan, inputs: &AudioInputs) -> Vec<String> {
+    let mut labels = Vec::new();
     for (i, clip) in inputs.clips.iter().enumerate() {
         let (Some(path), scene) = (clip, &plan.scenes[i]) else {
             continue;
@@ -627,46 +704,59 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
             .map(|(start, length)| (start - scene.trim_start, length))
             .collect();
         let reach = kept.last().map_or(scene.duration, |(s, l)| s + l);
-        args.extend(["-ss".into(), fmt_s(scene.trim_start).into()]);
-        args.extend(["-t".into(), fmt_s(reach + 1.0).into()]);
-        args.extend(media::input_args(path));
+        b.args
+            .extend(["-ss".into(), fmt_s(scene.trim_start).into()]);
+        b.args.extend(["-t".into(), fmt_s(reach + 1.0).into()]);
+        b.args.extend(media::input_args(path));
         let source = kept_source(
-            &mut graph,
-            input,
+            &mut b.graph,
+            b.inputs,
             &format!("s{i}"),
             &kept,
             (0.0, scene.duration * scene.speed),
         );
         let _ = writeln!(
-            graph,
+            b.graph,
             "{source}{},volume={}{},adelay=delays={}:all=1[v{i}];",
             tempo(scene.speed, scene.duration),
             scene.volume,
             fades(scene.fade_in, scene.fade_out, scene.duration),
             (scene.start * 1000.0).round() as u64
         );
-        input += 1;
+        b.inputs += 1;
         labels.push(format!("[v{i}]"));
     }
+    labels
+}
+
+/// The sound of clip overlays that is heard, over their time; answers their
+/// labels.
+fn overlay_sounds(b: &mut Builder, plan: &Plan, inputs: &AudioInputs) -> Vec<String> {
+    let mut labels = Vec::new();
     for (i, (path, o)) in inputs.overlays.iter().zip(&plan.overlays).enumerate() {
         let Some(path) = path else {
             continue;
         };
+        let input = b.inputs;
         let length = o.end - o.start;
-        args.extend(["-t".into(), fmt_s(length + 0.5).into()]);
-        args.extend(media::input_args(path));
+        b.args.extend(["-t".into(), fmt_s(length + 0.5).into()]);
+        b.args.extend(media::input_args(path));
         let _ = writeln!(
-            graph,
+            b.graph,
             "[{input}:a]atrim=duration={},asetpts=PTS-STARTPTS,{PCM},volume={}{},adelay=delays={}:all=1[o{i}];",
             fmt_s(length),
             o.volume,
             fades(o.fade_in, o.fade_out, length),
             (o.start * 1000.0).round() as u64
         );
-        input += 1;
+        b.inputs += 1;
         labels.push(format!("[o{i}]"));
     }
-    let total = fmt_s(plan.total);
+    labels
+}
+
+/// Mixes the sounds `labels` into `[narr]`, `total` long (silence if none).
+fn mix_sounds(graph: &mut String, labels: &[String], total: &str) {
     if labels.is_empty() {
         let _ = writeln!(
             graph,
@@ -680,47 +770,44 @@ pub fn audio_args(plan: &Plan, inputs: &AudioInputs, out: &Path) -> Vec<OsString
             labels.len()
         );
     }
+}
 
-    // Music: looped or cut to length, faded out, ducked under the narration.
-    let mix = match (&plan.music, inputs.music) {
-        (Some(music), Some(path)) => {
-            args.extend(["-stream_loop".into(), "-1".into()]);
-            args.extend(media::input_args(path));
-            let fade = (plan.total - 2.0).max(0.0);
-            let _ = writeln!(
-                graph,
-                "[{input}:a]atrim=duration={total},asetpts=PTS-STARTPTS,{PCM},volume={},afade=t=out:st={}:d={}[music];",
-                music.volume,
-                fmt_s(fade),
-                fmt_s(plan.total.min(2.0))
-            );
-            if music.ducking && !labels.is_empty() {
-                let _ = writeln!(
-                    graph,
-                    "[narr]asplit=2[narr1][side];[music][side]sidechaincompress=threshold=0.02:ratio=12:attack=15:release=400[ducked];\
-                     [narr1][ducked]amix=inputs=2:normalize=0:duration=first[mix];"
-                );
-            } else {
-                let _ = writeln!(
-                    graph,
-                    "[narr][music]amix=inputs=2:normalize=0:duration=first[mix];"
-                );
-            }
-            "mix"
-        }
-        _ => "narr",
+/// Music: looped or cut to length, faded out, ducked under the narration
+/// (`has_sound`: `[narr]` mixes some). Answers the label of the whole mix.
+fn music_mix(
+    b: &mut Builder,
+    plan: &Plan,
+    inputs: &AudioInputs,
+    has_sound: bool,
+    total: &str,
+) -> &'static str {
+    let (Some(music), Some(path)) = (&plan.music, inputs.music) else {
+        return "narr";
     };
-    let _ = write!(graph, "[{mix}]loudnorm=I=-14:TP=-1.5:LRA=11,{PCM}[aout]");
-    args.extend(["-filter_complex".into(), graph.into()]);
-    for a in [
-        "-map", "[aout]", "-vn", "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
-    ] {
-        args.push(a.into());
+    let input = b.inputs;
+    b.args.extend(["-stream_loop".into(), "-1".into()]);
+    b.args.extend(media::input_args(path));
+    let fade = (plan.total - 2.0).max(0.0);
+    let _ = writeln!(
+        b.graph,
+        "[{input}:a]atrim=duration={total},asetpts=PTS-STARTPTS,{PCM},volume={},afade=t=out:st={}:d={}[music];",
+        music.volume,
+        fmt_s(fade),
+        fmt_s(plan.total.min(2.0))
+    );
+    if music.ducking && has_sound {
+        let _ = writeln!(
+            b.graph,
+            "[narr]asplit=2[narr1][side];[music][side]sidechaincompress=threshold=0.02:ratio=12:attack=15:release=400[ducked];\
+             [narr1][ducked]amix=inputs=2:normalize=0:duration=first[mix];"
+        );
+    } else {
+        let _ = writeln!(
+            b.graph,
+            "[narr][music]amix=inputs=2:normalize=0:duration=first[mix];"
+        );
     }
-    args.extend(["-t".into(), total.into()]);
-    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
-    args.push(out.as_os_str().to_owned());
-    args
+    "mix"
 }
 
 /// Fades in and out of a sound `length` seconds long.

@@ -301,6 +301,7 @@ pub fn place(
     Ok(placed)
 }
 
+/// Checks one overlay (`i` of the list) and places it in the frame.
 fn place_one(
     i: usize,
     o: &Overlay,
@@ -309,8 +310,37 @@ fn place_one(
     total: f64,
     look: &Look,
 ) -> Result<PlacedOverlay> {
-    let not_yet =
-        |field: &str, what: &str| invalid(i, field, format!("{what} are not supported yet"));
+    let (start, end) = times(i, o, by_name, total)?;
+    let (opacity, fade_in, fade_out) = opacity_and_fades(i, o, end - start)?;
+    let margin = within(i, "margin", o.margin, 0.0, 0.5)?.unwrap_or(0.03);
+    let (layer, w, h, default_position) = layer_of(i, o, by_name, (fw, fh), look)?;
+    let is_text = matches!(layer, Layer::Text(_));
+    let shape = shape_of(i, o, is_text)?;
+    let chroma_key = chroma_key_of(i, o, is_text)?;
+    let volume = volume_of(i, o, &layer)?;
+    let (x, y) = position_of(i, o, default_position, margin, (fw, fh), (w, h))?;
+    let mut placed = PlacedOverlay {
+        layer,
+        start,
+        end,
+        x,
+        y,
+        w,
+        h,
+        opacity,
+        fade_in,
+        fade_out,
+        shape,
+        chroma_key,
+        volume,
+        motion: None,
+    };
+    placed.motion = motion_of(i, o, &placed, (fw, fh))?;
+    Ok(placed)
+}
+
+/// Its start and end in the finished video (a clip's no later than its own end).
+fn times(i: usize, o: &Overlay, by_name: &HashMap<&str, &Asset>, total: f64) -> Result<(f64, f64)> {
     let start = within(i, "start", o.start, 0.0, f64::MAX)?.unwrap_or(0.0);
     if start >= total {
         return Err(invalid(
@@ -330,7 +360,11 @@ fn place_one(
     if end <= start {
         return Err(invalid(i, "end", "an overlay ends after it starts"));
     }
-    let length = end - start;
+    Ok((start, end))
+}
+
+/// Its opacity and fades, the fades fitting in its `length` seconds.
+fn opacity_and_fades(i: usize, o: &Overlay, length: f64) -> Result<(f64, f64, f64)> {
     let opacity = within(i, "opacity", o.opacity, 0.0, 1.0)?.unwrap_or(1.0);
     let fade_in = within(i, "fade_in", o.fade_in, 0.0, 60.0)?.unwrap_or(0.0);
     let fade_out = within(i, "fade_out", o.fade_out, 0.0, 60.0)?.unwrap_or(0.0);
@@ -341,25 +375,31 @@ fn place_one(
             format!("the fades last longer than the overlay ({length:.2} s)"),
         ));
     }
-    let margin = within(i, "margin", o.margin, 0.0, 0.5)?.unwrap_or(0.03);
-    let (layer, w, h, default_position) = match (&o.asset_id, &o.text) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                i,
-                "text",
-                "an overlay is a picture (asset_id) or a text, not both",
-            ));
-        }
-        (None, None) => {
-            return Err(invalid(
-                i,
-                "asset_id",
-                "an overlay needs an asset_id (a picture) or a text",
-            ));
-        }
+    Ok((opacity, fade_in, fade_out))
+}
+
+/// What it draws (a picture, clip or text), its size and its default position.
+fn layer_of(
+    i: usize,
+    o: &Overlay,
+    by_name: &HashMap<&str, &Asset>,
+    (fw, fh): (u32, u32),
+    look: &Look,
+) -> Result<(Layer, u32, u32, &'static str)> {
+    match (&o.asset_id, &o.text) {
+        (Some(_), Some(_)) => Err(invalid(
+            i,
+            "text",
+            "an overlay is a picture (asset_id) or a text, not both",
+        )),
+        (None, None) => Err(invalid(
+            i,
+            "asset_id",
+            "an overlay needs an asset_id (a picture) or a text",
+        )),
         (Some(name), None) => {
             let (layer, w, h) = picture(i, o, name, by_name, (fw, fh))?;
-            (layer, w, h, "top_right")
+            Ok((layer, w, h, "top_right"))
         }
         (None, Some(text)) => {
             let layer = text_layer(i, o, text, fh, by_name, look)?;
@@ -369,110 +409,130 @@ fn place_one(
                 TextStyle::Title => "center",
                 TextStyle::Label => "top_left",
             };
-            (Layer::Text(layer), w, h, position)
+            Ok((Layer::Text(layer), w, h, position))
         }
-    };
-    let is_text = matches!(layer, Layer::Text(_));
-    let shape = match o.shape.as_deref() {
-        None | Some("rect") => Shape::Rect,
-        Some(_) if is_text => return Err(invalid(i, "shape", "text overlays are rectangles")),
-        Some("rounded") => Shape::Rounded,
-        Some("circle") => Shape::Circle,
-        Some(other) => {
-            return Err(invalid(
-                i,
-                "shape",
-                format!("unknown shape {other:?}; use rect, rounded or circle"),
-            ));
-        }
-    };
-    let chroma_key = match &o.chroma_key {
-        None => None,
-        Some(_) if is_text => {
-            return Err(invalid(
-                i,
-                "chroma_key",
-                "text overlays have nothing to key",
-            ));
-        }
+    }
+}
+
+/// Its shape (text overlays are rectangles).
+fn shape_of(i: usize, o: &Overlay, is_text: bool) -> Result<Shape> {
+    match o.shape.as_deref() {
+        None | Some("rect") => Ok(Shape::Rect),
+        Some(_) if is_text => Err(invalid(i, "shape", "text overlays are rectangles")),
+        Some("rounded") => Ok(Shape::Rounded),
+        Some("circle") => Ok(Shape::Circle),
+        Some(other) => Err(invalid(
+            i,
+            "shape",
+            format!("unknown shape {other:?}; use rect, rounded or circle"),
+        )),
+    }
+}
+
+/// The colour keyed out of a picture or clip, its similarity and blend.
+fn chroma_key_of(i: usize, o: &Overlay, is_text: bool) -> Result<Option<([u8; 3], f64, f64)>> {
+    match &o.chroma_key {
+        None => Ok(None),
+        Some(_) if is_text => Err(invalid(
+            i,
+            "chroma_key",
+            "text overlays have nothing to key",
+        )),
         Some(k) => {
             let [r, g, b, _] = colour(i, "chroma_key.color", &k.color)?;
             let similarity =
                 within(i, "chroma_key.similarity", k.similarity, 0.01, 1.0)?.unwrap_or(0.25);
             let blend = within(i, "chroma_key.blend", k.blend, 0.0, 1.0)?.unwrap_or(0.05);
-            Some(([r, g, b], similarity, blend))
+            Ok(Some(([r, g, b], similarity, blend)))
         }
-    };
-    let volume = match (&layer, o.volume) {
-        (Layer::Clip(_), v) => within(i, "volume", v, 0.0, 4.0)?.unwrap_or(1.0),
-        (_, Some(_)) => return Err(invalid(i, "volume", "only clip overlays have sound")),
-        (_, None) => 0.0,
-    };
-    let (x, y) = match &o.position {
-        None => preset(default_position, margin, (fw, fh), (w, h)),
+    }
+}
+
+/// A clip's sound's gain (0 for pictures and text, which have none).
+fn volume_of(i: usize, o: &Overlay, layer: &Layer) -> Result<f64> {
+    match (layer, o.volume) {
+        (Layer::Clip(_), v) => Ok(within(i, "volume", v, 0.0, 4.0)?.unwrap_or(1.0)),
+        (_, Some(_)) => Err(invalid(i, "volume", "only clip overlays have sound")),
+        (_, None) => Ok(0.0),
+    }
+}
+
+/// Its top-left corner in whole pixels: a preset's, or a point's.
+fn position_of(
+    i: usize,
+    o: &Overlay,
+    default_position: &str,
+    margin: f64,
+    (fw, fh): (u32, u32),
+    (w, h): (u32, u32),
+) -> Result<(i64, i64)> {
+    match &o.position {
+        None => Ok(preset(default_position, margin, (fw, fh), (w, h))),
         Some(OverlayPosition::Preset(name)) if PRESETS.contains(&name.as_str()) => {
-            preset(name, margin, (fw, fh), (w, h))
+            Ok(preset(name, margin, (fw, fh), (w, h)))
         }
-        Some(OverlayPosition::Preset(other)) => {
-            return Err(invalid(
-                i,
-                "position",
-                format!(
-                    "unknown position {other:?}; use {} or {{\"x\", \"y\"}}",
-                    PRESETS.join(", ")
-                ),
-            ));
-        }
+        Some(OverlayPosition::Preset(other)) => Err(invalid(
+            i,
+            "position",
+            format!(
+                "unknown position {other:?}; use {} or {{\"x\", \"y\"}}",
+                PRESETS.join(", ")
+            ),
+        )),
         Some(OverlayPosition::Point { x, y }) => {
             within(i, "position.x", Some(*x), -1.0, 1.0)?;
             within(i, "position.y", Some(*y), -1.0, 1.0)?;
-            (
+            Ok((
                 (x * f64::from(fw)).round() as i64,
                 (y * f64::from(fh)).round() as i64,
-            )
+            ))
         }
+    }
+}
+
+/// Its keyframes checked from its placed pose, when it moves (not yet on clips).
+fn motion_of(
+    i: usize,
+    o: &Overlay,
+    placed: &PlacedOverlay,
+    (fw, fh): (u32, u32),
+) -> Result<Option<Motion>> {
+    let Some(keyframes) = &o.keyframes else {
+        return Ok(None);
     };
-    let motion = match &o.keyframes {
-        None => None,
-        Some(_) if matches!(layer, Layer::Clip(_)) => {
-            return Err(not_yet("keyframes", "keyframes on a clip overlay"));
+    if matches!(placed.layer, Layer::Clip(_)) {
+        return Err(invalid(
+            i,
+            "keyframes",
+            "keyframes on a clip overlay are not supported yet",
+        ));
+    }
+    let (w, h) = (placed.w, placed.h);
+    // Height over width: the picture's own shape, or the text's.
+    let aspect = match &placed.layer {
+        Layer::Picture(a) | Layer::Clip(a) => {
+            let side = |k: &str| a.metadata[k].as_f64().unwrap_or(1.0).max(1.0);
+            side("height") / side("width")
         }
-        Some(keyframes) => {
-            // Height over width: the picture's own shape, or the text's.
-            let aspect = match &layer {
-                Layer::Picture(a) | Layer::Clip(a) => {
-                    let side = |k: &str| a.metadata[k].as_f64().unwrap_or(1.0).max(1.0);
-                    side("height") / side("width")
-                }
-                Layer::Text(_) => f64::from(h) / f64::from(w),
-            };
-            let base = Pose {
-                x: x as f64,
-                y: y as f64,
-                w: f64::from(w),
-                h: f64::from(w) * aspect,
-                opacity,
-                rotation: 0.0,
-            };
-            Some(Motion::check(i, keyframes, length, (fw, fh), base, aspect)?)
-        }
+        Layer::Text(_) => f64::from(h) / f64::from(w),
     };
-    Ok(PlacedOverlay {
-        layer,
-        start,
-        end,
-        x,
-        y,
-        w,
-        h,
-        opacity,
-        fade_in,
-        fade_out,
-        shape,
-        chroma_key,
-        volume,
-        motion,
-    })
+    let base = Pose {
+        x: placed.x as f64,
+        y: placed.y as f64,
+        w: f64::from(w),
+        h: f64::from(w) * aspect,
+        opacity: placed.opacity,
+        rotation: 0.0,
+    };
+    let length = placed.end - placed.start;
+    Ok(Some(Motion::check(
+        i,
+        keyframes,
+        length,
+        (fw, fh),
+        base,
+        aspect,
+    )?))
 }
 
 /// A picture overlay: the asset and its size in the frame.

@@ -151,6 +151,43 @@ fn scene_identity(scene: &Scene, span: &SceneSpan) -> Value {
 pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
     let fps = plan.fps;
     let n = plan.scenes.len();
+    let (starts, ends, total) = scene_frames(plan);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let scene = &plan.scenes[i];
+        let start = starts[i];
+        let end = if i + 1 < n { starts[i + 1] } else { total };
+        let frames = end.saturating_sub(start).max(1);
+        let fade_in = match (i, scene.transition) {
+            (0, Some((_, d))) => Some(frame_at(d, fps).clamp(1, frames)),
+            _ => None,
+        };
+        let mut segment = Segment {
+            index: i,
+            start_frame: start,
+            frames,
+            scene: SceneSpan {
+                scene: i,
+                first: 0,
+                count: frames,
+                frames: ends[i] - start,
+            },
+            blend_from: blend_from(plan, i, frames, &starts, &ends),
+            fade_in,
+            cues: cues_within(cues, start, frames, fps),
+            overlays: overlays_within(plan, start, frames, total),
+            key: String::new(),
+        };
+        segment.key = segment_key(plan, &segment);
+        out.push(segment);
+    }
+    out
+}
+
+/// Each scene's first frame, the frame after its own end, and the video's
+/// length in frames (at least one).
+fn scene_frames(plan: &Plan) -> (Vec<u64>, Vec<u64>, u64) {
+    let fps = plan.fps;
     let total = frame_at(plan.total, fps).max(1);
     let starts: Vec<u64> = plan
         .scenes
@@ -163,133 +200,129 @@ pub fn segments(plan: &Plan, cues: &[Cue]) -> Vec<Segment> {
         .zip(&starts)
         .map(|(s, start)| frame_at(s.start + s.duration, fps).clamp(start + 1, total))
         .collect();
-    let (preset, crf) = plan.quality.x264();
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let scene = &plan.scenes[i];
-        let start = starts[i];
-        let end = if i + 1 < n { starts[i + 1] } else { total };
-        let frames = end.saturating_sub(start).max(1);
-        let own = SceneSpan {
-            scene: i,
-            first: 0,
-            count: frames,
-            frames: ends[i] - start,
-        };
-        let blend_from = match (i, scene.transition) {
-            (1.., Some((name, _))) => {
-                let prev_frames = ends[i - 1] - starts[i - 1];
-                let overlap = ends[i - 1]
-                    .saturating_sub(start)
-                    .min(frames)
-                    .min(prev_frames);
-                (overlap > 0).then(|| {
-                    (
-                        SceneSpan {
-                            scene: i - 1,
-                            first: prev_frames - overlap,
-                            count: overlap,
-                            frames: prev_frames,
-                        },
-                        name,
-                    )
-                })
-            }
-            _ => None,
-        };
-        let fade_in = match (i, scene.transition) {
-            (0, Some((_, d))) => Some(frame_at(d, fps).clamp(1, frames)),
-            _ => None,
-        };
-        // A cue shows on the frames whose time lies in [start, end): keep
-        // exactly those of this segment, at frame-exact times.
-        let seg_cues: Vec<Cue> = cues
-            .iter()
-            .filter_map(|c| {
-                let first = first_frame_at_or_after(c.start, fps).max(start);
-                let last = first_frame_at_or_after(c.end, fps).min(start + frames);
-                // Edges half a frame early: robust to SRT's millisecond rounding.
-                let at = |frame: u64| ((frame - start) as f64 - 0.5).max(0.0) / f64::from(fps);
-                (last > first).then(|| Cue {
-                    start: at(first),
-                    end: at(last),
-                    text: c.text.clone(),
-                })
+    (starts, ends, total)
+}
+
+/// With a transition into scene `i` (not the first): the previous scene's
+/// last frames that segment `i`, `frames` long, blends over, and the xfade.
+fn blend_from(
+    plan: &Plan,
+    i: usize,
+    frames: u64,
+    starts: &[u64],
+    ends: &[u64],
+) -> Option<(SceneSpan, &'static str)> {
+    let (1.., Some((name, _))) = (i, plan.scenes[i].transition) else {
+        return None;
+    };
+    let prev_frames = ends[i - 1] - starts[i - 1];
+    let overlap = ends[i - 1]
+        .saturating_sub(starts[i])
+        .min(frames)
+        .min(prev_frames);
+    (overlap > 0).then(|| {
+        (
+            SceneSpan {
+                scene: i - 1,
+                first: prev_frames - overlap,
+                count: overlap,
+                frames: prev_frames,
+            },
+            name,
+        )
+    })
+}
+
+/// The cues shown on the segment's frames `start .. start + frames`, in
+/// segment time.
+fn cues_within(cues: &[Cue], start: u64, frames: u64, fps: u32) -> Vec<Cue> {
+    // A cue shows on the frames whose time lies in [start, end): keep
+    // exactly those of this segment, at frame-exact times.
+    cues.iter()
+        .filter_map(|c| {
+            let first = first_frame_at_or_after(c.start, fps).max(start);
+            let last = first_frame_at_or_after(c.end, fps).min(start + frames);
+            // Edges half a frame early: robust to SRT's millisecond rounding.
+            let at = |frame: u64| ((frame - start) as f64 - 0.5).max(0.0) / f64::from(fps);
+            (last > first).then(|| Cue {
+                start: at(first),
+                end: at(last),
+                text: c.text.clone(),
             })
-            .collect();
-        // An overlay shows on the frames whose time lies in [start, end),
-        // split at this segment's edges on whole frames.
-        let seg_overlays: Vec<SegmentOverlay> = plan
+        })
+        .collect()
+}
+
+/// The plan's overlays drawn on the segment's frames `start .. start + frames`.
+fn overlays_within(plan: &Plan, start: u64, frames: u64, total: u64) -> Vec<SegmentOverlay> {
+    let fps = plan.fps;
+    // An overlay shows on the frames whose time lies in [start, end),
+    // split at this segment's edges on whole frames.
+    plan.overlays
+        .iter()
+        .enumerate()
+        .filter_map(|(index, o)| {
+            let (a, b) = (
+                first_frame_at_or_after(o.start, fps),
+                first_frame_at_or_after(o.end, fps).min(total),
+            );
+            let (first, last) = (a.max(start), b.min(start + frames));
+            (last > first).then(|| SegmentOverlay {
+                index,
+                from: first - start,
+                to: last - start,
+                skip: first - a,
+                frames: b.saturating_sub(a).max(1),
+            })
+        })
+        .collect()
+}
+
+/// The hash of everything that decides a segment's pixels.
+fn segment_key(plan: &Plan, segment: &Segment) -> String {
+    let (preset, crf) = plan.quality.x264();
+    let scene = &plan.scenes[segment.index];
+    let (blend_from, seg_cues) = (segment.blend_from, &segment.cues);
+    let mut description = json!({
+        "renderer": RENDERER_VERSION,
+        "size": [plan.width, plan.height],
+        "fps": plan.fps,
+        "encoder": ["libx264", preset, crf, "yuv420p", "high", "rc-lookahead=10"],
+        "fit": format!("{:?}", plan.fit),
+        "frames": segment.frames,
+        "scene": scene_identity(scene, &segment.scene),
+        "blend": blend_from.map(|(span, name)| json!({
+            "name": name,
+            "scene": scene_identity(&plan.scenes[span.scene], &span),
+        })),
+        "fade_in": segment.fade_in,
+        "captions": plan.captions.filter(|_| !seg_cues.is_empty()).map(|c| format!("{c:?}")),
+        "cues": seg_cues.iter().map(|c| json!([c.start, c.end, c.text])).collect::<Vec<_>>(),
+    });
+    // The brand's font and colours, when this segment draws text with them.
+    let has_text = scene.text.is_some()
+        || blend_from.is_some_and(|(span, _)| plan.scenes[span.scene].text.is_some());
+    if let Some(look) = plan
+        .look
+        .identity()
+        .filter(|_| has_text || !seg_cues.is_empty())
+    {
+        description["look"] = look;
+    }
+    if !segment.overlays.is_empty() {
+        // Only when there are overlays, so that earlier renders' keys still match.
+        description["overlays"] = segment
             .overlays
             .iter()
-            .enumerate()
-            .filter_map(|(index, o)| {
-                let (a, b) = (
-                    first_frame_at_or_after(o.start, fps),
-                    first_frame_at_or_after(o.end, fps).min(total),
-                );
-                let (first, last) = (a.max(start), b.min(start + frames));
-                (last > first).then(|| SegmentOverlay {
-                    index,
-                    from: first - start,
-                    to: last - start,
-                    skip: first - a,
-                    frames: b.saturating_sub(a).max(1),
+            .map(|so| {
+                json!({
+                    "overlay": plan.overlays[so.index].identity(),
+                    "frames": [so.from, so.to, so.skip, so.frames],
                 })
             })
             .collect();
-        let description = json!({
-            "renderer": RENDERER_VERSION,
-            "size": [plan.width, plan.height],
-            "fps": fps,
-            "encoder": ["libx264", preset, crf, "yuv420p", "high", "rc-lookahead=10"],
-            "fit": format!("{:?}", plan.fit),
-            "frames": frames,
-            "scene": scene_identity(scene, &own),
-            "blend": blend_from.map(|(span, name)| json!({
-                "name": name,
-                "scene": scene_identity(&plan.scenes[span.scene], &span),
-            })),
-            "fade_in": fade_in,
-            "captions": plan.captions.filter(|_| !seg_cues.is_empty()).map(|c| format!("{c:?}")),
-            "cues": seg_cues.iter().map(|c| json!([c.start, c.end, c.text])).collect::<Vec<_>>(),
-        });
-        let mut description = description;
-        // The brand's font and colours, when this segment draws text with them.
-        let has_text = scene.text.is_some()
-            || blend_from.is_some_and(|(span, _)| plan.scenes[span.scene].text.is_some());
-        if let Some(look) = plan
-            .look
-            .identity()
-            .filter(|_| has_text || !seg_cues.is_empty())
-        {
-            description["look"] = look;
-        }
-        if !seg_overlays.is_empty() {
-            // Only when there are overlays, so that earlier renders' keys still match.
-            description["overlays"] = seg_overlays
-                .iter()
-                .map(|so| {
-                    json!({
-                        "overlay": plan.overlays[so.index].identity(),
-                        "frames": [so.from, so.to, so.skip, so.frames],
-                    })
-                })
-                .collect();
-        }
-        out.push(Segment {
-            index: i,
-            start_frame: start,
-            frames,
-            scene: own,
-            blend_from,
-            fade_in,
-            cues: seg_cues,
-            overlays: seg_overlays,
-            key: hash_key(&description),
-        });
     }
-    out
+    hash_key(&description)
 }
 
 /// The hash of everything that decides the soundtrack's samples.

@@ -596,6 +596,132 @@ struct Pending {
     audio: Vec<PendingAudio>,
 }
 
+/// Refuses an empty timeline, or one of more than 500 items.
+fn check_item_count(items: &[TimelineItem]) -> Result<()> {
+    if items.is_empty() {
+        return Err(Error::invalid(
+            "timeline",
+            "the timeline is empty; add at least one image or video",
+        ));
+    }
+    if items.len() > 500 {
+        return Err(Error::invalid(
+            "timeline",
+            "the timeline has more than 500 items",
+        ));
+    }
+    Ok(())
+}
+
+/// First pass: resolves assets, checks kinds and values, groups into scenes.
+/// Gives the audio before the first scene, and the scenes (each with the
+/// audio items that follow it).
+fn group(
+    items: &[TimelineItem],
+    by_name: &HashMap<&str, &Asset>,
+    max_seconds: f64,
+    fps: u32,
+) -> Result<(Vec<PendingAudio>, Vec<Pending>)> {
+    let mut lead: Vec<PendingAudio> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let asset = item_asset(i, item, by_name)?;
+        let duration = seconds(i, "duration", item.duration, 0.04, max_seconds)?;
+        let trim_start = seconds(i, "trim_start", item.trim_start, 0.0, 86_400.0)?.unwrap_or(0.0);
+        let volume = item_volume(i, item)?;
+        match asset.kind {
+            AssetKind::Image | AssetKind::Video => {
+                pending.push(Pending {
+                    scene: visual_scene(i, item, asset, (trim_start, volume), fps)?,
+                    given: duration,
+                    audio: Vec::new(),
+                });
+            }
+            AssetKind::Audio => {
+                let part = audio_part(i, item, asset, trim_start, duration, volume, fps)?;
+                match pending.last_mut() {
+                    Some(p) => p.audio.push(part),
+                    None => lead.push(part),
+                }
+            }
+            other => {
+                return Err(invalid(
+                    i,
+                    "asset_id",
+                    format!(
+                        "{} is a {other} asset; the timeline takes images, videos and audio",
+                        asset.name
+                    ),
+                ));
+            }
+        }
+    }
+    if pending.is_empty() {
+        return Err(Error::invalid(
+            "timeline",
+            "the timeline has no image or video; add at least one visual item",
+        ));
+    }
+    Ok((lead, pending))
+}
+
+/// The session's asset an item names (a generated item names none yet).
+fn item_asset<'a>(
+    i: usize,
+    item: &TimelineItem,
+    by_name: &HashMap<&str, &'a Asset>,
+) -> Result<&'a Asset> {
+    if item.asset_id.is_empty() {
+        return Err(match item.generate {
+            Some(_) => invalid(
+                i,
+                "generate",
+                "generated items are made when composing; a saved timeline names assets",
+            ),
+            None => invalid(
+                i,
+                "asset_id",
+                "name an asset of the session, or generate one",
+            ),
+        });
+    }
+    by_name.get(item.asset_id.as_str()).copied().ok_or_else(|| {
+        invalid(
+            i,
+            "asset_id",
+            format!("the session has no asset named {:?}", item.asset_id),
+        )
+    })
+}
+
+/// An item's volume (default 1), within the limits.
+fn item_volume(i: usize, item: &TimelineItem) -> Result<f64> {
+    match item.volume {
+        Some(v) if !(limits::VOLUME.0..=limits::VOLUME.1).contains(&v) => {
+            Err(invalid(i, "volume", "volume must be between 0 and 4"))
+        }
+        v => Ok(v.unwrap_or(1.0)),
+    }
+}
+
+/// Second pass: durations and start times, the lead audio from the start;
+/// refuses a video longer than `max_seconds`.
+fn timed(
+    pending: Vec<Pending>,
+    lead: Vec<PendingAudio>,
+    max_seconds: f64,
+) -> Result<(Vec<Scene>, Vec<AudioPart>, f64)> {
+    let (scenes, mut audio, total) = lay_out(pending);
+    place_audio(lead, 0.0, total, &mut audio);
+    if total > max_seconds {
+        return Err(Error::invalid(
+            "timeline",
+            format!("the video would last {total:.1} s; the limit is {max_seconds} s"),
+        ));
+    }
+    Ok((scenes, audio, total))
+}
+
 /// Durations and start times: a scene lasts as given, else as its
 /// narration (plus a transition's overlap), else as its clip, else the
 /// default; its narration plays in order within it. Gives the scenes, their
@@ -669,122 +795,24 @@ fn visual_scene(
     if !is_video && item.cuts.is_some() {
         return Err(invalid(i, "cuts", "an image has nothing to cut"));
     }
-    let effect = match item.effect.as_deref().unwrap_or("none") {
-        "none" => Effect::None,
-        "zoom_in" => Effect::ZoomIn,
-        "zoom_out" => Effect::ZoomOut,
-        "pan_left" => Effect::PanLeft,
-        "pan_right" => Effect::PanRight,
-        other => {
-            return Err(invalid(
-                i,
-                "effect",
-                format!(
-                    "unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right"
-                ),
-            ));
-        }
-    };
-    if is_video && effect != Effect::None {
-        return Err(invalid(i, "effect", "effects apply to images only"));
-    }
-    if let (Some(w), Some(h)) = (
-        asset.metadata["width"].as_u64(),
-        asset.metadata["height"].as_u64(),
-    ) && w.max(h) > MAX_SIDE_RATIO * w.min(h).max(1)
-    {
-        return Err(invalid(
-            i,
-            "asset_id",
-            format!(
-                "{} is {w}×{h}: a picture more than {MAX_SIDE_RATIO} times wider than tall (or taller than wide) cannot fill a frame; crop it first",
-                asset.name
-            ),
-        ));
-    }
-    let transition = match &item.transition {
-        None => None,
-        Some(t) => {
-            let name = match t.kind.as_str() {
-                "fade" => "fadeblack",
-                "crossfade" => "fade",
-                "slide_left" => "slideleft",
-                "slide_right" => "slideright",
-                "wipe" => "wipeleft",
-                other => {
-                    return Err(invalid(
-                        i,
-                        "transition",
-                        format!(
-                            "unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe"
-                        ),
-                    ));
-                }
-            };
-            let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?.unwrap_or(0.5);
-            Some((name, d))
-        }
-    };
-    let text = item
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned);
-    if text
-        .as_ref()
-        .is_some_and(|t| t.chars().count() > limits::TITLE_CHARS)
-    {
-        return Err(invalid(
-            i,
-            "text",
-            format!("titles are limited to {} characters", limits::TITLE_CHARS),
-        ));
-    }
-    let mut removed = Vec::new();
-    let (mut speed, mut fades) = (1.0, (0.0, 0.0));
-    if is_video {
-        let length = duration_of(asset).unwrap_or(0.0);
-        if trim_start >= length {
-            return Err(invalid(
-                i,
-                "trim_start",
-                format!("the clip is only {length:.2} s long"),
-            ));
-        }
-        removed = ended(i, item, trim_start, length, cuts_of(i, item, length, fps)?)?;
-        speed = match item.speed {
-            Some(v) if !v.is_finite() || v < limits::SPEED.0 || v > limits::SPEED.1 => {
-                return Err(invalid(
-                    i,
-                    "speed",
-                    format!(
-                        "speed {v} is outside {}–{}",
-                        limits::SPEED.0,
-                        limits::SPEED.1
-                    ),
-                ));
-            }
-            v => v.unwrap_or(1.0),
-        };
-        fades = fades_of(i, item)?;
+    let effect = effect_of(i, item, is_video)?;
+    check_side_ratio(i, asset)?;
+    let transition = transition_of(i, item)?;
+    let text = title_of(i, item)?;
+    let ClipTiming {
+        removed,
+        speed,
+        fades,
+    } = if is_video {
+        clip_timing(i, item, asset, trim_start, fps)?
     } else {
-        for (field, set) in [
-            ("speed", item.speed.is_some()),
-            ("trim_end", item.trim_end.is_some()),
-            ("muted", item.muted.is_some()),
-            ("fade_in", item.fade_in.is_some()),
-            ("fade_out", item.fade_out.is_some()),
-        ] {
-            if set {
-                return Err(invalid(
-                    i,
-                    field,
-                    format!("{field} applies to clips and audio, not pictures"),
-                ));
-            }
+        no_clip_fields(i, item)?;
+        ClipTiming {
+            removed: Vec::new(),
+            speed: 1.0,
+            fades: (0.0, 0.0),
         }
-    }
+    };
     if item.start_offset.is_some() {
         return Err(invalid(
             i,
@@ -808,6 +836,162 @@ fn visual_scene(
         fade_in: fades.0,
         fade_out: fades.1,
     })
+}
+
+/// An item's effect (none unless named; pictures only).
+fn effect_of(i: usize, item: &TimelineItem, is_video: bool) -> Result<Effect> {
+    let effect = match item.effect.as_deref().unwrap_or("none") {
+        "none" => Effect::None,
+        "zoom_in" => Effect::ZoomIn,
+        "zoom_out" => Effect::ZoomOut,
+        "pan_left" => Effect::PanLeft,
+        "pan_right" => Effect::PanRight,
+        other => {
+            return Err(invalid(
+                i,
+                "effect",
+                format!(
+                    "unknown effect {other:?}; use none, zoom_in, zoom_out, pan_left or pan_right"
+                ),
+            ));
+        }
+    };
+    if is_video && effect != Effect::None {
+        return Err(invalid(i, "effect", "effects apply to images only"));
+    }
+    Ok(effect)
+}
+
+/// Refuses a picture too long and thin to fill a frame.
+fn check_side_ratio(i: usize, asset: &Asset) -> Result<()> {
+    if let (Some(w), Some(h)) = (
+        asset.metadata["width"].as_u64(),
+        asset.metadata["height"].as_u64(),
+    ) && w.max(h) > MAX_SIDE_RATIO * w.min(h).max(1)
+    {
+        return Err(invalid(
+            i,
+            "asset_id",
+            format!(
+                "{} is {w}×{h}: a picture more than {MAX_SIDE_RATIO} times wider than tall (or taller than wide) cannot fill a frame; crop it first",
+                asset.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The xfade name and duration of an item's transition, if it has one.
+fn transition_of(i: usize, item: &TimelineItem) -> Result<Option<(&'static str, f64)>> {
+    let Some(t) = &item.transition else {
+        return Ok(None);
+    };
+    let name = match t.kind.as_str() {
+        "fade" => "fadeblack",
+        "crossfade" => "fade",
+        "slide_left" => "slideleft",
+        "slide_right" => "slideright",
+        "wipe" => "wipeleft",
+        other => {
+            return Err(invalid(
+                i,
+                "transition",
+                format!(
+                    "unknown transition {other:?}; use fade, crossfade, slide_left, slide_right or wipe"
+                ),
+            ));
+        }
+    };
+    let d = seconds(i, "transition.duration", t.duration, 0.1, 5.0)?.unwrap_or(0.5);
+    Ok(Some((name, d)))
+}
+
+/// An item's title, trimmed (none when blank), within the length limit.
+fn title_of(i: usize, item: &TimelineItem) -> Result<Option<String>> {
+    let text = item
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > limits::TITLE_CHARS)
+    {
+        return Err(invalid(
+            i,
+            "text",
+            format!("titles are limited to {} characters", limits::TITLE_CHARS),
+        ));
+    }
+    Ok(text)
+}
+
+/// What a clip item sets of its scene's timing.
+struct ClipTiming {
+    /// Spans of the clip's own time cut out (cuts and the trimmed end).
+    removed: Vec<(f64, f64)>,
+    speed: f64,
+    /// Seconds of fading in and out.
+    fades: (f64, f64),
+}
+
+/// A clip's removed spans (cuts and trimmed end), speed and fades.
+fn clip_timing(
+    i: usize,
+    item: &TimelineItem,
+    asset: &Asset,
+    trim_start: f64,
+    fps: u32,
+) -> Result<ClipTiming> {
+    let length = duration_of(asset).unwrap_or(0.0);
+    if trim_start >= length {
+        return Err(invalid(
+            i,
+            "trim_start",
+            format!("the clip is only {length:.2} s long"),
+        ));
+    }
+    let removed = ended(i, item, trim_start, length, cuts_of(i, item, length, fps)?)?;
+    let speed = match item.speed {
+        Some(v) if !v.is_finite() || v < limits::SPEED.0 || v > limits::SPEED.1 => {
+            return Err(invalid(
+                i,
+                "speed",
+                format!(
+                    "speed {v} is outside {}–{}",
+                    limits::SPEED.0,
+                    limits::SPEED.1
+                ),
+            ));
+        }
+        v => v.unwrap_or(1.0),
+    };
+    Ok(ClipTiming {
+        removed,
+        speed,
+        fades: fades_of(i, item)?,
+    })
+}
+
+/// Refuses the fields that apply only to clips and audio on a picture.
+fn no_clip_fields(i: usize, item: &TimelineItem) -> Result<()> {
+    for (field, set) in [
+        ("speed", item.speed.is_some()),
+        ("trim_end", item.trim_end.is_some()),
+        ("muted", item.muted.is_some()),
+        ("fade_in", item.fade_in.is_some()),
+        ("fade_out", item.fade_out.is_some()),
+    ] {
+        if set {
+            return Err(invalid(
+                i,
+                field,
+                format!("{field} applies to clips and audio, not pictures"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An item's fades, in seconds.
@@ -1014,99 +1198,11 @@ impl ComposeRequest {
     pub fn plan_with(&self, assets: &[Asset], max_seconds: f64, look: Look) -> Result<Plan> {
         let by_name: HashMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
         let items = self.timeline.as_deref().unwrap_or_default();
-        if items.is_empty() {
-            return Err(Error::invalid(
-                "timeline",
-                "the timeline is empty; add at least one image or video",
-            ));
-        }
-        if items.len() > 500 {
-            return Err(Error::invalid(
-                "timeline",
-                "the timeline has more than 500 items",
-            ));
-        }
+        check_item_count(items)?;
         let (width, height, fps, quality) = self.output_options()?;
         let fit = self.fit()?;
-
-        // First pass: resolve assets, check kinds and values, group into scenes.
-        let mut lead: Vec<PendingAudio> = Vec::new();
-        let mut pending: Vec<Pending> = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            if item.asset_id.is_empty() {
-                return Err(match item.generate {
-                    Some(_) => invalid(
-                        i,
-                        "generate",
-                        "generated items are made when composing; a saved timeline names assets",
-                    ),
-                    None => invalid(
-                        i,
-                        "asset_id",
-                        "name an asset of the session, or generate one",
-                    ),
-                });
-            }
-            let asset = *by_name.get(item.asset_id.as_str()).ok_or_else(|| {
-                invalid(
-                    i,
-                    "asset_id",
-                    format!("the session has no asset named {:?}", item.asset_id),
-                )
-            })?;
-            let duration = seconds(i, "duration", item.duration, 0.04, max_seconds)?;
-            let trim_start =
-                seconds(i, "trim_start", item.trim_start, 0.0, 86_400.0)?.unwrap_or(0.0);
-            let volume = match item.volume {
-                Some(v) if !(limits::VOLUME.0..=limits::VOLUME.1).contains(&v) => {
-                    return Err(invalid(i, "volume", "volume must be between 0 and 4"));
-                }
-                v => v.unwrap_or(1.0),
-            };
-            match asset.kind {
-                AssetKind::Image | AssetKind::Video => {
-                    pending.push(Pending {
-                        scene: visual_scene(i, item, asset, (trim_start, volume), fps)?,
-                        given: duration,
-                        audio: Vec::new(),
-                    });
-                }
-                AssetKind::Audio => {
-                    let part = audio_part(i, item, asset, trim_start, duration, volume, fps)?;
-                    match pending.last_mut() {
-                        Some(p) => p.audio.push(part),
-                        None => lead.push(part),
-                    }
-                }
-                other => {
-                    return Err(invalid(
-                        i,
-                        "asset_id",
-                        format!(
-                            "{} is a {other} asset; the timeline takes images, videos and audio",
-                            asset.name
-                        ),
-                    ));
-                }
-            }
-        }
-        if pending.is_empty() {
-            return Err(Error::invalid(
-                "timeline",
-                "the timeline has no image or video; add at least one visual item",
-            ));
-        }
-
-        // Second pass: durations and start times.
-        let (scenes, mut audio, total) = lay_out(pending);
-        place_audio(lead, 0.0, total, &mut audio);
-        if total > max_seconds {
-            return Err(Error::invalid(
-                "timeline",
-                format!("the video would last {total:.1} s; the limit is {max_seconds} s"),
-            ));
-        }
-
+        let (lead, pending) = group(items, &by_name, max_seconds, fps)?;
+        let (scenes, audio, total) = timed(pending, lead, max_seconds)?;
         let music = self.music(&by_name)?;
         let overlays = overlays::place(
             self.overlays.as_deref().unwrap_or_default(),

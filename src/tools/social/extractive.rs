@@ -391,20 +391,45 @@ fn complete(candidate: &str, whole_sentence: bool, stop: &StopWords, english: bo
 /// Writes a post from `text` in `language` with up to `tags` hashtags.
 pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
     let english = language == "en";
-    let stop = StopWords::predefined(language)
-        .or_else(|| StopWords::predefined("en"))
-        .unwrap_or_default();
-    let stop_set: HashSet<String> = words(text)
-        .into_iter()
-        .filter(|w| stop.contains(w.as_str()))
-        .collect();
+    let stop = stop_words(language);
     let config = Config {
         ngrams: 3,
         ..Config::default()
     };
     let phrases = get_n_best(60, text, &stop, &config);
-
     let sentences = sentences(text);
+    let scores = sentence_scores(text, &sentences, &phrases, &stop);
+    let mut ranked: Vec<usize> = (0..sentences.len()).collect();
+    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+    let hashtags = topic_tags(text, &sentences, &phrases, &stop, english, tags);
+    let title = headline(&sentences, &scores, &ranked, &hashtags, &stop, english)
+        .unwrap_or_else(|| fallback_title(text, &hashtags));
+    SocialPost {
+        title,
+        description: description(text, &sentences, &ranked),
+        hashtags: hashtags.join(" "),
+    }
+}
+
+/// The language's stop words (else English's, else none).
+fn stop_words(language: &str) -> StopWords {
+    StopWords::predefined(language)
+        .or_else(|| StopWords::predefined("en"))
+        .unwrap_or_default()
+}
+
+/// Each sentence's score: the keyphrases it holds, how central it is, and
+/// how near the start.
+fn sentence_scores(
+    text: &str,
+    sentences: &[String],
+    phrases: &[yake_rust::ResultItem],
+    stop: &StopWords,
+) -> Vec<f64> {
+    let stop_set: HashSet<String> = words(text)
+        .into_iter()
+        .filter(|w| stop.contains(w.as_str()))
+        .collect();
     let content: Vec<HashSet<String>> = sentences
         .iter()
         .map(|s| {
@@ -420,7 +445,7 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
             *sentences_with.entry(w.as_str()).or_default() += 1;
         }
     }
-    let scores: Vec<f64> = sentences
+    sentences
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -444,14 +469,20 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
             let position = 1.0 / (1.0 + i as f64).sqrt();
             keyphrases + 0.5 * centrality + 0.3 * position
         })
-        .collect();
-    let mut ranked: Vec<usize> = (0..sentences.len()).collect();
-    ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+        .collect()
+}
 
-    let hashtags = topic_tags(text, &sentences, &phrases, &stop, english, tags);
-
-    // The headline: among the best sentences' complete shortenings, the one
-    // that carries the most topic words for its length.
+/// The headline: among the best sentences' complete shortenings, the one
+/// that carries the most topic words for its length (none if none is
+/// complete).
+fn headline(
+    sentences: &[String],
+    scores: &[f64],
+    ranked: &[usize],
+    hashtags: &[String],
+    stop: &StopWords,
+    english: bool,
+) -> Option<String> {
     let topic_words: Vec<Vec<String>> = hashtags
         .iter()
         .map(|t| tag_words(t).iter().map(|w| stem(w)).collect())
@@ -461,7 +492,7 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
     for &i in ranked.iter().take(4) {
         for (variant, whole) in headline_variants(&sentences[i], english) {
             let candidate = clean_headline(&variant);
-            if !complete(&candidate, whole, &stop, english) {
+            if !complete(&candidate, whole, stop, english) {
                 continue;
             }
             // Topics held, the first ones weighing most.
@@ -479,23 +510,29 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
             }
         }
     }
-    let title = best.map(|(_, t)| t).unwrap_or_else(|| {
-        // No sentence makes a headline. A short text is its own title ("Our
-        // new CTO"); a longer one is named by its two main topics.
-        let short = text.split_whitespace().count() <= 8 && text.chars().count() <= 70;
-        let topics: Vec<String> = hashtags
-            .iter()
-            .take(2)
-            .map(|t| tag_words(t).join(" "))
-            .collect();
-        match topics.as_slice() {
-            _ if short => capitalise(clean_headline(text).trim()),
-            [a, b] => format!("{a} and {}", b.to_lowercase()),
-            [a] => a.clone(),
-            _ => capitalise(&crate::text::cut_words(text.trim(), 70).replace('…', "")),
-        }
-    });
+    best.map(|(_, t)| t)
+}
 
+/// The title when no sentence makes a headline: a short text is its own
+/// ("Our new CTO"); a longer one is named by its two main topics.
+fn fallback_title(text: &str, hashtags: &[String]) -> String {
+    let short = text.split_whitespace().count() <= 8 && text.chars().count() <= 70;
+    let topics: Vec<String> = hashtags
+        .iter()
+        .take(2)
+        .map(|t| tag_words(t).join(" "))
+        .collect();
+    match topics.as_slice() {
+        _ if short => capitalise(clean_headline(text).trim()),
+        [a, b] => format!("{a} and {}", b.to_lowercase()),
+        [a] => a.clone(),
+        _ => capitalise(&crate::text::cut_words(text.trim(), 70).replace('…', "")),
+    }
+}
+
+/// The description: the best third of the sentences (one to five) in their
+/// order, else the whole text.
+fn description(text: &str, sentences: &[String], ranked: &[usize]) -> String {
     let keep = sentences.len().div_ceil(3).clamp(1, 5);
     let mut chosen: Vec<usize> = ranked.iter().take(keep).copied().collect();
     chosen.sort_unstable();
@@ -504,15 +541,10 @@ pub fn write_post(text: &str, language: &str, tags: usize) -> SocialPost {
         .map(|i| sentences[*i].as_str())
         .collect::<Vec<_>>()
         .join(" ");
-
-    SocialPost {
-        title,
-        description: if description.is_empty() {
-            text.trim().to_owned()
-        } else {
-            description
-        },
-        hashtags: hashtags.join(" "),
+    if description.is_empty() {
+        text.trim().to_owned()
+    } else {
+        description
     }
 }
 

@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::{AssetKind, AssetName, SessionId};
 use crate::media;
-use crate::store::Store;
+use crate::store::{Asset, Store};
 
 /// One recognised word; times in seconds of the asset.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -143,8 +143,19 @@ impl TranscribeTool {
     ) -> Result<Transcript> {
         let name = AssetName::parse(&params.asset_id)
             .map_err(|_| Error::invalid("asset_id", "is not an asset name such as video_1.mp4"))?;
-        let name_for_errors =
-            || Error::invalid("asset_id", format!("{name} has no sound to transcribe"));
+        let (provider_name, provider) = self.provider_for(params)?;
+        let language = language_for(&provider_name, provider.as_ref(), params)?;
+        let (asset, duration) = sound_asset(store, session, &name).await?;
+        let source = store.local_copy(&asset, tmp_dir).await?;
+        let wav = sound_track(&source.path, tmp_dir).await?;
+        let heard = provider.recognize(&wav, language.as_deref()).await?;
+        let transcript = transcript_of(&name, heard, language, provider_name, duration);
+        keep(store, session, &name, &transcript).await?;
+        Ok(transcript)
+    }
+
+    /// The provider the request names, else the configured one, and its name.
+    fn provider_for(&self, params: &TranscriptParams) -> Result<(String, &Arc<dyn Recognizer>)> {
         let provider_name = match params.provider.as_deref() {
             Some(p) => p.to_owned(),
             None => self.default.clone().ok_or_else(|| {
@@ -163,94 +174,136 @@ impl TranscribeTool {
                 ),
             )
         })?;
-        let asked = params.language.as_deref().map(str::to_ascii_lowercase);
-        // An engine of one language speaks it unless told otherwise; others
-        // detect it when the request names none.
-        let language = asked
-            .clone()
-            .or_else(|| provider.languages().map(|known| known[0].to_owned()));
-        if let (Some(known), Some(language)) = (provider.languages(), &language)
-            && !known.contains(&language.as_str())
-        {
-            return Err(Error::invalid(
-                "language",
-                format!("the {provider_name} engine knows {known:?} only"),
-            ));
-        }
-        let asset = store.asset(session, &name).await.map_err(|e| match e {
-            Error::UnknownAsset { .. } => Error::invalid(
-                "asset_id",
-                format!("the session has no asset named {name:?}"),
-            ),
-            e => e,
-        })?;
-        let has_sound = match asset.kind {
-            AssetKind::Audio => true,
-            AssetKind::Video => asset.metadata["has_audio"] == true,
-            _ => false,
-        };
-        if !has_sound {
-            return Err(name_for_errors());
-        }
-        let duration = asset.metadata["duration_seconds"].as_f64().unwrap_or(0.0);
-        if duration > MAX_SECONDS {
-            return Err(Error::invalid(
-                "asset_id",
-                format!(
-                    "{name} lasts {duration:.0} s; transcripts are limited to {MAX_SECONDS:.0} s"
-                ),
-            ));
-        }
-        let source = store.local_copy(&asset, tmp_dir).await?;
-        std::fs::create_dir_all(tmp_dir)?;
-        let wav = tempfile::Builder::new()
-            .suffix(".wav")
-            .tempfile_in(tmp_dir)?
-            .into_temp_path();
-        let mut args = media::input_args(&source.path);
-        for a in ["-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"] {
-            args.push(a.into());
-        }
-        args.push(wav.as_os_str().to_owned());
-        media::ffmpeg(&args).await?;
-        let heard = provider.recognize(&wav, language.as_deref()).await?;
-        let words: Vec<TranscriptWord> = heard
-            .words
-            .into_iter()
-            .filter(|w| !w.text.trim().is_empty() && w.end >= w.start)
-            .collect();
-        let transcript = Transcript {
-            asset_id: name.to_string(),
-            text: words
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            language: heard
-                .language
-                .or(language)
-                .unwrap_or_else(|| "und".to_owned()),
-            engine: provider_name,
-            duration_seconds: duration,
-            words,
-        };
-        let status = if transcript.words.is_empty() {
-            "none"
-        } else {
-            "done"
-        };
-        store
-            .set_asset_metadata(
-                session,
-                &name,
-                &[
-                    ("transcript", json!(transcript)),
-                    ("transcript_status", json!(status)),
-                ],
-            )
-            .await?;
-        Ok(transcript)
+        Ok((provider_name, provider))
     }
+}
+
+/// The language to recognise: the one asked for, else an engine of one
+/// language's own (others detect it); refused when the engine lacks it.
+fn language_for(
+    provider_name: &str,
+    provider: &dyn Recognizer,
+    params: &TranscriptParams,
+) -> Result<Option<String>> {
+    let asked = params.language.as_deref().map(str::to_ascii_lowercase);
+    // An engine of one language speaks it unless told otherwise; others
+    // detect it when the request names none.
+    let language = asked
+        .clone()
+        .or_else(|| provider.languages().map(|known| known[0].to_owned()));
+    if let (Some(known), Some(language)) = (provider.languages(), &language)
+        && !known.contains(&language.as_str())
+    {
+        return Err(Error::invalid(
+            "language",
+            format!("the {provider_name} engine knows {known:?} only"),
+        ));
+    }
+    Ok(language)
+}
+
+/// The session's asset `name`, when it has sound short enough to
+/// transcribe, and its duration.
+async fn sound_asset(store: &Store, session: &SessionId, name: &AssetName) -> Result<(Asset, f64)> {
+    let asset = store.asset(session, name).await.map_err(|e| match e {
+        Error::UnknownAsset { .. } => Error::invalid(
+            "asset_id",
+            format!("the session has no asset named {name:?}"),
+        ),
+        e => e,
+    })?;
+    let has_sound = match asset.kind {
+        AssetKind::Audio => true,
+        AssetKind::Video => asset.metadata["has_audio"] == true,
+        _ => false,
+    };
+    if !has_sound {
+        return Err(Error::invalid(
+            "asset_id",
+            format!("{name} has no sound to transcribe"),
+        ));
+    }
+    let duration = asset.metadata["duration_seconds"].as_f64().unwrap_or(0.0);
+    if duration > MAX_SECONDS {
+        return Err(Error::invalid(
+            "asset_id",
+            format!("{name} lasts {duration:.0} s; transcripts are limited to {MAX_SECONDS:.0} s"),
+        ));
+    }
+    Ok((asset, duration))
+}
+
+/// The sound track of `source` as a 16 kHz mono WAV in `tmp_dir` (removed
+/// when the returned path drops).
+async fn sound_track(source: &Path, tmp_dir: &Path) -> Result<tempfile::TempPath> {
+    std::fs::create_dir_all(tmp_dir)?;
+    let wav = tempfile::Builder::new()
+        .suffix(".wav")
+        .tempfile_in(tmp_dir)?
+        .into_temp_path();
+    let mut args = media::input_args(source);
+    for a in ["-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"] {
+        args.push(a.into());
+    }
+    args.push(wav.as_os_str().to_owned());
+    media::ffmpeg(&args).await?;
+    Ok(wav)
+}
+
+/// The transcript of what the provider heard: its non-empty, well-timed
+/// words, in the language it heard (else the one asked, else `und`).
+fn transcript_of(
+    name: &AssetName,
+    heard: Heard,
+    language: Option<String>,
+    engine: String,
+    duration: f64,
+) -> Transcript {
+    let words: Vec<TranscriptWord> = heard
+        .words
+        .into_iter()
+        .filter(|w| !w.text.trim().is_empty() && w.end >= w.start)
+        .collect();
+    Transcript {
+        asset_id: name.to_string(),
+        text: words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        language: heard
+            .language
+            .or(language)
+            .unwrap_or_else(|| "und".to_owned()),
+        engine,
+        duration_seconds: duration,
+        words,
+    }
+}
+
+/// Keeps the transcript with its asset (status `none` when it holds no words).
+async fn keep(
+    store: &Store,
+    session: &SessionId,
+    name: &AssetName,
+    transcript: &Transcript,
+) -> Result<()> {
+    let status = if transcript.words.is_empty() {
+        "none"
+    } else {
+        "done"
+    };
+    store
+        .set_asset_metadata(
+            session,
+            name,
+            &[
+                ("transcript", json!(transcript)),
+                ("transcript_status", json!(status)),
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// What to cut from a transcribed asset.

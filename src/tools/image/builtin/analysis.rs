@@ -92,208 +92,242 @@ pub(super) fn any(words: &[String], keys: &[&str]) -> bool {
     })
 }
 
+/// Words that make it night.
+const NIGHT: &[&str] = &[
+    "night",
+    "midnight",
+    "moon",
+    "moonlit",
+    "stars",
+    "starry",
+    "dark",
+    "nocturnal",
+];
+/// Words that make it sunset.
+const SUNSET: &[&str] = &["sunset", "dusk", "evening", "twilight", "golden"];
+/// Words that make it dawn.
+const DAWN: &[&str] = &["sunrise", "dawn", "morning", "daybreak"];
+
+/// Words that bring rain.
+const RAIN: &[&str] = &["rain", "rainy", "storm", "stormy", "thunder", "drizzle"];
+/// Words that bring snow.
+const SNOW: &[&str] = &[
+    "snow",
+    "snowy",
+    "winter",
+    "blizzard",
+    "frost",
+    "frozen",
+    "ice",
+    "iceberg",
+    "icebergs",
+    "arctic",
+    "antarctic",
+    "antarctica",
+    "polar",
+    "icy",
+];
+/// Words that bring fog.
+const FOG: &[&str] = &["fog", "foggy", "mist", "misty", "haze", "hazy"];
+/// Words that bring clouds.
+const CLOUDY: &[&str] = &["cloud", "cloudy", "overcast", "grey", "gray"];
+
+/// Words that put the scene in space.
+const SPACE: &[&str] = &[
+    "space",
+    "galaxy",
+    "planet",
+    "nebula",
+    "cosmic",
+    "universe",
+    "astronaut",
+    "orbit",
+];
+/// Words that put the scene in a room (matched whole, never as prefixes).
+const INDOOR: &[&str] = &[
+    "room",
+    "rooms",
+    "kitchen",
+    "bedroom",
+    "indoors",
+    "inside",
+    "cafe",
+    "café",
+    "restaurant",
+    "office",
+    "classroom",
+    "sofa",
+    "couch",
+    "bed",
+    "desk",
+    "table",
+    "home",
+    "living",
+    "interior",
+    "studio",
+    "library",
+    "bathroom",
+    "apartment",
+    "flat",
+];
+/// Words that put the scene in a city.
+const CITY: &[&str] = &[
+    "city",
+    "cityscape",
+    "cities",
+    "tower",
+    "towers",
+    "factory",
+    "factories",
+    "railway",
+    "urban",
+    "skyline",
+    "street",
+    "downtown",
+    "building",
+    "skyscraper",
+    "cyberpunk",
+    "futuristic",
+    "metropolis",
+    "town",
+];
+/// Words that put the scene by the water.
+const WATER: &[&str] = &[
+    "ocean", "sea", "beach", "wave", "waves", "lake", "coast", "harbor", "harbour", "river",
+    "island", "shore", "pond", "iceberg", "icebergs", "bay", "fjord", "lagoon", "canal", "pier",
+    "marina", "port",
+];
+/// Words that put the scene in a forest.
+const FOREST: &[&str] = &[
+    "forest", "tree", "trees", "woods", "jungle", "pine", "woodland",
+];
+/// Words that put the scene in the mountains.
+const MOUNTAINS: &[&str] = &[
+    "mountain",
+    "mountains",
+    "peak",
+    "peaks",
+    "alps",
+    "summit",
+    "volcano",
+    "glacier",
+];
+/// Words that put the scene in a desert.
+const DESERT: &[&str] = &["desert", "dune", "dunes", "sand", "sahara", "canyon"];
+
+/// Words that light the scene with neon.
+const NEON: &[&str] = &["neon", "cyberpunk", "synthwave", "vaporwave", "glowing"];
+/// Words that make the scene calm.
+const CALM: &[&str] = &[
+    "calm", "peaceful", "serene", "quiet", "gentle", "cozy", "soft",
+];
+/// Words that scatter sparkles over the scene.
+const SPARKLES: &[&str] = &[
+    "magic",
+    "magical",
+    "fantasy",
+    "fairy",
+    "sparkle",
+    "sparkling",
+    "fireflies",
+    "dream",
+    "dreamy",
+];
+
 /// Reads the scene from the prompt (and the optional style).
 pub fn analyse(prompt: &str) -> Scene {
-    let words: Vec<String> = prompt
+    let words = words_of(prompt);
+    let subjects = subjects::find(prompt);
+    Scene {
+        time: time_of(&words),
+        weather: weather_of(&words),
+        setting: setting_for_subjects(setting_of(&words), &words, &subjects),
+        neon: any(&words, NEON),
+        calm: any(&words, CALM),
+        sparkles: any(&words, SPARKLES),
+        accent: accent_of(&words),
+        subjects,
+    }
+}
+
+/// The prompt's words, lower-cased, split at anything not alphanumeric.
+fn words_of(prompt: &str) -> Vec<String> {
+    prompt
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect();
-    let time = if any(
-        &words,
-        &[
-            "night",
-            "midnight",
-            "moon",
-            "moonlit",
-            "stars",
-            "starry",
-            "dark",
-            "nocturnal",
-        ],
-    ) {
+        .collect()
+}
+
+/// The time of day the words ask for (day unless named).
+fn time_of(words: &[String]) -> TimeOfDay {
+    if any(words, NIGHT) {
         TimeOfDay::Night
-    } else if any(&words, &["sunset", "dusk", "evening", "twilight", "golden"]) {
+    } else if any(words, SUNSET) {
         TimeOfDay::Sunset
-    } else if any(&words, &["sunrise", "dawn", "morning", "daybreak"]) {
+    } else if any(words, DAWN) {
         TimeOfDay::Dawn
     } else {
         TimeOfDay::Day
-    };
-    let weather = if any(
-        &words,
-        &["rain", "rainy", "storm", "stormy", "thunder", "drizzle"],
-    ) {
+    }
+}
+
+/// The weather the words ask for (clear unless named).
+fn weather_of(words: &[String]) -> Weather {
+    if any(words, RAIN) {
         Weather::Rain
-    } else if any(
-        &words,
-        &[
-            "snow",
-            "snowy",
-            "winter",
-            "blizzard",
-            "frost",
-            "frozen",
-            "ice",
-            "iceberg",
-            "icebergs",
-            "arctic",
-            "antarctic",
-            "antarctica",
-            "polar",
-            "icy",
-        ],
-    ) {
+    } else if any(words, SNOW) {
         Weather::Snow
-    } else if any(&words, &["fog", "foggy", "mist", "misty", "haze", "hazy"]) {
+    } else if any(words, FOG) {
         Weather::Fog
-    } else if any(&words, &["cloud", "cloudy", "overcast", "grey", "gray"]) {
+    } else if any(words, CLOUDY) {
         Weather::Cloudy
     } else {
         Weather::Clear
-    };
-    let indoor_words = [
-        "room",
-        "rooms",
-        "kitchen",
-        "bedroom",
-        "indoors",
-        "inside",
-        "cafe",
-        "café",
-        "restaurant",
-        "office",
-        "classroom",
-        "sofa",
-        "couch",
-        "bed",
-        "desk",
-        "table",
-        "home",
-        "living",
-        "interior",
-        "studio",
-        "library",
-        "bathroom",
-        "apartment",
-        "flat",
-    ];
-    let setting = if any(
-        &words,
-        &[
-            "space",
-            "galaxy",
-            "planet",
-            "nebula",
-            "cosmic",
-            "universe",
-            "astronaut",
-            "orbit",
-        ],
-    ) {
+    }
+}
+
+/// The setting the words name (a field unless named).
+fn setting_of(words: &[String]) -> Setting {
+    if any(words, SPACE) {
         Setting::Space
-    } else if words.iter().any(|w| indoor_words.contains(&w.as_str())) {
+    } else if words.iter().any(|w| INDOOR.contains(&w.as_str())) {
         Setting::Indoor
-    } else if any(
-        &words,
-        &[
-            "city",
-            "cityscape",
-            "cities",
-            "tower",
-            "towers",
-            "factory",
-            "factories",
-            "railway",
-            "urban",
-            "skyline",
-            "street",
-            "downtown",
-            "building",
-            "skyscraper",
-            "cyberpunk",
-            "futuristic",
-            "metropolis",
-            "town",
-        ],
-    ) {
+    } else if any(words, CITY) {
         Setting::City
-    } else if any(
-        &words,
-        &[
-            "ocean", "sea", "beach", "wave", "waves", "lake", "coast", "harbor", "harbour",
-            "river", "island", "shore", "pond", "iceberg", "icebergs", "bay", "fjord", "lagoon",
-            "canal", "pier", "marina", "port",
-        ],
-    ) {
+    } else if any(words, WATER) {
         Setting::Water
-    } else if any(
-        &words,
-        &[
-            "forest", "tree", "trees", "woods", "jungle", "pine", "woodland",
-        ],
-    ) {
+    } else if any(words, FOREST) {
         Setting::Forest
-    } else if any(
-        &words,
-        &[
-            "mountain",
-            "mountains",
-            "peak",
-            "peaks",
-            "alps",
-            "summit",
-            "volcano",
-            "glacier",
-        ],
-    ) {
+    } else if any(words, MOUNTAINS) {
         Setting::Mountains
-    } else if any(
-        &words,
-        &["desert", "dune", "dunes", "sand", "sahara", "canyon"],
-    ) {
+    } else if any(words, DESERT) {
         Setting::Desert
     } else {
         Setting::Field
-    };
-    let neon = any(
-        &words,
-        &["neon", "cyberpunk", "synthwave", "vaporwave", "glowing"],
-    );
-    let calm = any(
-        &words,
-        &[
-            "calm", "peaceful", "serene", "quiet", "gentle", "cozy", "soft",
-        ],
-    );
-    let sparkles = any(
-        &words,
-        &[
-            "magic",
-            "magical",
-            "fantasy",
-            "fairy",
-            "sparkle",
-            "sparkling",
-            "fireflies",
-            "dream",
-            "dreamy",
-        ],
-    );
-    let accent = words
+    }
+}
+
+/// The first named colour among the words, if any.
+fn accent_of(words: &[String]) -> Option<Rgb> {
+    words
         .iter()
-        .find_map(|w| COLOURS.iter().find(|(name, _)| name == w).map(|(_, c)| *c));
-    let subjects = subjects::find(prompt);
-    // Boats, sea animals and lighthouses bring the sea, and furniture a
-    // room, unless the words chose a setting that fits them.
-    let setting = if subjects.iter().any(|s| s.kind.wants_water())
+        .find_map(|w| COLOURS.iter().find(|(name, _)| name == w).map(|(_, c)| *c))
+}
+
+/// The setting adjusted for the subjects: boats, sea animals and lighthouses
+/// bring the sea, and furniture a room, unless the words chose a setting that
+/// fits them.
+fn setting_for_subjects(setting: Setting, words: &[String], subjects: &[Subject]) -> Setting {
+    if subjects.iter().any(|s| s.kind.wants_water())
         && matches!(
             setting,
             Setting::Field | Setting::Forest | Setting::Mountains | Setting::Desert
-        ) {
+        )
+    {
         Setting::Water
     } else if setting == Setting::Field
-        && !any(&words, OUTDOORS)
+        && !any(words, OUTDOORS)
         && !subjects.is_empty()
         && (subjects.iter().any(|s| s.kind == Kind::Furniture)
             || subjects
@@ -304,16 +338,6 @@ pub fn analyse(prompt: &str) -> Scene {
         Setting::Indoor
     } else {
         setting
-    };
-    Scene {
-        time,
-        weather,
-        setting,
-        neon,
-        calm,
-        sparkles,
-        accent,
-        subjects,
     }
 }
 
@@ -322,5 +346,22 @@ pub fn scene_of(req: &ImageRequest) -> Scene {
     match &req.style {
         Some(style) => analyse(&format!("{} {}", req.prompt, style)),
         None => analyse(&req.prompt),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_words_match_whole_while_others_match_as_prefixes() {
+        // "flatland" is no flat and "tables" no table, but "forests" is a forest.
+        assert_eq!(
+            setting_of(&words_of("a flatland of tables")),
+            Setting::Field
+        );
+        assert_eq!(setting_of(&words_of("Misty forests")), Setting::Forest);
+        assert_eq!(weather_of(&words_of("Misty forests")), Weather::Fog);
+        assert_eq!(time_of(&words_of("the golden hour")), TimeOfDay::Sunset);
     }
 }
